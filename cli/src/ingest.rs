@@ -1,0 +1,80 @@
+//! `mlops ingest --dataset D <files…>`: the ingest function's work, on files from disk.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use mlops_shared::ingest::{IngestOutcome, Ingestor, Status};
+use mlops_shared::names::DatasetName;
+
+use crate::Target;
+
+/// Files above this are quarantined unread, whatever the spec allows.
+const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
+#[derive(Args)]
+pub struct IngestArgs {
+    /// The dataset the files belong to; its spec must be installed (`mlops spec put`).
+    #[arg(long, value_parser = parse_dataset)]
+    dataset: DatasetName,
+    /// Print one JSON object per file instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// CSV (optionally gzip-compressed), Parquet or JSON Lines files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+fn parse_dataset(text: &str) -> Result<DatasetName, String> {
+    DatasetName::parse(text).map_err(|e| e.to_string())
+}
+
+pub async fn run(args: IngestArgs, target: &Target) -> anyhow::Result<ExitCode> {
+    let backends = target.backends().await?;
+    let ingestor = Ingestor::new(backends.store, backends.registry, MAX_FILE_BYTES);
+    let mut quarantined = 0;
+    for file in &args.files {
+        let outcome = ingest_file(&ingestor, &args.dataset, file).await?;
+        quarantined += usize::from(outcome.status == Status::Quarantined);
+        print_outcome(&outcome, args.json)?;
+    }
+    if quarantined > 0 && !args.json {
+        eprintln!("{quarantined} file(s) quarantined: see each report for every reason");
+    }
+    Ok(if quarantined > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+pub async fn ingest_file(ingestor: &Ingestor, dataset: &DatasetName, file: &PathBuf) -> anyhow::Result<IngestOutcome> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .with_context(|| format!("{} has no usable file name", file.display()))?;
+    ingestor.upload_and_ingest(dataset, name, bytes).await.with_context(|| format!("ingesting {}", file.display()))
+}
+
+pub fn print_outcome(outcome: &IngestOutcome, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(&serde_json::json!({
+            "file": outcome.key.rsplit('/').next().unwrap_or(&outcome.key),
+            "key": outcome.key,
+            "status": outcome.status,
+            "rows": outcome.rows,
+            "rows_dropped": outcome.rows_dropped,
+            "version": outcome.version,
+            "report": outcome.report,
+            "reasons": outcome.reasons,
+        }))?);
+        return Ok(());
+    }
+    let status = serde_json::to_value(outcome.status)?.as_str().unwrap_or_default().to_owned();
+    let file = outcome.key.rsplit('/').next().unwrap_or(&outcome.key);
+    let version = outcome.version.as_deref().map(|v| format!(" version {v}")).unwrap_or_default();
+    let dropped = if outcome.rows_dropped > 0 { format!(" ({} dropped)", outcome.rows_dropped) } else { String::new() };
+    println!("{status:<11} {file}: {} rows{dropped}{version} -> {}", outcome.rows, outcome.report);
+    for reason in &outcome.reasons {
+        println!("            - {reason}");
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! `mlops`: the pipeline on a laptop. Objects and registry live in a local folder (the embedded
+//! default, `./.mlops`), or in S3 and DynamoDB when given `--bucket` and `--table`.
+
+mod demo;
+mod ingest;
+mod spec;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use mlops_shared::adapters::Backends;
+
+#[derive(Parser)]
+#[command(name = "mlops", version, about = "Serverless MLOps pipeline: local runner and admin tool")]
+struct Cli {
+    #[command(flatten)]
+    target: Target,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where objects and the registry live.
+#[derive(Args, Clone)]
+struct Target {
+    /// Local home of the embedded default: objects in <home>/objects, registry in <home>/registry.sqlite.
+    #[arg(long, global = true, env = "MLOPS_HOME", default_value = ".mlops")]
+    home: PathBuf,
+    /// Use this S3 bucket instead of the local home (honours AWS_ENDPOINT_URL and the usual AWS settings).
+    #[arg(long, global = true, env = "MLOPS_BUCKET", requires = "table")]
+    bucket: Option<String>,
+    /// The DynamoDB registry table that goes with --bucket.
+    #[arg(long, global = true, env = "MLOPS_TABLE", requires = "bucket")]
+    table: Option<String>,
+}
+
+impl Target {
+    async fn backends(&self) -> anyhow::Result<Backends> {
+        match (&self.bucket, &self.table) {
+            (Some(bucket), Some(table)) => Ok(Backends::aws(bucket, table).await),
+            _ => Backends::local(&self.home)
+                .with_context(|| format!("opening the local home {} (choose another with --home)", self.home.display())),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check or install dataset specs (contracts).
+    #[command(subcommand)]
+    Spec(spec::SpecCommand),
+    /// Validate files against their dataset's spec and curate or quarantine each one.
+    Ingest(ingest::IngestArgs),
+    /// Run the pipeline end to end on the bundled flights sample, in a fresh local home.
+    Demo(demo::DemoArgs),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Spec(command) => spec::run(command, &cli.target).await,
+        Command::Ingest(args) => ingest::run(args, &cli.target).await,
+        Command::Demo(args) => demo::run(args).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! The ingest Lambda's handler: S3 `ObjectCreated` events in, one ingestion per record, a summary out.
+//! The domain decides; this only translates the event and the outcome.
+
+use std::borrow::Cow;
+
+use aws_lambda_events::event::s3::S3Event;
+use mlops_shared::ingest::{IngestError, IngestOutcome, Ingestor, Status};
+use mlops_shared::names::ObjectKey;
+use mlops_shared::observability::{MetricSet, Unit};
+use serde::Serialize;
+use tracing::{error, warn};
+
+/// Uploads above this are quarantined unread, whatever a spec allows: what the function's memory holds.
+const DEFAULT_MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bucket: String,
+    pub registry_table: String,
+    pub max_file_bytes: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set; the template sets it for the function")]
+    Missing(&'static str),
+    #[error("environment variable {name} = {value:?} is not a valid {expected}")]
+    Invalid { name: &'static str, value: String, expected: &'static str },
+}
+
+impl Config {
+    /// Reads `BUCKET`, `REGISTRY_TABLE` and optionally `MAX_FILE_BYTES`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| lookup(name).filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name));
+        let max_file_bytes = match lookup("MAX_FILE_BYTES") {
+            None => DEFAULT_MAX_FILE_BYTES,
+            Some(value) => value.parse().map_err(|_| ConfigError::Invalid {
+                name: "MAX_FILE_BYTES",
+                value,
+                expected: "number of bytes",
+            })?,
+        };
+        Ok(Self { bucket: required("BUCKET")?, registry_table: required("REGISTRY_TABLE")?, max_file_bytes })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("the event has no S3 records")]
+    NoRecords,
+    /// Retrying could help (a store was unavailable): Lambda retries, then sends it to the DLQ.
+    #[error("ingesting {key} failed and may succeed on retry: {source}")]
+    Retryable { key: String, source: IngestError },
+    #[error("ingesting {key} failed: {source}")]
+    Failed { key: String, source: IngestError },
+}
+
+/// A record that named nothing this function ingests.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub key: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Response {
+    pub results: Vec<IngestOutcome>,
+    pub skipped: Vec<Skipped>,
+}
+
+#[tracing::instrument(skip_all, fields(records = event.records.len()))]
+pub async fn handle(ingestor: &Ingestor, config: &Config, event: S3Event) -> Result<Response, HandlerError> {
+    if event.records.is_empty() {
+        return Err(HandlerError::NoRecords);
+    }
+    let mut response = Response::default();
+    for record in event.records {
+        let bucket = record.s3.bucket.name.unwrap_or_default();
+        let raw_key = record.s3.object.key.unwrap_or_default();
+        let skip = |reason: String| {
+            warn!(bucket, key = raw_key, reason, "skipped record");
+            Skipped { key: raw_key.clone(), reason }
+        };
+        if bucket != config.bucket {
+            response.skipped.push(skip(format!("bucket {bucket:?} is not this function's bucket {:?}", config.bucket)));
+            continue;
+        }
+        let key = match decode_key(&raw_key).and_then(|k| ObjectKey::parse(&k).map_err(|e| e.to_string())) {
+            Ok(key) => key,
+            Err(reason) => {
+                response.skipped.push(skip(reason));
+                continue;
+            }
+        };
+        match ingestor.ingest(&key).await {
+            Ok(outcome) => {
+                metrics(&outcome).emit();
+                response.results.push(outcome);
+            }
+            Err(e @ (IngestError::NotAnUpload { .. } | IngestError::Vanished(_))) => response.skipped.push(skip(e.to_string())),
+            Err(source) if source.is_retryable() => return Err(HandlerError::Retryable { key: key.to_string(), source }),
+            Err(source) => {
+                error!(key = %key, error = %source, "ingestion failed");
+                return Err(HandlerError::Failed { key: key.to_string(), source });
+            }
+        }
+    }
+    Ok(response)
+}
+
+/// S3 event keys are form-encoded: `+` is a space and other bytes are percent-escaped.
+pub fn decode_key(raw: &str) -> Result<String, String> {
+    let spaced: Cow<'_, str> = if raw.contains('+') { Cow::Owned(raw.replace('+', " ")) } else { Cow::Borrowed(raw) };
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(Cow::into_owned)
+        .map_err(|_| format!("key {raw:?} is not valid percent-encoded UTF-8"))
+}
+
+fn metrics(outcome: &IngestOutcome) -> MetricSet {
+    let (accepted, duplicate, quarantined) = match outcome.status {
+        Status::Accepted => (1.0, 0.0, 0.0),
+        Status::Duplicate => (0.0, 1.0, 0.0),
+        Status::Quarantined => (0.0, 0.0, 1.0),
+    };
+    let rows = outcome.rows as f64;
+    MetricSet::new()
+        .dimension("Dataset", &outcome.dataset)
+        .metric("FilesAccepted", accepted, Unit::Count)
+        .metric("FilesDuplicate", duplicate, Unit::Count)
+        .metric("FilesQuarantined", quarantined, Unit::Count)
+        .metric("RowsAccepted", if accepted > 0.0 { rows } else { 0.0 }, Unit::Count)
+        .metric("RowsQuarantined", if quarantined > 0.0 { rows } else { 0.0 }, Unit::Count)
+        .metric("RowsDropped", outcome.rows_dropped as f64, Unit::Count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_form_encoded_keys() {
+        assert_eq!(decode_key("raw/flights/jan+2013%281%29.csv").unwrap(), "raw/flights/jan 2013(1).csv");
+        assert_eq!(decode_key("raw/flights/a%2Bb.csv").unwrap(), "raw/flights/a+b.csv");
+        assert!(decode_key("raw/flights/%ff%fe.csv").is_err());
+    }
+
+    #[test]
+    fn config_names_what_is_missing_or_wrong() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        };
+        let err = Config::from_lookup(env(&[("BUCKET", "b")])).unwrap_err();
+        assert!(err.to_string().contains("REGISTRY_TABLE"), "{err}");
+        let err = Config::from_lookup(env(&[("BUCKET", "b"), ("REGISTRY_TABLE", "t"), ("MAX_FILE_BYTES", "lots")])).unwrap_err();
+        assert!(err.to_string().contains("MAX_FILE_BYTES"), "{err}");
+        let ok = Config::from_lookup(env(&[("BUCKET", "b"), ("REGISTRY_TABLE", "t")])).unwrap();
+        assert_eq!(ok.max_file_bytes, DEFAULT_MAX_FILE_BYTES);
+    }
+}

@@ -1,0 +1,180 @@
+//! The object store on a local folder: the embedded default of the local runner.
+//!
+//! Writes go to a temporary file first and are then renamed (replace) or hard-linked (create only) into
+//! place, so a reader never sees half a file and, of concurrent `put_if_absent` calls, the kernel lets
+//! exactly one link succeed.
+
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+
+use crate::names::ObjectKey;
+use crate::ports::{ObjectInfo, ObjectStore, PutOutcome, StoreError, StoredObject};
+
+/// Temporary files live here, inside the root so renames stay on one file system.
+const TMP_DIR: &str = ".tmp";
+
+#[derive(Debug, Clone)]
+pub struct LocalFolderStore {
+    root: PathBuf,
+}
+
+impl LocalFolderStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, key: &ObjectKey) -> PathBuf {
+        self.root.join(key.as_str())
+    }
+}
+
+fn etag(bytes: &[u8]) -> String {
+    hex::encode(&Sha256::digest(bytes)[..16])
+}
+
+fn unavailable(action: &'static str, key: &impl ToString, err: std::io::Error) -> StoreError {
+    StoreError::Unavailable { action, key: key.to_string(), message: err.to_string() }
+}
+
+fn read(path: &Path, key: &ObjectKey) -> Result<Vec<u8>, StoreError> {
+    std::fs::read(path).map_err(|e| match e.kind() {
+        ErrorKind::NotFound | ErrorKind::IsADirectory => StoreError::NotFound(key.clone()),
+        _ => unavailable("reading", key, e),
+    })
+}
+
+/// Writes `bytes` to a fresh temporary file under the root and returns its path.
+fn write_temp(root: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = root.join(TMP_DIR);
+    std::fs::create_dir_all(&dir)?;
+    let name = format!("{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    let path = dir.join(name);
+    let mut file = std::fs::File::create(&path)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(path)
+}
+
+fn put_blocking(root: &Path, target: &Path, bytes: &[u8], only_if_absent: bool) -> std::io::Result<PutOutcome> {
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let temp = write_temp(root, bytes)?;
+    let outcome = if only_if_absent {
+        match std::fs::hard_link(&temp, target) {
+            Ok(()) => Ok(PutOutcome::Created),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(PutOutcome::AlreadyExists),
+            Err(e) => Err(e),
+        }
+    } else {
+        std::fs::rename(&temp, target).map(|()| PutOutcome::Created)
+    };
+    // After a rename the temp path is gone already; after a link it is a second name to drop.
+    let _ = std::fs::remove_file(&temp);
+    outcome
+}
+
+fn list_blocking(root: &Path, prefix: &str) -> std::io::Result<Vec<ObjectInfo>> {
+    // Only the directory that holds the prefix needs walking.
+    let start = match prefix.rfind('/') {
+        Some(at) => root.join(&prefix[..at]),
+        None => root.to_path_buf(),
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![start];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let path = entry.path();
+            let Ok(relative) = path.strip_prefix(root) else { continue };
+            let Some(relative) = relative.to_str() else { continue };
+            if relative == TMP_DIR {
+                continue;
+            }
+            if entry.file_type()?.is_dir() {
+                stack.push(path);
+            } else if relative.starts_with(prefix) {
+                if let Ok(key) = ObjectKey::parse(relative) {
+                    let bytes = std::fs::read(&path)?;
+                    out.push(ObjectInfo { key, size: bytes.len() as u64, etag: etag(&bytes) });
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
+    }
+}
+
+#[async_trait]
+impl ObjectStore for LocalFolderStore {
+    fn location(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    async fn head(&self, key: &ObjectKey) -> Result<ObjectInfo, StoreError> {
+        let object = self.get(key).await?;
+        Ok(object.info)
+    }
+
+    async fn get(&self, key: &ObjectKey) -> Result<StoredObject, StoreError> {
+        let (path, owned) = (self.path(key), key.clone());
+        let bytes = blocking(move || read(&path, &owned)).await?;
+        let info = ObjectInfo { key: key.clone(), size: bytes.len() as u64, etag: etag(&bytes) };
+        Ok(StoredObject { info, bytes })
+    }
+
+    async fn put(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<(), StoreError> {
+        let (root, path) = (self.root.clone(), self.path(key));
+        blocking(move || put_blocking(&root, &path, &bytes, false))
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable("writing", key, e))
+    }
+
+    async fn put_if_absent(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<PutOutcome, StoreError> {
+        let (root, path) = (self.root.clone(), self.path(key));
+        blocking(move || put_blocking(&root, &path, &bytes, true))
+            .await
+            .map_err(|e| unavailable("writing", key, e))
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
+        let (root, owned) = (self.root.clone(), prefix.to_owned());
+        blocking(move || list_blocking(&root, &owned)).await.map_err(|e| unavailable("listing", &prefix, e))
+    }
+
+    async fn copy(&self, from: &ObjectKey, to: &ObjectKey) -> Result<(), StoreError> {
+        let object = self.get(from).await?;
+        self.put(to, object.bytes).await
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        let path = self.path(key);
+        match blocking(move || std::fs::remove_file(path)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(unavailable("deleting", key, e)),
+        }
+    }
+}

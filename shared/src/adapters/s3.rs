@@ -1,0 +1,175 @@
+//! The object store on Amazon S3 (or anything speaking its protocol, such as moto on loopback).
+
+use async_trait::async_trait;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use super::{http_status as status_of, HttpResponse};
+use crate::names::ObjectKey;
+use crate::ports::{ObjectInfo, ObjectStore, PutOutcome, StoreError, StoredObject};
+
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+}
+
+impl S3Store {
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        Self { client, bucket: bucket.into() }
+    }
+
+    /// An S3 client for `config`. With an endpoint override (`AWS_ENDPOINT_URL`, e.g. a local server)
+    /// it uses path-style addressing, which local servers need.
+    pub fn client(config: &aws_config::SdkConfig) -> Client {
+        let s3_config = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(config.endpoint_url().is_some())
+            .build();
+        Client::from_conf(s3_config)
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+}
+
+/// Classifies an SDK failure: server-side and transport problems may pass, client errors will not.
+fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(
+    action: &'static str,
+    key: &str,
+    err: &SdkError<E, HttpResponse>,
+) -> StoreError {
+    let message = match err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            format!("{}: {}", e.code().unwrap_or("error"), e.message().unwrap_or_default())
+        }
+        other => format!("{other:?}"),
+    };
+    let status = status_of(err);
+    let key = key.to_owned();
+    match status {
+        Some(400..=499) if status != Some(409) && status != Some(429) => StoreError::Refused { action, key, message },
+        _ => StoreError::Unavailable { action, key, message },
+    }
+}
+
+fn clean_etag(etag: Option<&str>) -> String {
+    etag.unwrap_or_default().trim_matches('"').to_owned()
+}
+
+/// Characters kept as they are in a `CopySource` (S3 wants the key URL-encoded, slashes kept).
+const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+#[async_trait]
+impl ObjectStore for S3Store {
+    fn location(&self) -> String {
+        format!("s3://{}", self.bucket)
+    }
+
+    async fn head(&self, key: &ObjectKey) -> Result<ObjectInfo, StoreError> {
+        let out = self.client.head_object().bucket(&self.bucket).key(key.as_str()).send().await.map_err(|e| {
+            if status_of(&e) == Some(404) {
+                StoreError::NotFound(key.clone())
+            } else {
+                classify("reading", key.as_str(), &e)
+            }
+        })?;
+        let size = out.content_length().unwrap_or_default().max(0) as u64;
+        Ok(ObjectInfo { key: key.clone(), size, etag: clean_etag(out.e_tag()) })
+    }
+
+    async fn get(&self, key: &ObjectKey) -> Result<StoredObject, StoreError> {
+        let out = self.client.get_object().bucket(&self.bucket).key(key.as_str()).send().await.map_err(|e| {
+            if status_of(&e) == Some(404) {
+                StoreError::NotFound(key.clone())
+            } else {
+                classify("reading", key.as_str(), &e)
+            }
+        })?;
+        let etag = clean_etag(out.e_tag());
+        let bytes = out.body.collect().await.map_err(|e| StoreError::Unavailable {
+            action: "reading",
+            key: key.to_string(),
+            message: e.to_string(),
+        })?;
+        let bytes = bytes.to_vec();
+        Ok(StoredObject { info: ObjectInfo { key: key.clone(), size: bytes.len() as u64, etag }, bytes })
+    }
+
+    async fn put(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| classify("writing", key.as_str(), &e))?;
+        Ok(())
+    }
+
+    async fn put_if_absent(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<PutOutcome, StoreError> {
+        let result = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .if_none_match("*")
+            .body(ByteStream::from(bytes))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(PutOutcome::Created),
+            Err(e) if status_of(&e) == Some(412) => Ok(PutOutcome::AlreadyExists),
+            Err(e) => Err(classify("writing", key.as_str(), &e)),
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
+        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("listing", prefix, &e))?;
+            for object in page.contents() {
+                let Some(key) = object.key().and_then(|k| ObjectKey::parse(k).ok()) else { continue };
+                let size = object.size().unwrap_or_default().max(0) as u64;
+                out.push(ObjectInfo { key, size, etag: clean_etag(object.e_tag()) });
+            }
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    async fn copy(&self, from: &ObjectKey, to: &ObjectKey) -> Result<(), StoreError> {
+        let source = format!("{}/{}", self.bucket, utf8_percent_encode(from.as_str(), COPY_SOURCE));
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .key(to.as_str())
+            .copy_source(source)
+            .send()
+            .await
+            .map_err(|e| {
+                if status_of(&e) == Some(404) {
+                    StoreError::NotFound(from.clone())
+                } else {
+                    classify("copying", from.as_str(), &e)
+                }
+            })?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await
+            .map_err(|e| classify("deleting", key.as_str(), &e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,110 @@
+//! The registry records ingestion keeps: one per data version and one per upload. Both are written
+//! with "only if absent" conditions, so redelivered events and re-uploads never duplicate them.
+//!
+//! Keys (single-table design, see docs/registry.md):
+//! - `pk = DATASET#<dataset>`, `sk = VERSION#<version>`: an accepted data version.
+//! - `pk = DATASET#<dataset>`, `sk = UPLOAD#<key hash>-<content hash>`: what became of one upload.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::names::{DatasetName, ObjectKey};
+use crate::ports::{Condition, Item, ItemKey, RegistryError, RegistryStore};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UploadStatus {
+    Accepted,
+    Duplicate,
+    Quarantined,
+}
+
+/// An accepted, curated data version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataVersionRecord {
+    pub dataset: String,
+    pub version: String,
+    pub rows: u64,
+    pub data_key: String,
+    pub data_sha256: String,
+    pub manifest_key: String,
+    pub source_key: String,
+    pub source_sha256: String,
+    pub spec_version: u32,
+    pub ingested_at: String,
+}
+
+/// The outcome of one upload (a key with given content).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadRecord {
+    pub dataset: String,
+    pub source_key: String,
+    pub source_sha256: String,
+    pub status: UploadStatus,
+    pub rows: u64,
+    pub rows_dropped: u64,
+    pub version: Option<String>,
+    /// The manifest (accepted) or validation report (quarantined).
+    pub report_key: String,
+    pub reasons: Vec<String>,
+    pub at: String,
+}
+
+pub fn dataset_pk(dataset: &DatasetName) -> String {
+    format!("DATASET#{dataset}")
+}
+
+pub fn version_key(dataset: &DatasetName, version: &str) -> ItemKey {
+    ItemKey::new(dataset_pk(dataset), format!("VERSION#{version}"))
+}
+
+pub fn upload_key(dataset: &DatasetName, source: &ObjectKey, source_sha256: &str) -> ItemKey {
+    let key_hash = hex::encode(&Sha256::digest(source.as_str().as_bytes())[..8]);
+    ItemKey::new(dataset_pk(dataset), format!("UPLOAD#{key_hash}-{}", &source_sha256[..16.min(source_sha256.len())]))
+}
+
+fn to_attrs(record: &impl Serialize) -> Result<Map<String, Value>, RegistryError> {
+    match serde_json::to_value(record) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(RegistryError::Invalid("a record must serialise to an object".into())),
+        Err(e) => Err(RegistryError::Invalid(e.to_string())),
+    }
+}
+
+fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, RegistryError> {
+    serde_json::from_value(Value::Object(item.attrs))
+        .map_err(|e| RegistryError::Invalid(format!("unreadable record {}/{}: {e}", item.key.pk, item.key.sk)))
+}
+
+/// Records a data version; `Ok(false)` when it was recorded before (the same content again).
+pub async fn record_version(registry: &dyn RegistryStore, record: &DataVersionRecord, dataset: &DatasetName) -> Result<bool, RegistryError> {
+    let item = Item { key: version_key(dataset, &record.version), attrs: to_attrs(record)? };
+    match registry.put(item, Condition::NotExists).await {
+        Ok(()) => Ok(true),
+        Err(RegistryError::ConditionFailed { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Records what became of an upload, unless an earlier delivery of the same event already did.
+pub async fn record_upload(registry: &dyn RegistryStore, record: &UploadRecord, key: ItemKey) -> Result<(), RegistryError> {
+    match registry.put(Item { key, attrs: to_attrs(record)? }, Condition::NotExists).await {
+        Ok(()) | Err(RegistryError::ConditionFailed { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn find_upload(registry: &dyn RegistryStore, key: &ItemKey) -> Result<Option<UploadRecord>, RegistryError> {
+    registry.get(key).await?.map(from_item).transpose()
+}
+
+/// Every data version of a dataset, oldest version id first.
+pub async fn versions(registry: &dyn RegistryStore, dataset: &DatasetName) -> Result<Vec<DataVersionRecord>, RegistryError> {
+    registry.query(&dataset_pk(dataset), "VERSION#").await?.into_iter().map(from_item).collect()
+}
+
+/// Every upload of a dataset and what became of it.
+pub async fn uploads(registry: &dyn RegistryStore, dataset: &DatasetName) -> Result<Vec<UploadRecord>, RegistryError> {
+    registry.query(&dataset_pk(dataset), "UPLOAD#").await?.into_iter().map(from_item).collect()
+}

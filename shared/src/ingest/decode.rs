@@ -1,0 +1,208 @@
+//! Bytes of an upload to a data frame: format detection, decompression and the checks that make a
+//! broken file fail with a reason a person can act on (not polars' first parse error).
+
+use std::io::{Cursor, Read};
+
+use polars::prelude::*;
+
+use crate::spec::{FileFormat, SourceSection};
+
+/// The format a file was read as, recorded in reports and manifests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadFormat {
+    Csv,
+    Parquet,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub format: ReadFormat,
+    pub gzipped: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file has a header but no data rows")]
+    HeaderOnly,
+    #[error("the gzip stream is truncated or corrupt: {0}")]
+    BadGzip(String),
+    #[error("the file is not valid UTF-8: invalid bytes at line {line}, byte offset {offset}")]
+    NotUtf8 { line: usize, offset: usize },
+    #[error("the header has one column {header:?}: the file looks {found:?}-separated, but the spec expects {expected:?}")]
+    WrongDelimiter { header: String, found: char, expected: char },
+    #[error("the file could not be read as {format:?}: {message}")]
+    Unreadable { format: ReadFormat, message: String },
+}
+
+impl DecodeError {
+    /// The rule name used in validation reports.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            DecodeError::Empty => "empty_file",
+            DecodeError::HeaderOnly => "no_data_rows",
+            DecodeError::BadGzip(_) => "corrupt_compression",
+            DecodeError::NotUtf8 { .. } => "encoding",
+            DecodeError::WrongDelimiter { .. } => "delimiter",
+            DecodeError::Unreadable { .. } => "unreadable",
+        }
+    }
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
+
+/// Reads `bytes` (named `file_name`) into a frame. CSV and JSON Lines columns come back as strings
+/// and are typed afterwards by [`super::coerce`], so every bad value can be reported, not just the first.
+pub fn decode(bytes: &[u8], file_name: &str, source: &SourceSection) -> Result<(DataFrame, Decoded), DecodeError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(DecodeError::Empty);
+    }
+    let lower = file_name.to_ascii_lowercase();
+    let gzipped = bytes.starts_with(&GZIP_MAGIC);
+    let inflated;
+    let (bytes, inner_name) = if gzipped {
+        inflated = gunzip(bytes)?;
+        (inflated.as_slice(), lower.strip_suffix(".gz").unwrap_or(&lower))
+    } else {
+        (bytes, lower.as_str())
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(DecodeError::Empty);
+    }
+    let format = detect(bytes, inner_name, source.format);
+    let frame = match format {
+        ReadFormat::Parquet => read_parquet(bytes)?,
+        ReadFormat::Csv => read_csv(utf8(bytes)?, source.delimiter)?,
+        ReadFormat::Jsonl => read_jsonl(utf8(bytes)?)?,
+    };
+    if frame.height() == 0 {
+        return Err(DecodeError::HeaderOnly);
+    }
+    Ok((frame, Decoded { format, gzipped }))
+}
+
+fn detect(bytes: &[u8], name: &str, declared: FileFormat) -> ReadFormat {
+    match declared {
+        FileFormat::Csv => return ReadFormat::Csv,
+        FileFormat::Parquet => return ReadFormat::Parquet,
+        FileFormat::Jsonl => return ReadFormat::Jsonl,
+        FileFormat::Auto => {}
+    }
+    if bytes.starts_with(PARQUET_MAGIC) || name.ends_with(".parquet") || name.ends_with(".pq") {
+        ReadFormat::Parquet
+    } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") || name.ends_with(".json") {
+        ReadFormat::Jsonl
+    } else {
+        ReadFormat::Csv
+    }
+}
+
+fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
+    flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out).map_err(|e| DecodeError::BadGzip(e.to_string()))?;
+    Ok(out)
+}
+
+fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let offset = e.valid_up_to();
+        let line = 1 + bytes[..offset].iter().filter(|b| **b == b'\n').count();
+        DecodeError::NotUtf8 { line, offset }
+    })
+}
+
+fn read_csv(text: &str, delimiter: char) -> Result<DataFrame, DecodeError> {
+    let header = text.lines().next().unwrap_or_default();
+    let separator = u8::try_from(delimiter).unwrap_or(b',');
+    if !header.contains(delimiter) {
+        let found = [',', ';', '\t', '|'].into_iter().filter(|c| *c != delimiter).max_by_key(|c| header.matches(*c).count());
+        if let Some(found) = found.filter(|c| header.contains(*c)) {
+            return Err(DecodeError::WrongDelimiter { header: truncate(header, 80), found, expected: delimiter });
+        }
+    }
+    let parse = CsvParseOptions::default().with_separator(separator);
+    CsvReadOptions::default()
+        .with_has_header(true)
+        // Every column as text: typing happens per the spec, value by value.
+        .with_infer_schema_length(Some(0))
+        .with_parse_options(parse)
+        .with_raise_if_empty(false)
+        .with_rechunk(true)
+        .into_reader_with_file_handle(Cursor::new(text.as_bytes()))
+        .finish()
+        .map_err(|e| DecodeError::Unreadable { format: ReadFormat::Csv, message: first_line(&e.to_string()) })
+}
+
+fn read_jsonl(text: &str) -> Result<DataFrame, DecodeError> {
+    JsonReader::new(Cursor::new(text.as_bytes()))
+        .with_json_format(JsonFormat::JsonLines)
+        .finish()
+        .map_err(|e| DecodeError::Unreadable { format: ReadFormat::Jsonl, message: first_line(&e.to_string()) })
+}
+
+fn read_parquet(bytes: &[u8]) -> Result<DataFrame, DecodeError> {
+    ParquetReader::new(Cursor::new(bytes))
+        .finish()
+        .map_err(|e| DecodeError::Unreadable { format: ReadFormat::Parquet, message: first_line(&e.to_string()) })
+}
+
+fn first_line(message: &str) -> String {
+    truncate(message.lines().next().unwrap_or_default(), 300)
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv_source() -> SourceSection {
+        SourceSection::default()
+    }
+
+    #[test]
+    fn reads_csv_with_every_column_as_text() {
+        let (frame, decoded) = decode(b"a,b\n1,x\n2,y\n", "f.csv", &csv_source()).unwrap();
+        assert_eq!(decoded, Decoded { format: ReadFormat::Csv, gzipped: false });
+        assert_eq!(frame.height(), 2);
+        assert!(frame.columns().iter().all(|c| c.dtype() == &DataType::String));
+    }
+
+    #[test]
+    fn reads_gzip_by_content_not_name() {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut encoder, b"a,b\n1,2\n").unwrap();
+        let gz = encoder.finish().unwrap();
+        let (frame, decoded) = decode(&gz, "upload.bin", &csv_source()).unwrap();
+        assert!(decoded.gzipped);
+        assert_eq!(frame.height(), 1);
+        let truncated = &gz[..gz.len() - 6];
+        assert!(matches!(decode(truncated, "f.csv.gz", &csv_source()), Err(DecodeError::BadGzip(_))));
+    }
+
+    #[test]
+    fn names_each_kind_of_broken_file() {
+        assert!(matches!(decode(b"", "f.csv", &csv_source()), Err(DecodeError::Empty)));
+        assert!(matches!(decode(b"a,b\n", "f.csv", &csv_source()), Err(DecodeError::HeaderOnly)));
+        let wrong = decode(b"a;b;c\n1;2;3\n", "f.csv", &csv_source()).unwrap_err();
+        assert!(matches!(wrong, DecodeError::WrongDelimiter { found: ';', expected: ',', .. }), "{wrong}");
+        let bad = decode(b"a,b\n1,2\n3,\xff\xfe\n", "f.csv", &csv_source()).unwrap_err();
+        assert!(matches!(bad, DecodeError::NotUtf8 { line: 3, .. }), "{bad}");
+    }
+
+    #[test]
+    fn reads_json_lines() {
+        let (frame, decoded) = decode(b"{\"a\": 1, \"b\": \"x\"}\n{\"a\": 2, \"b\": null}\n", "f.jsonl", &csv_source()).unwrap();
+        assert_eq!(decoded.format, ReadFormat::Jsonl);
+        assert_eq!(frame.height(), 2);
+    }
+}

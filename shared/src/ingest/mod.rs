@@ -1,0 +1,491 @@
+//! Ingestion: an upload under `raw/<dataset>/…` becomes a curated, content-addressed data version,
+//! or a quarantined copy with a report saying every reason. The upload itself is never deleted.
+//!
+//! Idempotent under at-least-once delivery: the version id derives from the content and the spec,
+//! every write is "create if absent", and the registry records are conditional puts, so the same event
+//! twice, or the same file under two keys, yields one data version.
+
+pub mod catalog;
+pub mod coerce;
+pub mod decode;
+pub mod profile;
+pub mod report;
+pub mod validate;
+
+use std::sync::Arc;
+
+use polars::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tracing::{info, warn};
+
+use crate::names::{DatasetName, ObjectKey};
+use crate::ports::{ObjectStore, PutOutcome, RegistryError, RegistryStore, StoreError};
+use crate::spec::stored::{self, StoredSpecError};
+use crate::spec::{InvalidRows, LoadedSpec};
+use catalog::{DataVersionRecord, UploadRecord, UploadStatus};
+use report::{ColumnSchema, Manifest, ObjectRef, SourceRef, SpecRef, ValidationReport, Verdict};
+use validate::{Checked, Finding};
+
+pub use catalog::UploadStatus as Status;
+
+pub const RAW_PREFIX: &str = "raw/";
+pub const CURATED_PREFIX: &str = "curated/";
+pub const QUARANTINE_PREFIX: &str = "quarantine/";
+pub const CODE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The key is not an upload (`raw/<dataset>/<file>`); nothing was read or written.
+    #[error("{key:?} is not an upload: ingestion reads keys of the form raw/<dataset>/<file>")]
+    NotAnUpload { key: String },
+    #[error("upload {0} no longer exists")]
+    Vanished(ObjectKey),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("internal data processing error: {0}")]
+    Data(#[from] PolarsError),
+}
+
+impl IngestError {
+    /// Whether retrying the same event could succeed (Lambda should then fail the invocation).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            IngestError::Store(e) => e.is_retryable(),
+            IngestError::Registry(e) => e.is_retryable(),
+            IngestError::NotAnUpload { .. } | IngestError::Vanished(_) | IngestError::Data(_) => false,
+        }
+    }
+}
+
+/// What became of one upload.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestOutcome {
+    pub key: String,
+    pub dataset: String,
+    pub status: UploadStatus,
+    /// Rows in the data version (accepted, duplicate) or rows read (quarantined).
+    pub rows: u64,
+    pub rows_dropped: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The manifest of the data version, or the validation report of the quarantined copy.
+    pub report: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+/// An upload key split into its dataset and its path below `raw/<dataset>/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawKey {
+    pub key: ObjectKey,
+    pub dataset: DatasetName,
+    pub relative: String,
+}
+
+impl RawKey {
+    pub fn parse(key: &ObjectKey) -> Result<Self, IngestError> {
+        let not_upload = || IngestError::NotAnUpload { key: key.to_string() };
+        let rest = key.as_str().strip_prefix(RAW_PREFIX).ok_or_else(not_upload)?;
+        let (dataset, relative) = rest.split_once('/').ok_or_else(not_upload)?;
+        let dataset = DatasetName::parse(dataset).map_err(|_| not_upload())?;
+        Ok(Self { key: key.clone(), dataset, relative: relative.to_owned() })
+    }
+
+    pub fn quarantine_key(&self) -> ObjectKey {
+        key(&format!("{QUARANTINE_PREFIX}{}/{}", self.dataset, self.relative))
+    }
+}
+
+/// Builds a key from parts that are valid by construction (validated names and fixed segments).
+fn key(text: &str) -> ObjectKey {
+    ObjectKey::parse(text).unwrap_or_else(|e| unreachable!("key built from valid parts: {e}"))
+}
+
+pub fn curated_key(dataset: &DatasetName, version: &str, file: &str) -> ObjectKey {
+    key(&format!("{CURATED_PREFIX}{dataset}/{version}/{file}"))
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The ingestion service: built once (at cold start), then called per upload.
+pub struct Ingestor {
+    store: Arc<dyn ObjectStore>,
+    registry: Arc<dyn RegistryStore>,
+    /// A hard cap whatever a spec allows: what this process's memory can hold.
+    max_file_bytes: u64,
+}
+
+/// The decision on a checked file.
+enum Decision {
+    Accept { frame: DataFrame, dropped: Option<DataFrame>, failures: Vec<Finding> },
+    Reject { failures: Vec<Finding> },
+}
+
+impl Ingestor {
+    pub fn new(store: Arc<dyn ObjectStore>, registry: Arc<dyn RegistryStore>, max_file_bytes: u64) -> Self {
+        Self { store, registry, max_file_bytes }
+    }
+
+    /// Ingests the upload at `key`.
+    #[tracing::instrument(skip(self), fields(key = %key))]
+    pub async fn ingest(&self, key: &ObjectKey) -> Result<IngestOutcome, IngestError> {
+        let raw = RawKey::parse(key)?;
+        let info = match self.store.head(key).await {
+            Ok(info) => info,
+            Err(StoreError::NotFound(_)) => return Err(IngestError::Vanished(key.clone())),
+            Err(e) => return Err(e.into()),
+        };
+        let mut source = SourceRef { store: self.store.location(), key: key.to_string(), etag: info.etag.clone(), size: info.size, sha256: None };
+
+        if info.size > self.max_file_bytes {
+            let finding = too_large(info.size, self.max_file_bytes);
+            return self.quarantine(&raw, source, None, vec![finding], 0).await;
+        }
+        let (spec_key, spec) = match stored::load(self.store.as_ref(), &raw.dataset).await {
+            Ok(found) => found,
+            Err(StoredSpecError::Store(e)) => return Err(e.into()),
+            Err(e @ StoredSpecError::Missing { .. }) => {
+                let finding = Finding::file_level("unknown_dataset", vec![], format!("{e}; install one with `mlops spec put`"));
+                return self.quarantine(&raw, source, None, vec![finding], 0).await;
+            }
+            Err(e) => {
+                let finding = Finding::file_level("invalid_spec", vec![], e.to_string());
+                return self.quarantine(&raw, source, None, vec![finding], 0).await;
+            }
+        };
+        let spec_ref = SpecRef { key: spec_key.to_string(), version: spec.spec.dataset.version, sha256: spec.sha256.clone() };
+        if info.size > spec.spec.source.max_file_bytes {
+            let finding = too_large(info.size, spec.spec.source.max_file_bytes);
+            return self.quarantine(&raw, source, Some(spec_ref), vec![finding], 0).await;
+        }
+
+        let object = match self.store.get(key).await {
+            Ok(object) => object,
+            Err(StoreError::NotFound(_)) => return Err(IngestError::Vanished(key.clone())),
+            Err(e) => return Err(e.into()),
+        };
+        let source_sha256 = sha256_hex(&object.bytes);
+        source.sha256 = Some(source_sha256.clone());
+        source.etag = object.info.etag.clone();
+
+        // A redelivered event: report what the first delivery decided.
+        let upload_key = catalog::upload_key(&raw.dataset, key, &source_sha256);
+        if let Some(previous) = catalog::find_upload(self.registry.as_ref(), &upload_key).await? {
+            info!(status = ?previous.status, "upload seen before");
+            return Ok(outcome_of_repeat(previous));
+        }
+
+        let (raw_frame, format) = match decode::decode(&object.bytes, raw.key.file_name(), &spec.spec.source) {
+            Ok((frame, decoded)) => (frame, decoded.format),
+            Err(e) => {
+                let finding = Finding::file_level(e.rule(), vec![], e.to_string());
+                return self.quarantine(&raw, source, Some(spec_ref), vec![finding], 0).await;
+            }
+        };
+        drop(object);
+        let rows = raw_frame.height() as u64;
+        let checked = validate::check(&raw_frame, &spec.spec)?;
+        drop(raw_frame);
+        let warnings = checked.warnings.clone();
+        let report = |verdict, failures, rows_accepted, rows_dropped| ValidationReport {
+            dataset: raw.dataset.to_string(),
+            verdict,
+            source: source.clone(),
+            spec: Some(spec_ref.clone()),
+            format: Some(format),
+            rows,
+            rows_accepted,
+            rows_dropped,
+            failures,
+            warnings: warnings.clone(),
+            checked_at: now(),
+            code_version: CODE_VERSION.into(),
+        };
+        match decide(checked, &spec)? {
+            Decision::Reject { failures } => {
+                let report = report(Verdict::Quarantined, failures, 0, 0);
+                self.write_quarantine(&raw, report, upload_key).await
+            }
+            Decision::Accept { mut frame, mut dropped, failures } => {
+                let rows_dropped = dropped.as_ref().map_or(0, |d| d.height() as u64);
+                let report = report(Verdict::Accepted, failures, frame.height() as u64, rows_dropped);
+                self.accept(&raw, &spec, spec_ref, &mut frame, dropped.as_mut(), report, upload_key).await
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn accept(
+        &self,
+        raw: &RawKey,
+        spec: &LoadedSpec,
+        spec_ref: SpecRef,
+        frame: &mut DataFrame,
+        dropped: Option<&mut DataFrame>,
+        validation: ValidationReport,
+        upload_key: crate::ports::ItemKey,
+    ) -> Result<IngestOutcome, IngestError> {
+        let dataset = &raw.dataset;
+        let source_sha256 = validation.source.sha256.clone().unwrap_or_default();
+        // Same content under the same contract: same version, whatever the key or the delivery.
+        let version = sha256_hex(format!("{}:{source_sha256}", spec.sha256).as_bytes())[..16].to_owned();
+
+        let data = self.put_parquet(curated_key(dataset, &version, "data.parquet"), frame).await?;
+        let dropped_rows = match dropped {
+            Some(dropped) => Some(self.put_parquet(curated_key(dataset, &version, "dropped_rows.parquet"), dropped).await?),
+            None => None,
+        };
+        let rows = frame.height() as u64;
+        let manifest_key = curated_key(dataset, &version, "manifest.json");
+        let ingested_at = now();
+        let manifest = Manifest {
+            dataset: dataset.to_string(),
+            version: version.clone(),
+            rows,
+            schema: spec.spec.columns.iter().map(|c| ColumnSchema { name: c.name.clone(), kind: c.kind }).collect(),
+            data: data.clone(),
+            dropped_rows,
+            source: validation.source.clone(),
+            spec: spec_ref.clone(),
+            profile: profile::profile(frame, &spec.spec)?,
+            validation: validation.clone(),
+            ingested_at: ingested_at.clone(),
+            code_version: CODE_VERSION.into(),
+        };
+        // The manifest is written last: a version is complete once its manifest exists.
+        self.store.put_if_absent(&manifest_key, to_json(&manifest)).await?;
+
+        let record = DataVersionRecord {
+            dataset: dataset.to_string(),
+            version: version.clone(),
+            rows,
+            data_key: data.key.clone(),
+            data_sha256: data.sha256.clone(),
+            manifest_key: manifest_key.to_string(),
+            source_key: raw.key.to_string(),
+            source_sha256: source_sha256.clone(),
+            spec_version: spec_ref.version,
+            ingested_at: ingested_at.clone(),
+        };
+        let created = catalog::record_version(self.registry.as_ref(), &record, dataset).await?;
+        let status = if created { UploadStatus::Accepted } else { UploadStatus::Duplicate };
+        let upload = UploadRecord {
+            dataset: dataset.to_string(),
+            source_key: raw.key.to_string(),
+            source_sha256,
+            status,
+            rows,
+            rows_dropped: validation.rows_dropped,
+            version: Some(version.clone()),
+            report_key: manifest_key.to_string(),
+            reasons: validation.failures.iter().map(|f| f.message.clone()).collect(),
+            at: ingested_at,
+        };
+        catalog::record_upload(self.registry.as_ref(), &upload, upload_key).await?;
+        info!(dataset = %dataset, rows, rows_dropped = validation.rows_dropped, version, ?status, "accepted");
+        Ok(IngestOutcome {
+            key: raw.key.to_string(),
+            dataset: dataset.to_string(),
+            status,
+            rows,
+            rows_dropped: validation.rows_dropped,
+            version: Some(version),
+            report: manifest_key.to_string(),
+            reasons: upload.reasons,
+        })
+    }
+
+    /// Writes a frame as Parquet unless the object exists; returns what is stored at the key.
+    async fn put_parquet(&self, key: ObjectKey, frame: &mut DataFrame) -> Result<ObjectRef, IngestError> {
+        let mut bytes = Vec::new();
+        ParquetWriter::new(&mut bytes).with_compression(ParquetCompression::Zstd(None)).finish(frame)?;
+        let (sha256, size) = (sha256_hex(&bytes), bytes.len() as u64);
+        match self.store.put_if_absent(&key, bytes).await? {
+            PutOutcome::Created => Ok(ObjectRef { key: key.to_string(), sha256, bytes: size }),
+            // Written by an earlier delivery: describe the object that is there, not the one we made.
+            PutOutcome::AlreadyExists => {
+                let existing = self.store.get(&key).await?;
+                Ok(ObjectRef { key: key.to_string(), sha256: sha256_hex(&existing.bytes), bytes: existing.info.size })
+            }
+        }
+    }
+
+    /// Quarantines an upload that failed before its rows could be checked.
+    async fn quarantine(
+        &self,
+        raw: &RawKey,
+        source: SourceRef,
+        spec: Option<SpecRef>,
+        failures: Vec<Finding>,
+        rows: u64,
+    ) -> Result<IngestOutcome, IngestError> {
+        let upload_key = catalog::upload_key(&raw.dataset, &raw.key, source.sha256.as_deref().unwrap_or(&source.etag));
+        let report = ValidationReport {
+            dataset: raw.dataset.to_string(),
+            verdict: Verdict::Quarantined,
+            source,
+            spec,
+            format: None,
+            rows,
+            rows_accepted: 0,
+            rows_dropped: 0,
+            failures,
+            warnings: vec![],
+            checked_at: now(),
+            code_version: CODE_VERSION.into(),
+        };
+        self.write_quarantine(raw, report, upload_key).await
+    }
+
+    /// Copies the upload to quarantine, then writes its report and records the outcome. The upload
+    /// stays where it is: the copy is made before anything could ever remove it.
+    async fn write_quarantine(
+        &self,
+        raw: &RawKey,
+        report: ValidationReport,
+        upload_key: crate::ports::ItemKey,
+    ) -> Result<IngestOutcome, IngestError> {
+        let copy = raw.quarantine_key();
+        let report_key = copy.with_suffix(".report.json").unwrap_or_else(|e| unreachable!("{e}"));
+        self.store.copy(&raw.key, &copy).await.map_err(|e| match e {
+            StoreError::NotFound(_) => IngestError::Vanished(raw.key.clone()),
+            other => other.into(),
+        })?;
+        self.store.put(&report_key, to_json(&report)).await?;
+        let reasons: Vec<String> = report.failures.iter().map(|f| format!("{}: {}", f.rule, f.message)).collect();
+        let record = UploadRecord {
+            dataset: raw.dataset.to_string(),
+            source_key: raw.key.to_string(),
+            source_sha256: report.source.sha256.clone().unwrap_or_default(),
+            status: UploadStatus::Quarantined,
+            rows: report.rows,
+            rows_dropped: 0,
+            version: None,
+            report_key: report_key.to_string(),
+            reasons: reasons.clone(),
+            at: report.checked_at.clone(),
+        };
+        catalog::record_upload(self.registry.as_ref(), &record, upload_key).await?;
+        warn!(dataset = %raw.dataset, rows = report.rows, reasons = ?reasons, report = %report_key, "quarantined");
+        Ok(IngestOutcome {
+            key: raw.key.to_string(),
+            dataset: raw.dataset.to_string(),
+            status: UploadStatus::Quarantined,
+            rows: report.rows,
+            rows_dropped: 0,
+            version: None,
+            report: report_key.to_string(),
+            reasons,
+        })
+    }
+
+    /// Stores `bytes` as an upload of `dataset` named `file_name` under `raw/`, then ingests it:
+    /// what the local runner does with a file from disk.
+    pub async fn upload_and_ingest(&self, dataset: &DatasetName, file_name: &str, bytes: Vec<u8>) -> Result<IngestOutcome, IngestError> {
+        let upload = ObjectKey::parse(&format!("{RAW_PREFIX}{dataset}/{file_name}"))
+            .map_err(|_| IngestError::NotAnUpload { key: file_name.to_owned() })?;
+        self.store.put(&upload, bytes).await?;
+        self.ingest(&upload).await
+    }
+
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+}
+
+fn too_large(size: u64, limit: u64) -> Finding {
+    Finding::file_level("file_too_large", vec![], format!("the file is {size} bytes; the limit is {limit} bytes"))
+}
+
+fn outcome_of_repeat(previous: UploadRecord) -> IngestOutcome {
+    let status = match previous.status {
+        UploadStatus::Quarantined => UploadStatus::Quarantined,
+        UploadStatus::Accepted | UploadStatus::Duplicate => UploadStatus::Duplicate,
+    };
+    IngestOutcome {
+        key: previous.source_key,
+        dataset: previous.dataset,
+        status,
+        rows: previous.rows,
+        rows_dropped: previous.rows_dropped,
+        version: previous.version,
+        report: previous.report_key,
+        reasons: previous.reasons,
+    }
+}
+
+fn to_json(value: &impl Serialize) -> Vec<u8> {
+    // Our report types hold only strings, numbers and maps with string keys: serialising cannot fail.
+    serde_json::to_vec_pretty(value).unwrap_or_else(|e| unreachable!("serialising a report: {e}"))
+}
+
+/// Applies the spec's policy to the checks: reject, accept, or accept without the invalid rows.
+fn decide(checked: Checked, spec: &LoadedSpec) -> PolarsResult<Decision> {
+    let Checked { frame, file_failures, row_failures, .. } = checked;
+    let row_findings: Vec<Finding> = row_failures.iter().map(|f| f.finding.clone()).collect();
+    if !file_failures.is_empty() {
+        return Ok(Decision::Reject { failures: [file_failures, row_findings].concat() });
+    }
+    if row_failures.is_empty() {
+        return Ok(Decision::Accept { frame, dropped: None, failures: vec![] });
+    }
+    let policy = &spec.spec.policy;
+    if policy.invalid_rows == InvalidRows::Reject {
+        return Ok(Decision::Reject { failures: row_findings });
+    }
+    let invalid = row_failures.iter().skip(1).fold(row_failures[0].rows.clone(), |acc, f| &acc | &f.rows);
+    let invalid_count = invalid.sum().unwrap_or(0) as u64;
+    let fraction = invalid_count as f64 / frame.height().max(1) as f64;
+    if fraction > policy.max_invalid_row_fraction {
+        let mut failures = row_findings;
+        failures.push(Finding::file_level(
+            "too_many_invalid_rows",
+            vec![],
+            format!(
+                "{invalid_count} rows ({:.2}%) fail row-level rules; at most {:.2}% may be dropped",
+                fraction * 100.0,
+                policy.max_invalid_row_fraction * 100.0
+            ),
+        ));
+        return Ok(Decision::Reject { failures });
+    }
+    let valid = !&invalid;
+    let mut dropped = frame.filter(&invalid)?;
+    // Keep each dropped row's position in the upload, so it can be found and fixed.
+    let positions: Vec<u64> = invalid.iter().enumerate().filter(|(_, v)| *v == Some(true)).map(|(i, _)| i as u64 + 1).collect();
+    dropped.with_column(Column::new("_row".into(), positions))?;
+    let kept = frame.filter(&valid)?;
+    if let Some(min) = spec.spec.table.min_rows.filter(|min| (kept.height() as u64) < *min) {
+        let mut failures = row_findings;
+        failures.push(Finding::file_level("row_count", vec![], format!("{} rows remain after dropping invalid rows; at least {min} required", kept.height())));
+        return Ok(Decision::Reject { failures });
+    }
+    Ok(Decision::Accept { frame: kept, dropped: Some(dropped), failures: row_findings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_keys_name_their_dataset() {
+        let key = ObjectKey::parse("raw/flights/2013/jan.csv").unwrap();
+        let raw = RawKey::parse(&key).unwrap();
+        assert_eq!(raw.dataset.as_str(), "flights");
+        assert_eq!(raw.relative, "2013/jan.csv");
+        assert_eq!(raw.quarantine_key().as_str(), "quarantine/flights/2013/jan.csv");
+        for outside in ["curated/flights/x.csv", "raw/flights.csv", "raw/Flights/x.csv", "specs/flights.toml"] {
+            let key = ObjectKey::parse(outside).unwrap();
+            assert!(matches!(RawKey::parse(&key), Err(IngestError::NotAnUpload { .. })), "{outside}");
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! Every rule of a dataset contract checked against one file, every failure reported: the rule, the
+//! columns, how many rows, and a few example rows with their raw values.
+
+use std::collections::HashSet;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::coerce::{coerce, TypedColumn};
+use crate::spec::{AllowedValue, ColumnSpec, CompareOp, DatasetSpec, ExtraColumns, Operand};
+
+/// Example rows listed per finding.
+const MAX_EXAMPLES: usize = 5;
+
+/// One failed (or tolerated) check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// A stable name: `type`, `not_null`, `min`, `max`, `allowed_values`, `regex`, `unique`,
+    /// `max_null_fraction`, `required_column`, `extra_column`, `row_count`, `unique_key`,
+    /// `rule:<name>`, or a decoding problem such as `empty_file` or `encoding`.
+    pub rule: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+    pub message: String,
+    /// Rows that failed (1 for a file-level check).
+    pub count: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fraction: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mostly: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<Example>,
+}
+
+impl Finding {
+    pub fn file_level(rule: impl Into<String>, columns: Vec<String>, message: impl Into<String>) -> Self {
+        Self { rule: rule.into(), columns, message: message.into(), count: 1, fraction: None, mostly: None, examples: vec![] }
+    }
+}
+
+/// A failing row: its 1-based position among the file's data rows, and the raw value(s).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Example {
+    pub row: u64,
+    pub value: String,
+}
+
+/// A row-level check that failed beyond its tolerance, with the rows it flags.
+pub struct RowFailure {
+    pub finding: Finding,
+    pub rows: BooleanChunked,
+}
+
+/// The outcome of checking a file, before the policy decides what to do.
+pub struct Checked {
+    /// Declared columns only, typed, in spec order (missing optional columns as nulls).
+    pub frame: DataFrame,
+    /// Failures that reject the file whatever the row policy.
+    pub file_failures: Vec<Finding>,
+    /// Row-level failures beyond their `mostly` tolerance: reject, or drop those rows, per policy.
+    pub row_failures: Vec<RowFailure>,
+    /// Failures within tolerance and notes (such as dropped extra columns): recorded, not fatal.
+    pub warnings: Vec<Finding>,
+}
+
+pub fn check(raw: &DataFrame, spec: &DatasetSpec) -> PolarsResult<Checked> {
+    let rows = raw.height();
+    let mut out = Checked { frame: DataFrame::empty(), file_failures: vec![], row_failures: vec![], warnings: vec![] };
+    check_extra_columns(raw, spec, &mut out);
+
+    let mut typed_columns = Vec::with_capacity(spec.columns.len());
+    for col in &spec.columns {
+        let Ok(raw_col) = raw.column(&col.name) else {
+            if col.required {
+                out.file_failures.push(Finding::file_level(
+                    "required_column",
+                    vec![col.name.clone()],
+                    format!("required column {:?} is missing", col.name),
+                ));
+            }
+            let dtype = super::coerce::polars_type(col.kind);
+            typed_columns.push(Column::full_null(col.name.as_str().into(), rows, &dtype));
+            continue;
+        };
+        let raw_series = raw_col.as_materialized_series();
+        let typed = coerce(raw_series, col)?;
+        check_column(raw_series, &typed, col, &mut out)?;
+        typed_columns.push(typed.series.into_column());
+    }
+    out.frame = DataFrame::new(rows, typed_columns)?;
+    check_table(raw, spec, &mut out)?;
+    Ok(out)
+}
+
+fn check_extra_columns(raw: &DataFrame, spec: &DatasetSpec, out: &mut Checked) {
+    let declared: HashSet<&str> = spec.columns.iter().map(|c| c.name.as_str()).collect();
+    let extra: Vec<String> =
+        raw.get_column_names().into_iter().filter(|n| !declared.contains(n.as_str())).map(|n| n.to_string()).collect();
+    if extra.is_empty() {
+        return;
+    }
+    match spec.policy.extra_columns {
+        ExtraColumns::Reject => out.file_failures.push(Finding::file_level(
+            "extra_column",
+            extra.clone(),
+            format!("columns not in the spec: {} (declare them, or set policy.extra_columns = \"drop\")", extra.join(", ")),
+        )),
+        ExtraColumns::Drop => out.warnings.push(Finding::file_level(
+            "extra_column",
+            extra.clone(),
+            format!("dropped columns not in the spec: {}", extra.join(", ")),
+        )),
+    }
+}
+
+fn check_column(raw: &Series, typed: &TypedColumn, col: &ColumnSpec, out: &mut Checked) -> PolarsResult<()> {
+    let name = &col.name;
+    let column_check = |rule: &str, message: String, rows: BooleanChunked| RowCheck {
+        rule: rule.to_owned(),
+        columns: vec![name.clone()],
+        message,
+        rows,
+        mostly: col.mostly,
+    };
+    let mut checks = vec![column_check(
+        "type",
+        format!("values of {name:?} that are not {}", col.kind),
+        typed.type_errors.clone(),
+    )];
+    let series = &typed.series;
+    if !col.nullable {
+        let missing = series.is_null() & !&typed.type_errors;
+        checks.push(column_check("not_null", format!("{name:?} is empty but not nullable"), missing));
+    }
+    if col.min.is_some() || col.max.is_some() {
+        let values = series.cast(&DataType::Float64)?;
+        let values = values.f64()?;
+        if let Some(min) = col.min {
+            checks.push(column_check("min", format!("{name:?} below the minimum {min}"), no_nulls(values.lt(min))?));
+        }
+        if let Some(max) = col.max {
+            checks.push(column_check("max", format!("{name:?} above the maximum {max}"), no_nulls(values.gt(max))?));
+        }
+    }
+    if let Some(allowed) = &col.allowed {
+        let listed = allowed.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let shown = if listed.len() > 12 { format!("{} … ({} values)", listed[..12].join(", "), listed.len()) } else { listed.join(", ") };
+        checks.push(column_check("allowed_values", format!("{name:?} outside the allowed values [{shown}]"), not_allowed(series, allowed)?));
+    }
+    if let Some(pattern) = &col.regex {
+        let regex = regex::Regex::new(pattern).map_err(|e| polars_err!(ComputeError: "regex {pattern}: {e}"))?;
+        let mismatches: BooleanChunked = series.str()?.iter().map(|v| Some(v.is_some_and(|v| !regex.is_match(v)))).collect();
+        checks.push(column_check("regex", format!("{name:?} does not match /{pattern}/"), mismatches));
+    }
+    for check in checks {
+        check.judge(raw_values(raw), out);
+    }
+
+    let rows = series.len();
+    if col.unique {
+        let duplicated = series.clone().into_frame().is_duplicated()?;
+        let count = duplicated.sum().unwrap_or(0) as u64;
+        if count > 0 {
+            let mut finding = Finding::file_level("unique", vec![name.clone()], format!("{name:?} must be unique; {count} rows share a value"));
+            finding.count = count;
+            finding.examples = examples(&duplicated, raw_values(raw));
+            out.file_failures.push(finding);
+        }
+    }
+    if let Some(max_fraction) = col.max_null_fraction {
+        let fraction = if rows == 0 { 0.0 } else { series.null_count() as f64 / rows as f64 };
+        if fraction > max_fraction {
+            let mut finding = Finding::file_level(
+                "max_null_fraction",
+                vec![name.clone()],
+                format!("{name:?} is {:.2}% empty; at most {:.2}% allowed", fraction * 100.0, max_fraction * 100.0),
+            );
+            finding.count = series.null_count() as u64;
+            finding.fraction = Some(fraction);
+            out.file_failures.push(finding);
+        }
+    }
+    Ok(())
+}
+
+fn check_table(raw: &DataFrame, spec: &DatasetSpec, out: &mut Checked) -> PolarsResult<()> {
+    let rows = out.frame.height() as u64;
+    let table = &spec.table;
+    if let Some(min) = table.min_rows.filter(|min| rows < *min) {
+        out.file_failures.push(Finding::file_level("row_count", vec![], format!("{rows} rows; at least {min} required")));
+    }
+    if let Some(max) = table.max_rows.filter(|max| rows > *max) {
+        out.file_failures.push(Finding::file_level("row_count", vec![], format!("{rows} rows; at most {max} allowed")));
+    }
+    for key in &table.unique_keys {
+        // A key over a missing column is reported as that missing column already.
+        if key.iter().any(|name| raw.column(name).is_err()) {
+            continue;
+        }
+        let duplicated = out.frame.select(key.iter().map(String::as_str))?.is_duplicated()?;
+        let count = duplicated.sum().unwrap_or(0) as u64;
+        if count > 0 {
+            let mut finding = Finding::file_level(
+                "unique_key",
+                key.clone(),
+                format!("({}) must be unique; {count} rows share a key with another row", key.join(", ")),
+            );
+            finding.count = count;
+            finding.examples = examples(&duplicated, joined_values(raw, key));
+            out.file_failures.push(finding);
+        }
+    }
+    for rule in &table.rules {
+        let comparison = rule.comparison().map_err(|e| polars_err!(ComputeError: "{e}"))?;
+        let columns: Vec<String> = comparison.columns().into_iter().map(str::to_owned).collect();
+        if columns.iter().any(|name| raw.column(name).is_err()) {
+            continue;
+        }
+        let operand = |operand: &Operand| -> PolarsResult<Either> {
+            Ok(match operand {
+                Operand::Number(value) => Either::Number(*value),
+                Operand::Column(name) => Either::Values(out.frame.column(name)?.cast(&DataType::Float64)?.f64()?.clone()),
+            })
+        };
+        let holds = compare(&operand(&comparison.left)?, comparison.op, &operand(&comparison.right)?)?;
+        // Rows where an operand is null are not judged here: nullability is its own check.
+        let violated = !&holds.fill_null_with_values(true)?;
+        let check = RowCheck {
+            rule: format!("rule:{}", rule.name),
+            columns: columns.clone(),
+            message: format!("rows where `{}` does not hold", rule.check),
+            rows: violated,
+            mostly: rule.mostly,
+        };
+        check.judge(joined_values(raw, &columns), out);
+    }
+    Ok(())
+}
+
+/// A row-level check's result before it is judged against its tolerance.
+struct RowCheck {
+    rule: String,
+    columns: Vec<String>,
+    message: String,
+    rows: BooleanChunked,
+    mostly: f64,
+}
+
+impl RowCheck {
+    fn judge(self, value_of: impl Fn(usize) -> String, out: &mut Checked) {
+        let count = self.rows.sum().unwrap_or(0) as u64;
+        if count == 0 {
+            return;
+        }
+        let total = self.rows.len().max(1) as f64;
+        let fraction = count as f64 / total;
+        let finding = Finding {
+            rule: self.rule,
+            columns: self.columns,
+            message: format!("{}: {count} row(s)", self.message),
+            count,
+            fraction: Some(fraction),
+            mostly: (self.mostly < 1.0).then_some(self.mostly),
+            examples: examples(&self.rows, value_of),
+        };
+        if 1.0 - fraction >= self.mostly {
+            out.warnings.push(finding);
+        } else {
+            out.row_failures.push(RowFailure { finding, rows: self.rows });
+        }
+    }
+}
+
+enum Either {
+    Number(f64),
+    Values(Float64Chunked),
+}
+
+fn compare(left: &Either, op: CompareOp, right: &Either) -> PolarsResult<BooleanChunked> {
+    use CompareOp::*;
+    Ok(match (left, right) {
+        (Either::Values(l), Either::Values(r)) => match op {
+            Lt => l.lt(r),
+            Le => l.lt_eq(r),
+            Gt => l.gt(r),
+            Ge => l.gt_eq(r),
+            Eq => l.equal(r),
+            Ne => l.not_equal(r),
+        },
+        (Either::Values(l), Either::Number(r)) => match op {
+            Lt => l.lt(*r),
+            Le => l.lt_eq(*r),
+            Gt => l.gt(*r),
+            Ge => l.gt_eq(*r),
+            Eq => l.equal(*r),
+            Ne => l.not_equal(*r),
+        },
+        // `3 < x` is `x > 3`.
+        (Either::Number(l), Either::Values(r)) => match op {
+            Lt => r.gt(*l),
+            Le => r.gt_eq(*l),
+            Gt => r.lt(*l),
+            Ge => r.lt_eq(*l),
+            Eq => r.equal(*l),
+            Ne => r.not_equal(*l),
+        },
+        (Either::Number(_), Either::Number(_)) => polars_bail!(ComputeError: "a rule compares two constants"),
+    })
+}
+
+fn no_nulls(mask: BooleanChunked) -> PolarsResult<BooleanChunked> {
+    mask.fill_null_with_values(false)
+}
+
+fn not_allowed(series: &Series, allowed: &[AllowedValue]) -> PolarsResult<BooleanChunked> {
+    Ok(match series.dtype() {
+        DataType::Int64 => {
+            let set: HashSet<i64> =
+                allowed.iter().filter_map(|v| if let AllowedValue::Integer(i) = v { Some(*i) } else { None }).collect();
+            series.i64()?.iter().map(|v| Some(v.is_some_and(|v| !set.contains(&v)))).collect()
+        }
+        _ => {
+            let set: HashSet<String> = allowed.iter().map(ToString::to_string).collect();
+            series.str()?.iter().map(|v| Some(v.is_some_and(|v| !set.contains(v)))).collect()
+        }
+    })
+}
+
+fn examples(rows: &BooleanChunked, value_of: impl Fn(usize) -> String) -> Vec<Example> {
+    rows.iter()
+        .enumerate()
+        .filter(|(_, flagged)| *flagged == Some(true))
+        .take(MAX_EXAMPLES)
+        .map(|(index, _)| Example { row: index as u64 + 1, value: value_of(index) })
+        .collect()
+}
+
+fn show(value: AnyValue<'_>) -> String {
+    match value {
+        AnyValue::Null => "null".to_owned(),
+        AnyValue::String(text) => text.to_owned(),
+        AnyValue::StringOwned(text) => text.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The raw (as uploaded) value of one column at a row.
+fn raw_values(raw: &Series) -> impl Fn(usize) -> String + '_ {
+    move |index| raw.get(index).map(show).unwrap_or_default()
+}
+
+/// `a=1, b=2` for the named columns of the raw frame at a row.
+fn joined_values<'a>(raw: &'a DataFrame, names: &'a [String]) -> impl Fn(usize) -> String + 'a {
+    move |index| {
+        names
+            .iter()
+            .map(|name| {
+                let value = raw.column(name).ok().and_then(|c| c.get(index).ok()).map(show).unwrap_or_default();
+                format!("{name}={value}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::decode::decode;
+
+    fn spec(extra: &str) -> DatasetSpec {
+        let text = format!(
+            r#"
+            [dataset]
+            name = "t"
+            version = 1
+            [[columns]]
+            name = "id"
+            type = "integer"
+            unique = true
+            [[columns]]
+            name = "carrier"
+            type = "categorical"
+            allowed = ["AA", "UA"]
+            [[columns]]
+            name = "delay"
+            type = "float"
+            nullable = true
+            min = -60
+            max = 600
+            {extra}
+            "#
+        );
+        DatasetSpec::parse(&text, "toml").unwrap().spec
+    }
+
+    fn checked(csv: &str, spec: &DatasetSpec) -> Checked {
+        let (raw, _) = decode(csv.as_bytes(), "f.csv", &spec.source).unwrap();
+        check(&raw, spec).unwrap()
+    }
+
+    fn rules(findings: &[Finding]) -> Vec<&str> {
+        findings.iter().map(|f| f.rule.as_str()).collect()
+    }
+
+    #[test]
+    fn a_clean_file_passes_and_is_typed() {
+        let out = checked("id,carrier,delay\n1,AA,3.5\n2,UA,\n", &spec(""));
+        assert!(out.file_failures.is_empty() && out.row_failures.is_empty() && out.warnings.is_empty());
+        assert_eq!(out.frame.column("id").unwrap().dtype(), &DataType::Int64);
+        assert_eq!(out.frame.column("delay").unwrap().dtype(), &DataType::Float64);
+    }
+
+    #[test]
+    fn reports_every_failure_with_rows_and_raw_values() {
+        let csv = "id,carrier,delay\n1,AA,3.5\n1,XX,900\nx,UA,-100\n4,,2\n";
+        let out = checked(csv, &spec(""));
+        let row_rules = out.row_failures.iter().map(|f| f.finding.rule.as_str()).collect::<Vec<_>>();
+        assert_eq!(row_rules, ["type", "not_null", "allowed_values", "min", "max"]);
+        let type_error = &out.row_failures[0].finding;
+        assert_eq!(type_error.examples, vec![Example { row: 3, value: "x".into() }]);
+        let allowed = out.row_failures.iter().find(|f| f.finding.rule == "allowed_values").unwrap();
+        assert_eq!(allowed.finding.examples, vec![Example { row: 2, value: "XX".into() }]);
+        assert_eq!(rules(&out.file_failures), ["unique"]);
+        assert_eq!(out.file_failures[0].count, 2);
+    }
+
+    #[test]
+    fn missing_required_and_extra_columns_are_file_failures() {
+        let out = checked("id,delay,bonus\n1,2,3\n", &spec(""));
+        assert_eq!(rules(&out.file_failures), ["extra_column", "required_column"]);
+        assert_eq!(out.file_failures[1].columns, ["carrier"]);
+        let mut dropping = spec("");
+        dropping.policy.extra_columns = ExtraColumns::Drop;
+        let out = checked("id,carrier,delay,bonus\n1,AA,2,3\n", &dropping);
+        assert!(out.file_failures.is_empty());
+        assert_eq!(rules(&out.warnings), ["extra_column"]);
+        assert_eq!(out.frame.get_column_names().len(), 3);
+    }
+
+    #[test]
+    fn table_rules_keys_and_tolerance() {
+        let extra = r#"
+            [table]
+            min_rows = 2
+            unique_keys = [["carrier", "delay"]]
+            rules = [
+              { name = "small_id", check = "id < 10", mostly = 0.5 },
+              { name = "delay_below_id", check = "delay <= id" },
+            ]
+        "#;
+        let out = checked("id,carrier,delay\n1,AA,0\n2,AA,0\n30,UA,1\n", &spec(extra));
+        assert_eq!(rules(&out.file_failures), ["unique_key"]);
+        assert_eq!(out.file_failures[0].examples[0].value, "carrier=AA, delay=0");
+        assert_eq!(rules(&out.warnings), ["rule:small_id"], "1 of 3 rows fails, within mostly = 0.5");
+        assert!(out.row_failures.is_empty(), "delay <= id holds on every row");
+
+        let out = checked("id,carrier,delay\n1,AA,5\n", &spec(extra));
+        assert_eq!(rules(&out.file_failures), ["row_count"]);
+        let failed: Vec<_> = out.row_failures.iter().map(|f| f.finding.rule.as_str()).collect();
+        assert_eq!(failed, ["rule:delay_below_id"]);
+    }
+}

@@ -1,0 +1,94 @@
+//! CloudWatch Embedded Metric Format: one JSON line on stdout that CloudWatch turns into metrics, with
+//! no API call on the request path.
+
+use serde_json::{json, Map, Value};
+
+pub const NAMESPACE: &str = "Mlops";
+
+#[derive(Debug, Clone, Copy)]
+pub enum Unit {
+    Count,
+    Milliseconds,
+    Bytes,
+}
+
+impl Unit {
+    fn as_str(self) -> &'static str {
+        match self {
+            Unit::Count => "Count",
+            Unit::Milliseconds => "Milliseconds",
+            Unit::Bytes => "Bytes",
+        }
+    }
+}
+
+/// One EMF record: metric values sharing one set of dimensions.
+#[derive(Debug, Clone, Default)]
+pub struct MetricSet {
+    dimensions: Vec<(String, String)>,
+    metrics: Vec<(String, f64, Unit)>,
+}
+
+impl MetricSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn dimension(mut self, name: &str, value: &str) -> Self {
+        self.dimensions.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn metric(mut self, name: &str, value: f64, unit: Unit) -> Self {
+        self.metrics.push((name.to_owned(), value, unit));
+        self
+    }
+
+    /// The EMF JSON document, timestamped `timestamp_ms`.
+    pub fn to_json(&self, timestamp_ms: i64) -> Value {
+        let definitions: Vec<Value> =
+            self.metrics.iter().map(|(name, _, unit)| json!({"Name": name, "Unit": unit.as_str()})).collect();
+        let dimension_names: Vec<&str> = self.dimensions.iter().map(|(name, _)| name.as_str()).collect();
+        let mut root = Map::new();
+        root.insert(
+            "_aws".into(),
+            json!({
+                "Timestamp": timestamp_ms,
+                "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": [dimension_names], "Metrics": definitions}],
+            }),
+        );
+        for (name, value) in &self.dimensions {
+            root.insert(name.clone(), Value::String(value.clone()));
+        }
+        for (name, value, _) in &self.metrics {
+            root.insert(name.clone(), json!(value));
+        }
+        Value::Object(root)
+    }
+
+    /// Prints the record as one line on stdout, where the Lambda runtime ships it to CloudWatch.
+    pub fn emit(&self) {
+        println!("{}", self.to_json(chrono::Utc::now().timestamp_millis()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emf_documents_declare_every_metric_and_dimension() {
+        let doc = MetricSet::new()
+            .dimension("Dataset", "flights")
+            .metric("RowsAccepted", 120.0, Unit::Count)
+            .metric("FilesQuarantined", 1.0, Unit::Count)
+            .to_json(1_700_000_000_000);
+        let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "Mlops");
+        assert_eq!(directive["Dimensions"], json!([["Dataset"]]));
+        assert_eq!(directive["Metrics"][1], json!({"Name": "FilesQuarantined", "Unit": "Count"}));
+        assert_eq!(doc["Dataset"], "flights");
+        assert_eq!(doc["RowsAccepted"], 120.0);
+        assert_eq!(doc["_aws"]["Timestamp"], 1_700_000_000_000i64);
+    }
+}
