@@ -59,6 +59,17 @@ pub enum HandlerError {
     Failed { key: String, source: IngestError },
 }
 
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(error: HandlerError) -> Self {
+        let error_type = match &error {
+            HandlerError::NoRecords => "NoRecords",
+            HandlerError::Retryable { .. } => "Retryable",
+            HandlerError::Failed { .. } => "Failed",
+        };
+        Self { error_type: error_type.to_owned(), error_message: error.to_string() }
+    }
+}
+
 /// A record that named nothing this function ingests.
 #[derive(Debug, Clone, Serialize)]
 pub struct Skipped {

@@ -287,7 +287,7 @@ impl Ingestor {
             rows_dropped: validation.rows_dropped,
             version: Some(version.clone()),
             report_key: manifest_key.to_string(),
-            reasons: validation.failures.iter().map(|f| f.message.clone()).collect(),
+            reasons: validation.failures.iter().map(|f| format!("{}: {}", f.rule, f.message)).collect(),
             at: ingested_at,
         };
         catalog::record_upload(self.registry.as_ref(), &upload, upload_key).await?;
