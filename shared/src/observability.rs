@@ -22,7 +22,7 @@ impl Unit {
     }
 }
 
-/// One EMF record: metric values sharing one set of dimensions.
+/// One EMF record: metric values published per its dimensions and, for account-wide alarms, in total.
 #[derive(Debug, Clone, Default)]
 pub struct MetricSet {
     dimensions: Vec<(String, String)>,
@@ -54,7 +54,7 @@ impl MetricSet {
             "_aws".into(),
             json!({
                 "Timestamp": timestamp_ms,
-                "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": [dimension_names], "Metrics": definitions}],
+                "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": [dimension_names, []], "Metrics": definitions}],
             }),
         );
         for (name, value) in &self.dimensions {
@@ -85,7 +85,7 @@ mod tests {
             .to_json(1_700_000_000_000);
         let directive = &doc["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "Mlops");
-        assert_eq!(directive["Dimensions"], json!([["Dataset"]]));
+        assert_eq!(directive["Dimensions"], json!([["Dataset"], []]), "per dataset and in total");
         assert_eq!(directive["Metrics"][1], json!({"Name": "FilesQuarantined", "Unit": "Count"}));
         assert_eq!(doc["Dataset"], "flights");
         assert_eq!(doc["RowsAccepted"], 120.0);

@@ -99,11 +99,11 @@ pub async fn failed_condition_cancels_the_whole_transaction(registry: Arc<dyn Re
                 set: attrs(json!({"v": 5})),
                 condition: Condition::Equals { attr: "v".into(), value: json!(99) },
             },
-            WriteOp::Check { key: ItemKey::new("X", "a"), condition: Condition::NotExists },
+            WriteOp::Check { key: ItemKey::new("X", "c"), condition: Condition::Exists },
         ])
         .await;
     match result {
-        Err(RegistryError::TransactionCancelled { failed }) => assert_eq!(failed, vec![1]),
+        Err(RegistryError::TransactionCancelled { failed }) => assert_eq!(failed, vec![1, 2], "every failed condition is named"),
         other => panic!("expected a cancelled transaction, got {other:?}"),
     }
     assert!(registry.get(&ItemKey::new("X", "b")).await.expect("get").is_none(), "nothing was applied");
