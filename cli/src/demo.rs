@@ -16,10 +16,22 @@ use crate::ingest::print_outcome;
 
 const SPEC: &str = include_str!("../../infra/datasets/flights.toml");
 const SAMPLE: [(&str, &[u8]); 4] = [
-    ("flights-2013-01.csv.gz", include_bytes!("../../infra/datasets/flights-sample/flights-2013-01.csv.gz")),
-    ("flights-2013-02.csv.gz", include_bytes!("../../infra/datasets/flights-sample/flights-2013-02.csv.gz")),
-    ("flights-2013-03.csv.gz", include_bytes!("../../infra/datasets/flights-sample/flights-2013-03.csv.gz")),
-    ("flights-2013-07.csv.gz", include_bytes!("../../infra/datasets/flights-sample/flights-2013-07.csv.gz")),
+    (
+        "flights-2013-01.csv.gz",
+        include_bytes!("../../infra/datasets/flights-sample/flights-2013-01.csv.gz"),
+    ),
+    (
+        "flights-2013-02.csv.gz",
+        include_bytes!("../../infra/datasets/flights-sample/flights-2013-02.csv.gz"),
+    ),
+    (
+        "flights-2013-03.csv.gz",
+        include_bytes!("../../infra/datasets/flights-sample/flights-2013-03.csv.gz"),
+    ),
+    (
+        "flights-2013-07.csv.gz",
+        include_bytes!("../../infra/datasets/flights-sample/flights-2013-07.csv.gz"),
+    ),
 ];
 /// Marks a folder as the demo's own, so a rerun may wipe it and nothing else.
 const MARKER: &str = ".mlops-demo";
@@ -40,7 +52,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("== 1. Install the flights contract");
     let loaded = DatasetSpec::parse(SPEC, "toml").context("the built-in spec")?;
     let key = stored::put(backends.store.as_ref(), &loaded, SPEC, "toml").await?;
-    println!("installed {key} ({} columns, {} rules)\n", loaded.spec.columns.len(), loaded.spec.table.rules.len());
+    println!(
+        "installed {key} ({} columns, {} rules)\n",
+        loaded.spec.columns.len(),
+        loaded.spec.table.rules.len()
+    );
 
     println!("== 2. Ingest two months of flights (3,000 sampled rows each)");
     let mut outcomes = Vec::new();
@@ -49,13 +65,47 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     println!("\n== 3. The same January file uploaded again under another name: one data version");
-    outcomes.push(ingest(&ingestor, &dataset, "flights-2013-01-copy.csv.gz", SAMPLE[0].1.to_vec()).await?);
+    outcomes.push(
+        ingest(
+            &ingestor,
+            &dataset,
+            "flights-2013-01-copy.csv.gz",
+            SAMPLE[0].1.to_vec(),
+        )
+        .await?,
+    );
 
-    println!("\n== 4. Broken uploads: quarantined with a report, or accepted without their bad rows");
+    println!(
+        "\n== 4. Broken uploads: quarantined with a report, or accepted without their bad rows"
+    );
     let january = gunzip(SAMPLE[0].1)?;
-    outcomes.push(ingest(&ingestor, &dataset, "flights-2013-01-semicolons.csv", january.replace(',', ";").into_bytes()).await?);
-    outcomes.push(ingest(&ingestor, &dataset, "flights-2013-02-many-bad-rows.csv", corrupt(&gunzip(SAMPLE[1].1)?, 20)).await?);
-    outcomes.push(ingest(&ingestor, &dataset, "flights-2013-03-few-bad-rows.csv", corrupt(&gunzip(SAMPLE[2].1)?, 1000)).await?);
+    outcomes.push(
+        ingest(
+            &ingestor,
+            &dataset,
+            "flights-2013-01-semicolons.csv",
+            january.replace(',', ";").into_bytes(),
+        )
+        .await?,
+    );
+    outcomes.push(
+        ingest(
+            &ingestor,
+            &dataset,
+            "flights-2013-02-many-bad-rows.csv",
+            corrupt(&gunzip(SAMPLE[1].1)?, 20),
+        )
+        .await?,
+    );
+    outcomes.push(
+        ingest(
+            &ingestor,
+            &dataset,
+            "flights-2013-03-few-bad-rows.csv",
+            corrupt(&gunzip(SAMPLE[2].1)?, 1000),
+        )
+        .await?,
+    );
 
     println!("\n== 5. A summer month, for drift later");
     outcomes.push(ingest(&ingestor, &dataset, SAMPLE[3].0, SAMPLE[3].1.to_vec()).await?);
@@ -73,15 +123,26 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     let root = args.dir.join("objects");
     println!("curated data:  {}", root.join("curated/flights").display());
-    println!("quarantine:    {}", root.join("quarantine/flights").display());
+    println!(
+        "quarantine:    {}",
+        root.join("quarantine/flights").display()
+    );
     if let Some(report) = outcomes.iter().find(|o| o.status == Status::Quarantined) {
         println!("a report:      {}", root.join(&report.report).display());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn ingest(ingestor: &Ingestor, dataset: &DatasetName, name: &str, bytes: Vec<u8>) -> anyhow::Result<IngestOutcome> {
-    let outcome = ingestor.upload_and_ingest(dataset, name, bytes).await.with_context(|| format!("ingesting {name}"))?;
+async fn ingest(
+    ingestor: &Ingestor,
+    dataset: &DatasetName,
+    name: &str,
+    bytes: Vec<u8>,
+) -> anyhow::Result<IngestOutcome> {
+    let outcome = ingestor
+        .upload_and_ingest(dataset, name, bytes)
+        .await
+        .with_context(|| format!("ingesting {name}"))?;
     print_outcome(&outcome, false)?;
     Ok(outcome)
 }
@@ -90,18 +151,26 @@ fn fresh_folder(dir: &PathBuf) -> anyhow::Result<()> {
     if dir.exists() {
         let is_empty = std::fs::read_dir(dir)?.next().is_none();
         if !is_empty && !dir.join(MARKER).exists() {
-            bail!("{} exists and is not a demo folder; choose another with --dir", dir.display());
+            bail!(
+                "{} exists and is not a demo folder; choose another with --dir",
+                dir.display()
+            );
         }
         std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
     }
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join(MARKER), "created by `mlops demo`; deleted and recreated by every run\n")?;
+    std::fs::write(
+        dir.join(MARKER),
+        "created by `mlops demo`; deleted and recreated by every run\n",
+    )?;
     Ok(())
 }
 
 fn gunzip(bytes: &[u8]) -> anyhow::Result<String> {
     let mut text = String::new();
-    flate2::read::GzDecoder::new(bytes).read_to_string(&mut text).context("the built-in sample")?;
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_string(&mut text)
+        .context("the built-in sample")?;
     Ok(text)
 }
 

@@ -42,37 +42,65 @@ pub async fn run(args: IngestArgs, target: &Target) -> anyhow::Result<ExitCode> 
     if quarantined > 0 && !args.json {
         eprintln!("{quarantined} file(s) quarantined: see each report for every reason");
     }
-    Ok(if quarantined > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if quarantined > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-pub async fn ingest_file(ingestor: &Ingestor, dataset: &DatasetName, file: &PathBuf) -> anyhow::Result<IngestOutcome> {
+pub async fn ingest_file(
+    ingestor: &Ingestor,
+    dataset: &DatasetName,
+    file: &PathBuf,
+) -> anyhow::Result<IngestOutcome> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
         .with_context(|| format!("{} has no usable file name", file.display()))?;
-    ingestor.upload_and_ingest(dataset, name, bytes).await.with_context(|| format!("ingesting {}", file.display()))
+    ingestor
+        .upload_and_ingest(dataset, name, bytes)
+        .await
+        .with_context(|| format!("ingesting {}", file.display()))
 }
 
 pub fn print_outcome(outcome: &IngestOutcome, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string(&serde_json::json!({
-            "file": outcome.key.rsplit('/').next().unwrap_or(&outcome.key),
-            "key": outcome.key,
-            "status": outcome.status,
-            "rows": outcome.rows,
-            "rows_dropped": outcome.rows_dropped,
-            "version": outcome.version,
-            "report": outcome.report,
-            "reasons": outcome.reasons,
-        }))?);
+        println!(
+            "{}",
+            serde_json::to_string(&serde_json::json!({
+                "file": outcome.key.rsplit('/').next().unwrap_or(&outcome.key),
+                "key": outcome.key,
+                "status": outcome.status,
+                "rows": outcome.rows,
+                "rows_dropped": outcome.rows_dropped,
+                "version": outcome.version,
+                "report": outcome.report,
+                "reasons": outcome.reasons,
+            }))?
+        );
         return Ok(());
     }
-    let status = serde_json::to_value(outcome.status)?.as_str().unwrap_or_default().to_owned();
+    let status = serde_json::to_value(outcome.status)?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let file = outcome.key.rsplit('/').next().unwrap_or(&outcome.key);
-    let version = outcome.version.as_deref().map(|v| format!(" version {v}")).unwrap_or_default();
-    let dropped = if outcome.rows_dropped > 0 { format!(" ({} dropped)", outcome.rows_dropped) } else { String::new() };
-    println!("{status:<11} {file}: {} rows{dropped}{version} -> {}", outcome.rows, outcome.report);
+    let version = outcome
+        .version
+        .as_deref()
+        .map(|v| format!(" version {v}"))
+        .unwrap_or_default();
+    let dropped = if outcome.rows_dropped > 0 {
+        format!(" ({} dropped)", outcome.rows_dropped)
+    } else {
+        String::new()
+    };
+    println!(
+        "{status:<11} {file}: {} rows{dropped}{version} -> {}",
+        outcome.rows, outcome.report
+    );
     for reason in &outcome.reasons {
         println!("            - {reason}");
     }

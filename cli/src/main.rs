@@ -13,7 +13,11 @@ use clap::{Args, Parser, Subcommand};
 use mlops_shared::adapters::Backends;
 
 #[derive(Parser)]
-#[command(name = "mlops", version, about = "Serverless MLOps pipeline: local runner and admin tool")]
+#[command(
+    name = "mlops",
+    version,
+    about = "Serverless MLOps pipeline: local runner and admin tool"
+)]
 struct Cli {
     #[command(flatten)]
     target: Target,
@@ -39,8 +43,12 @@ impl Target {
     async fn backends(&self) -> anyhow::Result<Backends> {
         match (&self.bucket, &self.table) {
             (Some(bucket), Some(table)) => Ok(Backends::aws(bucket, table).await),
-            _ => Backends::local(&self.home)
-                .with_context(|| format!("opening the local home {} (choose another with --home)", self.home.display())),
+            _ => Backends::local(&self.home).with_context(|| {
+                format!(
+                    "opening the local home {} (choose another with --home)",
+                    self.home.display()
+                )
+            }),
         }
     }
 }
@@ -60,7 +68,8 @@ enum Command {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -20,15 +20,24 @@ pub enum SpecCommand {
 pub async fn run(command: SpecCommand, target: &Target) -> anyhow::Result<ExitCode> {
     match command {
         SpecCommand::Check { file } => {
-            let Some((loaded, _, _)) = read(&file)? else { return Ok(ExitCode::FAILURE) };
+            let Some((loaded, _, _)) = read(&file)? else {
+                return Ok(ExitCode::FAILURE);
+            };
             println!("{}: ok, {}", file.display(), summary(&loaded));
             Ok(ExitCode::SUCCESS)
         }
         SpecCommand::Put { file } => {
-            let Some((loaded, text, extension)) = read(&file)? else { return Ok(ExitCode::FAILURE) };
+            let Some((loaded, text, extension)) = read(&file)? else {
+                return Ok(ExitCode::FAILURE);
+            };
             let backends = target.backends().await?;
             let key = stored::put(backends.store.as_ref(), &loaded, &text, extension).await?;
-            println!("installed {} at {}/{key}: {}", file.display(), backends.store.location(), summary(&loaded));
+            println!(
+                "installed {} at {}/{key}: {}",
+                file.display(),
+                backends.store.location(),
+                summary(&loaded)
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -36,8 +45,13 @@ pub async fn run(command: SpecCommand, target: &Target) -> anyhow::Result<ExitCo
 
 /// Reads and checks a spec file; prints its problems and returns None when it is invalid.
 pub fn read(file: &Path) -> anyhow::Result<Option<(LoadedSpec, String, &'static str)>> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let extension = if file.extension().is_some_and(|e| e == "json") { "json" } else { "toml" };
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let extension = if file.extension().is_some_and(|e| e == "json") {
+        "json"
+    } else {
+        "toml"
+    };
     match DatasetSpec::parse(&text, extension) {
         Ok(loaded) => Ok(Some((loaded, text, extension))),
         Err(SpecError::Syntax { format, message }) => {

@@ -46,9 +46,16 @@ impl MetricSet {
 
     /// The EMF JSON document, timestamped `timestamp_ms`.
     pub fn to_json(&self, timestamp_ms: i64) -> Value {
-        let definitions: Vec<Value> =
-            self.metrics.iter().map(|(name, _, unit)| json!({"Name": name, "Unit": unit.as_str()})).collect();
-        let dimension_names: Vec<&str> = self.dimensions.iter().map(|(name, _)| name.as_str()).collect();
+        let definitions: Vec<Value> = self
+            .metrics
+            .iter()
+            .map(|(name, _, unit)| json!({"Name": name, "Unit": unit.as_str()}))
+            .collect();
+        let dimension_names: Vec<&str> = self
+            .dimensions
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
         let mut root = Map::new();
         root.insert(
             "_aws".into(),
@@ -85,8 +92,15 @@ mod tests {
             .to_json(1_700_000_000_000);
         let directive = &doc["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "Mlops");
-        assert_eq!(directive["Dimensions"], json!([["Dataset"], []]), "per dataset and in total");
-        assert_eq!(directive["Metrics"][1], json!({"Name": "FilesQuarantined", "Unit": "Count"}));
+        assert_eq!(
+            directive["Dimensions"],
+            json!([["Dataset"], []]),
+            "per dataset and in total"
+        );
+        assert_eq!(
+            directive["Metrics"][1],
+            json!({"Name": "FilesQuarantined", "Unit": "Count"})
+        );
         assert_eq!(doc["Dataset"], "flights");
         assert_eq!(doc["RowsAccepted"], 120.0);
         assert_eq!(doc["_aws"]["Timestamp"], 1_700_000_000_000i64);

@@ -62,15 +62,31 @@ async fn sqlite_conditional_puts_are_atomic_across_connections() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("registry.sqlite");
-    let handles: Vec<SqliteRegistry> = (0..4).map(|_| SqliteRegistry::open(&path).expect("open")).collect();
+    let handles: Vec<SqliteRegistry> = (0..4)
+        .map(|_| SqliteRegistry::open(&path).expect("open"))
+        .collect();
     let writers = handles.into_iter().enumerate().map(|(i, registry)| {
         tokio::spawn(async move {
-            let attrs = serde_json::json!({"writer": i}).as_object().cloned().unwrap_or_default();
-            registry.put(Item { key: ItemKey::new("RACE", "X"), attrs }, Condition::NotExists).await
+            let attrs = serde_json::json!({"writer": i})
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            registry
+                .put(
+                    Item {
+                        key: ItemKey::new("RACE", "X"),
+                        attrs,
+                    },
+                    Condition::NotExists,
+                )
+                .await
         })
     });
     let results = futures::future::join_all(writers).await;
     let wins = results.iter().filter(|r| matches!(r, Ok(Ok(())))).count();
-    let conflicts = results.iter().filter(|r| matches!(r, Ok(Err(RegistryError::ConditionFailed { .. })))).count();
+    let conflicts = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Err(RegistryError::ConditionFailed { .. }))))
+        .count();
     assert_eq!((wins, conflicts), (1, 3), "{results:?}");
 }

@@ -14,7 +14,9 @@ use serde_json::Value;
 async fn install_spec(backends: &Backends) {
     let text = flights_spec();
     let loaded = DatasetSpec::parse(&text, "toml").expect("bundled spec is valid");
-    stored::put(backends.store.as_ref(), &loaded, &text, "toml").await.expect("install spec");
+    stored::put(backends.store.as_ref(), &loaded, &text, "toml")
+        .await
+        .expect("install spec");
 }
 
 fn flights() -> DatasetName {
@@ -26,7 +28,11 @@ fn key(text: &str) -> ObjectKey {
 }
 
 async fn report(backends: &Backends, outcome: &IngestOutcome) -> Value {
-    let object = backends.store.get(&key(&outcome.report)).await.expect("report exists");
+    let object = backends
+        .store
+        .get(&key(&outcome.report))
+        .await
+        .expect("report exists");
     serde_json::from_slice(&object.bytes).expect("report is JSON")
 }
 
@@ -40,7 +46,10 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 fn with_values(csv: &str, column: &str, value: &str, every: usize) -> String {
     let mut lines = csv.lines();
     let header = lines.next().unwrap_or_default();
-    let index = header.split(',').position(|c| c == column).expect("column exists");
+    let index = header
+        .split(',')
+        .position(|c| c == column)
+        .expect("column exists");
     let mut out = vec![header.to_owned()];
     for (i, line) in lines.enumerate() {
         let mut fields: Vec<&str> = line.split(',').collect();
@@ -54,9 +63,19 @@ fn with_values(csv: &str, column: &str, value: &str, every: usize) -> String {
 
 fn without_column(csv: &str, column: &str) -> String {
     let header = csv.lines().next().unwrap_or_default();
-    let index = header.split(',').position(|c| c == column).expect("column exists");
+    let index = header
+        .split(',')
+        .position(|c| c == column)
+        .expect("column exists");
     csv.lines()
-        .map(|line| line.split(',').enumerate().filter(|(i, _)| *i != index).map(|(_, f)| f).collect::<Vec<_>>().join(","))
+        .map(|line| {
+            line.split(',')
+                .enumerate()
+                .filter(|(i, _)| *i != index)
+                .map(|(_, f)| f)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
@@ -75,22 +94,60 @@ fn broken_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let extra = january
         .lines()
         .enumerate()
-        .map(|(i, line)| if i == 0 { format!("{line},gate") } else { format!("{line},B{i}") })
+        .map(|(i, line)| {
+            if i == 0 {
+                format!("{line},gate")
+            } else {
+                format!("{line},B{i}")
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     vec![
         ("empty.csv", vec![], "empty_file"),
-        ("header-only.csv", format!("{header}\n").into_bytes(), "no_data_rows"),
-        ("semicolons.csv", january.replace(',', ";").into_bytes(), "delimiter"),
+        (
+            "header-only.csv",
+            format!("{header}\n").into_bytes(),
+            "no_data_rows",
+        ),
+        (
+            "semicolons.csv",
+            january.replace(',', ";").into_bytes(),
+            "delimiter",
+        ),
         ("latin1.csv", not_utf8, "encoding"),
-        ("truncated.csv.gz", gz[..gz.len() / 2].to_vec(), "corrupt_compression"),
-        ("no-carrier.csv", without_column(&january, "carrier").into_bytes(), "required_column"),
-        ("text-in-distance.csv", with_values(&january, "distance", "far", 10).into_bytes(), "type"),
-        ("month-13.csv", with_values(&january, "month", "13", 10).into_bytes(), "max"),
-        ("origin-bos.csv", with_values(&january, "origin", "BOS", 10).into_bytes(), "allowed_values"),
+        (
+            "truncated.csv.gz",
+            gz[..gz.len() / 2].to_vec(),
+            "corrupt_compression",
+        ),
+        (
+            "no-carrier.csv",
+            without_column(&january, "carrier").into_bytes(),
+            "required_column",
+        ),
+        (
+            "text-in-distance.csv",
+            with_values(&january, "distance", "far", 10).into_bytes(),
+            "type",
+        ),
+        (
+            "month-13.csv",
+            with_values(&january, "month", "13", 10).into_bytes(),
+            "max",
+        ),
+        (
+            "origin-bos.csv",
+            with_values(&january, "origin", "BOS", 10).into_bytes(),
+            "allowed_values",
+        ),
         ("duplicate-keys.csv", duplicated.into_bytes(), "unique_key"),
         ("extra-column.csv", extra.into_bytes(), "extra_column"),
-        ("too-many-fields.csv", format!("{january}{}\n", vec!["1"; 40].join(",")).into_bytes(), "unreadable"),
+        (
+            "too-many-fields.csv",
+            format!("{january}{}\n", vec!["1"; 40].join(",")).into_bytes(),
+            "unreadable",
+        ),
     ]
 }
 
@@ -99,53 +156,119 @@ async fn quarantines_every_broken_file_with_its_reason(backends: Backends) {
     let ingestor = Ingestor::new(backends.store.clone(), backends.registry.clone(), 1 << 30);
     let files = broken_files();
     for (name, bytes, rule) in &files {
-        let outcome = ingestor.upload_and_ingest(&flights(), name, bytes.clone()).await.expect("ingested");
+        let outcome = ingestor
+            .upload_and_ingest(&flights(), name, bytes.clone())
+            .await
+            .expect("ingested");
         assert_eq!(outcome.status, Status::Quarantined, "{name}: {outcome:?}");
         let report = report(&backends, &outcome).await;
-        let rules: Vec<&str> = report["failures"].as_array().expect("failures").iter().filter_map(|f| f["rule"].as_str()).collect();
-        assert!(rules.contains(rule), "{name}: expected {rule}, report says {rules:?}");
+        let rules: Vec<&str> = report["failures"]
+            .as_array()
+            .expect("failures")
+            .iter()
+            .filter_map(|f| f["rule"].as_str())
+            .collect();
+        assert!(
+            rules.contains(rule),
+            "{name}: expected {rule}, report says {rules:?}"
+        );
         assert_eq!(report["verdict"], "quarantined");
-        let copy = backends.store.get(&key(&format!("quarantine/flights/{name}"))).await.expect("quarantined copy");
-        assert_eq!(&copy.bytes, bytes, "{name}: the quarantined copy is the upload, byte for byte");
+        let copy = backends
+            .store
+            .get(&key(&format!("quarantine/flights/{name}")))
+            .await
+            .expect("quarantined copy");
+        assert_eq!(
+            &copy.bytes, bytes,
+            "{name}: the quarantined copy is the upload, byte for byte"
+        );
     }
 
     // Row-level failures come with the rows and raw values that broke the rule.
-    let outcome = ingestor.upload_and_ingest(&flights(), "text-in-distance.csv", files[6].1.clone()).await.expect("again");
-    assert_eq!(outcome.status, Status::Quarantined, "a repeat keeps its verdict");
+    let outcome = ingestor
+        .upload_and_ingest(&flights(), "text-in-distance.csv", files[6].1.clone())
+        .await
+        .expect("again");
+    assert_eq!(
+        outcome.status,
+        Status::Quarantined,
+        "a repeat keeps its verdict"
+    );
     let report = report(&backends, &outcome).await;
-    let type_failure = report["failures"].as_array().and_then(|f| f.iter().find(|f| f["rule"] == "type")).expect("type failure");
+    let type_failure = report["failures"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["rule"] == "type"))
+        .expect("type failure");
     assert_eq!(type_failure["columns"][0], "distance");
     assert_eq!(type_failure["count"], 300);
-    assert_eq!(type_failure["examples"][0], serde_json::json!({"row": 10, "value": "far"}));
+    assert_eq!(
+        type_failure["examples"][0],
+        serde_json::json!({"row": 10, "value": "far"})
+    );
 
     // An unknown dataset and an oversized file are quarantined too, without being read.
     let other = DatasetName::parse("weather").expect("valid");
-    let unknown = ingestor.upload_and_ingest(&other, "obs.csv", b"a\n1\n".to_vec()).await.expect("ingested");
+    let unknown = ingestor
+        .upload_and_ingest(&other, "obs.csv", b"a\n1\n".to_vec())
+        .await
+        .expect("ingested");
     assert_eq!(unknown.status, Status::Quarantined);
     let small = Ingestor::new(backends.store.clone(), backends.registry.clone(), 1_000);
-    let big = small.upload_and_ingest(&flights(), "big.csv.gz", flights_sample("02")).await.expect("ingested");
+    let big = small
+        .upload_and_ingest(&flights(), "big.csv.gz", flights_sample("02"))
+        .await
+        .expect("ingested");
     assert_eq!(report_rules(&backends, &big).await, ["file_too_large"]);
 
     // A key outside raw/ is refused before anything is read or written.
     let outside = ingestor.ingest(&key("inbox/flights/x.csv")).await;
-    assert!(matches!(outside, Err(IngestError::NotAnUpload { .. })), "{outside:?}");
+    assert!(
+        matches!(outside, Err(IngestError::NotAnUpload { .. })),
+        "{outside:?}"
+    );
 
     // Every upload is accounted for: a record, a quarantined copy and a report for each.
     let uploads = backends.store.list("raw/").await.expect("list raw");
     assert_eq!(uploads.len(), files.len() + 2);
-    let mut recorded = catalog::uploads(backends.registry.as_ref(), &flights()).await.expect("uploads");
-    recorded.extend(catalog::uploads(backends.registry.as_ref(), &other).await.expect("uploads"));
+    let mut recorded = catalog::uploads(backends.registry.as_ref(), &flights())
+        .await
+        .expect("uploads");
+    recorded.extend(
+        catalog::uploads(backends.registry.as_ref(), &other)
+            .await
+            .expect("uploads"),
+    );
     for upload in &uploads {
-        let record = recorded.iter().find(|r| r.source_key == upload.key.as_str()).expect("an upload record");
-        assert_eq!(record.status, catalog::UploadStatus::Quarantined, "{}", upload.key);
-        backends.store.head(&key(&record.report_key)).await.expect("its report exists");
+        let record = recorded
+            .iter()
+            .find(|r| r.source_key == upload.key.as_str())
+            .expect("an upload record");
+        assert_eq!(
+            record.status,
+            catalog::UploadStatus::Quarantined,
+            "{}",
+            upload.key
+        );
+        backends
+            .store
+            .head(&key(&record.report_key))
+            .await
+            .expect("its report exists");
     }
-    assert!(catalog::versions(backends.registry.as_ref(), &flights()).await.expect("versions").is_empty());
+    assert!(catalog::versions(backends.registry.as_ref(), &flights())
+        .await
+        .expect("versions")
+        .is_empty());
 }
 
 async fn report_rules(backends: &Backends, outcome: &IngestOutcome) -> Vec<String> {
     let report = report(backends, outcome).await;
-    report["failures"].as_array().expect("failures").iter().filter_map(|f| f["rule"].as_str().map(str::to_owned)).collect()
+    report["failures"]
+        .as_array()
+        .expect("failures")
+        .iter()
+        .filter_map(|f| f["rule"].as_str().map(str::to_owned))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,9 +292,14 @@ fn other_formats(csv: &str) -> (Vec<u8>, Vec<u8>) {
         .finish()
         .expect("read sample");
     let mut parquet = Vec::new();
-    ParquetWriter::new(&mut parquet).finish(&mut frame).expect("write parquet");
+    ParquetWriter::new(&mut parquet)
+        .finish(&mut frame)
+        .expect("write parquet");
     let mut jsonl = Vec::new();
-    JsonWriter::new(&mut jsonl).with_json_format(JsonFormat::JsonLines).finish(&mut frame).expect("write jsonl");
+    JsonWriter::new(&mut jsonl)
+        .with_json_format(JsonFormat::JsonLines)
+        .finish(&mut frame)
+        .expect("write jsonl");
     (parquet, jsonl)
 }
 
@@ -190,10 +318,17 @@ async fn csv_gzip_parquet_and_json_lines_read_alike() {
     ];
     let mut profiles = Vec::new();
     for (name, bytes) in inputs {
-        let outcome = ingestor.upload_and_ingest(&flights(), name, bytes).await.expect("ingested");
+        let outcome = ingestor
+            .upload_and_ingest(&flights(), name, bytes)
+            .await
+            .expect("ingested");
         assert_eq!(outcome.status, Status::Accepted, "{name}: {outcome:?}");
         assert_eq!(outcome.rows, 3000, "{name}");
-        let manifest = backends.store.get(&key(&outcome.report)).await.expect("manifest");
+        let manifest = backends
+            .store
+            .get(&key(&outcome.report))
+            .await
+            .expect("manifest");
         let manifest: Value = serde_json::from_slice(&manifest.bytes).expect("JSON");
         profiles.push((name, manifest["profile"].clone()));
     }
@@ -208,17 +343,41 @@ async fn a_few_invalid_rows_are_dropped_and_kept_beside_the_version() {
     install_spec(&backends).await;
     let ingestor = Ingestor::new(backends.store.clone(), backends.registry.clone(), 1 << 30);
     let csv = with_values(&gunzip(&flights_sample("03")), "origin", "BOS", 1000);
-    let outcome = ingestor.upload_and_ingest(&flights(), "march.csv", csv.into_bytes()).await.expect("ingested");
+    let outcome = ingestor
+        .upload_and_ingest(&flights(), "march.csv", csv.into_bytes())
+        .await
+        .expect("ingested");
     assert_eq!(outcome.status, Status::Accepted, "{outcome:?}");
     assert_eq!((outcome.rows, outcome.rows_dropped), (2997, 3));
     let version = outcome.version.expect("version");
-    let dropped = backends.store.get(&key(&format!("curated/flights/{version}/dropped_rows.parquet"))).await.expect("dropped rows kept");
-    let dropped = ParquetReader::new(Cursor::new(dropped.bytes)).finish().expect("parquet");
-    let rows: Vec<Option<u64>> = dropped.column("_row").expect("_row").u64().expect("u64").iter().collect();
+    let dropped = backends
+        .store
+        .get(&key(&format!(
+            "curated/flights/{version}/dropped_rows.parquet"
+        )))
+        .await
+        .expect("dropped rows kept");
+    let dropped = ParquetReader::new(Cursor::new(dropped.bytes))
+        .finish()
+        .expect("parquet");
+    let rows: Vec<Option<u64>> = dropped
+        .column("_row")
+        .expect("_row")
+        .u64()
+        .expect("u64")
+        .iter()
+        .collect();
     assert_eq!(rows, [Some(1000), Some(2000), Some(3000)]);
-    let manifest = backends.store.get(&key(&outcome.report)).await.expect("manifest");
+    let manifest = backends
+        .store
+        .get(&key(&outcome.report))
+        .await
+        .expect("manifest");
     let manifest: Value = serde_json::from_slice(&manifest.bytes).expect("JSON");
     assert_eq!(manifest["validation"]["rows_dropped"], 3);
-    assert_eq!(manifest["validation"]["failures"][0]["rule"], "allowed_values");
+    assert_eq!(
+        manifest["validation"]["failures"][0]["rule"],
+        "allowed_values"
+    );
     assert_eq!(manifest["rows"], 2997);
 }

@@ -21,7 +21,11 @@ pub fn repo_file(relative: &str) -> Vec<u8> {
 /// A name no other test in this run uses (moto's state is shared by every client).
 pub fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    format!("{prefix}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 async fn aws_config() -> aws_config::SdkConfig {
@@ -37,7 +41,12 @@ pub async fn s3_store() -> (S3Store, String) {
     let config = aws_config().await;
     let client = S3Store::client(&config);
     let bucket = unique_name("bucket");
-    client.create_bucket().bucket(&bucket).send().await.expect("create bucket on moto");
+    client
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create bucket on moto");
     (S3Store::new(client, &bucket), bucket)
 }
 
@@ -46,7 +55,9 @@ pub async fn dynamo_registry() -> (DynamoRegistry, String) {
     let config = aws_config().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     let table = unique_name("registry");
-    DynamoRegistry::create_table(&client, &table).await.expect("create table on moto");
+    DynamoRegistry::create_table(&client, &table)
+        .await
+        .expect("create table on moto");
     (DynamoRegistry::new(client, &table), table)
 }
 
@@ -54,7 +65,14 @@ pub async fn dynamo_registry() -> (DynamoRegistry, String) {
 pub async fn aws_backends() -> (Backends, String, String) {
     let (store, bucket) = s3_store().await;
     let (registry, table) = dynamo_registry().await;
-    (Backends { store: Arc::new(store), registry: Arc::new(registry) }, bucket, table)
+    (
+        Backends {
+            store: Arc::new(store),
+            registry: Arc::new(registry),
+        },
+        bucket,
+        table,
+    )
 }
 
 /// The embedded default in a temporary folder, kept alive by the returned guard.
@@ -80,12 +98,16 @@ pub fn flights_spec() -> String {
 }
 
 pub fn flights_sample(month: &str) -> Vec<u8> {
-    repo_file(&format!("infra/datasets/flights-sample/flights-2013-{month}.csv.gz"))
+    repo_file(&format!(
+        "infra/datasets/flights-sample/flights-2013-{month}.csv.gz"
+    ))
 }
 
 pub fn gunzip(bytes: &[u8]) -> String {
     use std::io::Read;
     let mut text = String::new();
-    flate2::read::GzDecoder::new(bytes).read_to_string(&mut text).expect("gunzip");
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_string(&mut text)
+        .expect("gunzip");
     text
 }

@@ -25,7 +25,11 @@ pub enum ConfigError {
     #[error("environment variable {0} is not set; the template sets it for the function")]
     Missing(&'static str),
     #[error("environment variable {name} = {value:?} is not a valid {expected}")]
-    Invalid { name: &'static str, value: String, expected: &'static str },
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 impl Config {
@@ -35,7 +39,11 @@ impl Config {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &'static str| lookup(name).filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name));
+        let required = |name: &'static str| {
+            lookup(name)
+                .filter(|v| !v.is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
         let max_file_bytes = match lookup("MAX_FILE_BYTES") {
             None => DEFAULT_MAX_FILE_BYTES,
             Some(value) => value.parse().map_err(|_| ConfigError::Invalid {
@@ -44,7 +52,11 @@ impl Config {
                 expected: "number of bytes",
             })?,
         };
-        Ok(Self { bucket: required("BUCKET")?, registry_table: required("REGISTRY_TABLE")?, max_file_bytes })
+        Ok(Self {
+            bucket: required("BUCKET")?,
+            registry_table: required("REGISTRY_TABLE")?,
+            max_file_bytes,
+        })
     }
 }
 
@@ -66,7 +78,10 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
             HandlerError::Retryable { .. } => "Retryable",
             HandlerError::Failed { .. } => "Failed",
         };
-        Self { error_type: error_type.to_owned(), error_message: error.to_string() }
+        Self {
+            error_type: error_type.to_owned(),
+            error_message: error.to_string(),
+        }
     }
 }
 
@@ -84,7 +99,11 @@ pub struct Response {
 }
 
 #[tracing::instrument(skip_all, fields(records = event.records.len()))]
-pub async fn handle(ingestor: &Ingestor, config: &Config, event: S3Event) -> Result<Response, HandlerError> {
+pub async fn handle(
+    ingestor: &Ingestor,
+    config: &Config,
+    event: S3Event,
+) -> Result<Response, HandlerError> {
     if event.records.is_empty() {
         return Err(HandlerError::NoRecords);
     }
@@ -94,13 +113,21 @@ pub async fn handle(ingestor: &Ingestor, config: &Config, event: S3Event) -> Res
         let raw_key = record.s3.object.key.unwrap_or_default();
         let skip = |reason: String| {
             warn!(bucket, key = raw_key, reason, "skipped record");
-            Skipped { key: raw_key.clone(), reason }
+            Skipped {
+                key: raw_key.clone(),
+                reason,
+            }
         };
         if bucket != config.bucket {
-            response.skipped.push(skip(format!("bucket {bucket:?} is not this function's bucket {:?}", config.bucket)));
+            response.skipped.push(skip(format!(
+                "bucket {bucket:?} is not this function's bucket {:?}",
+                config.bucket
+            )));
             continue;
         }
-        let key = match decode_key(&raw_key).and_then(|k| ObjectKey::parse(&k).map_err(|e| e.to_string())) {
+        let key = match decode_key(&raw_key)
+            .and_then(|k| ObjectKey::parse(&k).map_err(|e| e.to_string()))
+        {
             Ok(key) => key,
             Err(reason) => {
                 response.skipped.push(skip(reason));
@@ -112,11 +139,21 @@ pub async fn handle(ingestor: &Ingestor, config: &Config, event: S3Event) -> Res
                 metrics(&outcome).emit();
                 response.results.push(outcome);
             }
-            Err(e @ (IngestError::NotAnUpload { .. } | IngestError::Vanished(_))) => response.skipped.push(skip(e.to_string())),
-            Err(source) if source.is_retryable() => return Err(HandlerError::Retryable { key: key.to_string(), source }),
+            Err(e @ (IngestError::NotAnUpload { .. } | IngestError::Vanished(_))) => {
+                response.skipped.push(skip(e.to_string()))
+            }
+            Err(source) if source.is_retryable() => {
+                return Err(HandlerError::Retryable {
+                    key: key.to_string(),
+                    source,
+                })
+            }
             Err(source) => {
                 error!(key = %key, error = %source, "ingestion failed");
-                return Err(HandlerError::Failed { key: key.to_string(), source });
+                return Err(HandlerError::Failed {
+                    key: key.to_string(),
+                    source,
+                });
             }
         }
     }
@@ -125,7 +162,11 @@ pub async fn handle(ingestor: &Ingestor, config: &Config, event: S3Event) -> Res
 
 /// S3 event keys are form-encoded: `+` is a space and other bytes are percent-escaped.
 pub fn decode_key(raw: &str) -> Result<String, String> {
-    let spaced: Cow<'_, str> = if raw.contains('+') { Cow::Owned(raw.replace('+', " ")) } else { Cow::Borrowed(raw) };
+    let spaced: Cow<'_, str> = if raw.contains('+') {
+        Cow::Owned(raw.replace('+', " "))
+    } else {
+        Cow::Borrowed(raw)
+    };
     percent_encoding::percent_decode_str(&spaced)
         .decode_utf8()
         .map(Cow::into_owned)
@@ -144,8 +185,16 @@ fn metrics(outcome: &IngestOutcome) -> MetricSet {
         .metric("FilesAccepted", accepted, Unit::Count)
         .metric("FilesDuplicate", duplicate, Unit::Count)
         .metric("FilesQuarantined", quarantined, Unit::Count)
-        .metric("RowsAccepted", if accepted > 0.0 { rows } else { 0.0 }, Unit::Count)
-        .metric("RowsQuarantined", if quarantined > 0.0 { rows } else { 0.0 }, Unit::Count)
+        .metric(
+            "RowsAccepted",
+            if accepted > 0.0 { rows } else { 0.0 },
+            Unit::Count,
+        )
+        .metric(
+            "RowsQuarantined",
+            if quarantined > 0.0 { rows } else { 0.0 },
+            Unit::Count,
+        )
         .metric("RowsDropped", outcome.rows_dropped as f64, Unit::Count)
 }
 
@@ -155,19 +204,35 @@ mod tests {
 
     #[test]
     fn decodes_form_encoded_keys() {
-        assert_eq!(decode_key("raw/flights/jan+2013%281%29.csv").unwrap(), "raw/flights/jan 2013(1).csv");
-        assert_eq!(decode_key("raw/flights/a%2Bb.csv").unwrap(), "raw/flights/a+b.csv");
+        assert_eq!(
+            decode_key("raw/flights/jan+2013%281%29.csv").unwrap(),
+            "raw/flights/jan 2013(1).csv"
+        );
+        assert_eq!(
+            decode_key("raw/flights/a%2Bb.csv").unwrap(),
+            "raw/flights/a+b.csv"
+        );
         assert!(decode_key("raw/flights/%ff%fe.csv").is_err());
     }
 
     #[test]
     fn config_names_what_is_missing_or_wrong() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         let err = Config::from_lookup(env(&[("BUCKET", "b")])).unwrap_err();
         assert!(err.to_string().contains("REGISTRY_TABLE"), "{err}");
-        let err = Config::from_lookup(env(&[("BUCKET", "b"), ("REGISTRY_TABLE", "t"), ("MAX_FILE_BYTES", "lots")])).unwrap_err();
+        let err = Config::from_lookup(env(&[
+            ("BUCKET", "b"),
+            ("REGISTRY_TABLE", "t"),
+            ("MAX_FILE_BYTES", "lots"),
+        ]))
+        .unwrap_err();
         assert!(err.to_string().contains("MAX_FILE_BYTES"), "{err}");
         let ok = Config::from_lookup(env(&[("BUCKET", "b"), ("REGISTRY_TABLE", "t")])).unwrap();
         assert_eq!(ok.max_file_bytes, DEFAULT_MAX_FILE_BYTES);

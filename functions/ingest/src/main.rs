@@ -11,5 +11,8 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let backends = Backends::aws(&config.bucket, &config.registry_table).await;
     let ingestor = Ingestor::new(backends.store, backends.registry, config.max_file_bytes);
-    run(service_fn(|event: LambdaEvent<_>| handle(&ingestor, &config, event.payload))).await
+    run(service_fn(|event: LambdaEvent<_>| {
+        handle(&ingestor, &config, event.payload)
+    }))
+    .await
 }

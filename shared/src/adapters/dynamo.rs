@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, KeySchemaElement, KeyType, Put,
-    ReturnValue, ScalarAttributeType, TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, KeySchemaElement,
+    KeyType, Put, ReturnValue, ScalarAttributeType, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use serde_json::{Map, Number, Value};
@@ -26,15 +26,26 @@ pub struct DynamoRegistry {
 
 impl DynamoRegistry {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     /// Creates the registry table with the key schema this adapter expects (on-demand billing).
     /// The SAM template does the same in AWS; this serves local servers and tests.
     pub async fn create_table(client: &Client, table: &str) -> Result<(), RegistryError> {
-        let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+        let key = |name: &str, kind| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+        };
         let attr = |name: &str| {
-            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
         };
         client
             .create_table()
@@ -51,7 +62,10 @@ impl DynamoRegistry {
     }
 
     fn key_map(key: &ItemKey) -> HashMap<String, AttributeValue> {
-        HashMap::from([(PK.to_owned(), AttributeValue::S(key.pk.clone())), (SK.to_owned(), AttributeValue::S(key.sk.clone()))])
+        HashMap::from([
+            (PK.to_owned(), AttributeValue::S(key.pk.clone())),
+            (SK.to_owned(), AttributeValue::S(key.sk.clone())),
+        ])
     }
 }
 
@@ -92,7 +106,11 @@ pub(crate) fn to_attribute(value: &Value) -> AttributeValue {
         Value::Number(n) => AttributeValue::N(n.to_string()),
         Value::String(s) => AttributeValue::S(s.clone()),
         Value::Array(items) => AttributeValue::L(items.iter().map(to_attribute).collect()),
-        Value::Object(map) => AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()),
+        Value::Object(map) => AttributeValue::M(
+            map.iter()
+                .map(|(k, v)| (k.clone(), to_attribute(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -110,8 +128,14 @@ pub(crate) fn from_attribute(value: &AttributeValue) -> Value {
         AttributeValue::N(n) => number(n),
         AttributeValue::S(s) => Value::String(s.clone()),
         AttributeValue::L(items) => Value::Array(items.iter().map(from_attribute).collect()),
-        AttributeValue::M(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), from_attribute(v))).collect()),
-        AttributeValue::Ss(items) => Value::Array(items.iter().cloned().map(Value::String).collect()),
+        AttributeValue::M(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), from_attribute(v)))
+                .collect(),
+        ),
+        AttributeValue::Ss(items) => {
+            Value::Array(items.iter().cloned().map(Value::String).collect())
+        }
         AttributeValue::Ns(items) => Value::Array(items.iter().map(|n| number(n)).collect()),
         other => Value::String(format!("{other:?}")),
     }
@@ -120,10 +144,16 @@ pub(crate) fn from_attribute(value: &AttributeValue) -> Value {
 fn item_from_map(map: &HashMap<String, AttributeValue>) -> Result<Item, RegistryError> {
     let text = |name: &str| match map.get(name) {
         Some(AttributeValue::S(s)) => Ok(s.clone()),
-        _ => Err(RegistryError::Invalid(format!("item without a string {name}"))),
+        _ => Err(RegistryError::Invalid(format!(
+            "item without a string {name}"
+        ))),
     };
     let key = ItemKey::new(text(PK)?, text(SK)?);
-    let attrs = map.iter().filter(|(k, _)| *k != PK && *k != SK).map(|(k, v)| (k.clone(), from_attribute(v))).collect();
+    let attrs = map
+        .iter()
+        .filter(|(k, _)| *k != PK && *k != SK)
+        .map(|(k, v)| (k.clone(), from_attribute(v)))
+        .collect();
     Ok(Item { key, attrs })
 }
 
@@ -136,7 +166,9 @@ fn item_to_map(item: &Item) -> Result<HashMap<String, AttributeValue>, RegistryE
 
 fn reject_key_attrs(attrs: &Map<String, Value>) -> Result<(), RegistryError> {
     if attrs.contains_key(PK) || attrs.contains_key(SK) {
-        return Err(RegistryError::Invalid("attributes named pk or sk are reserved for the key".into()));
+        return Err(RegistryError::Invalid(
+            "attributes named pk or sk are reserved for the key".into(),
+        ));
     }
     Ok(())
 }
@@ -174,14 +206,22 @@ impl Expression {
     }
 
     /// `SET a = :x, b = :y` for an update, whose condition always requires the item to exist.
-    fn update(&mut self, set: &Map<String, Value>, condition: &Condition) -> Result<(String, String), RegistryError> {
+    fn update(
+        &mut self,
+        set: &Map<String, Value>,
+        condition: &Condition,
+    ) -> Result<(String, String), RegistryError> {
         reject_key_attrs(set)?;
         if set.is_empty() {
-            return Err(RegistryError::Invalid("an update sets at least one attribute".into()));
+            return Err(RegistryError::Invalid(
+                "an update sets at least one attribute".into(),
+            ));
         }
         let assignments: Vec<String> = set
             .iter()
-            .map(|(attr, value)| format!("{} = {}", self.name(attr), self.value(to_attribute(value))))
+            .map(|(attr, value)| {
+                format!("{} = {}", self.name(attr), self.value(to_attribute(value)))
+            })
             .collect();
         let exists = format!("attribute_exists({})", self.name(PK));
         let condition = match self.condition(condition) {
@@ -215,7 +255,11 @@ fn transact_item(table: &str, op: &WriteOp) -> Result<TransactWriteItem, Registr
                 .map_err(invalid)?;
             TransactWriteItem::builder().put(put).build()
         }
-        WriteOp::Update { key, set, condition } => {
+        WriteOp::Update {
+            key,
+            set,
+            condition,
+        } => {
             let (update_expr, condition) = expr.update(set, condition)?;
             let update = Update::builder()
                 .table_name(table)
@@ -241,9 +285,9 @@ fn transact_item(table: &str, op: &WriteOp) -> Result<TransactWriteItem, Registr
             TransactWriteItem::builder().delete(delete).build()
         }
         WriteOp::Check { key, condition } => {
-            let condition = expr
-                .condition(condition)
-                .ok_or_else(|| RegistryError::Invalid("a check needs a condition other than Always".into()))?;
+            let condition = expr.condition(condition).ok_or_else(|| {
+                RegistryError::Invalid("a check needs a condition other than Always".into())
+            })?;
             let check = ConditionCheck::builder()
                 .table_name(table)
                 .set_key(Some(DynamoRegistry::key_map(key)))
@@ -288,14 +332,20 @@ impl RegistryStore for DynamoRegistry {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => {
-                Err(RegistryError::ConditionFailed { pk: item.key.pk, sk: item.key.sk })
-            }
+            Err(e) if is_condition_failure(&e) => Err(RegistryError::ConditionFailed {
+                pk: item.key.pk,
+                sk: item.key.sk,
+            }),
             Err(e) => Err(classify(&e)),
         }
     }
 
-    async fn update(&self, key: &ItemKey, set: Map<String, Value>, condition: Condition) -> Result<Item, RegistryError> {
+    async fn update(
+        &self,
+        key: &ItemKey,
+        set: Map<String, Value>,
+        condition: Condition,
+    ) -> Result<Item, RegistryError> {
         let mut expr = Expression::default();
         let (update_expr, condition_expr) = expr.update(&set, &condition)?;
         let result = self
@@ -312,17 +362,26 @@ impl RegistryStore for DynamoRegistry {
             .await;
         match result {
             Ok(out) => item_from_map(out.attributes().unwrap_or(&HashMap::new())),
-            Err(e) if is_condition_failure(&e) => {
-                Err(RegistryError::ConditionFailed { pk: key.pk.clone(), sk: key.sk.clone() })
-            }
+            Err(e) if is_condition_failure(&e) => Err(RegistryError::ConditionFailed {
+                pk: key.pk.clone(),
+                sk: key.sk.clone(),
+            }),
             Err(e) => Err(classify(&e)),
         }
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), RegistryError> {
         check_transaction_shape(&ops)?;
-        let items = ops.iter().map(|op| transact_item(&self.table, op)).collect::<Result<Vec<_>, _>>()?;
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let items = ops
+            .iter()
+            .map(|op| transact_item(&self.table, op))
+            .collect::<Result<Vec<_>, _>>()?;
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
         match result {
             Ok(_) => Ok(()),
             Err(e) => {
@@ -333,7 +392,11 @@ impl RegistryStore for DynamoRegistry {
                     _ => None,
                 });
                 match reasons {
-                    Some(reasons) if reasons.iter().any(|r| r.code() == Some("ConditionalCheckFailed")) => {
+                    Some(reasons)
+                        if reasons
+                            .iter()
+                            .any(|r| r.code() == Some("ConditionalCheckFailed")) =>
+                    {
                         let failed = reasons
                             .iter()
                             .enumerate()

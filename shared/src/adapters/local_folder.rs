@@ -41,7 +41,11 @@ fn etag(bytes: &[u8]) -> String {
 }
 
 fn unavailable(action: &'static str, key: &impl ToString, err: std::io::Error) -> StoreError {
-    StoreError::Unavailable { action, key: key.to_string(), message: err.to_string() }
+    StoreError::Unavailable {
+        action,
+        key: key.to_string(),
+        message: err.to_string(),
+    }
 }
 
 fn read(path: &Path, key: &ObjectKey) -> Result<Vec<u8>, StoreError> {
@@ -56,7 +60,11 @@ fn write_temp(root: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = root.join(TMP_DIR);
     std::fs::create_dir_all(&dir)?;
-    let name = format!("{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    let name = format!(
+        "{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
     let path = dir.join(name);
     let mut file = std::fs::File::create(&path)?;
     file.write_all(bytes)?;
@@ -64,7 +72,12 @@ fn write_temp(root: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
-fn put_blocking(root: &Path, target: &Path, bytes: &[u8], only_if_absent: bool) -> std::io::Result<PutOutcome> {
+fn put_blocking(
+    root: &Path,
+    target: &Path,
+    bytes: &[u8],
+    only_if_absent: bool,
+) -> std::io::Result<PutOutcome> {
     if let Some(parent) = target.parent() {
         std::fs::create_dir_all(parent)?;
     }
@@ -100,8 +113,12 @@ fn list_blocking(root: &Path, prefix: &str) -> std::io::Result<Vec<ObjectInfo>> 
         for entry in entries {
             let entry = entry?;
             let path = entry.path();
-            let Ok(relative) = path.strip_prefix(root) else { continue };
-            let Some(relative) = relative.to_str() else { continue };
+            let Ok(relative) = path.strip_prefix(root) else {
+                continue;
+            };
+            let Some(relative) = relative.to_str() else {
+                continue;
+            };
             if relative == TMP_DIR {
                 continue;
             }
@@ -110,7 +127,11 @@ fn list_blocking(root: &Path, prefix: &str) -> std::io::Result<Vec<ObjectInfo>> 
             } else if relative.starts_with(prefix) {
                 if let Ok(key) = ObjectKey::parse(relative) {
                     let bytes = std::fs::read(&path)?;
-                    out.push(ObjectInfo { key, size: bytes.len() as u64, etag: etag(&bytes) });
+                    out.push(ObjectInfo {
+                        key,
+                        size: bytes.len() as u64,
+                        etag: etag(&bytes),
+                    });
                 }
             }
         }
@@ -140,7 +161,11 @@ impl ObjectStore for LocalFolderStore {
     async fn get(&self, key: &ObjectKey) -> Result<StoredObject, StoreError> {
         let (path, owned) = (self.path(key), key.clone());
         let bytes = blocking(move || read(&path, &owned)).await?;
-        let info = ObjectInfo { key: key.clone(), size: bytes.len() as u64, etag: etag(&bytes) };
+        let info = ObjectInfo {
+            key: key.clone(),
+            size: bytes.len() as u64,
+            etag: etag(&bytes),
+        };
         Ok(StoredObject { info, bytes })
     }
 
@@ -152,7 +177,11 @@ impl ObjectStore for LocalFolderStore {
             .map_err(|e| unavailable("writing", key, e))
     }
 
-    async fn put_if_absent(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<PutOutcome, StoreError> {
+    async fn put_if_absent(
+        &self,
+        key: &ObjectKey,
+        bytes: Vec<u8>,
+    ) -> Result<PutOutcome, StoreError> {
         let (root, path) = (self.root.clone(), self.path(key));
         blocking(move || put_blocking(&root, &path, &bytes, true))
             .await
@@ -161,7 +190,9 @@ impl ObjectStore for LocalFolderStore {
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
         let (root, owned) = (self.root.clone(), prefix.to_owned());
-        blocking(move || list_blocking(&root, &owned)).await.map_err(|e| unavailable("listing", &prefix, e))
+        blocking(move || list_blocking(&root, &owned))
+            .await
+            .map_err(|e| unavailable("listing", &prefix, e))
     }
 
     async fn copy(&self, from: &ObjectKey, to: &ObjectKey) -> Result<(), StoreError> {

@@ -16,7 +16,8 @@ pub(crate) use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 /// The HTTP status of a failed AWS call, when a response came back at all.
 pub(crate) fn http_status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
-    err.raw_response().map(|response| response.status().as_u16())
+    err.raw_response()
+        .map(|response| response.status().as_u16())
 }
 
 use std::path::Path;
@@ -37,7 +38,10 @@ impl Backends {
         let config = aws_config::load_from_env().await;
         Self {
             store: Arc::new(S3Store::new(S3Store::client(&config), bucket)),
-            registry: Arc::new(DynamoRegistry::new(aws_sdk_dynamodb::Client::new(&config), table)),
+            registry: Arc::new(DynamoRegistry::new(
+                aws_sdk_dynamodb::Client::new(&config),
+                table,
+            )),
         }
     }
 

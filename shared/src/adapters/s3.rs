@@ -18,7 +18,10 @@ pub struct S3Store {
 
 impl S3Store {
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
-        Self { client, bucket: bucket.into() }
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
     }
 
     /// An S3 client for `config`. With an endpoint override (`AWS_ENDPOINT_URL`, e.g. a local server)
@@ -44,15 +47,27 @@ fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(
     let message = match err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            format!("{}: {}", e.code().unwrap_or("error"), e.message().unwrap_or_default())
+            format!(
+                "{}: {}",
+                e.code().unwrap_or("error"),
+                e.message().unwrap_or_default()
+            )
         }
         other => format!("{other:?}"),
     };
     let status = status_of(err);
     let key = key.to_owned();
     match status {
-        Some(400..=499) if status != Some(409) && status != Some(429) => StoreError::Refused { action, key, message },
-        _ => StoreError::Unavailable { action, key, message },
+        Some(400..=499) if status != Some(409) && status != Some(429) => StoreError::Refused {
+            action,
+            key,
+            message,
+        },
+        _ => StoreError::Unavailable {
+            action,
+            key,
+            message,
+        },
     }
 }
 
@@ -61,7 +76,12 @@ fn clean_etag(etag: Option<&str>) -> String {
 }
 
 /// Characters kept as they are in a `CopySource` (S3 wants the key URL-encoded, slashes kept).
-const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 #[async_trait]
 impl ObjectStore for S3Store {
@@ -70,33 +90,62 @@ impl ObjectStore for S3Store {
     }
 
     async fn head(&self, key: &ObjectKey) -> Result<ObjectInfo, StoreError> {
-        let out = self.client.head_object().bucket(&self.bucket).key(key.as_str()).send().await.map_err(|e| {
-            if status_of(&e) == Some(404) {
-                StoreError::NotFound(key.clone())
-            } else {
-                classify("reading", key.as_str(), &e)
-            }
-        })?;
+        let out = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await
+            .map_err(|e| {
+                if status_of(&e) == Some(404) {
+                    StoreError::NotFound(key.clone())
+                } else {
+                    classify("reading", key.as_str(), &e)
+                }
+            })?;
         let size = out.content_length().unwrap_or_default().max(0) as u64;
-        Ok(ObjectInfo { key: key.clone(), size, etag: clean_etag(out.e_tag()) })
+        Ok(ObjectInfo {
+            key: key.clone(),
+            size,
+            etag: clean_etag(out.e_tag()),
+        })
     }
 
     async fn get(&self, key: &ObjectKey) -> Result<StoredObject, StoreError> {
-        let out = self.client.get_object().bucket(&self.bucket).key(key.as_str()).send().await.map_err(|e| {
-            if status_of(&e) == Some(404) {
-                StoreError::NotFound(key.clone())
-            } else {
-                classify("reading", key.as_str(), &e)
-            }
-        })?;
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await
+            .map_err(|e| {
+                if status_of(&e) == Some(404) {
+                    StoreError::NotFound(key.clone())
+                } else {
+                    classify("reading", key.as_str(), &e)
+                }
+            })?;
         let etag = clean_etag(out.e_tag());
-        let bytes = out.body.collect().await.map_err(|e| StoreError::Unavailable {
-            action: "reading",
-            key: key.to_string(),
-            message: e.to_string(),
-        })?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Unavailable {
+                action: "reading",
+                key: key.to_string(),
+                message: e.to_string(),
+            })?;
         let bytes = bytes.to_vec();
-        Ok(StoredObject { info: ObjectInfo { key: key.clone(), size: bytes.len() as u64, etag }, bytes })
+        Ok(StoredObject {
+            info: ObjectInfo {
+                key: key.clone(),
+                size: bytes.len() as u64,
+                etag,
+            },
+            bytes,
+        })
     }
 
     async fn put(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<(), StoreError> {
@@ -111,7 +160,11 @@ impl ObjectStore for S3Store {
         Ok(())
     }
 
-    async fn put_if_absent(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<PutOutcome, StoreError> {
+    async fn put_if_absent(
+        &self,
+        key: &ObjectKey,
+        bytes: Vec<u8>,
+    ) -> Result<PutOutcome, StoreError> {
         let result = self
             .client
             .put_object()
@@ -129,14 +182,26 @@ impl ObjectStore for S3Store {
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
-        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| classify("listing", prefix, &e))?;
             for object in page.contents() {
-                let Some(key) = object.key().and_then(|k| ObjectKey::parse(k).ok()) else { continue };
+                let Some(key) = object.key().and_then(|k| ObjectKey::parse(k).ok()) else {
+                    continue;
+                };
                 let size = object.size().unwrap_or_default().max(0) as u64;
-                out.push(ObjectInfo { key, size, etag: clean_etag(object.e_tag()) });
+                out.push(ObjectInfo {
+                    key,
+                    size,
+                    etag: clean_etag(object.e_tag()),
+                });
             }
         }
         out.sort_by(|a, b| a.key.cmp(&b.key));
@@ -144,7 +209,11 @@ impl ObjectStore for S3Store {
     }
 
     async fn copy(&self, from: &ObjectKey, to: &ObjectKey) -> Result<(), StoreError> {
-        let source = format!("{}/{}", self.bucket, utf8_percent_encode(from.as_str(), COPY_SOURCE));
+        let source = format!(
+            "{}/{}",
+            self.bucket,
+            utf8_percent_encode(from.as_str(), COPY_SOURCE)
+        );
         self.client
             .copy_object()
             .bucket(&self.bucket)

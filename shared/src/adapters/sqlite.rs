@@ -31,8 +31,10 @@ impl SqliteRegistry {
             std::fs::create_dir_all(parent).map_err(unavailable)?;
         }
         let conn = Connection::open(path).map_err(unavailable)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(unavailable)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(unavailable)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(unavailable)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(unavailable)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS items (
                  pk TEXT NOT NULL,
@@ -42,7 +44,9 @@ impl SqliteRegistry {
              ) WITHOUT ROWID;",
         )
         .map_err(unavailable)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
     }
 
     /// Runs `work` in an immediate transaction on a blocking thread; commits only if it returns Ok.
@@ -52,8 +56,12 @@ impl SqliteRegistry {
     ) -> Result<T, RegistryError> {
         let conn = Arc::clone(&self.conn);
         run_blocking(move || {
-            let mut conn = conn.lock().map_err(|_| unavailable("registry connection poisoned"))?;
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
+            let mut conn = conn
+                .lock()
+                .map_err(|_| unavailable("registry connection poisoned"))?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
             let value = work(&tx)?;
             tx.commit().map_err(unavailable)?;
             Ok(value)
@@ -67,7 +75,9 @@ impl SqliteRegistry {
     ) -> Result<T, RegistryError> {
         let conn = Arc::clone(&self.conn);
         run_blocking(move || {
-            let conn = conn.lock().map_err(|_| unavailable("registry connection poisoned"))?;
+            let conn = conn
+                .lock()
+                .map_err(|_| unavailable("registry connection poisoned"))?;
             work(&conn)
         })
         .await
@@ -85,7 +95,11 @@ async fn run_blocking<T: Send + 'static>(
 
 fn load(conn: &Connection, key: &ItemKey) -> Result<Option<Item>, RegistryError> {
     let text: Option<String> = conn
-        .query_row("SELECT attrs FROM items WHERE pk = ?1 AND sk = ?2", params![key.pk, key.sk], |row| row.get(0))
+        .query_row(
+            "SELECT attrs FROM items WHERE pk = ?1 AND sk = ?2",
+            params![key.pk, key.sk],
+            |row| row.get(0),
+        )
         .optional()
         .map_err(unavailable)?;
     text.map(|text| decode(key.clone(), &text)).transpose()
@@ -109,13 +123,19 @@ fn store(conn: &Connection, item: &Item) -> Result<(), RegistryError> {
 
 fn reject_key_attrs(attrs: &Map<String, Value>) -> Result<(), RegistryError> {
     if attrs.contains_key("pk") || attrs.contains_key("sk") {
-        return Err(RegistryError::Invalid("attributes named pk or sk are reserved for the key".into()));
+        return Err(RegistryError::Invalid(
+            "attributes named pk or sk are reserved for the key".into(),
+        ));
     }
     Ok(())
 }
 
 /// Applies one operation whose condition has been checked; returns the item as written, if any.
-fn apply(conn: &Connection, op: WriteOp, current: Option<Item>) -> Result<Option<Item>, RegistryError> {
+fn apply(
+    conn: &Connection,
+    op: WriteOp,
+    current: Option<Item>,
+) -> Result<Option<Item>, RegistryError> {
     match op {
         WriteOp::Put { item, .. } => {
             reject_key_attrs(&item.attrs)?;
@@ -125,16 +145,24 @@ fn apply(conn: &Connection, op: WriteOp, current: Option<Item>) -> Result<Option
         WriteOp::Update { key, set, .. } => {
             reject_key_attrs(&set)?;
             if set.is_empty() {
-                return Err(RegistryError::Invalid("an update sets at least one attribute".into()));
+                return Err(RegistryError::Invalid(
+                    "an update sets at least one attribute".into(),
+                ));
             }
-            let mut item = current.unwrap_or(Item { key, attrs: Map::new() });
+            let mut item = current.unwrap_or(Item {
+                key,
+                attrs: Map::new(),
+            });
             item.attrs.extend(set);
             store(conn, &item)?;
             Ok(Some(item))
         }
         WriteOp::Delete { key, .. } => {
-            conn.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", params![key.pk, key.sk])
-                .map_err(unavailable)?;
+            conn.execute(
+                "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
+                params![key.pk, key.sk],
+            )
+            .map_err(unavailable)?;
             Ok(None)
         }
         WriteOp::Check { .. } => Ok(current),
@@ -160,20 +188,35 @@ impl RegistryStore for SqliteRegistry {
             let current = load(tx, op.key())?;
             if !admits(&op, current.as_ref()) {
                 let key = op.key();
-                return Err(RegistryError::ConditionFailed { pk: key.pk.clone(), sk: key.sk.clone() });
+                return Err(RegistryError::ConditionFailed {
+                    pk: key.pk.clone(),
+                    sk: key.sk.clone(),
+                });
             }
             apply(tx, op, current).map(|_| ())
         })
         .await
     }
 
-    async fn update(&self, key: &ItemKey, set: Map<String, Value>, condition: Condition) -> Result<Item, RegistryError> {
+    async fn update(
+        &self,
+        key: &ItemKey,
+        set: Map<String, Value>,
+        condition: Condition,
+    ) -> Result<Item, RegistryError> {
         let key = key.clone();
         self.write(move |tx| {
-            let op = WriteOp::Update { key: key.clone(), set, condition };
+            let op = WriteOp::Update {
+                key: key.clone(),
+                set,
+                condition,
+            };
             let current = load(tx, &key)?;
             if !admits(&op, current.as_ref()) {
-                return Err(RegistryError::ConditionFailed { pk: key.pk.clone(), sk: key.sk.clone() });
+                return Err(RegistryError::ConditionFailed {
+                    pk: key.pk.clone(),
+                    sk: key.sk.clone(),
+                });
             }
             apply(tx, op, current)?.ok_or_else(|| unavailable("update wrote no item"))
         })
@@ -187,8 +230,13 @@ impl RegistryStore for SqliteRegistry {
             for op in &ops {
                 current.push(load(tx, op.key())?);
             }
-            let failed: Vec<usize> =
-                ops.iter().zip(&current).enumerate().filter(|(_, (op, item))| !admits(op, item.as_ref())).map(|(i, _)| i).collect();
+            let failed: Vec<usize> = ops
+                .iter()
+                .zip(&current)
+                .enumerate()
+                .filter(|(_, (op, item))| !admits(op, item.as_ref()))
+                .map(|(i, _)| i)
+                .collect();
             if !failed.is_empty() {
                 return Err(RegistryError::TransactionCancelled { failed });
             }
@@ -211,7 +259,9 @@ impl RegistryStore for SqliteRegistry {
                 )
                 .map_err(unavailable)?;
             let rows = statement
-                .query_map(params![pk, prefix], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+                .query_map(params![pk, prefix], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                })
                 .map_err(unavailable)?;
             let mut out = Vec::new();
             for row in rows {

@@ -25,7 +25,10 @@ pub async fn missing_objects_are_not_found(store: Arc<dyn ObjectStore>) {
     let k = key("raw/none/here.csv");
     assert!(matches!(store.get(&k).await, Err(StoreError::NotFound(_))));
     assert!(matches!(store.head(&k).await, Err(StoreError::NotFound(_))));
-    assert!(matches!(store.copy(&k, &key("other/x")).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.copy(&k, &key("other/x")).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 pub async fn put_replaces_and_changes_the_etag(store: Arc<dyn ObjectStore>) {
@@ -40,8 +43,20 @@ pub async fn put_replaces_and_changes_the_etag(store: Arc<dyn ObjectStore>) {
 
 pub async fn put_if_absent_creates_once_and_keeps_the_first(store: Arc<dyn ObjectStore>) {
     let k = key("curated/x/v1/manifest.json");
-    assert_eq!(store.put_if_absent(&k, b"first".to_vec()).await.expect("create"), PutOutcome::Created);
-    assert_eq!(store.put_if_absent(&k, b"second".to_vec()).await.expect("again"), PutOutcome::AlreadyExists);
+    assert_eq!(
+        store
+            .put_if_absent(&k, b"first".to_vec())
+            .await
+            .expect("create"),
+        PutOutcome::Created
+    );
+    assert_eq!(
+        store
+            .put_if_absent(&k, b"second".to_vec())
+            .await
+            .expect("again"),
+        PutOutcome::AlreadyExists
+    );
     assert_eq!(store.get(&k).await.expect("get").bytes, b"first");
 }
 
@@ -55,24 +70,65 @@ pub async fn exactly_one_concurrent_put_if_absent_wins(store: Arc<dyn ObjectStor
     let winners: Vec<u8> = results
         .into_iter()
         .map(|joined| joined.expect("writer task"))
-        .filter_map(|(i, outcome)| (outcome.expect("put_if_absent") == PutOutcome::Created).then_some(i))
+        .filter_map(|(i, outcome)| {
+            (outcome.expect("put_if_absent") == PutOutcome::Created).then_some(i)
+        })
         .collect();
     assert_eq!(winners.len(), 1, "winners: {winners:?}");
-    assert_eq!(store.get(&k).await.expect("get").bytes, vec![winners[0]; 1024]);
+    assert_eq!(
+        store.get(&k).await.expect("get").bytes,
+        vec![winners[0]; 1024]
+    );
 }
 
 pub async fn list_returns_keys_under_a_prefix_sorted(store: Arc<dyn ObjectStore>) {
-    for k in ["raw/flights/b.csv", "raw/flights/a.csv", "raw/flights/2013/c.csv", "raw/flightsx/d.csv", "curated/e"] {
-        store.put(&key(k), k.as_bytes().to_vec()).await.expect("put");
+    for k in [
+        "raw/flights/b.csv",
+        "raw/flights/a.csv",
+        "raw/flights/2013/c.csv",
+        "raw/flightsx/d.csv",
+        "curated/e",
+    ] {
+        store
+            .put(&key(k), k.as_bytes().to_vec())
+            .await
+            .expect("put");
     }
-    let listed: Vec<String> =
-        store.list("raw/flights/").await.expect("list").into_iter().map(|o| o.key.to_string()).collect();
-    assert_eq!(listed, ["raw/flights/2013/c.csv", "raw/flights/a.csv", "raw/flights/b.csv"]);
-    let partial: Vec<String> =
-        store.list("raw/flights").await.expect("list").into_iter().map(|o| o.key.to_string()).collect();
-    assert_eq!(partial.len(), 4, "a prefix need not end at a '/': {partial:?}");
+    let listed: Vec<String> = store
+        .list("raw/flights/")
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|o| o.key.to_string())
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "raw/flights/2013/c.csv",
+            "raw/flights/a.csv",
+            "raw/flights/b.csv"
+        ]
+    );
+    let partial: Vec<String> = store
+        .list("raw/flights")
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|o| o.key.to_string())
+        .collect();
+    assert_eq!(
+        partial.len(),
+        4,
+        "a prefix need not end at a '/': {partial:?}"
+    );
     assert!(store.list("nothing/").await.expect("list").is_empty());
-    let sizes: Vec<u64> = store.list("curated/").await.expect("list").iter().map(|o| o.size).collect();
+    let sizes: Vec<u64> = store
+        .list("curated/")
+        .await
+        .expect("list")
+        .iter()
+        .map(|o| o.size)
+        .collect();
     assert_eq!(sizes, [9]);
 }
 
@@ -89,14 +145,26 @@ pub async fn list_pages_through_many_keys(store: Arc<dyn ObjectStore>) {
 }
 
 pub async fn copy_duplicates_and_delete_removes(store: Arc<dyn ObjectStore>) {
-    let (from, to) = (key("raw/flights/with space+plus%.csv"), key("quarantine/flights/with space+plus%.csv"));
+    let (from, to) = (
+        key("raw/flights/with space+plus%.csv"),
+        key("quarantine/flights/with space+plus%.csv"),
+    );
     store.put(&from, b"payload".to_vec()).await.expect("put");
     store.copy(&from, &to).await.expect("copy");
     assert_eq!(store.get(&to).await.expect("get copy").bytes, b"payload");
-    assert_eq!(store.get(&from).await.expect("source kept").bytes, b"payload");
+    assert_eq!(
+        store.get(&from).await.expect("source kept").bytes,
+        b"payload"
+    );
     store.delete(&from).await.expect("delete");
-    assert!(matches!(store.get(&from).await, Err(StoreError::NotFound(_))));
-    store.delete(&from).await.expect("deleting a missing key is not an error");
+    assert!(matches!(
+        store.get(&from).await,
+        Err(StoreError::NotFound(_))
+    ));
+    store
+        .delete(&from)
+        .await
+        .expect("deleting a missing key is not an error");
 }
 
 /// Expands to one test per contract case for an adapter. `$make` is an async expression giving a

@@ -61,25 +61,44 @@ pub fn version_key(dataset: &DatasetName, version: &str) -> ItemKey {
 
 pub fn upload_key(dataset: &DatasetName, source: &ObjectKey, source_sha256: &str) -> ItemKey {
     let key_hash = hex::encode(&Sha256::digest(source.as_str().as_bytes())[..8]);
-    ItemKey::new(dataset_pk(dataset), format!("UPLOAD#{key_hash}-{}", &source_sha256[..16.min(source_sha256.len())]))
+    ItemKey::new(
+        dataset_pk(dataset),
+        format!(
+            "UPLOAD#{key_hash}-{}",
+            &source_sha256[..16.min(source_sha256.len())]
+        ),
+    )
 }
 
 fn to_attrs(record: &impl Serialize) -> Result<Map<String, Value>, RegistryError> {
     match serde_json::to_value(record) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(RegistryError::Invalid("a record must serialise to an object".into())),
+        Ok(_) => Err(RegistryError::Invalid(
+            "a record must serialise to an object".into(),
+        )),
         Err(e) => Err(RegistryError::Invalid(e.to_string())),
     }
 }
 
 fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, RegistryError> {
-    serde_json::from_value(Value::Object(item.attrs))
-        .map_err(|e| RegistryError::Invalid(format!("unreadable record {}/{}: {e}", item.key.pk, item.key.sk)))
+    serde_json::from_value(Value::Object(item.attrs)).map_err(|e| {
+        RegistryError::Invalid(format!(
+            "unreadable record {}/{}: {e}",
+            item.key.pk, item.key.sk
+        ))
+    })
 }
 
 /// Records a data version; `Ok(false)` when it was recorded before (the same content again).
-pub async fn record_version(registry: &dyn RegistryStore, record: &DataVersionRecord, dataset: &DatasetName) -> Result<bool, RegistryError> {
-    let item = Item { key: version_key(dataset, &record.version), attrs: to_attrs(record)? };
+pub async fn record_version(
+    registry: &dyn RegistryStore,
+    record: &DataVersionRecord,
+    dataset: &DatasetName,
+) -> Result<bool, RegistryError> {
+    let item = Item {
+        key: version_key(dataset, &record.version),
+        attrs: to_attrs(record)?,
+    };
     match registry.put(item, Condition::NotExists).await {
         Ok(()) => Ok(true),
         Err(RegistryError::ConditionFailed { .. }) => Ok(false),
@@ -88,23 +107,55 @@ pub async fn record_version(registry: &dyn RegistryStore, record: &DataVersionRe
 }
 
 /// Records what became of an upload, unless an earlier delivery of the same event already did.
-pub async fn record_upload(registry: &dyn RegistryStore, record: &UploadRecord, key: ItemKey) -> Result<(), RegistryError> {
-    match registry.put(Item { key, attrs: to_attrs(record)? }, Condition::NotExists).await {
+pub async fn record_upload(
+    registry: &dyn RegistryStore,
+    record: &UploadRecord,
+    key: ItemKey,
+) -> Result<(), RegistryError> {
+    match registry
+        .put(
+            Item {
+                key,
+                attrs: to_attrs(record)?,
+            },
+            Condition::NotExists,
+        )
+        .await
+    {
         Ok(()) | Err(RegistryError::ConditionFailed { .. }) => Ok(()),
         Err(e) => Err(e),
     }
 }
 
-pub async fn find_upload(registry: &dyn RegistryStore, key: &ItemKey) -> Result<Option<UploadRecord>, RegistryError> {
+pub async fn find_upload(
+    registry: &dyn RegistryStore,
+    key: &ItemKey,
+) -> Result<Option<UploadRecord>, RegistryError> {
     registry.get(key).await?.map(from_item).transpose()
 }
 
 /// Every data version of a dataset, oldest version id first.
-pub async fn versions(registry: &dyn RegistryStore, dataset: &DatasetName) -> Result<Vec<DataVersionRecord>, RegistryError> {
-    registry.query(&dataset_pk(dataset), "VERSION#").await?.into_iter().map(from_item).collect()
+pub async fn versions(
+    registry: &dyn RegistryStore,
+    dataset: &DatasetName,
+) -> Result<Vec<DataVersionRecord>, RegistryError> {
+    registry
+        .query(&dataset_pk(dataset), "VERSION#")
+        .await?
+        .into_iter()
+        .map(from_item)
+        .collect()
 }
 
 /// Every upload of a dataset and what became of it.
-pub async fn uploads(registry: &dyn RegistryStore, dataset: &DatasetName) -> Result<Vec<UploadRecord>, RegistryError> {
-    registry.query(&dataset_pk(dataset), "UPLOAD#").await?.into_iter().map(from_item).collect()
+pub async fn uploads(
+    registry: &dyn RegistryStore,
+    dataset: &DatasetName,
+) -> Result<Vec<UploadRecord>, RegistryError> {
+    registry
+        .query(&dataset_pk(dataset), "UPLOAD#")
+        .await?
+        .into_iter()
+        .map(from_item)
+        .collect()
 }

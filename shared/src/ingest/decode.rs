@@ -33,7 +33,11 @@ pub enum DecodeError {
     #[error("the file is not valid UTF-8: invalid bytes at line {line}, byte offset {offset}")]
     NotUtf8 { line: usize, offset: usize },
     #[error("the header has one column {header:?}: the file looks {found:?}-separated, but the spec expects {expected:?}")]
-    WrongDelimiter { header: String, found: char, expected: char },
+    WrongDelimiter {
+        header: String,
+        found: char,
+        expected: char,
+    },
     #[error("the file could not be read as {format:?}: {message}")]
     Unreadable { format: ReadFormat, message: String },
 }
@@ -57,7 +61,11 @@ const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
 
 /// Reads `bytes` (named `file_name`) into a frame. CSV and JSON Lines columns come back as strings
 /// and are typed afterwards by [`super::coerce`], so every bad value can be reported, not just the first.
-pub fn decode(bytes: &[u8], file_name: &str, source: &SourceSection) -> Result<(DataFrame, Decoded), DecodeError> {
+pub fn decode(
+    bytes: &[u8],
+    file_name: &str,
+    source: &SourceSection,
+) -> Result<(DataFrame, Decoded), DecodeError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(DecodeError::Empty);
     }
@@ -66,7 +74,10 @@ pub fn decode(bytes: &[u8], file_name: &str, source: &SourceSection) -> Result<(
     let inflated;
     let (bytes, inner_name) = if gzipped {
         inflated = gunzip(bytes)?;
-        (inflated.as_slice(), lower.strip_suffix(".gz").unwrap_or(&lower))
+        (
+            inflated.as_slice(),
+            lower.strip_suffix(".gz").unwrap_or(&lower),
+        )
     } else {
         (bytes, lower.as_str())
     };
@@ -103,7 +114,9 @@ fn detect(bytes: &[u8], name: &str, declared: FileFormat) -> ReadFormat {
 
 fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
-    flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out).map_err(|e| DecodeError::BadGzip(e.to_string()))?;
+    flate2::read::MultiGzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .map_err(|e| DecodeError::BadGzip(e.to_string()))?;
     Ok(out)
 }
 
@@ -119,9 +132,16 @@ fn read_csv(text: &str, delimiter: char) -> Result<DataFrame, DecodeError> {
     let header = text.lines().next().unwrap_or_default();
     let separator = u8::try_from(delimiter).unwrap_or(b',');
     if !header.contains(delimiter) {
-        let found = [',', ';', '\t', '|'].into_iter().filter(|c| *c != delimiter).max_by_key(|c| header.matches(*c).count());
+        let found = [',', ';', '\t', '|']
+            .into_iter()
+            .filter(|c| *c != delimiter)
+            .max_by_key(|c| header.matches(*c).count());
         if let Some(found) = found.filter(|c| header.contains(*c)) {
-            return Err(DecodeError::WrongDelimiter { header: truncate(header, 80), found, expected: delimiter });
+            return Err(DecodeError::WrongDelimiter {
+                header: truncate(header, 80),
+                found,
+                expected: delimiter,
+            });
         }
     }
     let parse = CsvParseOptions::default().with_separator(separator);
@@ -134,20 +154,29 @@ fn read_csv(text: &str, delimiter: char) -> Result<DataFrame, DecodeError> {
         .with_rechunk(true)
         .into_reader_with_file_handle(Cursor::new(text.as_bytes()))
         .finish()
-        .map_err(|e| DecodeError::Unreadable { format: ReadFormat::Csv, message: first_line(&e.to_string()) })
+        .map_err(|e| DecodeError::Unreadable {
+            format: ReadFormat::Csv,
+            message: first_line(&e.to_string()),
+        })
 }
 
 fn read_jsonl(text: &str) -> Result<DataFrame, DecodeError> {
     JsonReader::new(Cursor::new(text.as_bytes()))
         .with_json_format(JsonFormat::JsonLines)
         .finish()
-        .map_err(|e| DecodeError::Unreadable { format: ReadFormat::Jsonl, message: first_line(&e.to_string()) })
+        .map_err(|e| DecodeError::Unreadable {
+            format: ReadFormat::Jsonl,
+            message: first_line(&e.to_string()),
+        })
 }
 
 fn read_parquet(bytes: &[u8]) -> Result<DataFrame, DecodeError> {
     ParquetReader::new(Cursor::new(bytes))
         .finish()
-        .map_err(|e| DecodeError::Unreadable { format: ReadFormat::Parquet, message: first_line(&e.to_string()) })
+        .map_err(|e| DecodeError::Unreadable {
+            format: ReadFormat::Parquet,
+            message: first_line(&e.to_string()),
+        })
 }
 
 fn first_line(message: &str) -> String {
@@ -172,9 +201,18 @@ mod tests {
     #[test]
     fn reads_csv_with_every_column_as_text() {
         let (frame, decoded) = decode(b"a,b\n1,x\n2,y\n", "f.csv", &csv_source()).unwrap();
-        assert_eq!(decoded, Decoded { format: ReadFormat::Csv, gzipped: false });
+        assert_eq!(
+            decoded,
+            Decoded {
+                format: ReadFormat::Csv,
+                gzipped: false
+            }
+        );
         assert_eq!(frame.height(), 2);
-        assert!(frame.columns().iter().all(|c| c.dtype() == &DataType::String));
+        assert!(frame
+            .columns()
+            .iter()
+            .all(|c| c.dtype() == &DataType::String));
     }
 
     #[test]
@@ -186,22 +224,46 @@ mod tests {
         assert!(decoded.gzipped);
         assert_eq!(frame.height(), 1);
         let truncated = &gz[..gz.len() - 6];
-        assert!(matches!(decode(truncated, "f.csv.gz", &csv_source()), Err(DecodeError::BadGzip(_))));
+        assert!(matches!(
+            decode(truncated, "f.csv.gz", &csv_source()),
+            Err(DecodeError::BadGzip(_))
+        ));
     }
 
     #[test]
     fn names_each_kind_of_broken_file() {
-        assert!(matches!(decode(b"", "f.csv", &csv_source()), Err(DecodeError::Empty)));
-        assert!(matches!(decode(b"a,b\n", "f.csv", &csv_source()), Err(DecodeError::HeaderOnly)));
+        assert!(matches!(
+            decode(b"", "f.csv", &csv_source()),
+            Err(DecodeError::Empty)
+        ));
+        assert!(matches!(
+            decode(b"a,b\n", "f.csv", &csv_source()),
+            Err(DecodeError::HeaderOnly)
+        ));
         let wrong = decode(b"a;b;c\n1;2;3\n", "f.csv", &csv_source()).unwrap_err();
-        assert!(matches!(wrong, DecodeError::WrongDelimiter { found: ';', expected: ',', .. }), "{wrong}");
+        assert!(
+            matches!(
+                wrong,
+                DecodeError::WrongDelimiter {
+                    found: ';',
+                    expected: ',',
+                    ..
+                }
+            ),
+            "{wrong}"
+        );
         let bad = decode(b"a,b\n1,2\n3,\xff\xfe\n", "f.csv", &csv_source()).unwrap_err();
         assert!(matches!(bad, DecodeError::NotUtf8 { line: 3, .. }), "{bad}");
     }
 
     #[test]
     fn reads_json_lines() {
-        let (frame, decoded) = decode(b"{\"a\": 1, \"b\": \"x\"}\n{\"a\": 2, \"b\": null}\n", "f.jsonl", &csv_source()).unwrap();
+        let (frame, decoded) = decode(
+            b"{\"a\": 1, \"b\": \"x\"}\n{\"a\": 2, \"b\": null}\n",
+            "f.jsonl",
+            &csv_source(),
+        )
+        .unwrap();
         assert_eq!(decoded.format, ReadFormat::Jsonl);
         assert_eq!(frame.height(), 2);
     }

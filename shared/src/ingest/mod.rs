@@ -55,7 +55,9 @@ impl IngestError {
         match self {
             IngestError::Store(e) => e.is_retryable(),
             IngestError::Registry(e) => e.is_retryable(),
-            IngestError::NotAnUpload { .. } | IngestError::Vanished(_) | IngestError::Data(_) => false,
+            IngestError::NotAnUpload { .. } | IngestError::Vanished(_) | IngestError::Data(_) => {
+                false
+            }
         }
     }
 }
@@ -87,15 +89,27 @@ pub struct RawKey {
 
 impl RawKey {
     pub fn parse(key: &ObjectKey) -> Result<Self, IngestError> {
-        let not_upload = || IngestError::NotAnUpload { key: key.to_string() };
-        let rest = key.as_str().strip_prefix(RAW_PREFIX).ok_or_else(not_upload)?;
+        let not_upload = || IngestError::NotAnUpload {
+            key: key.to_string(),
+        };
+        let rest = key
+            .as_str()
+            .strip_prefix(RAW_PREFIX)
+            .ok_or_else(not_upload)?;
         let (dataset, relative) = rest.split_once('/').ok_or_else(not_upload)?;
         let dataset = DatasetName::parse(dataset).map_err(|_| not_upload())?;
-        Ok(Self { key: key.clone(), dataset, relative: relative.to_owned() })
+        Ok(Self {
+            key: key.clone(),
+            dataset,
+            relative: relative.to_owned(),
+        })
     }
 
     pub fn quarantine_key(&self) -> ObjectKey {
-        key(&format!("{QUARANTINE_PREFIX}{}/{}", self.dataset, self.relative))
+        key(&format!(
+            "{QUARANTINE_PREFIX}{}/{}",
+            self.dataset, self.relative
+        ))
     }
 }
 
@@ -126,13 +140,27 @@ pub struct Ingestor {
 
 /// The decision on a checked file.
 enum Decision {
-    Accept { frame: DataFrame, dropped: Option<DataFrame>, failures: Vec<Finding> },
-    Reject { failures: Vec<Finding> },
+    Accept {
+        frame: DataFrame,
+        dropped: Option<DataFrame>,
+        failures: Vec<Finding>,
+    },
+    Reject {
+        failures: Vec<Finding>,
+    },
 }
 
 impl Ingestor {
-    pub fn new(store: Arc<dyn ObjectStore>, registry: Arc<dyn RegistryStore>, max_file_bytes: u64) -> Self {
-        Self { store, registry, max_file_bytes }
+    pub fn new(
+        store: Arc<dyn ObjectStore>,
+        registry: Arc<dyn RegistryStore>,
+        max_file_bytes: u64,
+    ) -> Self {
+        Self {
+            store,
+            registry,
+            max_file_bytes,
+        }
     }
 
     /// Ingests the upload at `key`.
@@ -144,7 +172,13 @@ impl Ingestor {
             Err(StoreError::NotFound(_)) => return Err(IngestError::Vanished(key.clone())),
             Err(e) => return Err(e.into()),
         };
-        let mut source = SourceRef { store: self.store.location(), key: key.to_string(), etag: info.etag.clone(), size: info.size, sha256: None };
+        let mut source = SourceRef {
+            store: self.store.location(),
+            key: key.to_string(),
+            etag: info.etag.clone(),
+            size: info.size,
+            sha256: None,
+        };
 
         if info.size > self.max_file_bytes {
             let finding = too_large(info.size, self.max_file_bytes);
@@ -154,7 +188,11 @@ impl Ingestor {
             Ok(found) => found,
             Err(StoredSpecError::Store(e)) => return Err(e.into()),
             Err(e @ StoredSpecError::Missing { .. }) => {
-                let finding = Finding::file_level("unknown_dataset", vec![], format!("{e}; install one with `mlops spec put`"));
+                let finding = Finding::file_level(
+                    "unknown_dataset",
+                    vec![],
+                    format!("{e}; install one with `mlops spec put`"),
+                );
                 return self.quarantine(&raw, source, None, vec![finding], 0).await;
             }
             Err(e) => {
@@ -162,10 +200,16 @@ impl Ingestor {
                 return self.quarantine(&raw, source, None, vec![finding], 0).await;
             }
         };
-        let spec_ref = SpecRef { key: spec_key.to_string(), version: spec.spec.dataset.version, sha256: spec.sha256.clone() };
+        let spec_ref = SpecRef {
+            key: spec_key.to_string(),
+            version: spec.spec.dataset.version,
+            sha256: spec.sha256.clone(),
+        };
         if info.size > spec.spec.source.max_file_bytes {
             let finding = too_large(info.size, spec.spec.source.max_file_bytes);
-            return self.quarantine(&raw, source, Some(spec_ref), vec![finding], 0).await;
+            return self
+                .quarantine(&raw, source, Some(spec_ref), vec![finding], 0)
+                .await;
         }
 
         let object = match self.store.get(key).await {
@@ -184,13 +228,16 @@ impl Ingestor {
             return Ok(outcome_of_repeat(previous));
         }
 
-        let (raw_frame, format) = match decode::decode(&object.bytes, raw.key.file_name(), &spec.spec.source) {
-            Ok((frame, decoded)) => (frame, decoded.format),
-            Err(e) => {
-                let finding = Finding::file_level(e.rule(), vec![], e.to_string());
-                return self.quarantine(&raw, source, Some(spec_ref), vec![finding], 0).await;
-            }
-        };
+        let (raw_frame, format) =
+            match decode::decode(&object.bytes, raw.key.file_name(), &spec.spec.source) {
+                Ok((frame, decoded)) => (frame, decoded.format),
+                Err(e) => {
+                    let finding = Finding::file_level(e.rule(), vec![], e.to_string());
+                    return self
+                        .quarantine(&raw, source, Some(spec_ref), vec![finding], 0)
+                        .await;
+                }
+            };
         drop(object);
         let rows = raw_frame.height() as u64;
         let checked = validate::check(&raw_frame, &spec.spec)?;
@@ -215,10 +262,28 @@ impl Ingestor {
                 let report = report(Verdict::Quarantined, failures, 0, 0);
                 self.write_quarantine(&raw, report, upload_key).await
             }
-            Decision::Accept { mut frame, mut dropped, failures } => {
+            Decision::Accept {
+                mut frame,
+                mut dropped,
+                failures,
+            } => {
                 let rows_dropped = dropped.as_ref().map_or(0, |d| d.height() as u64);
-                let report = report(Verdict::Accepted, failures, frame.height() as u64, rows_dropped);
-                self.accept(&raw, &spec, spec_ref, &mut frame, dropped.as_mut(), report, upload_key).await
+                let report = report(
+                    Verdict::Accepted,
+                    failures,
+                    frame.height() as u64,
+                    rows_dropped,
+                );
+                self.accept(
+                    &raw,
+                    &spec,
+                    spec_ref,
+                    &mut frame,
+                    dropped.as_mut(),
+                    report,
+                    upload_key,
+                )
+                .await
             }
         }
     }
@@ -237,11 +302,20 @@ impl Ingestor {
         let dataset = &raw.dataset;
         let source_sha256 = validation.source.sha256.clone().unwrap_or_default();
         // Same content under the same contract: same version, whatever the key or the delivery.
-        let version = sha256_hex(format!("{}:{source_sha256}", spec.sha256).as_bytes())[..16].to_owned();
+        let version =
+            sha256_hex(format!("{}:{source_sha256}", spec.sha256).as_bytes())[..16].to_owned();
 
-        let data = self.put_parquet(curated_key(dataset, &version, "data.parquet"), frame).await?;
+        let data = self
+            .put_parquet(curated_key(dataset, &version, "data.parquet"), frame)
+            .await?;
         let dropped_rows = match dropped {
-            Some(dropped) => Some(self.put_parquet(curated_key(dataset, &version, "dropped_rows.parquet"), dropped).await?),
+            Some(dropped) => Some(
+                self.put_parquet(
+                    curated_key(dataset, &version, "dropped_rows.parquet"),
+                    dropped,
+                )
+                .await?,
+            ),
             None => None,
         };
         let rows = frame.height() as u64;
@@ -251,7 +325,15 @@ impl Ingestor {
             dataset: dataset.to_string(),
             version: version.clone(),
             rows,
-            schema: spec.spec.columns.iter().map(|c| ColumnSchema { name: c.name.clone(), kind: c.kind }).collect(),
+            schema: spec
+                .spec
+                .columns
+                .iter()
+                .map(|c| ColumnSchema {
+                    name: c.name.clone(),
+                    kind: c.kind,
+                })
+                .collect(),
             data: data.clone(),
             dropped_rows,
             source: validation.source.clone(),
@@ -262,7 +344,9 @@ impl Ingestor {
             code_version: CODE_VERSION.into(),
         };
         // The manifest is written last: a version is complete once its manifest exists.
-        self.store.put_if_absent(&manifest_key, to_json(&manifest)).await?;
+        self.store
+            .put_if_absent(&manifest_key, to_json(&manifest))
+            .await?;
 
         let record = DataVersionRecord {
             dataset: dataset.to_string(),
@@ -277,7 +361,11 @@ impl Ingestor {
             ingested_at: ingested_at.clone(),
         };
         let created = catalog::record_version(self.registry.as_ref(), &record, dataset).await?;
-        let status = if created { UploadStatus::Accepted } else { UploadStatus::Duplicate };
+        let status = if created {
+            UploadStatus::Accepted
+        } else {
+            UploadStatus::Duplicate
+        };
         let upload = UploadRecord {
             dataset: dataset.to_string(),
             source_key: raw.key.to_string(),
@@ -287,7 +375,11 @@ impl Ingestor {
             rows_dropped: validation.rows_dropped,
             version: Some(version.clone()),
             report_key: manifest_key.to_string(),
-            reasons: validation.failures.iter().map(|f| format!("{}: {}", f.rule, f.message)).collect(),
+            reasons: validation
+                .failures
+                .iter()
+                .map(|f| format!("{}: {}", f.rule, f.message))
+                .collect(),
             at: ingested_at,
         };
         catalog::record_upload(self.registry.as_ref(), &upload, upload_key).await?;
@@ -305,16 +397,30 @@ impl Ingestor {
     }
 
     /// Writes a frame as Parquet unless the object exists; returns what is stored at the key.
-    async fn put_parquet(&self, key: ObjectKey, frame: &mut DataFrame) -> Result<ObjectRef, IngestError> {
+    async fn put_parquet(
+        &self,
+        key: ObjectKey,
+        frame: &mut DataFrame,
+    ) -> Result<ObjectRef, IngestError> {
         let mut bytes = Vec::new();
-        ParquetWriter::new(&mut bytes).with_compression(ParquetCompression::Zstd(None)).finish(frame)?;
+        ParquetWriter::new(&mut bytes)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(frame)?;
         let (sha256, size) = (sha256_hex(&bytes), bytes.len() as u64);
         match self.store.put_if_absent(&key, bytes).await? {
-            PutOutcome::Created => Ok(ObjectRef { key: key.to_string(), sha256, bytes: size }),
+            PutOutcome::Created => Ok(ObjectRef {
+                key: key.to_string(),
+                sha256,
+                bytes: size,
+            }),
             // Written by an earlier delivery: describe the object that is there, not the one we made.
             PutOutcome::AlreadyExists => {
                 let existing = self.store.get(&key).await?;
-                Ok(ObjectRef { key: key.to_string(), sha256: sha256_hex(&existing.bytes), bytes: existing.info.size })
+                Ok(ObjectRef {
+                    key: key.to_string(),
+                    sha256: sha256_hex(&existing.bytes),
+                    bytes: existing.info.size,
+                })
             }
         }
     }
@@ -328,7 +434,11 @@ impl Ingestor {
         failures: Vec<Finding>,
         rows: u64,
     ) -> Result<IngestOutcome, IngestError> {
-        let upload_key = catalog::upload_key(&raw.dataset, &raw.key, source.sha256.as_deref().unwrap_or(&source.etag));
+        let upload_key = catalog::upload_key(
+            &raw.dataset,
+            &raw.key,
+            source.sha256.as_deref().unwrap_or(&source.etag),
+        );
         let report = ValidationReport {
             dataset: raw.dataset.to_string(),
             verdict: Verdict::Quarantined,
@@ -355,13 +465,22 @@ impl Ingestor {
         upload_key: crate::ports::ItemKey,
     ) -> Result<IngestOutcome, IngestError> {
         let copy = raw.quarantine_key();
-        let report_key = copy.with_suffix(".report.json").unwrap_or_else(|e| unreachable!("{e}"));
-        self.store.copy(&raw.key, &copy).await.map_err(|e| match e {
-            StoreError::NotFound(_) => IngestError::Vanished(raw.key.clone()),
-            other => other.into(),
-        })?;
+        let report_key = copy
+            .with_suffix(".report.json")
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        self.store
+            .copy(&raw.key, &copy)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(_) => IngestError::Vanished(raw.key.clone()),
+                other => other.into(),
+            })?;
         self.store.put(&report_key, to_json(&report)).await?;
-        let reasons: Vec<String> = report.failures.iter().map(|f| format!("{}: {}", f.rule, f.message)).collect();
+        let reasons: Vec<String> = report
+            .failures
+            .iter()
+            .map(|f| format!("{}: {}", f.rule, f.message))
+            .collect();
         let record = UploadRecord {
             dataset: raw.dataset.to_string(),
             source_key: raw.key.to_string(),
@@ -390,9 +509,18 @@ impl Ingestor {
 
     /// Stores `bytes` as an upload of `dataset` named `file_name` under `raw/`, then ingests it:
     /// what the local runner does with a file from disk.
-    pub async fn upload_and_ingest(&self, dataset: &DatasetName, file_name: &str, bytes: Vec<u8>) -> Result<IngestOutcome, IngestError> {
-        let upload = ObjectKey::parse(&format!("{RAW_PREFIX}{dataset}/{file_name}"))
-            .map_err(|_| IngestError::NotAnUpload { key: file_name.to_owned() })?;
+    pub async fn upload_and_ingest(
+        &self,
+        dataset: &DatasetName,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<IngestOutcome, IngestError> {
+        let upload =
+            ObjectKey::parse(&format!("{RAW_PREFIX}{dataset}/{file_name}")).map_err(|_| {
+                IngestError::NotAnUpload {
+                    key: file_name.to_owned(),
+                }
+            })?;
         self.store.put(&upload, bytes).await?;
         self.ingest(&upload).await
     }
@@ -403,7 +531,11 @@ impl Ingestor {
 }
 
 fn too_large(size: u64, limit: u64) -> Finding {
-    Finding::file_level("file_too_large", vec![], format!("the file is {size} bytes; the limit is {limit} bytes"))
+    Finding::file_level(
+        "file_too_large",
+        vec![],
+        format!("the file is {size} bytes; the limit is {limit} bytes"),
+    )
 }
 
 fn outcome_of_repeat(previous: UploadRecord) -> IngestOutcome {
@@ -430,19 +562,35 @@ fn to_json(value: &impl Serialize) -> Vec<u8> {
 
 /// Applies the spec's policy to the checks: reject, accept, or accept without the invalid rows.
 fn decide(checked: Checked, spec: &LoadedSpec) -> PolarsResult<Decision> {
-    let Checked { frame, file_failures, row_failures, .. } = checked;
+    let Checked {
+        frame,
+        file_failures,
+        row_failures,
+        ..
+    } = checked;
     let row_findings: Vec<Finding> = row_failures.iter().map(|f| f.finding.clone()).collect();
     if !file_failures.is_empty() {
-        return Ok(Decision::Reject { failures: [file_failures, row_findings].concat() });
+        return Ok(Decision::Reject {
+            failures: [file_failures, row_findings].concat(),
+        });
     }
     if row_failures.is_empty() {
-        return Ok(Decision::Accept { frame, dropped: None, failures: vec![] });
+        return Ok(Decision::Accept {
+            frame,
+            dropped: None,
+            failures: vec![],
+        });
     }
     let policy = &spec.spec.policy;
     if policy.invalid_rows == InvalidRows::Reject {
-        return Ok(Decision::Reject { failures: row_findings });
+        return Ok(Decision::Reject {
+            failures: row_findings,
+        });
     }
-    let invalid = row_failures.iter().skip(1).fold(row_failures[0].rows.clone(), |acc, f| &acc | &f.rows);
+    let invalid = row_failures
+        .iter()
+        .skip(1)
+        .fold(row_failures[0].rows.clone(), |acc, f| &acc | &f.rows);
     let invalid_count = invalid.sum().unwrap_or(0) as u64;
     let fraction = invalid_count as f64 / frame.height().max(1) as f64;
     if fraction > policy.max_invalid_row_fraction {
@@ -461,15 +609,36 @@ fn decide(checked: Checked, spec: &LoadedSpec) -> PolarsResult<Decision> {
     let valid = !&invalid;
     let mut dropped = frame.filter(&invalid)?;
     // Keep each dropped row's position in the upload, so it can be found and fixed.
-    let positions: Vec<u64> = invalid.iter().enumerate().filter(|(_, v)| *v == Some(true)).map(|(i, _)| i as u64 + 1).collect();
+    let positions: Vec<u64> = invalid
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| *v == Some(true))
+        .map(|(i, _)| i as u64 + 1)
+        .collect();
     dropped.with_column(Column::new("_row".into(), positions))?;
     let kept = frame.filter(&valid)?;
-    if let Some(min) = spec.spec.table.min_rows.filter(|min| (kept.height() as u64) < *min) {
+    if let Some(min) = spec
+        .spec
+        .table
+        .min_rows
+        .filter(|min| (kept.height() as u64) < *min)
+    {
         let mut failures = row_findings;
-        failures.push(Finding::file_level("row_count", vec![], format!("{} rows remain after dropping invalid rows; at least {min} required", kept.height())));
+        failures.push(Finding::file_level(
+            "row_count",
+            vec![],
+            format!(
+                "{} rows remain after dropping invalid rows; at least {min} required",
+                kept.height()
+            ),
+        ));
         return Ok(Decision::Reject { failures });
     }
-    Ok(Decision::Accept { frame: kept, dropped: Some(dropped), failures: row_findings })
+    Ok(Decision::Accept {
+        frame: kept,
+        dropped: Some(dropped),
+        failures: row_findings,
+    })
 }
 
 #[cfg(test)]
@@ -482,10 +651,21 @@ mod tests {
         let raw = RawKey::parse(&key).unwrap();
         assert_eq!(raw.dataset.as_str(), "flights");
         assert_eq!(raw.relative, "2013/jan.csv");
-        assert_eq!(raw.quarantine_key().as_str(), "quarantine/flights/2013/jan.csv");
-        for outside in ["curated/flights/x.csv", "raw/flights.csv", "raw/Flights/x.csv", "specs/flights.toml"] {
+        assert_eq!(
+            raw.quarantine_key().as_str(),
+            "quarantine/flights/2013/jan.csv"
+        );
+        for outside in [
+            "curated/flights/x.csv",
+            "raw/flights.csv",
+            "raw/Flights/x.csv",
+            "specs/flights.toml",
+        ] {
             let key = ObjectKey::parse(outside).unwrap();
-            assert!(matches!(RawKey::parse(&key), Err(IngestError::NotAnUpload { .. })), "{outside}");
+            assert!(
+                matches!(RawKey::parse(&key), Err(IngestError::NotAnUpload { .. })),
+                "{outside}"
+            );
         }
     }
 }

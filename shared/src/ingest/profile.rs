@@ -9,7 +9,13 @@ use serde::Serialize;
 use crate::spec::{ColumnType, DatasetSpec};
 
 const TOP_CATEGORIES: usize = 10;
-const QUANTILES: [(&str, f64); 5] = [("p05", 0.05), ("p25", 0.25), ("p50", 0.5), ("p75", 0.75), ("p95", 0.95)];
+const QUANTILES: [(&str, f64); 5] = [
+    ("p05", 0.05),
+    ("p25", 0.25),
+    ("p50", 0.5),
+    ("p75", 0.75),
+    ("p95", 0.95),
+];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ColumnProfile {
@@ -24,10 +30,24 @@ pub struct ColumnProfile {
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum Stats {
-    Numeric { min: Option<f64>, max: Option<f64>, mean: Option<f64>, std: Option<f64>, quantiles: BTreeMap<&'static str, f64> },
-    Categorical { distinct: u64, top: Vec<CategoryCount> },
-    Boolean { true_count: u64 },
-    Datetime { min: Option<String>, max: Option<String> },
+    Numeric {
+        min: Option<f64>,
+        max: Option<f64>,
+        mean: Option<f64>,
+        std: Option<f64>,
+        quantiles: BTreeMap<&'static str, f64>,
+    },
+    Categorical {
+        distinct: u64,
+        top: Vec<CategoryCount>,
+    },
+    Boolean {
+        true_count: u64,
+    },
+    Datetime {
+        min: Option<String>,
+        max: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,10 +65,17 @@ pub fn profile(frame: &DataFrame, spec: &DatasetSpec) -> PolarsResult<Vec<Column
             let stats = match col.kind {
                 ColumnType::Integer | ColumnType::Float => numeric(series)?,
                 ColumnType::String | ColumnType::Categorical => categorical(series.str()?),
-                ColumnType::Boolean => Stats::Boolean { true_count: series.bool()?.sum().unwrap_or(0) as u64 },
+                ColumnType::Boolean => Stats::Boolean {
+                    true_count: series.bool()?.sum().unwrap_or(0) as u64,
+                },
                 ColumnType::Datetime => datetime(series)?,
             };
-            Ok(ColumnProfile { name: col.name.clone(), kind: col.kind, nulls: series.null_count() as u64, stats })
+            Ok(ColumnProfile {
+                name: col.name.clone(),
+                kind: col.kind,
+                nulls: series.null_count() as u64,
+                stats,
+            })
         })
         .collect()
 }
@@ -62,7 +89,13 @@ fn numeric(series: &Series) -> PolarsResult<Stats> {
             quantiles.insert(name, value);
         }
     }
-    Ok(Stats::Numeric { min: values.min(), max: values.max(), mean: values.mean(), std: values.std(1), quantiles })
+    Ok(Stats::Numeric {
+        min: values.min(),
+        max: values.max(),
+        mean: values.mean(),
+        std: values.std(1),
+        quantiles,
+    })
 }
 
 fn categorical(values: &StringChunked) -> Stats {
@@ -73,13 +106,26 @@ fn categorical(values: &StringChunked) -> Stats {
     let distinct = counts.len() as u64;
     let mut top: Vec<(&str, u64)> = counts.into_iter().collect();
     top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let top = top.into_iter().take(TOP_CATEGORIES).map(|(value, count)| CategoryCount { value: value.to_owned(), count }).collect();
+    let top = top
+        .into_iter()
+        .take(TOP_CATEGORIES)
+        .map(|(value, count)| CategoryCount {
+            value: value.to_owned(),
+            count,
+        })
+        .collect();
     Stats::Categorical { distinct, top }
 }
 
 fn datetime(series: &Series) -> PolarsResult<Stats> {
     let millis = series.cast(&DataType::Int64)?;
     let millis = millis.i64()?;
-    let iso = |ms: Option<i64>| ms.and_then(chrono::DateTime::from_timestamp_millis).map(|dt| dt.to_rfc3339());
-    Ok(Stats::Datetime { min: iso(millis.min()), max: iso(millis.max()) })
+    let iso = |ms: Option<i64>| {
+        ms.and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|dt| dt.to_rfc3339())
+    };
+    Ok(Stats::Datetime {
+        min: iso(millis.min()),
+        max: iso(millis.max()),
+    })
 }

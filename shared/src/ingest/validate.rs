@@ -33,8 +33,20 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn file_level(rule: impl Into<String>, columns: Vec<String>, message: impl Into<String>) -> Self {
-        Self { rule: rule.into(), columns, message: message.into(), count: 1, fraction: None, mostly: None, examples: vec![] }
+    pub fn file_level(
+        rule: impl Into<String>,
+        columns: Vec<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            rule: rule.into(),
+            columns,
+            message: message.into(),
+            count: 1,
+            fraction: None,
+            mostly: None,
+            examples: vec![],
+        }
     }
 }
 
@@ -65,7 +77,12 @@ pub struct Checked {
 
 pub fn check(raw: &DataFrame, spec: &DatasetSpec) -> PolarsResult<Checked> {
     let rows = raw.height();
-    let mut out = Checked { frame: DataFrame::empty(), file_failures: vec![], row_failures: vec![], warnings: vec![] };
+    let mut out = Checked {
+        frame: DataFrame::empty(),
+        file_failures: vec![],
+        row_failures: vec![],
+        warnings: vec![],
+    };
     check_extra_columns(raw, spec, &mut out);
 
     let mut typed_columns = Vec::with_capacity(spec.columns.len());
@@ -94,8 +111,12 @@ pub fn check(raw: &DataFrame, spec: &DatasetSpec) -> PolarsResult<Checked> {
 
 fn check_extra_columns(raw: &DataFrame, spec: &DatasetSpec, out: &mut Checked) {
     let declared: HashSet<&str> = spec.columns.iter().map(|c| c.name.as_str()).collect();
-    let extra: Vec<String> =
-        raw.get_column_names().into_iter().filter(|n| !declared.contains(n.as_str())).map(|n| n.to_string()).collect();
+    let extra: Vec<String> = raw
+        .get_column_names()
+        .into_iter()
+        .filter(|n| !declared.contains(n.as_str()))
+        .map(|n| n.to_string())
+        .collect();
     if extra.is_empty() {
         return;
     }
@@ -113,7 +134,12 @@ fn check_extra_columns(raw: &DataFrame, spec: &DatasetSpec, out: &mut Checked) {
     }
 }
 
-fn check_column(raw: &Series, typed: &TypedColumn, col: &ColumnSpec, out: &mut Checked) -> PolarsResult<()> {
+fn check_column(
+    raw: &Series,
+    typed: &TypedColumn,
+    col: &ColumnSpec,
+    out: &mut Checked,
+) -> PolarsResult<()> {
     let name = &col.name;
     let column_check = |rule: &str, message: String, rows: BooleanChunked| RowCheck {
         rule: rule.to_owned(),
@@ -130,27 +156,56 @@ fn check_column(raw: &Series, typed: &TypedColumn, col: &ColumnSpec, out: &mut C
     let series = &typed.series;
     if !col.nullable {
         let missing = series.is_null() & !&typed.type_errors;
-        checks.push(column_check("not_null", format!("{name:?} is empty but not nullable"), missing));
+        checks.push(column_check(
+            "not_null",
+            format!("{name:?} is empty but not nullable"),
+            missing,
+        ));
     }
     if col.min.is_some() || col.max.is_some() {
         let values = series.cast(&DataType::Float64)?;
         let values = values.f64()?;
         if let Some(min) = col.min {
-            checks.push(column_check("min", format!("{name:?} below the minimum {min}"), no_nulls(values.lt(min))?));
+            checks.push(column_check(
+                "min",
+                format!("{name:?} below the minimum {min}"),
+                no_nulls(values.lt(min))?,
+            ));
         }
         if let Some(max) = col.max {
-            checks.push(column_check("max", format!("{name:?} above the maximum {max}"), no_nulls(values.gt(max))?));
+            checks.push(column_check(
+                "max",
+                format!("{name:?} above the maximum {max}"),
+                no_nulls(values.gt(max))?,
+            ));
         }
     }
     if let Some(allowed) = &col.allowed {
         let listed = allowed.iter().map(ToString::to_string).collect::<Vec<_>>();
-        let shown = if listed.len() > 12 { format!("{} … ({} values)", listed[..12].join(", "), listed.len()) } else { listed.join(", ") };
-        checks.push(column_check("allowed_values", format!("{name:?} outside the allowed values [{shown}]"), not_allowed(series, allowed)?));
+        let shown = if listed.len() > 12 {
+            format!("{} … ({} values)", listed[..12].join(", "), listed.len())
+        } else {
+            listed.join(", ")
+        };
+        checks.push(column_check(
+            "allowed_values",
+            format!("{name:?} outside the allowed values [{shown}]"),
+            not_allowed(series, allowed)?,
+        ));
     }
     if let Some(pattern) = &col.regex {
-        let regex = regex::Regex::new(pattern).map_err(|e| polars_err!(ComputeError: "regex {pattern}: {e}"))?;
-        let mismatches: BooleanChunked = series.str()?.iter().map(|v| Some(v.is_some_and(|v| !regex.is_match(v)))).collect();
-        checks.push(column_check("regex", format!("{name:?} does not match /{pattern}/"), mismatches));
+        let regex = regex::Regex::new(pattern)
+            .map_err(|e| polars_err!(ComputeError: "regex {pattern}: {e}"))?;
+        let mismatches: BooleanChunked = series
+            .str()?
+            .iter()
+            .map(|v| Some(v.is_some_and(|v| !regex.is_match(v))))
+            .collect();
+        checks.push(column_check(
+            "regex",
+            format!("{name:?} does not match /{pattern}/"),
+            mismatches,
+        ));
     }
     for check in checks {
         check.judge(raw_values(raw), out);
@@ -161,19 +216,31 @@ fn check_column(raw: &Series, typed: &TypedColumn, col: &ColumnSpec, out: &mut C
         let duplicated = series.clone().into_frame().is_duplicated()?;
         let count = duplicated.sum().unwrap_or(0) as u64;
         if count > 0 {
-            let mut finding = Finding::file_level("unique", vec![name.clone()], format!("{name:?} must be unique; {count} rows share a value"));
+            let mut finding = Finding::file_level(
+                "unique",
+                vec![name.clone()],
+                format!("{name:?} must be unique; {count} rows share a value"),
+            );
             finding.count = count;
             finding.examples = examples(&duplicated, raw_values(raw));
             out.file_failures.push(finding);
         }
     }
     if let Some(max_fraction) = col.max_null_fraction {
-        let fraction = if rows == 0 { 0.0 } else { series.null_count() as f64 / rows as f64 };
+        let fraction = if rows == 0 {
+            0.0
+        } else {
+            series.null_count() as f64 / rows as f64
+        };
         if fraction > max_fraction {
             let mut finding = Finding::file_level(
                 "max_null_fraction",
                 vec![name.clone()],
-                format!("{name:?} is {:.2}% empty; at most {:.2}% allowed", fraction * 100.0, max_fraction * 100.0),
+                format!(
+                    "{name:?} is {:.2}% empty; at most {:.2}% allowed",
+                    fraction * 100.0,
+                    max_fraction * 100.0
+                ),
             );
             finding.count = series.null_count() as u64;
             finding.fraction = Some(fraction);
@@ -187,23 +254,37 @@ fn check_table(raw: &DataFrame, spec: &DatasetSpec, out: &mut Checked) -> Polars
     let rows = out.frame.height() as u64;
     let table = &spec.table;
     if let Some(min) = table.min_rows.filter(|min| rows < *min) {
-        out.file_failures.push(Finding::file_level("row_count", vec![], format!("{rows} rows; at least {min} required")));
+        out.file_failures.push(Finding::file_level(
+            "row_count",
+            vec![],
+            format!("{rows} rows; at least {min} required"),
+        ));
     }
     if let Some(max) = table.max_rows.filter(|max| rows > *max) {
-        out.file_failures.push(Finding::file_level("row_count", vec![], format!("{rows} rows; at most {max} allowed")));
+        out.file_failures.push(Finding::file_level(
+            "row_count",
+            vec![],
+            format!("{rows} rows; at most {max} allowed"),
+        ));
     }
     for key in &table.unique_keys {
         // A key over a missing column is reported as that missing column already.
         if key.iter().any(|name| raw.column(name).is_err()) {
             continue;
         }
-        let duplicated = out.frame.select(key.iter().map(String::as_str))?.is_duplicated()?;
+        let duplicated = out
+            .frame
+            .select(key.iter().map(String::as_str))?
+            .is_duplicated()?;
         let count = duplicated.sum().unwrap_or(0) as u64;
         if count > 0 {
             let mut finding = Finding::file_level(
                 "unique_key",
                 key.clone(),
-                format!("({}) must be unique; {count} rows share a key with another row", key.join(", ")),
+                format!(
+                    "({}) must be unique; {count} rows share a key with another row",
+                    key.join(", ")
+                ),
             );
             finding.count = count;
             finding.examples = examples(&duplicated, joined_values(raw, key));
@@ -211,18 +292,34 @@ fn check_table(raw: &DataFrame, spec: &DatasetSpec, out: &mut Checked) -> Polars
         }
     }
     for rule in &table.rules {
-        let comparison = rule.comparison().map_err(|e| polars_err!(ComputeError: "{e}"))?;
-        let columns: Vec<String> = comparison.columns().into_iter().map(str::to_owned).collect();
+        let comparison = rule
+            .comparison()
+            .map_err(|e| polars_err!(ComputeError: "{e}"))?;
+        let columns: Vec<String> = comparison
+            .columns()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         if columns.iter().any(|name| raw.column(name).is_err()) {
             continue;
         }
         let operand = |operand: &Operand| -> PolarsResult<Either> {
             Ok(match operand {
                 Operand::Number(value) => Either::Number(*value),
-                Operand::Column(name) => Either::Values(out.frame.column(name)?.cast(&DataType::Float64)?.f64()?.clone()),
+                Operand::Column(name) => Either::Values(
+                    out.frame
+                        .column(name)?
+                        .cast(&DataType::Float64)?
+                        .f64()?
+                        .clone(),
+                ),
             })
         };
-        let holds = compare(&operand(&comparison.left)?, comparison.op, &operand(&comparison.right)?)?;
+        let holds = compare(
+            &operand(&comparison.left)?,
+            comparison.op,
+            &operand(&comparison.right)?,
+        )?;
         // Rows where an operand is null are not judged here: nullability is its own check.
         let violated = !&holds.fill_null_with_values(true)?;
         let check = RowCheck {
@@ -266,7 +363,10 @@ impl RowCheck {
         if 1.0 - fraction >= self.mostly {
             out.warnings.push(finding);
         } else {
-            out.row_failures.push(RowFailure { finding, rows: self.rows });
+            out.row_failures.push(RowFailure {
+                finding,
+                rows: self.rows,
+            });
         }
     }
 }
@@ -304,7 +404,9 @@ fn compare(left: &Either, op: CompareOp, right: &Either) -> PolarsResult<Boolean
             Eq => r.equal(*l),
             Ne => r.not_equal(*l),
         },
-        (Either::Number(_), Either::Number(_)) => polars_bail!(ComputeError: "a rule compares two constants"),
+        (Either::Number(_), Either::Number(_)) => {
+            polars_bail!(ComputeError: "a rule compares two constants")
+        }
     })
 }
 
@@ -315,13 +417,29 @@ fn no_nulls(mask: BooleanChunked) -> PolarsResult<BooleanChunked> {
 fn not_allowed(series: &Series, allowed: &[AllowedValue]) -> PolarsResult<BooleanChunked> {
     Ok(match series.dtype() {
         DataType::Int64 => {
-            let set: HashSet<i64> =
-                allowed.iter().filter_map(|v| if let AllowedValue::Integer(i) = v { Some(*i) } else { None }).collect();
-            series.i64()?.iter().map(|v| Some(v.is_some_and(|v| !set.contains(&v)))).collect()
+            let set: HashSet<i64> = allowed
+                .iter()
+                .filter_map(|v| {
+                    if let AllowedValue::Integer(i) = v {
+                        Some(*i)
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            series
+                .i64()?
+                .iter()
+                .map(|v| Some(v.is_some_and(|v| !set.contains(&v))))
+                .collect()
         }
         _ => {
             let set: HashSet<String> = allowed.iter().map(ToString::to_string).collect();
-            series.str()?.iter().map(|v| Some(v.is_some_and(|v| !set.contains(v)))).collect()
+            series
+                .str()?
+                .iter()
+                .map(|v| Some(v.is_some_and(|v| !set.contains(v))))
+                .collect()
         }
     })
 }
@@ -331,7 +449,10 @@ fn examples(rows: &BooleanChunked, value_of: impl Fn(usize) -> String) -> Vec<Ex
         .enumerate()
         .filter(|(_, flagged)| *flagged == Some(true))
         .take(MAX_EXAMPLES)
-        .map(|(index, _)| Example { row: index as u64 + 1, value: value_of(index) })
+        .map(|(index, _)| Example {
+            row: index as u64 + 1,
+            value: value_of(index),
+        })
         .collect()
 }
 
@@ -355,7 +476,12 @@ fn joined_values<'a>(raw: &'a DataFrame, names: &'a [String]) -> impl Fn(usize) 
         names
             .iter()
             .map(|name| {
-                let value = raw.column(name).ok().and_then(|c| c.get(index).ok()).map(show).unwrap_or_default();
+                let value = raw
+                    .column(name)
+                    .ok()
+                    .and_then(|c| c.get(index).ok())
+                    .map(show)
+                    .unwrap_or_default();
                 format!("{name}={value}")
             })
             .collect::<Vec<_>>()
@@ -406,21 +532,49 @@ mod tests {
     #[test]
     fn a_clean_file_passes_and_is_typed() {
         let out = checked("id,carrier,delay\n1,AA,3.5\n2,UA,\n", &spec(""));
-        assert!(out.file_failures.is_empty() && out.row_failures.is_empty() && out.warnings.is_empty());
+        assert!(
+            out.file_failures.is_empty() && out.row_failures.is_empty() && out.warnings.is_empty()
+        );
         assert_eq!(out.frame.column("id").unwrap().dtype(), &DataType::Int64);
-        assert_eq!(out.frame.column("delay").unwrap().dtype(), &DataType::Float64);
+        assert_eq!(
+            out.frame.column("delay").unwrap().dtype(),
+            &DataType::Float64
+        );
     }
 
     #[test]
     fn reports_every_failure_with_rows_and_raw_values() {
         let csv = "id,carrier,delay\n1,AA,3.5\n1,XX,900\nx,UA,-100\n4,,2\n";
         let out = checked(csv, &spec(""));
-        let row_rules = out.row_failures.iter().map(|f| f.finding.rule.as_str()).collect::<Vec<_>>();
-        assert_eq!(row_rules, ["type", "not_null", "allowed_values", "min", "max"]);
+        let row_rules = out
+            .row_failures
+            .iter()
+            .map(|f| f.finding.rule.as_str())
+            .collect::<Vec<_>>();
+        assert_eq!(
+            row_rules,
+            ["type", "not_null", "allowed_values", "min", "max"]
+        );
         let type_error = &out.row_failures[0].finding;
-        assert_eq!(type_error.examples, vec![Example { row: 3, value: "x".into() }]);
-        let allowed = out.row_failures.iter().find(|f| f.finding.rule == "allowed_values").unwrap();
-        assert_eq!(allowed.finding.examples, vec![Example { row: 2, value: "XX".into() }]);
+        assert_eq!(
+            type_error.examples,
+            vec![Example {
+                row: 3,
+                value: "x".into()
+            }]
+        );
+        let allowed = out
+            .row_failures
+            .iter()
+            .find(|f| f.finding.rule == "allowed_values")
+            .unwrap();
+        assert_eq!(
+            allowed.finding.examples,
+            vec![Example {
+                row: 2,
+                value: "XX".into()
+            }]
+        );
         assert_eq!(rules(&out.file_failures), ["unique"]);
         assert_eq!(out.file_failures[0].count, 2);
     }
@@ -428,7 +582,10 @@ mod tests {
     #[test]
     fn missing_required_and_extra_columns_are_file_failures() {
         let out = checked("id,delay,bonus\n1,2,3\n", &spec(""));
-        assert_eq!(rules(&out.file_failures), ["extra_column", "required_column"]);
+        assert_eq!(
+            rules(&out.file_failures),
+            ["extra_column", "required_column"]
+        );
         assert_eq!(out.file_failures[1].columns, ["carrier"]);
         let mut dropping = spec("");
         dropping.policy.extra_columns = ExtraColumns::Drop;
@@ -451,13 +608,27 @@ mod tests {
         "#;
         let out = checked("id,carrier,delay\n1,AA,0\n2,AA,0\n30,UA,1\n", &spec(extra));
         assert_eq!(rules(&out.file_failures), ["unique_key"]);
-        assert_eq!(out.file_failures[0].examples[0].value, "carrier=AA, delay=0");
-        assert_eq!(rules(&out.warnings), ["rule:small_id"], "1 of 3 rows fails, within mostly = 0.5");
-        assert!(out.row_failures.is_empty(), "delay <= id holds on every row");
+        assert_eq!(
+            out.file_failures[0].examples[0].value,
+            "carrier=AA, delay=0"
+        );
+        assert_eq!(
+            rules(&out.warnings),
+            ["rule:small_id"],
+            "1 of 3 rows fails, within mostly = 0.5"
+        );
+        assert!(
+            out.row_failures.is_empty(),
+            "delay <= id holds on every row"
+        );
 
         let out = checked("id,carrier,delay\n1,AA,5\n", &spec(extra));
         assert_eq!(rules(&out.file_failures), ["row_count"]);
-        let failed: Vec<_> = out.row_failures.iter().map(|f| f.finding.rule.as_str()).collect();
+        let failed: Vec<_> = out
+            .row_failures
+            .iter()
+            .map(|f| f.finding.rule.as_str())
+            .collect();
         assert_eq!(failed, ["rule:delay_below_id"]);
     }
 }

@@ -32,10 +32,18 @@ pub enum StoreError {
     NotFound(ObjectKey),
     /// A transient or infrastructure failure: retrying may help.
     #[error("object store unavailable while {action} {key}: {message}")]
-    Unavailable { action: &'static str, key: String, message: String },
+    Unavailable {
+        action: &'static str,
+        key: String,
+        message: String,
+    },
     /// The store refused the request (permissions, bad configuration): retrying will not help.
     #[error("object store refused {action} {key}: {message}")]
-    Refused { action: &'static str, key: String, message: String },
+    Refused {
+        action: &'static str,
+        key: String,
+        message: String,
+    },
 }
 
 impl StoreError {
@@ -59,7 +67,11 @@ pub trait ObjectStore: Send + Sync {
     async fn put(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<(), StoreError>;
 
     /// Writes only if nothing is at `key`. Of many concurrent writers exactly one gets `Created`.
-    async fn put_if_absent(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<PutOutcome, StoreError>;
+    async fn put_if_absent(
+        &self,
+        key: &ObjectKey,
+        bytes: Vec<u8>,
+    ) -> Result<PutOutcome, StoreError>;
 
     /// Every object whose key starts with `prefix`, sorted by key.
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError>;

@@ -15,7 +15,10 @@ pub struct ItemKey {
 
 impl ItemKey {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Self { pk: pk.into(), sk: sk.into() }
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
     }
 }
 
@@ -34,7 +37,10 @@ pub enum Condition {
     /// The item must exist.
     Exists,
     /// The item must exist and its attribute must equal the value.
-    Equals { attr: String, value: Value },
+    Equals {
+        attr: String,
+        value: Value,
+    },
 }
 
 impl Condition {
@@ -44,7 +50,9 @@ impl Condition {
             Condition::Always => true,
             Condition::NotExists => current.is_none(),
             Condition::Exists => current.is_some(),
-            Condition::Equals { attr, value } => current.is_some_and(|item| item.attrs.get(attr) == Some(value)),
+            Condition::Equals { attr, value } => {
+                current.is_some_and(|item| item.attrs.get(attr) == Some(value))
+            }
         }
     }
 }
@@ -52,19 +60,34 @@ impl Condition {
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteOp {
     /// Writes the whole item.
-    Put { item: Item, condition: Condition },
+    Put {
+        item: Item,
+        condition: Condition,
+    },
     /// Sets the given attributes on an item that must exist, leaving the others.
-    Update { key: ItemKey, set: Map<String, Value>, condition: Condition },
-    Delete { key: ItemKey, condition: Condition },
+    Update {
+        key: ItemKey,
+        set: Map<String, Value>,
+        condition: Condition,
+    },
+    Delete {
+        key: ItemKey,
+        condition: Condition,
+    },
     /// Writes nothing; fails the transaction unless the condition holds.
-    Check { key: ItemKey, condition: Condition },
+    Check {
+        key: ItemKey,
+        condition: Condition,
+    },
 }
 
 impl WriteOp {
     pub fn key(&self) -> &ItemKey {
         match self {
             WriteOp::Put { item, .. } => &item.key,
-            WriteOp::Update { key, .. } | WriteOp::Delete { key, .. } | WriteOp::Check { key, .. } => key,
+            WriteOp::Update { key, .. }
+            | WriteOp::Delete { key, .. }
+            | WriteOp::Check { key, .. } => key,
         }
     }
 
@@ -108,7 +131,12 @@ pub trait RegistryStore: Send + Sync {
     async fn put(&self, item: Item, condition: Condition) -> Result<(), RegistryError>;
 
     /// Sets attributes on an existing item and returns the item as it is afterwards.
-    async fn update(&self, key: &ItemKey, set: Map<String, Value>, condition: Condition) -> Result<Item, RegistryError>;
+    async fn update(
+        &self,
+        key: &ItemKey,
+        set: Map<String, Value>,
+        condition: Condition,
+    ) -> Result<Item, RegistryError>;
 
     /// Applies every operation or none. At most [`MAX_TRANSACTION_OPS`], each on a distinct item.
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), RegistryError>;
@@ -127,7 +155,10 @@ pub fn check_transaction_shape(ops: &[WriteOp]) -> Result<(), RegistryError> {
     }
     let mut keys = std::collections::HashSet::new();
     if let Some(dup) = ops.iter().map(WriteOp::key).find(|key| !keys.insert(*key)) {
-        return Err(RegistryError::Invalid(format!("a transaction touches {}/{} twice", dup.pk, dup.sk)));
+        return Err(RegistryError::Invalid(format!(
+            "a transaction touches {}/{} twice",
+            dup.pk, dup.sk
+        )));
     }
     Ok(())
 }

@@ -74,7 +74,11 @@ pub struct SourceSection {
 
 impl Default for SourceSection {
     fn default() -> Self {
-        Self { format: FileFormat::Auto, delimiter: default_delimiter(), max_file_bytes: default_max_file_bytes() }
+        Self {
+            format: FileFormat::Auto,
+            delimiter: default_delimiter(),
+            max_file_bytes: default_max_file_bytes(),
+        }
     }
 }
 
@@ -444,13 +448,20 @@ impl fmt::Display for SpecProblem {
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
     #[error("the spec is not valid {format}: {message}")]
-    Syntax { format: &'static str, message: String },
+    Syntax {
+        format: &'static str,
+        message: String,
+    },
     #[error("the spec has {} problem(s):\n{}", .0.len(), list(.0))]
     Invalid(Vec<SpecProblem>),
 }
 
 fn list(problems: &[SpecProblem]) -> String {
-    problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A spec that parsed and passed every semantic check, with the hash of the exact text it came from.
@@ -465,9 +476,14 @@ impl DatasetSpec {
     /// Reads a spec from TOML (or JSON when `extension` says so) and checks it.
     pub fn parse(text: &str, extension: &str) -> Result<LoadedSpec, SpecError> {
         let spec: DatasetSpec = match extension {
-            "json" => serde_json::from_str(text)
-                .map_err(|e| SpecError::Syntax { format: "JSON", message: e.to_string() })?,
-            _ => toml::from_str(text).map_err(|e| SpecError::Syntax { format: "TOML", message: e.to_string() })?,
+            "json" => serde_json::from_str(text).map_err(|e| SpecError::Syntax {
+                format: "JSON",
+                message: e.to_string(),
+            })?,
+            _ => toml::from_str(text).map_err(|e| SpecError::Syntax {
+                format: "TOML",
+                message: e.to_string(),
+            })?,
         };
         let problems = spec.check();
         if !problems.is_empty() {
@@ -491,7 +507,10 @@ impl DatasetSpec {
             out.push("policy.max_invalid_row_fraction", "must be between 0 and 1");
         }
         if !self.source.delimiter.is_ascii() || self.source.delimiter.is_ascii_alphanumeric() {
-            out.push("source.delimiter", "must be one ASCII punctuation or whitespace character, such as ',' ';' or '\\t'");
+            out.push(
+                "source.delimiter",
+                "must be one ASCII punctuation or whitespace character, such as ',' ';' or '\\t'",
+            );
         }
         if self.source.max_file_bytes == 0 {
             out.push("source.max_file_bytes", "must be greater than 0");
@@ -510,11 +529,20 @@ impl DatasetSpec {
                 out.push(format!("columns[{i}].name"), "must not be empty");
             }
             if !seen.insert(col.name.as_str()) {
-                out.push(format!("columns[{i}].name"), format!("{:?} is declared twice", col.name));
+                out.push(
+                    format!("columns[{i}].name"),
+                    format!("{:?} is declared twice", col.name),
+                );
             }
             if col.min.is_some() || col.max.is_some() {
                 if !col.kind.is_numeric() {
-                    out.push(at("min"), format!("min/max apply to integer and float columns, not {}", col.kind));
+                    out.push(
+                        at("min"),
+                        format!(
+                            "min/max apply to integer and float columns, not {}",
+                            col.kind
+                        ),
+                    );
                 }
                 if let (Some(min), Some(max)) = (col.min, col.max) {
                     if min > max {
@@ -531,15 +559,27 @@ impl DatasetSpec {
                     (kind, AllowedValue::Text(_)) => kind.is_textual(),
                     _ => false,
                 };
-                if !matches!(col.kind, ColumnType::Integer | ColumnType::String | ColumnType::Categorical) {
+                if !matches!(
+                    col.kind,
+                    ColumnType::Integer | ColumnType::String | ColumnType::Categorical
+                ) {
                     out.push(at("allowed"), format!("allowed values apply to integer, string and categorical columns, not {}", col.kind));
                 } else if let Some(bad) = allowed.iter().find(|v| !fits(v)) {
-                    out.push(at("allowed"), format!("value {bad} does not match the column type {}", col.kind));
+                    out.push(
+                        at("allowed"),
+                        format!("value {bad} does not match the column type {}", col.kind),
+                    );
                 }
             }
             if let Some(pattern) = &col.regex {
                 if !col.kind.is_textual() {
-                    out.push(at("regex"), format!("regex applies to string and categorical columns, not {}", col.kind));
+                    out.push(
+                        at("regex"),
+                        format!(
+                            "regex applies to string and categorical columns, not {}",
+                            col.kind
+                        ),
+                    );
                 }
                 if let Err(e) = regex::Regex::new(pattern) {
                     out.push(at("regex"), format!("does not compile: {e}"));
@@ -549,11 +589,17 @@ impl DatasetSpec {
                 if !(0.0..=1.0).contains(&fraction) {
                     out.push(at("max_null_fraction"), "must be between 0 and 1");
                 } else if !col.nullable && fraction > 0.0 {
-                    out.push(at("max_null_fraction"), "the column is not nullable; set nullable = true to allow nulls");
+                    out.push(
+                        at("max_null_fraction"),
+                        "the column is not nullable; set nullable = true to allow nulls",
+                    );
                 }
             }
             if col.format.is_some() && col.kind != ColumnType::Datetime {
-                out.push(at("format"), format!("format applies to datetime columns, not {}", col.kind));
+                out.push(
+                    at("format"),
+                    format!("format applies to datetime columns, not {}", col.kind),
+                );
             }
             if !(col.mostly > 0.0 && col.mostly <= 1.0) {
                 out.push(at("mostly"), "must be in (0, 1]");
@@ -564,12 +610,18 @@ impl DatasetSpec {
     fn check_table(&self, out: &mut Problems) {
         if let (Some(min), Some(max)) = (self.table.min_rows, self.table.max_rows) {
             if min > max {
-                out.push("table.min_rows", format!("min_rows {min} is greater than max_rows {max}"));
+                out.push(
+                    "table.min_rows",
+                    format!("min_rows {min} is greater than max_rows {max}"),
+                );
             }
         }
         for (i, key) in self.table.unique_keys.iter().enumerate() {
             if key.is_empty() {
-                out.push(format!("table.unique_keys[{i}]"), "must name at least one column");
+                out.push(
+                    format!("table.unique_keys[{i}]"),
+                    "must name at least one column",
+                );
             }
             for name in key {
                 self.require_column(out, &format!("table.unique_keys[{i}]"), name);
@@ -606,7 +658,10 @@ impl DatasetSpec {
         if let Some(target) = &self.target {
             self.require_column(out, "target.column", &target.column);
             if target.kind == TargetKind::Binary && target.positive.is_none() {
-                out.push("target.positive", "a binary target names its positive class");
+                out.push(
+                    "target.positive",
+                    "a binary target names its positive class",
+                );
             }
         }
         if let Some(features) = &self.features {
@@ -623,7 +678,10 @@ impl DatasetSpec {
                     out.push("features.columns", format!("{name:?} is marked as leakage (known only after the outcome) and cannot be a feature"));
                 }
                 if self.target.as_ref().is_some_and(|t| &t.column == name) {
-                    out.push("features.columns", format!("{name:?} is the target; it cannot also be a feature"));
+                    out.push(
+                        "features.columns",
+                        format!("{name:?} is the target; it cannot also be a feature"),
+                    );
                 }
             }
             for name in &features.leakage {
@@ -634,22 +692,32 @@ impl DatasetSpec {
             }
         }
         if let Some(split) = &self.split {
-            for (name, value) in [("train", split.train), ("validation", split.validation), ("test", split.test)] {
+            for (name, value) in [
+                ("train", split.train),
+                ("validation", split.validation),
+                ("test", split.test),
+            ] {
                 if !(value > 0.0 && value < 1.0) {
                     out.push(format!("split.{name}"), "must be in (0, 1)");
                 }
             }
             let sum = split.train + split.validation + split.test;
             if (sum - 1.0).abs() > 1e-9 {
-                out.push("split", format!("train + validation + test must be 1, not {sum}"));
+                out.push(
+                    "split",
+                    format!("train + validation + test must be 1, not {sum}"),
+                );
             }
             match (split.strategy, &split.time_column) {
-                (SplitStrategy::Time, None) => out.push("split.time_column", "a time split names its time column"),
+                (SplitStrategy::Time, None) => {
+                    out.push("split.time_column", "a time split names its time column")
+                }
                 (_, Some(name)) => match self.column(name) {
                     None => out.push("split.time_column", format!("unknown column {name:?}")),
-                    Some(col) if col.kind != ColumnType::Datetime => {
-                        out.push("split.time_column", format!("{name:?} is {}, not datetime", col.kind))
-                    }
+                    Some(col) if col.kind != ColumnType::Datetime => out.push(
+                        "split.time_column",
+                        format!("{name:?} is {}, not datetime", col.kind),
+                    ),
                     Some(_) => {}
                 },
                 (SplitStrategy::Random, None) => {}
@@ -662,12 +730,18 @@ impl DatasetSpec {
             if training.threshold == ThresholdObjective::MinCost {
                 for (name, cost) in [("cost_fp", training.cost_fp), ("cost_fn", training.cost_fn)] {
                     if !cost.is_some_and(|c| c > 0.0) {
-                        out.push(format!("training.{name}"), "threshold = \"min_cost\" needs a positive cost");
+                        out.push(
+                            format!("training.{name}"),
+                            "threshold = \"min_cost\" needs a positive cost",
+                        );
                     }
                 }
             }
             if self.target.is_none() || self.features.is_none() {
-                out.push("training", "training needs [target] and [features] sections");
+                out.push(
+                    "training",
+                    "training needs [target] and [features] sections",
+                );
             }
         }
         if let Some(promotion) = &self.promotion {
@@ -703,7 +777,10 @@ struct Problems(Vec<SpecProblem>);
 
 impl Problems {
     fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.push(SpecProblem { path: path.into(), message: message.into() });
+        self.0.push(SpecProblem {
+            path: path.into(),
+            message: message.into(),
+        });
     }
 }
 
@@ -795,7 +872,10 @@ mod tests {
             "split",
             "split.time_column",
         ] {
-            assert!(paths.contains(&expected), "missing {expected} in {paths:#?}");
+            assert!(
+                paths.contains(&expected),
+                "missing {expected} in {paths:#?}"
+            );
         }
     }
 
@@ -804,6 +884,9 @@ mod tests {
         let json = r#"{"dataset": {"name": "trips", "version": 2},
                        "columns": [{"name": "n", "type": "integer", "allowed": [1, 2]}]}"#;
         let spec = DatasetSpec::parse(json, "json").unwrap().spec;
-        assert_eq!(spec.columns[0].allowed, Some(vec![AllowedValue::Integer(1), AllowedValue::Integer(2)]));
+        assert_eq!(
+            spec.columns[0].allowed,
+            Some(vec![AllowedValue::Integer(1), AllowedValue::Integer(2)])
+        );
     }
 }

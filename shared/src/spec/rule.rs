@@ -99,7 +99,9 @@ pub fn parse(text: &str) -> Result<Comparison, String> {
     let left = operand(&text[..at], text)?;
     let right = operand(&text[at + symbol.len()..], text)?;
     if matches!((&left, &right), (Operand::Number(_), Operand::Number(_))) {
-        return Err(format!("{text:?} compares two constants; name at least one column"));
+        return Err(format!(
+            "{text:?} compares two constants; name at least one column"
+        ));
     }
     Ok(Comparison { left, op, right })
 }
@@ -107,7 +109,9 @@ pub fn parse(text: &str) -> Result<Comparison, String> {
 fn operand(raw: &str, whole: &str) -> Result<Operand, String> {
     let token = raw.trim();
     if token.is_empty() {
-        return Err(format!("{whole:?} is missing an operand: write `<column or number> <op> <column or number>`"));
+        return Err(format!(
+            "{whole:?} is missing an operand: write `<column or number> <op> <column or number>`"
+        ));
     }
     if let Ok(number) = token.parse::<f64>() {
         return Ok(Operand::Number(number));
@@ -117,7 +121,9 @@ fn operand(raw: &str, whole: &str) -> Result<Operand, String> {
     if is_identifier {
         Ok(Operand::Column(token.to_owned()))
     } else {
-        Err(format!("{whole:?}: {token:?} is neither a column name nor a number"))
+        Err(format!(
+            "{whole:?}: {token:?} is neither a column name nor a number"
+        ))
     }
 }
 
@@ -142,6 +148,8 @@ mod tests {
         assert!(parse("a b").unwrap_err().contains("no comparison operator"));
         assert!(parse(">= 3").unwrap_err().contains("missing an operand"));
         assert!(parse("1 < 2").unwrap_err().contains("two constants"));
-        assert!(parse("a-b < 2").unwrap_err().contains("neither a column name nor a number"));
+        assert!(parse("a-b < 2")
+            .unwrap_err()
+            .contains("neither a column name nor a number"));
     }
 }

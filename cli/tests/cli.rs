@@ -1,0 +1,193 @@
+//! The `mlops` binary as a user runs it: exit codes, messages and output formats.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn mlops(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mlops"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env_remove("MLOPS_BUCKET")
+        .env_remove("MLOPS_TABLE")
+        .output()
+        .expect("run mlops")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const SPEC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../infra/datasets/flights.toml"
+);
+const JANUARY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../infra/datasets/flights-sample/flights-2013-01.csv.gz"
+);
+
+#[test]
+fn spec_check_accepts_the_bundled_spec() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let out = mlops(home.path(), &["spec", "check", SPEC]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("ok, dataset flights v1 (29 columns"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn spec_check_explains_every_problem_and_fails() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let bad = home.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[dataset]\nname = \"t\"\nversion = 1\n[[columns]]\nname = \"a\"\ntype = \"string\"\nmin = 1\n[features]\ncolumns = [\"b\"]\n",
+    )
+    .expect("write");
+    let out = mlops(
+        home.path(),
+        &["spec", "check", bad.to_str().expect("utf-8 path")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("2 problem(s)"), "{stderr}");
+    assert!(
+        stderr.contains("columns[0] (a).min: min/max apply to integer and float columns"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("features.columns: unknown column \"b\""),
+        "{stderr}"
+    );
+
+    std::fs::write(&bad, "[dataset\nname = ").expect("write");
+    let out = mlops(
+        home.path(),
+        &["spec", "check", bad.to_str().expect("utf-8 path")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not valid TOML"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn ingest_prints_json_per_file_and_fails_when_any_is_quarantined() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let out = mlops(home.path(), &["spec", "put", SPEC]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("installed"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let broken = home.path().join("semicolons.csv");
+    std::fs::write(&broken, "year;month\n2013;1\n").expect("write");
+    let out = mlops(
+        home.path(),
+        &[
+            "ingest",
+            "--dataset",
+            "flights",
+            "--json",
+            JANUARY,
+            broken.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a quarantined file fails the command"
+    );
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["file"], "flights-2013-01.csv.gz");
+    assert_eq!(lines[0]["status"], "accepted");
+    assert_eq!(lines[0]["rows"], 3000);
+    assert!(lines[0]["version"].is_string());
+    let manifest = home
+        .path()
+        .join("objects")
+        .join(lines[0]["report"].as_str().expect("report key"));
+    assert!(manifest.exists(), "the manifest is where the output says");
+    assert_eq!(lines[1]["status"], "quarantined");
+    assert!(lines[1]["version"].is_null());
+    assert!(home
+        .path()
+        .join("objects")
+        .join(lines[1]["report"].as_str().expect("report key"))
+        .exists());
+
+    let again = mlops(
+        home.path(),
+        &["ingest", "--dataset", "flights", "--json", JANUARY],
+    );
+    assert!(again.status.success());
+    assert!(
+        text(&again.stdout).contains(r#""status":"duplicate""#),
+        "{}",
+        text(&again.stdout)
+    );
+}
+
+#[test]
+fn bad_arguments_say_what_to_fix() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let out = mlops(home.path(), &["ingest", "--dataset", "Flights", JANUARY]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("dataset name \"Flights\" is invalid"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = mlops(
+        home.path(),
+        &["ingest", "--dataset", "flights", "/no/such/file.csv"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("reading /no/such/file.csv"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn demo_runs_twice_from_a_clean_folder() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("demo");
+    for _ in 0..2 {
+        let out = mlops(
+            home.path(),
+            &["demo", "--dir", dir.to_str().expect("utf-8")],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains("7 uploads: 4 accepted, 1 duplicate, 2 quarantined; 4 data versions"),
+            "{stdout}"
+        );
+    }
+    let foreign = home.path().join("mine");
+    std::fs::create_dir_all(&foreign).expect("mkdir");
+    std::fs::write(foreign.join("notes.txt"), "keep me").expect("write");
+    let out = mlops(
+        home.path(),
+        &["demo", "--dir", foreign.to_str().expect("utf-8")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        foreign.join("notes.txt").exists(),
+        "the demo never wipes a folder it did not make"
+    );
+}
