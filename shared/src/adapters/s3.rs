@@ -71,6 +71,19 @@ fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(
     }
 }
 
+/// A 404 means the object (or a copy's source) is missing; anything else is classified as usual.
+fn missing_or<E: ProvideErrorMetadata + std::fmt::Debug>(
+    action: &'static str,
+    key: &ObjectKey,
+    err: &SdkError<E, HttpResponse>,
+) -> StoreError {
+    if status_of(err) == Some(404) {
+        StoreError::NotFound(key.clone())
+    } else {
+        classify(action, key.as_str(), err)
+    }
+}
+
 fn clean_etag(etag: Option<&str>) -> String {
     etag.unwrap_or_default().trim_matches('"').to_owned()
 }
@@ -97,13 +110,7 @@ impl ObjectStore for S3Store {
             .key(key.as_str())
             .send()
             .await
-            .map_err(|e| {
-                if status_of(&e) == Some(404) {
-                    StoreError::NotFound(key.clone())
-                } else {
-                    classify("reading", key.as_str(), &e)
-                }
-            })?;
+            .map_err(|e| missing_or("reading", key, &e))?;
         let size = out.content_length().unwrap_or_default().max(0) as u64;
         Ok(ObjectInfo {
             key: key.clone(),
@@ -120,13 +127,7 @@ impl ObjectStore for S3Store {
             .key(key.as_str())
             .send()
             .await
-            .map_err(|e| {
-                if status_of(&e) == Some(404) {
-                    StoreError::NotFound(key.clone())
-                } else {
-                    classify("reading", key.as_str(), &e)
-                }
-            })?;
+            .map_err(|e| missing_or("reading", key, &e))?;
         let etag = clean_etag(out.e_tag());
         let bytes = out
             .body
@@ -221,13 +222,7 @@ impl ObjectStore for S3Store {
             .copy_source(source)
             .send()
             .await
-            .map_err(|e| {
-                if status_of(&e) == Some(404) {
-                    StoreError::NotFound(from.clone())
-                } else {
-                    classify("copying", from.as_str(), &e)
-                }
-            })?;
+            .map_err(|e| missing_or("copying", from, &e))?;
         Ok(())
     }
 

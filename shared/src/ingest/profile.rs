@@ -83,12 +83,13 @@ pub fn profile(frame: &DataFrame, spec: &DatasetSpec) -> PolarsResult<Vec<Column
 fn numeric(series: &Series) -> PolarsResult<Stats> {
     let values = series.cast(&DataType::Float64)?;
     let values = values.f64()?;
-    let mut quantiles = BTreeMap::new();
-    for (name, q) in QUANTILES {
-        if let Some(value) = values.quantile(q, QuantileMethod::Linear)? {
-            quantiles.insert(name, value);
-        }
-    }
+    let probabilities: Vec<f64> = QUANTILES.iter().map(|(_, q)| *q).collect();
+    let values_at = values.quantiles(&probabilities, QuantileMethod::Linear)?;
+    let quantiles = QUANTILES
+        .iter()
+        .zip(values_at)
+        .filter_map(|((name, _), value)| Some((*name, value?)))
+        .collect();
     Ok(Stats::Numeric {
         min: values.min(),
         max: values.max(),
