@@ -25,8 +25,8 @@ rows_of() { local n=0; for f in "$@"; do n=$((n + $(wc -l < "$f") - 1)); done; e
 # Runs a command under /usr/bin/time; prints "<seconds> <peak MB>".
 measure() {
   local out=$1; shift
-  /usr/bin/time -f '%e %M' -o "$WORK/time" "$@" > "$out"
-  awk '{printf "%s %.0f", $1, $2 / 1024}' "$WORK/time"
+  /usr/bin/time -f '%e %M' -o "$WORK/time" "$@" > "$out" 2>/dev/null
+  awk '{printf "%s %.0f\n", $1, $2 / 1024}' "$WORK/time"
 }
 
 printf '%-16s %-6s %9s %9s %12s %10s\n' tool files rows seconds rows/s peak_MB

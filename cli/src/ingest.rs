@@ -2,9 +2,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use futures::StreamExt;
 use mlops_shared::ingest::{IngestOutcome, Ingestor, Status};
 use mlops_shared::names::DatasetName;
 
@@ -32,10 +34,23 @@ fn parse_dataset(text: &str) -> Result<DatasetName, String> {
 
 pub async fn run(args: IngestArgs, target: &Target) -> anyhow::Result<ExitCode> {
     let backends = target.backends().await?;
-    let ingestor = Ingestor::new(backends.store, backends.registry, MAX_FILE_BYTES);
+    let ingestor = Arc::new(Ingestor::new(
+        backends.store,
+        backends.registry,
+        MAX_FILE_BYTES,
+    ));
+    // One file per core at a time (the Lambda scales the same way: one invocation per upload);
+    // results are printed in the order the files were given.
+    let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut outcomes = futures::stream::iter(args.files.clone())
+        .map(|file| {
+            let (ingestor, dataset) = (Arc::clone(&ingestor), args.dataset.clone());
+            tokio::spawn(async move { ingest_file(&ingestor, &dataset, &file).await })
+        })
+        .buffered(parallel);
     let mut quarantined = 0;
-    for file in &args.files {
-        let outcome = ingest_file(&ingestor, &args.dataset, file).await?;
+    while let Some(joined) = outcomes.next().await {
+        let outcome = joined.context("an ingestion task failed")??;
         quarantined += usize::from(outcome.status == Status::Quarantined);
         print_outcome(&outcome, args.json)?;
     }

@@ -64,6 +64,11 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
+/// polars allocates from many threads; mimalloc returns memory to the system sooner and is faster
+/// than the system allocator for it (see the benchmark figures in the README).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()

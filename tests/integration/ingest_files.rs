@@ -381,3 +381,38 @@ async fn a_few_invalid_rows_are_dropped_and_kept_beside_the_version() {
     );
     assert_eq!(manifest["rows"], 2997);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quarantined_upload_is_judged_afresh_after_the_spec_changes() {
+    let (backends, _dir) = local_backends();
+    install_spec(&backends).await;
+    let ingestor = Ingestor::new(backends.store.clone(), backends.registry.clone(), 1 << 30);
+    let csv = with_values(&gunzip(&flights_sample("01")), "origin", "BOS", 10);
+    let first = ingestor
+        .upload_and_ingest(&flights(), "jan.csv", csv.into_bytes())
+        .await
+        .expect("ingested");
+    assert_eq!(first.status, Status::Quarantined);
+
+    // The owner decides Boston flights belong in the data set, and re-drives the same upload.
+    let widened = flights_spec()
+        .replace("version = 1", "version = 2")
+        .replace(
+            r#"allowed = ["EWR", "JFK", "LGA"]"#,
+            r#"allowed = ["BOS", "EWR", "JFK", "LGA"]"#,
+        );
+    let loaded = DatasetSpec::parse(&widened, "toml").expect("valid");
+    stored::put(backends.store.as_ref(), &loaded, &widened, "toml")
+        .await
+        .expect("install");
+    let again = ingestor
+        .ingest(&key("raw/flights/jan.csv"))
+        .await
+        .expect("ingested");
+    assert_eq!(again.status, Status::Accepted, "{again:?}");
+    assert_eq!(again.rows, 3000);
+    let uploads = catalog::uploads(backends.registry.as_ref(), &flights())
+        .await
+        .expect("uploads");
+    assert_eq!(uploads.len(), 2, "both judgements are on record");
+}

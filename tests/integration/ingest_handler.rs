@@ -359,3 +359,30 @@ async fn an_upload_for_an_unknown_dataset_is_quarantined_and_kept() {
         .expect("the copy exists");
     assert_eq!(kept.bytes, copy.bytes);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_spec_in_the_bucket_quarantines_with_its_problems() {
+    let s = setup().await;
+    let broken =
+        flights_spec().replace(r#"check = "dewp <= temp""#, r#"check = "dewp <= nowhere""#);
+    s.backends
+        .store
+        .put(&key("specs/flights.toml"), broken.into_bytes())
+        .await
+        .expect("overwrite spec");
+    s.backends
+        .store
+        .put(&key(EVENT_KEY), flights_sample("01"))
+        .await
+        .expect("upload");
+    let response = handle(&s.ingestor, &s.config, event(&s.config.bucket, None))
+        .await
+        .expect("handled");
+    assert_eq!(response.results[0].status, Status::Quarantined);
+    let report = json_at(&s.backends, &response.results[0].report).await;
+    assert_eq!(report["failures"][0]["rule"], "invalid_spec");
+    let message = report["failures"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("unknown column \"nowhere\""), "{message}");
+}

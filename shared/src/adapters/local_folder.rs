@@ -4,7 +4,7 @@
 //! place, so a reader never sees half a file and, of concurrent `put_if_absent` calls, the kernel lets
 //! exactly one link succeed.
 
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -36,8 +36,35 @@ impl LocalFolderStore {
     }
 }
 
-fn etag(bytes: &[u8]) -> String {
-    hex::encode(&Sha256::digest(bytes)[..16])
+/// An entity tag from file metadata, so `head` and `list` never read content. Every write makes a
+/// new file (temp + rename or link), so a new inode and mtime mark every change.
+fn etag(metadata: &std::fs::Metadata) -> String {
+    let modified = metadata
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(metadata);
+    #[cfg(not(unix))]
+    let inode = 0u64;
+    let identity = format!("{}-{modified}-{inode}", metadata.len());
+    hex::encode(&Sha256::digest(identity.as_bytes())[..16])
+}
+
+fn info(path: &Path, key: &ObjectKey) -> Result<ObjectInfo, StoreError> {
+    let metadata = std::fs::metadata(path).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => StoreError::NotFound(key.clone()),
+        _ => unavailable("reading", key, e),
+    })?;
+    if metadata.is_dir() {
+        return Err(StoreError::NotFound(key.clone()));
+    }
+    Ok(ObjectInfo {
+        key: key.clone(),
+        size: metadata.len(),
+        etag: etag(&metadata),
+    })
 }
 
 fn unavailable(action: &'static str, key: &impl ToString, err: std::io::Error) -> StoreError {
@@ -48,11 +75,25 @@ fn unavailable(action: &'static str, key: &impl ToString, err: std::io::Error) -
     }
 }
 
-fn read(path: &Path, key: &ObjectKey) -> Result<Vec<u8>, StoreError> {
-    std::fs::read(path).map_err(|e| match e.kind() {
+/// Reads an object and its metadata from one open handle, so the two always match.
+fn read(path: &Path, key: &ObjectKey) -> Result<StoredObject, StoreError> {
+    let missing = |e: std::io::Error| match e.kind() {
         ErrorKind::NotFound | ErrorKind::IsADirectory => StoreError::NotFound(key.clone()),
         _ => unavailable("reading", key, e),
-    })
+    };
+    let mut file = std::fs::File::open(path).map_err(missing)?;
+    let metadata = file.metadata().map_err(missing)?;
+    if metadata.is_dir() {
+        return Err(StoreError::NotFound(key.clone()));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    file.read_to_end(&mut bytes).map_err(missing)?;
+    let info = ObjectInfo {
+        key: key.clone(),
+        size: bytes.len() as u64,
+        etag: etag(&metadata),
+    };
+    Ok(StoredObject { info, bytes })
 }
 
 /// Writes `bytes` to a fresh temporary file under the root and returns its path.
@@ -126,11 +167,11 @@ fn list_blocking(root: &Path, prefix: &str) -> std::io::Result<Vec<ObjectInfo>> 
                 stack.push(path);
             } else if relative.starts_with(prefix) {
                 if let Ok(key) = ObjectKey::parse(relative) {
-                    let bytes = std::fs::read(&path)?;
+                    let metadata = entry.metadata()?;
                     out.push(ObjectInfo {
                         key,
-                        size: bytes.len() as u64,
-                        etag: etag(&bytes),
+                        size: metadata.len(),
+                        etag: etag(&metadata),
                     });
                 }
             }
@@ -154,19 +195,13 @@ impl ObjectStore for LocalFolderStore {
     }
 
     async fn head(&self, key: &ObjectKey) -> Result<ObjectInfo, StoreError> {
-        let object = self.get(key).await?;
-        Ok(object.info)
+        let (path, owned) = (self.path(key), key.clone());
+        blocking(move || info(&path, &owned)).await
     }
 
     async fn get(&self, key: &ObjectKey) -> Result<StoredObject, StoreError> {
         let (path, owned) = (self.path(key), key.clone());
-        let bytes = blocking(move || read(&path, &owned)).await?;
-        let info = ObjectInfo {
-            key: key.clone(),
-            size: bytes.len() as u64,
-            etag: etag(&bytes),
-        };
-        Ok(StoredObject { info, bytes })
+        blocking(move || read(&path, &owned)).await
     }
 
     async fn put(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<(), StoreError> {

@@ -3,7 +3,7 @@
 //!
 //! Keys (single-table design, see docs/registry.md):
 //! - `pk = DATASET#<dataset>`, `sk = VERSION#<version>`: an accepted data version.
-//! - `pk = DATASET#<dataset>`, `sk = UPLOAD#<key hash>-<content hash>`: what became of one upload.
+//! - `pk = DATASET#<dataset>`, `sk = UPLOAD#<key hash>-<content hash>-<spec hash>`: what became of one upload.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -59,14 +59,20 @@ pub fn version_key(dataset: &DatasetName, version: &str) -> ItemKey {
     ItemKey::new(dataset_pk(dataset), format!("VERSION#{version}"))
 }
 
-pub fn upload_key(dataset: &DatasetName, source: &ObjectKey, source_sha256: &str) -> ItemKey {
+/// One upload: a key with given content, judged under a given spec. A redelivered event maps to the
+/// same item; a re-drive after the spec changed is judged afresh.
+pub fn upload_key(
+    dataset: &DatasetName,
+    source: &ObjectKey,
+    content: &str,
+    spec_sha256: Option<&str>,
+) -> ItemKey {
     let key_hash = hex::encode(&Sha256::digest(source.as_str().as_bytes())[..8]);
+    let short = |text: &str| text.chars().take(16).collect::<String>();
+    let spec = spec_sha256.map_or_else(|| "nospec".to_owned(), short);
     ItemKey::new(
         dataset_pk(dataset),
-        format!(
-            "UPLOAD#{key_hash}-{}",
-            &source_sha256[..16.min(source_sha256.len())]
-        ),
+        format!("UPLOAD#{key_hash}-{}-{spec}", short(content)),
     )
 }
 

@@ -222,22 +222,26 @@ impl Ingestor {
         source.etag = object.info.etag.clone();
 
         // A redelivered event: report what the first delivery decided.
-        let upload_key = catalog::upload_key(&raw.dataset, key, &source_sha256);
+        let upload_key = catalog::upload_key(&raw.dataset, key, &source_sha256, Some(&spec.sha256));
         if let Some(previous) = catalog::find_upload(self.registry.as_ref(), &upload_key).await? {
             info!(status = ?previous.status, "upload seen before");
             return Ok(outcome_of_repeat(previous));
         }
 
-        let (raw_frame, format) =
-            match decode::decode(&object.bytes, raw.key.file_name(), &spec.spec.source) {
-                Ok((frame, decoded)) => (frame, decoded.format),
-                Err(e) => {
-                    let finding = Finding::file_level(e.rule(), vec![], e.to_string());
-                    return self
-                        .quarantine(&raw, source, Some(spec_ref), vec![finding], 0)
-                        .await;
-                }
-            };
+        let (raw_frame, format) = match decode::decode(
+            &object.bytes,
+            raw.key.file_name(),
+            &spec.spec.source,
+            &decode::numeric_schema(&spec.spec),
+        ) {
+            Ok((frame, decoded)) => (frame, decoded.format),
+            Err(e) => {
+                let finding = Finding::file_level(e.rule(), vec![], e.to_string());
+                return self
+                    .quarantine(&raw, source, Some(spec_ref), vec![finding], 0)
+                    .await;
+            }
+        };
         drop(object);
         let rows = raw_frame.height() as u64;
         let checked = validate::check(&raw_frame, &spec.spec)?;
@@ -434,10 +438,12 @@ impl Ingestor {
         failures: Vec<Finding>,
         rows: u64,
     ) -> Result<IngestOutcome, IngestError> {
+        let content = source.sha256.as_deref().unwrap_or(&source.etag);
         let upload_key = catalog::upload_key(
             &raw.dataset,
             &raw.key,
-            source.sha256.as_deref().unwrap_or(&source.etag),
+            content,
+            spec.as_ref().map(|s| s.sha256.as_str()),
         );
         let report = ValidationReport {
             dataset: raw.dataset.to_string(),

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::spec::{ColumnType, DatasetSpec};
@@ -59,7 +60,7 @@ pub struct CategoryCount {
 /// Profiles every declared column of a typed, validated frame.
 pub fn profile(frame: &DataFrame, spec: &DatasetSpec) -> PolarsResult<Vec<ColumnProfile>> {
     spec.columns
-        .iter()
+        .par_iter()
         .map(|col| {
             let series = frame.column(&col.name)?.as_materialized_series();
             let stats = match col.kind {

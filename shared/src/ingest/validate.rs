@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::coerce::{coerce, TypedColumn};
@@ -76,37 +77,62 @@ pub struct Checked {
 }
 
 pub fn check(raw: &DataFrame, spec: &DatasetSpec) -> PolarsResult<Checked> {
-    let rows = raw.height();
-    let mut out = Checked {
-        frame: DataFrame::empty(),
-        file_failures: vec![],
-        row_failures: vec![],
-        warnings: vec![],
-    };
+    let mut out = Checked::empty();
     check_extra_columns(raw, spec, &mut out);
-
-    let mut typed_columns = Vec::with_capacity(spec.columns.len());
-    for col in &spec.columns {
-        let Ok(raw_col) = raw.column(&col.name) else {
-            if col.required {
-                out.file_failures.push(Finding::file_level(
-                    "required_column",
-                    vec![col.name.clone()],
-                    format!("required column {:?} is missing", col.name),
-                ));
-            }
-            let dtype = super::coerce::polars_type(col.kind);
-            typed_columns.push(Column::full_null(col.name.as_str().into(), rows, &dtype));
-            continue;
-        };
-        let raw_series = raw_col.as_materialized_series();
-        let typed = coerce(raw_series, col)?;
-        check_column(raw_series, &typed, col, &mut out)?;
-        typed_columns.push(typed.series.into_column());
+    // Columns are independent: type and check them on every core, then merge in spec order.
+    let columns: Vec<(Column, Checked)> = spec
+        .columns
+        .par_iter()
+        .map(|col| check_declared_column(raw, col))
+        .collect::<PolarsResult<_>>()?;
+    let mut typed_columns = Vec::with_capacity(columns.len());
+    for (column, found) in columns {
+        typed_columns.push(column);
+        out.merge(found);
     }
-    out.frame = DataFrame::new(rows, typed_columns)?;
+    out.frame = DataFrame::new(raw.height(), typed_columns)?;
     check_table(raw, spec, &mut out)?;
     Ok(out)
+}
+
+/// Types one declared column and runs its checks; a missing column becomes nulls.
+fn check_declared_column(raw: &DataFrame, col: &ColumnSpec) -> PolarsResult<(Column, Checked)> {
+    let mut out = Checked::empty();
+    let Ok(raw_col) = raw.column(&col.name) else {
+        if col.required {
+            out.file_failures.push(Finding::file_level(
+                "required_column",
+                vec![col.name.clone()],
+                format!("required column {:?} is missing", col.name),
+            ));
+        }
+        let dtype = super::coerce::polars_type(col.kind);
+        return Ok((
+            Column::full_null(col.name.as_str().into(), raw.height(), &dtype),
+            out,
+        ));
+    };
+    let raw_series = raw_col.as_materialized_series();
+    let typed = coerce(raw_series, col)?;
+    check_column(raw_series, &typed, col, &mut out)?;
+    Ok((typed.series.into_column(), out))
+}
+
+impl Checked {
+    fn empty() -> Self {
+        Self {
+            frame: DataFrame::empty(),
+            file_failures: vec![],
+            row_failures: vec![],
+            warnings: vec![],
+        }
+    }
+
+    fn merge(&mut self, other: Checked) {
+        self.file_failures.extend(other.file_failures);
+        self.row_failures.extend(other.row_failures);
+        self.warnings.extend(other.warnings);
+    }
 }
 
 fn check_extra_columns(raw: &DataFrame, spec: &DatasetSpec, out: &mut Checked) {
@@ -492,7 +518,7 @@ fn joined_values<'a>(raw: &'a DataFrame, names: &'a [String]) -> impl Fn(usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::decode::decode;
+    use crate::ingest::decode::{decode, numeric_schema};
 
     fn spec(extra: &str) -> DatasetSpec {
         let text = format!(
@@ -521,7 +547,8 @@ mod tests {
     }
 
     fn checked(csv: &str, spec: &DatasetSpec) -> Checked {
-        let (raw, _) = decode(csv.as_bytes(), "f.csv", &spec.source).unwrap();
+        let (raw, _) =
+            decode(csv.as_bytes(), "f.csv", &spec.source, &numeric_schema(spec)).unwrap();
         check(&raw, spec).unwrap()
     }
 
@@ -609,8 +636,8 @@ mod tests {
         let out = checked("id,carrier,delay\n1,AA,0\n2,AA,0\n30,UA,1\n", &spec(extra));
         assert_eq!(rules(&out.file_failures), ["unique_key"]);
         assert_eq!(
-            out.file_failures[0].examples[0].value,
-            "carrier=AA, delay=0"
+            out.file_failures[0].examples[0].value, "carrier=AA, delay=0.0",
+            "numbers show as parsed"
         );
         assert_eq!(
             rules(&out.warnings),
