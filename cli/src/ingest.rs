@@ -20,6 +20,10 @@ pub struct IngestArgs {
     /// The dataset the files belong to; its spec must be installed (`mlops spec put`).
     #[arg(long, value_parser = parse_dataset)]
     dataset: DatasetName,
+    /// Files ingested at once (default: one per core). Each file's columns are checked in parallel
+    /// too, so 1 keeps memory lowest at little cost in speed.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: Option<u16>,
     /// Print one JSON object per file instead of a table.
     #[arg(long)]
     json: bool,
@@ -41,7 +45,8 @@ pub async fn run(args: IngestArgs, target: &Target) -> anyhow::Result<ExitCode> 
     ));
     // One file per core at a time (the Lambda scales the same way: one invocation per upload);
     // results are printed in the order the files were given.
-    let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parallel = args.jobs.map_or(cores, usize::from);
     let mut outcomes = futures::stream::iter(args.files.clone())
         .map(|file| {
             let (ingestor, dataset) = (Arc::clone(&ingestor), args.dataset.clone());

@@ -64,13 +64,22 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
-/// polars allocates from many threads; mimalloc returns memory to the system sooner and is faster
-/// than the system allocator for it (see the benchmark figures in the README).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+fn main() -> ExitCode {
+    mlops_shared::process::limit_malloc_arenas();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(run())
+}
 
-#[tokio::main]
-async fn main() -> ExitCode {
+async fn run() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

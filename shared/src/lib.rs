@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod names;
 pub mod observability;
 pub mod ports;
+pub mod process;
 pub mod spec;
 
 #[cfg(feature = "testing")]

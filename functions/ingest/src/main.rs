@@ -5,13 +5,15 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use mlops_shared::adapters::Backends;
 use mlops_shared::ingest::Ingestor;
 
-/// polars allocates from many threads; mimalloc returns memory to the system sooner and is faster
-/// than the system allocator for it (see the benchmark figures in the README).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+fn main() -> Result<(), Error> {
+    mlops_shared::process::limit_malloc_arenas();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve())
+}
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn serve() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env()?;
     let backends = Backends::aws(&config.bucket, &config.registry_table).await;
