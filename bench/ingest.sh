@@ -29,22 +29,24 @@ measure() {
   awk '{printf "%s %.0f\n", $1, $2 / 1024}' "$WORK/time"
 }
 
-printf '%-16s %-6s %9s %9s %12s %10s\n' tool files rows seconds rows/s peak_MB
+printf '%-22s %-6s %9s %9s %12s %10s\n' tool files rows seconds rows/s peak_MB
 for set in one all; do
   declare -n files=$set
   rows=$(rows_of "${files[@]}")
-  for run in 1 2 3; do
-    rm -rf "$WORK/home"
-    "$BIN" --home "$WORK/home" spec put infra/datasets/flights.toml > /dev/null
-    read -r secs mb < <(measure "$WORK/mlops.out" "$BIN" --home "$WORK/home" ingest --dataset flights --json "${files[@]}")
-    accepted=$(grep -c '"status":"accepted"' "$WORK/mlops.out" || true)
-    [ "$accepted" = "${#files[@]}" ] || { echo "mlops accepted only $accepted of ${#files[@]} files:"; cat "$WORK/mlops.out"; exit 1; }
-    printf '%-16s %-6s %9d %9.3f %12.0f %10s\n' "mlops (run $run)" "${#files[@]}" "$rows" "$secs" "$(echo "$rows / $secs" | bc -l)" "$mb"
+  for jobs in 1 2; do
+    for run in 1 2 3; do
+      rm -rf "$WORK/home"
+      "$BIN" --home "$WORK/home" spec put infra/datasets/flights.toml > /dev/null
+      read -r secs mb < <(measure "$WORK/mlops.out" "$BIN" --home "$WORK/home" ingest --jobs "$jobs" --dataset flights --json "${files[@]}")
+      accepted=$(grep -c '"status":"accepted"' "$WORK/mlops.out" || true)
+      [ "$accepted" = "${#files[@]}" ] || { echo "mlops accepted only $accepted of ${#files[@]} files:"; cat "$WORK/mlops.out"; exit 1; }
+      printf '%-22s %-6s %9d %9.3f %12.0f %10s\n' "mlops --jobs $jobs ($run)" "${#files[@]}" "$rows" "$secs" "$(echo "$rows / $secs" | bc -l)" "$mb"
+    done
   done
   for run in 1 2 3; do
     read -r secs mb < <(measure "$WORK/peer.out" bench/.venv/bin/python bench/pandas_pandera.py "$WORK/peer" "${files[@]}")
     inproc=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$WORK/peer.out")
-    printf '%-16s %-6s %9d %9.3f %12.0f %10s   (in-process %.3f s, %.0f rows/s)\n' "pandera (run $run)" "${#files[@]}" "$rows" "$secs" \
+    printf '%-22s %-6s %9d %9.3f %12.0f %10s   (in-process %.3f s, %.0f rows/s)\n' "pandas+pandera ($run)" "${#files[@]}" "$rows" "$secs" \
       "$(echo "$rows / $secs" | bc -l)" "$mb" "$inproc" "$(echo "$rows / $inproc" | bc -l)"
   done
 done

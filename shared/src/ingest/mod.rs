@@ -182,7 +182,7 @@ impl Ingestor {
 
         if info.size > self.max_file_bytes {
             let finding = too_large(info.size, self.max_file_bytes);
-            return self.quarantine(&raw, source, None, vec![finding], 0).await;
+            return self.quarantine(&raw, source, None, vec![finding]).await;
         }
         let (spec_key, spec) = match stored::load(self.store.as_ref(), &raw.dataset).await {
             Ok(found) => found,
@@ -193,11 +193,11 @@ impl Ingestor {
                     vec![],
                     format!("{e}; install one with `mlops spec put`"),
                 );
-                return self.quarantine(&raw, source, None, vec![finding], 0).await;
+                return self.quarantine(&raw, source, None, vec![finding]).await;
             }
             Err(e) => {
                 let finding = Finding::file_level("invalid_spec", vec![], e.to_string());
-                return self.quarantine(&raw, source, None, vec![finding], 0).await;
+                return self.quarantine(&raw, source, None, vec![finding]).await;
             }
         };
         let spec_ref = SpecRef {
@@ -208,7 +208,7 @@ impl Ingestor {
         if info.size > spec.spec.source.max_file_bytes {
             let finding = too_large(info.size, spec.spec.source.max_file_bytes);
             return self
-                .quarantine(&raw, source, Some(spec_ref), vec![finding], 0)
+                .quarantine(&raw, source, Some(spec_ref), vec![finding])
                 .await;
         }
 
@@ -238,7 +238,7 @@ impl Ingestor {
             Err(e) => {
                 let finding = Finding::file_level(e.rule(), vec![], e.to_string());
                 return self
-                    .quarantine(&raw, source, Some(spec_ref), vec![finding], 0)
+                    .quarantine(&raw, source, Some(spec_ref), vec![finding])
                     .await;
             }
         };
@@ -436,7 +436,6 @@ impl Ingestor {
         source: SourceRef,
         spec: Option<SpecRef>,
         failures: Vec<Finding>,
-        rows: u64,
     ) -> Result<IngestOutcome, IngestError> {
         let content = source.sha256.as_deref().unwrap_or(&source.etag);
         let upload_key = catalog::upload_key(
@@ -451,7 +450,7 @@ impl Ingestor {
             source,
             spec,
             format: None,
-            rows,
+            rows: 0,
             rows_accepted: 0,
             rows_dropped: 0,
             failures,
