@@ -113,7 +113,27 @@ fn check_declared_column(raw: &DataFrame, col: &ColumnSpec) -> PolarsResult<(Col
         ));
     };
     let raw_series = raw_col.as_materialized_series();
-    let typed = coerce(raw_series, col)?;
+    let typed = match coerce(raw_series, col) {
+        Ok(typed) => typed,
+        // Values with no text form of the declared type (nested JSON, binary): the column is unusable.
+        Err(e) => {
+            out.file_failures.push(Finding::file_level(
+                "type",
+                vec![col.name.clone()],
+                format!(
+                    "{:?} holds {} values, which cannot be read as {}: {e}",
+                    col.name,
+                    raw_series.dtype(),
+                    col.kind
+                ),
+            ));
+            let dtype = super::coerce::polars_type(col.kind);
+            return Ok((
+                Column::full_null(col.name.as_str().into(), raw.height(), &dtype),
+                out,
+            ));
+        }
+    };
     check_column(raw_series, &typed, col, &mut out)?;
     Ok((typed.series.into_column(), out))
 }
@@ -604,6 +624,20 @@ mod tests {
         );
         assert_eq!(rules(&out.file_failures), ["unique"]);
         assert_eq!(out.file_failures[0].count, 2);
+    }
+
+    #[test]
+    fn nested_json_values_are_type_failures_not_errors() {
+        let spec = spec("");
+        let jsonl = b"{\"id\": {\"n\": 1}, \"carrier\": \"AA\", \"delay\": 1.5}\n";
+        let (raw, _) = decode(jsonl, "f.jsonl", &spec.source, &numeric_schema(&spec)).unwrap();
+        let out = check(&raw, &spec).unwrap();
+        let failed: Vec<_> = out
+            .row_failures
+            .iter()
+            .map(|f| (f.finding.rule.as_str(), f.finding.columns[0].as_str()))
+            .collect();
+        assert_eq!(failed, [("type", "id")]);
     }
 
     #[test]
