@@ -529,10 +529,6 @@ impl Ingestor {
         self.store.put(&upload, bytes).await?;
         self.ingest(&upload).await
     }
-
-    pub fn store(&self) -> &Arc<dyn ObjectStore> {
-        &self.store
-    }
 }
 
 fn too_large(size: u64, limit: u64) -> Finding {
