@@ -19,6 +19,14 @@ async fn install_spec(backends: &Backends) {
         .expect("install spec");
 }
 
+/// The embedded default in a temporary folder, with the flights spec installed.
+async fn local_ingestor() -> (Backends, Ingestor, tempfile::TempDir) {
+    let (backends, dir) = local_backends();
+    install_spec(&backends).await;
+    let ingestor = Ingestor::new(backends.store.clone(), backends.registry.clone(), 1 << 30);
+    (backends, ingestor, dir)
+}
+
 fn flights() -> DatasetName {
     DatasetName::parse("flights").expect("valid")
 }
@@ -305,9 +313,7 @@ fn other_formats(csv: &str) -> (Vec<u8>, Vec<u8>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csv_gzip_parquet_and_json_lines_read_alike() {
-    let (backends, _dir) = local_backends();
-    install_spec(&backends).await;
-    let ingestor = Ingestor::new(backends.store.clone(), backends.registry.clone(), 1 << 30);
+    let (backends, ingestor, _dir) = local_ingestor().await;
     let csv = gunzip(&flights_sample("01"));
     let (parquet, jsonl) = other_formats(&csv);
     let inputs = [
@@ -339,9 +345,7 @@ async fn csv_gzip_parquet_and_json_lines_read_alike() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_few_invalid_rows_are_dropped_and_kept_beside_the_version() {
-    let (backends, _dir) = local_backends();
-    install_spec(&backends).await;
-    let ingestor = Ingestor::new(backends.store.clone(), backends.registry.clone(), 1 << 30);
+    let (backends, ingestor, _dir) = local_ingestor().await;
     let csv = with_values(&gunzip(&flights_sample("03")), "origin", "BOS", 1000);
     let outcome = ingestor
         .upload_and_ingest(&flights(), "march.csv", csv.into_bytes())
@@ -384,9 +388,7 @@ async fn a_few_invalid_rows_are_dropped_and_kept_beside_the_version() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quarantined_upload_is_judged_afresh_after_the_spec_changes() {
-    let (backends, _dir) = local_backends();
-    install_spec(&backends).await;
-    let ingestor = Ingestor::new(backends.store.clone(), backends.registry.clone(), 1 << 30);
+    let (backends, ingestor, _dir) = local_ingestor().await;
     let csv = with_values(&gunzip(&flights_sample("01")), "origin", "BOS", 10);
     let first = ingestor
         .upload_and_ingest(&flights(), "jan.csv", csv.into_bytes())

@@ -43,6 +43,20 @@ async fn setup() -> Setup {
     }
 }
 
+impl Setup {
+    /// How many data versions and upload records the registry holds for flights.
+    async fn recorded(&self) -> (usize, usize) {
+        let registry = self.backends.registry.as_ref();
+        let versions = catalog::versions(registry, &flights())
+            .await
+            .expect("versions");
+        let uploads = catalog::uploads(registry, &flights())
+            .await
+            .expect("uploads");
+        (versions.len(), uploads.len())
+    }
+}
+
 /// The repo's event file, pointed at this test's bucket (and optionally another key).
 fn event(bucket: &str, key: Option<&str>) -> S3Event {
     let mut event: S3Event = serde_json::from_slice(&repo_file("events/s3-put-flights.json"))
@@ -152,22 +166,7 @@ async fn the_same_event_twice_gives_one_version() {
     assert_eq!(first.results[0].status, Status::Accepted);
     assert_eq!(second.results[0].status, Status::Duplicate);
     assert_eq!(first.results[0].version, second.results[0].version);
-    let registry = s.backends.registry.as_ref();
-    assert_eq!(
-        catalog::versions(registry, &flights())
-            .await
-            .expect("versions")
-            .len(),
-        1
-    );
-    assert_eq!(
-        catalog::uploads(registry, &flights())
-            .await
-            .expect("uploads")
-            .len(),
-        1,
-        "no duplicate records"
-    );
+    assert_eq!(s.recorded().await, (1, 1), "no duplicate records");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,22 +197,7 @@ async fn the_same_file_under_two_keys_gives_one_version() {
     assert_eq!(first.results[0].status, Status::Accepted);
     assert_eq!(second.results[0].status, Status::Duplicate);
     assert_eq!(second.results[0].key, copy);
-    let registry = s.backends.registry.as_ref();
-    assert_eq!(
-        catalog::versions(registry, &flights())
-            .await
-            .expect("versions")
-            .len(),
-        1
-    );
-    assert_eq!(
-        catalog::uploads(registry, &flights())
-            .await
-            .expect("uploads")
-            .len(),
-        2,
-        "both uploads are accounted for"
-    );
+    assert_eq!(s.recorded().await, (1, 2), "both uploads are accounted for");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,13 +231,7 @@ async fn concurrent_deliveries_give_exactly_one_accepted_version() {
         3,
         "{statuses:?}"
     );
-    assert_eq!(
-        catalog::versions(s.backends.registry.as_ref(), &flights())
-            .await
-            .expect("versions")
-            .len(),
-        1
-    );
+    assert_eq!(s.recorded().await.0, 1, "one data version");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

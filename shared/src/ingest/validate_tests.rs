@@ -1,0 +1,152 @@
+use super::*;
+use crate::ingest::decode::{decode, numeric_schema};
+
+fn spec(extra: &str) -> DatasetSpec {
+    let text = format!(
+        r#"
+        [dataset]
+        name = "t"
+        version = 1
+        [[columns]]
+        name = "id"
+        type = "integer"
+        unique = true
+        [[columns]]
+        name = "carrier"
+        type = "categorical"
+        allowed = ["AA", "UA"]
+        [[columns]]
+        name = "delay"
+        type = "float"
+        nullable = true
+        min = -60
+        max = 600
+        {extra}
+        "#
+    );
+    DatasetSpec::parse(&text, "toml").unwrap().spec
+}
+
+fn checked(csv: &str, spec: &DatasetSpec) -> Checked {
+    let (raw, _) = decode(csv.as_bytes(), "f.csv", &spec.source, &numeric_schema(spec)).unwrap();
+    check(&raw, spec).unwrap()
+}
+
+fn rules(findings: &[Finding]) -> Vec<&str> {
+    findings.iter().map(|f| f.rule.as_str()).collect()
+}
+
+#[test]
+fn a_clean_file_passes_and_is_typed() {
+    let out = checked("id,carrier,delay\n1,AA,3.5\n2,UA,\n", &spec(""));
+    assert!(out.file_failures.is_empty() && out.row_failures.is_empty() && out.warnings.is_empty());
+    assert_eq!(out.frame.column("id").unwrap().dtype(), &DataType::Int64);
+    assert_eq!(
+        out.frame.column("delay").unwrap().dtype(),
+        &DataType::Float64
+    );
+}
+
+#[test]
+fn reports_every_failure_with_rows_and_raw_values() {
+    let csv = "id,carrier,delay\n1,AA,3.5\n1,XX,900\nx,UA,-100\n4,,2\n";
+    let out = checked(csv, &spec(""));
+    let row_rules = out
+        .row_failures
+        .iter()
+        .map(|f| f.finding.rule.as_str())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        row_rules,
+        ["type", "not_null", "allowed_values", "min", "max"]
+    );
+    let type_error = &out.row_failures[0].finding;
+    assert_eq!(
+        type_error.examples,
+        vec![Example {
+            row: 3,
+            value: "x".into()
+        }]
+    );
+    let allowed = out
+        .row_failures
+        .iter()
+        .find(|f| f.finding.rule == "allowed_values")
+        .unwrap();
+    assert_eq!(
+        allowed.finding.examples,
+        vec![Example {
+            row: 2,
+            value: "XX".into()
+        }]
+    );
+    assert_eq!(rules(&out.file_failures), ["unique"]);
+    assert_eq!(out.file_failures[0].count, 2);
+}
+
+#[test]
+fn nested_json_values_are_type_failures_not_errors() {
+    let spec = spec("");
+    let jsonl = b"{\"id\": {\"n\": 1}, \"carrier\": \"AA\", \"delay\": 1.5}\n";
+    let (raw, _) = decode(jsonl, "f.jsonl", &spec.source, &numeric_schema(&spec)).unwrap();
+    let out = check(&raw, &spec).unwrap();
+    let failed: Vec<_> = out
+        .row_failures
+        .iter()
+        .map(|f| (f.finding.rule.as_str(), f.finding.columns[0].as_str()))
+        .collect();
+    assert_eq!(failed, [("type", "id")]);
+}
+
+#[test]
+fn missing_required_and_extra_columns_are_file_failures() {
+    let out = checked("id,delay,bonus\n1,2,3\n", &spec(""));
+    assert_eq!(
+        rules(&out.file_failures),
+        ["extra_column", "required_column"]
+    );
+    assert_eq!(out.file_failures[1].columns, ["carrier"]);
+    let mut dropping = spec("");
+    dropping.policy.extra_columns = ExtraColumns::Drop;
+    let out = checked("id,carrier,delay,bonus\n1,AA,2,3\n", &dropping);
+    assert!(out.file_failures.is_empty());
+    assert_eq!(rules(&out.warnings), ["extra_column"]);
+    assert_eq!(out.frame.get_column_names().len(), 3);
+}
+
+#[test]
+fn table_rules_keys_and_tolerance() {
+    let extra = r#"
+        [table]
+        min_rows = 2
+        unique_keys = [["carrier", "delay"]]
+        rules = [
+          { name = "small_id", check = "id < 10", mostly = 0.5 },
+          { name = "delay_below_id", check = "delay <= id" },
+        ]
+    "#;
+    let out = checked("id,carrier,delay\n1,AA,0\n2,AA,0\n30,UA,1\n", &spec(extra));
+    assert_eq!(rules(&out.file_failures), ["unique_key"]);
+    assert_eq!(
+        out.file_failures[0].examples[0].value, "carrier=AA, delay=0.0",
+        "numbers show as parsed"
+    );
+    assert_eq!(
+        rules(&out.warnings),
+        ["rule:small_id"],
+        "1 of 3 rows fails, within mostly = 0.5"
+    );
+    assert!(
+        out.row_failures.is_empty(),
+        "delay <= id holds on every row"
+    );
+
+    let out = checked("id,carrier,delay\n1,AA,5\n", &spec(extra));
+    assert_eq!(rules(&out.file_failures), ["row_count"]);
+    let failed: Vec<_> = out
+        .row_failures
+        .iter()
+        .map(|f| f.finding.rule.as_str())
+        .collect();
+    assert_eq!(failed, ["rule:delay_below_id"]);
+}

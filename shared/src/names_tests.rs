@@ -1,0 +1,40 @@
+use super::*;
+
+#[test]
+fn dataset_names_are_lowercase_identifiers() {
+    assert!(DatasetName::parse("flights").is_ok());
+    assert!(DatasetName::parse("flights_2013-v2").is_ok());
+    for bad in [
+        "",
+        "Flights",
+        "1flights",
+        "fl/ights",
+        "fl ights",
+        &"a".repeat(65),
+    ] {
+        assert!(
+            DatasetName::parse(bad).is_err(),
+            "{bad:?} should be rejected"
+        );
+    }
+}
+
+#[test]
+fn object_keys_cannot_escape_the_store() {
+    assert!(ObjectKey::parse("raw/flights/jan.csv").is_ok());
+    for bad in [
+        "", "/abs", "raw//x", "raw/../x", "raw/./x", "raw/x/", "a\\b",
+    ] {
+        assert!(ObjectKey::parse(bad).is_err(), "{bad:?} should be rejected");
+    }
+}
+
+#[test]
+fn key_suffix_and_file_name() {
+    let key = ObjectKey::parse("quarantine/flights/jan.csv").unwrap();
+    assert_eq!(key.file_name(), "jan.csv");
+    assert_eq!(
+        key.with_suffix(".report.json").unwrap().as_str(),
+        "quarantine/flights/jan.csv.report.json"
+    );
+}

@@ -1,0 +1,103 @@
+use super::*;
+
+const MINIMAL: &str = r#"
+    [dataset]
+    name = "trips"
+    version = 1
+
+    [[columns]]
+    name = "distance"
+    type = "float"
+    min = 0
+"#;
+
+#[test]
+fn reads_a_minimal_spec_with_defaults() {
+    let loaded = DatasetSpec::parse(MINIMAL, "toml").unwrap();
+    let spec = loaded.spec;
+    assert_eq!(spec.dataset.name.as_str(), "trips");
+    assert_eq!(spec.source.delimiter, ',');
+    assert_eq!(spec.policy.extra_columns, ExtraColumns::Reject);
+    let col = &spec.columns[0];
+    assert!(col.required && !col.nullable);
+    assert_eq!(col.mostly, 1.0);
+    assert_eq!(loaded.sha256.len(), 64);
+}
+
+#[test]
+fn unknown_keys_are_syntax_errors_that_name_the_key() {
+    let err = DatasetSpec::parse(&format!("{MINIMAL}\nmaxx = 3\n"), "toml").unwrap_err();
+    assert!(err.to_string().contains("maxx"), "{err}");
+}
+
+#[test]
+fn reports_every_semantic_problem_with_its_path() {
+    let text = r#"
+        [dataset]
+        name = "trips"
+        version = 1
+
+        [[columns]]
+        name = "distance"
+        type = "string"
+        min = 5
+        regex = "(["
+
+        [[columns]]
+        name = "distance"
+        type = "integer"
+        min = 9
+        max = 1
+
+        [table]
+        unique_keys = [["nope"]]
+        rules = [{ name = "r", check = "distance >= speed" }]
+
+        [target]
+        column = "late"
+        kind = "binary"
+
+        [features]
+        columns = ["distance"]
+        leakage = ["distance"]
+
+        [split]
+        strategy = "time"
+        train = 0.7
+        validation = 0.2
+        test = 0.2
+    "#;
+    let Err(SpecError::Invalid(problems)) = DatasetSpec::parse(text, "toml") else {
+        panic!("expected semantic problems");
+    };
+    let paths: Vec<_> = problems.iter().map(|p| p.path.as_str()).collect();
+    for expected in [
+        "columns[0] (distance).min",
+        "columns[0] (distance).regex",
+        "columns[1].name",
+        "columns[1] (distance).min",
+        "table.unique_keys[0]",
+        "table.rules[0] (r).check",
+        "target.column",
+        "target.positive",
+        "features.columns",
+        "split",
+        "split.time_column",
+    ] {
+        assert!(
+            paths.contains(&expected),
+            "missing {expected} in {paths:#?}"
+        );
+    }
+}
+
+#[test]
+fn json_specs_are_read_too() {
+    let json = r#"{"dataset": {"name": "trips", "version": 2},
+                   "columns": [{"name": "n", "type": "integer", "allowed": [1, 2]}]}"#;
+    let spec = DatasetSpec::parse(json, "json").unwrap().spec;
+    assert_eq!(
+        spec.columns[0].allowed,
+        Some(vec![AllowedValue::Integer(1), AllowedValue::Integer(2)])
+    );
+}
