@@ -18,7 +18,7 @@ const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 #[derive(Args)]
 pub struct IngestArgs {
     /// The dataset the files belong to; its spec must be installed (`mlops spec put`).
-    #[arg(long, value_parser = parse_dataset)]
+    #[arg(long, value_parser = crate::parse_dataset)]
     dataset: DatasetName,
     /// Files ingested at once (default: one per core). Each file's columns are checked in parallel
     /// too, so 1 keeps memory lowest at little cost in speed.
@@ -30,10 +30,6 @@ pub struct IngestArgs {
     /// CSV (optionally gzip-compressed), Parquet or JSON Lines files.
     #[arg(required = true)]
     files: Vec<PathBuf>,
-}
-
-fn parse_dataset(text: &str) -> Result<DatasetName, String> {
-    DatasetName::parse(text).map_err(|e| e.to_string())
 }
 
 pub async fn run(args: IngestArgs, target: &Target) -> anyhow::Result<ExitCode> {

@@ -4,6 +4,7 @@
 mod demo;
 mod ingest;
 mod spec;
+mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,8 +61,14 @@ enum Command {
     Spec(spec::SpecCommand),
     /// Validate files against their dataset's spec and curate or quarantine each one.
     Ingest(ingest::IngestArgs),
+    /// Train candidate models on the curated data and register the best as a candidate.
+    Train(train::TrainArgs),
     /// Run the pipeline end to end on the bundled flights sample, in a fresh local home.
     Demo(demo::DemoArgs),
+}
+
+fn parse_dataset(text: &str) -> Result<mlops_shared::names::DatasetName, String> {
+    mlops_shared::names::DatasetName::parse(text).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {
@@ -91,6 +98,7 @@ async fn run() -> ExitCode {
     let result = match cli.command {
         Command::Spec(command) => spec::run(command, &cli.target).await,
         Command::Ingest(args) => ingest::run(args, &cli.target).await,
+        Command::Train(args) => train::run(args, &cli.target).await,
         Command::Demo(args) => demo::run(args).await,
     };
     match result {

@@ -1,13 +1,19 @@
 //! The common crate of the mlops functions and the local runner: the domain (dataset contracts,
-//! ingestion), the ports it needs from the world, and their adapters for AWS and for local use.
+//! ingestion, features, learners, evaluation, training, the model registry), the ports it needs from the world, and their adapters for AWS and for local use.
 
 pub mod adapters;
+pub mod artifact;
+pub mod evaluate;
+pub mod features;
 pub mod ingest;
+pub mod learn;
+pub mod model_registry;
 pub mod names;
 pub mod observability;
 pub mod ports;
 pub mod process;
 pub mod spec;
+pub mod train;
 
 #[cfg(feature = "testing")]
 pub mod contract;

@@ -55,6 +55,9 @@ impl fmt::Display for DatasetName {
     }
 }
 
+/// A model is named after the dataset it learns from (one model per dataset), under the same rules.
+pub type ModelName = DatasetName;
+
 /// A relative key in the object store (an S3 key, or a path under the local home).
 /// It cannot escape the store: no empty segments, no `.` or `..`, no leading `/`, no NUL.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -58,6 +58,11 @@ pub trait ObjectStore: Send + Sync {
     /// A human-readable location of the store (`s3://bucket`, `/home/me/.mlops`).
     fn location(&self) -> String;
 
+    /// Where one object is, for people and lineage (`s3://bucket/key`, `/home/me/.mlops/objects/key`).
+    fn uri(&self, key: &ObjectKey) -> String {
+        format!("{}/{key}", self.location())
+    }
+
     async fn head(&self, key: &ObjectKey) -> Result<ObjectInfo, StoreError>;
 
     async fn get(&self, key: &ObjectKey) -> Result<StoredObject, StoreError>;

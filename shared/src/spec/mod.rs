@@ -152,19 +152,22 @@ impl ColumnType {
     pub fn is_textual(self) -> bool {
         matches!(self, ColumnType::String | ColumnType::Categorical)
     }
-}
 
-impl fmt::Display for ColumnType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
+    pub fn as_str(self) -> &'static str {
+        match self {
             ColumnType::Integer => "integer",
             ColumnType::Float => "float",
             ColumnType::String => "string",
             ColumnType::Categorical => "categorical",
             ColumnType::Boolean => "boolean",
             ColumnType::Datetime => "datetime",
-        };
-        f.write_str(name)
+        }
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -293,6 +296,17 @@ pub enum DatePart {
     Month,
 }
 
+impl DatePart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatePart::Hour => "hour",
+            DatePart::DayOfWeek => "day_of_week",
+            DatePart::Day => "day",
+            DatePart::Month => "month",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SplitStrategy {
@@ -317,8 +331,6 @@ pub struct SplitSection {
 pub enum ModelKind {
     LogisticRegression,
     GradientBoosting,
-    DecisionTree,
-    NaiveBayes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -687,6 +699,16 @@ impl DatasetSpec {
             for name in &features.leakage {
                 self.require_column(out, "features.leakage", name);
             }
+            let datetime_feature = features.columns.iter().find(|name| {
+                self.column(name)
+                    .is_some_and(|c| c.kind == ColumnType::Datetime)
+            });
+            if let (Some(name), true) = (datetime_feature, features.date_parts.is_empty()) {
+                out.push(
+                    "features.date_parts",
+                    format!("{name:?} is a datetime feature; name the parts to use (hour, day_of_week, day, month)"),
+                );
+            }
             if !(0.0..1.0).contains(&features.rare_level_share) {
                 out.push("features.rare_level_share", "must be in [0, 1)");
             }
@@ -726,6 +748,9 @@ impl DatasetSpec {
         if let Some(training) = &self.training {
             if training.candidates.is_empty() {
                 out.push("training.candidates", "name at least one candidate model");
+            }
+            for (path, problem) in crate::learn::check_search(&training.candidates) {
+                out.push(path, problem);
             }
             if training.threshold == ThresholdObjective::MinCost {
                 for (name, cost) in [("cost_fp", training.cost_fp), ("cost_fn", training.cost_fn)] {

@@ -1,0 +1,74 @@
+//! The model artifact: the fitted pipeline, the learner and everything serving needs, in one
+//! versioned binary file. Serving decodes it and applies exactly what training fitted.
+
+use serde::{Deserialize, Serialize};
+
+use crate::features::{FeatureError, Pipeline, RawFrame};
+use crate::learn::{Model, ModelParams};
+use crate::spec::{ColumnType, TargetKind};
+
+/// Bumped whenever the layout changes; older readers refuse newer files with a clear error.
+pub const ARTIFACT_FORMAT: u16 = 1;
+const MAGIC: &[u8; 8] = b"MLOPSMDL";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelArtifact {
+    pub model: String,
+    pub version: u64,
+    pub dataset: String,
+    pub target: String,
+    pub task: TargetKind,
+    /// Class labels; a binary model's positive class is the second.
+    pub classes: Vec<String>,
+    /// Binary: predict the positive class when its probability is at least this.
+    pub threshold: Option<f64>,
+    /// The input columns a request must (or may) carry.
+    pub inputs: Vec<InputField>,
+    pub pipeline: Pipeline,
+    pub learner: Model,
+    pub params: ModelParams,
+    pub fingerprint: String,
+    pub code_version: String,
+    pub trained_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputField {
+    pub name: String,
+    pub kind: ColumnType,
+    pub nullable: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    #[error("not a model artifact (bad header)")]
+    NotAnArtifact,
+    #[error("artifact format {found} is newer than this code reads ({ARTIFACT_FORMAT}); upgrade the functions")]
+    UnsupportedFormat { found: u16 },
+    #[error("artifact body is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl ModelArtifact {
+    pub fn encode(&self) -> Result<Vec<u8>, ArtifactError> {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&ARTIFACT_FORMAT.to_le_bytes());
+        postcard::to_extend(self, bytes).map_err(|e| ArtifactError::Corrupt(e.to_string()))
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<ModelArtifact, ArtifactError> {
+        let body = bytes.strip_prefix(MAGIC).ok_or(ArtifactError::NotAnArtifact)?;
+        let (format, body) = body.split_at_checked(2).ok_or(ArtifactError::NotAnArtifact)?;
+        let found = u16::from_le_bytes([format[0], format[1]]);
+        if found != ARTIFACT_FORMAT {
+            return Err(ArtifactError::UnsupportedFormat { found });
+        }
+        postcard::from_bytes(body).map_err(|e| ArtifactError::Corrupt(e.to_string()))
+    }
+
+    /// Row-major class probabilities of the rows of `frame`.
+    pub fn predict(&self, frame: &RawFrame) -> Result<Vec<f64>, FeatureError> {
+        let encoded = self.pipeline.transform(frame)?;
+        Ok(self.learner.probabilities(&encoded))
+    }
+}

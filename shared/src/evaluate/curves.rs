@@ -1,0 +1,69 @@
+//! Ranking metrics of scores against binary truth, with scikit-learn's definitions: tied scores
+//! form one step of the curve.
+
+/// Cumulative (false positives, true positives) at each distinct score, highest score first.
+fn steps(truth: &[bool], scores: &[f64]) -> Vec<(f64, f64)> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let mut out = Vec::new();
+    let (mut fp, mut tp) = (0.0, 0.0);
+    for (i, &row) in order.iter().enumerate() {
+        if truth[row] {
+            tp += 1.0;
+        } else {
+            fp += 1.0;
+        }
+        let last_of_tie = order
+            .get(i + 1)
+            .is_none_or(|&next| scores[next] != scores[row]);
+        if last_of_tie {
+            out.push((fp, tp));
+        }
+    }
+    out
+}
+
+/// The ROC curve as (false positive rate, true positive rate) points from (0, 0) to (1, 1);
+/// None when only one class is present.
+pub fn roc_curve(truth: &[bool], scores: &[f64]) -> Option<Vec<(f64, f64)>> {
+    let steps = steps(truth, scores);
+    let &(negatives, positives) = steps.last()?;
+    if negatives == 0.0 || positives == 0.0 {
+        return None;
+    }
+    Some(
+        std::iter::once((0.0, 0.0))
+            .chain(steps.iter().map(|&(fp, tp)| (fp / negatives, tp / positives)))
+            .collect(),
+    )
+}
+
+/// Area under the ROC curve (trapezoids), as `sklearn.metrics.roc_auc_score`.
+pub fn roc_auc(truth: &[bool], scores: &[f64]) -> Option<f64> {
+    let curve = roc_curve(truth, scores)?;
+    Some(
+        curve
+            .windows(2)
+            .map(|w| (w[1].0 - w[0].0) * (w[1].1 + w[0].1) / 2.0)
+            .sum(),
+    )
+}
+
+/// Average precision, as `sklearn.metrics.average_precision_score`: the sum over thresholds of
+/// the recall gained times the precision there. None without positives.
+pub fn average_precision(truth: &[bool], scores: &[f64]) -> Option<f64> {
+    let steps = steps(truth, scores);
+    let &(_, positives) = steps.last()?;
+    if positives == 0.0 {
+        return None;
+    }
+    let mut previous_recall = 0.0;
+    let mut sum = 0.0;
+    for (fp, tp) in steps {
+        let recall = tp / positives;
+        let precision = tp / (tp + fp);
+        sum += (recall - previous_recall) * precision;
+        previous_recall = recall;
+    }
+    Some(sum)
+}

@@ -1,0 +1,71 @@
+//! Choosing the decision threshold of a binary model on validation data: the score at or above
+//! which a row is predicted positive.
+
+use serde::{Deserialize, Serialize};
+
+use crate::spec::ThresholdObjective;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Threshold {
+    pub value: f64,
+    pub objective: ThresholdObjective,
+    /// The objective's value on validation data at this threshold (F1, or the mean cost per row).
+    pub validation_score: f64,
+}
+
+/// The threshold that maximises F1, or minimises `cost_fp · FP + cost_fn · FN`.
+pub fn choose(
+    truth: &[bool],
+    scores: &[f64],
+    objective: ThresholdObjective,
+    cost_fp: f64,
+    cost_fn: f64,
+) -> Threshold {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let positives = truth.iter().filter(|&&t| t).count() as f64;
+    let rows = scores.len().max(1) as f64;
+    let judge = |tp: f64, fp: f64| {
+        let fn_ = positives - tp;
+        match objective {
+            ThresholdObjective::MaxF1 => {
+                let denominator = 2.0 * tp + fp + fn_;
+                if denominator > 0.0 {
+                    2.0 * tp / denominator
+                } else {
+                    0.0
+                }
+            }
+            // Negated so that higher is better for both objectives.
+            ThresholdObjective::MinCost => -(cost_fp * fp + cost_fn * fn_) / rows,
+        }
+    };
+    // Above every score nothing is positive.
+    let above_all = order
+        .first()
+        .map_or(1.0, |&top| scores[top].next_up());
+    let mut best = (judge(0.0, 0.0), above_all);
+    let (mut tp, mut fp) = (0.0, 0.0);
+    for (i, &row) in order.iter().enumerate() {
+        if truth[row] {
+            tp += 1.0;
+        } else {
+            fp += 1.0;
+        }
+        let last_of_tie = order
+            .get(i + 1)
+            .is_none_or(|&next| scores[next] != scores[row]);
+        let value = judge(tp, fp);
+        if last_of_tie && value > best.0 {
+            best = (value, scores[row]);
+        }
+    }
+    Threshold {
+        value: best.1,
+        objective,
+        validation_score: match objective {
+            ThresholdObjective::MaxF1 => best.0,
+            ThresholdObjective::MinCost => -best.0,
+        },
+    }
+}

@@ -1,0 +1,62 @@
+//! The feature pipeline: what training learned about each input column, applied the same way to
+//! training data and to requests at serving time. It is serialised into the model artifact, so serving
+//! cannot drift from training.
+
+mod pipeline;
+mod raw;
+
+pub use pipeline::{CategoricalEncoder, CategorySource, NumericEncoder, Pipeline};
+pub use raw::{RawColumn, RawFrame};
+
+/// Rows as the learners see them: numeric features after imputation (and standardisation), and
+/// categorical features as level codes. Both are column-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encoded {
+    pub rows: usize,
+    pub numeric: Vec<Vec<f64>>,
+    pub categorical: Vec<Vec<u8>>,
+    /// How many codes each categorical feature has, counting the rare and missing levels.
+    pub levels: Vec<usize>,
+}
+
+impl Encoded {
+    /// The rows at `indices`, in that order.
+    pub fn take(&self, indices: &[usize]) -> Encoded {
+        Encoded {
+            rows: indices.len(),
+            numeric: self
+                .numeric
+                .iter()
+                .map(|col| indices.iter().map(|&i| col[i]).collect())
+                .collect(),
+            categorical: self
+                .categorical
+                .iter()
+                .map(|col| indices.iter().map(|&i| col[i]).collect())
+                .collect(),
+            levels: self.levels.clone(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum FeatureError {
+    #[error("feature {0:?} is not in the data")]
+    MissingColumn(String),
+    #[error("feature {column:?} should be {expected} but is {found}")]
+    WrongType {
+        column: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("feature {0:?} has no values in the training data (every row is null)")]
+    AllNull(String),
+    #[error("column {column:?} has {found} rows; the frame has {expected}")]
+    Length {
+        column: String,
+        expected: usize,
+        found: usize,
+    },
+    #[error("the spec has no [features] section")]
+    NoFeatures,
+}

@@ -1,0 +1,319 @@
+//! Fitting and applying the preprocessing of each feature column.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Timelike};
+use serde::{Deserialize, Serialize};
+
+use super::{Encoded, FeatureError, RawColumn, RawFrame};
+use crate::spec::{DatePart, FeaturesSection};
+
+/// At most this many kept levels per categorical feature: with the rare and missing levels, every
+/// code then fits in a byte, which is also the tree learner's bin.
+const MAX_LEVELS: usize = 254;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pipeline {
+    pub numeric: Vec<NumericEncoder>,
+    pub categorical: Vec<CategoricalEncoder>,
+}
+
+/// Fills nulls with the training median, then centres and scales (when the spec standardises).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericEncoder {
+    pub column: String,
+    pub median: f64,
+    pub center: f64,
+    pub scale: f64,
+    /// The training range, for warnings at serving time.
+    pub min: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum CategorySource {
+    Text,
+    Boolean,
+    DatePart(DatePart),
+}
+
+/// Maps each value to the code of its level. Levels rarer in training than the spec's share, and
+/// values never seen in training, share the "rare" code; nulls have their own "missing" code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoricalEncoder {
+    pub column: String,
+    pub source: CategorySource,
+    /// Kept levels, most frequent first; a level's code is its index.
+    pub levels: Vec<String>,
+}
+
+impl Pipeline {
+    /// Learns every feature's encoding from the training rows.
+    pub fn fit(features: &FeaturesSection, train: &RawFrame) -> Result<Pipeline, FeatureError> {
+        let mut numeric = Vec::new();
+        let mut categorical = Vec::new();
+        for name in &features.columns {
+            let column = train.column(name)?;
+            match column {
+                RawColumn::Numeric(values) => {
+                    numeric.push(NumericEncoder::fit(name, values, features.standardize)?)
+                }
+                RawColumn::Text(_) | RawColumn::Boolean(_) => {
+                    let source = if matches!(column, RawColumn::Text(_)) {
+                        CategorySource::Text
+                    } else {
+                        CategorySource::Boolean
+                    };
+                    categorical.push(CategoricalEncoder::fit(
+                        name,
+                        source,
+                        column,
+                        features.rare_level_share,
+                    )?)
+                }
+                RawColumn::Datetime(_) => {
+                    for part in &features.date_parts {
+                        categorical.push(CategoricalEncoder::fit(
+                            name,
+                            CategorySource::DatePart(*part),
+                            column,
+                            features.rare_level_share,
+                        )?);
+                    }
+                }
+            }
+        }
+        Ok(Pipeline {
+            numeric,
+            categorical,
+        })
+    }
+
+    pub fn transform(&self, frame: &RawFrame) -> Result<Encoded, FeatureError> {
+        let numeric = self
+            .numeric
+            .iter()
+            .map(|encoder| encoder.apply(frame.column(&encoder.column)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        let categorical = self
+            .categorical
+            .iter()
+            .map(|encoder| encoder.apply(frame.column(&encoder.column)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Encoded {
+            rows: frame.rows(),
+            numeric,
+            categorical,
+            levels: self.categorical.iter().map(CategoricalEncoder::codes).collect(),
+        })
+    }
+
+    /// The source columns the pipeline reads.
+    pub fn input_columns(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .numeric
+            .iter()
+            .map(|e| e.column.as_str())
+            .chain(self.categorical.iter().map(|e| e.column.as_str()))
+            .collect();
+        names.dedup();
+        names
+    }
+
+    /// Names of the encoded features: numeric first, then one per categorical.
+    pub fn feature_names(&self) -> Vec<String> {
+        self.numeric
+            .iter()
+            .map(|e| e.column.clone())
+            .chain(self.categorical.iter().map(CategoricalEncoder::name))
+            .collect()
+    }
+}
+
+impl NumericEncoder {
+    fn fit(column: &str, values: &[Option<f64>], standardize: bool) -> Result<Self, FeatureError> {
+        let mut present: Vec<f64> = values.iter().flatten().copied().collect();
+        if present.is_empty() {
+            return Err(FeatureError::AllNull(column.to_owned()));
+        }
+        present.sort_unstable_by(f64::total_cmp);
+        let n = present.len();
+        // The median as numpy computes it: the mean of the two middle values for an even count.
+        let median = if n % 2 == 1 {
+            present[n / 2]
+        } else {
+            (present[n / 2 - 1] + present[n / 2]) / 2.0
+        };
+        let (center, scale) = if standardize {
+            let imputed = || values.iter().map(|v| v.unwrap_or(median));
+            let mean = imputed().sum::<f64>() / values.len() as f64;
+            let variance =
+                imputed().map(|v| (v - mean) * (v - mean)).sum::<f64>() / values.len() as f64;
+            let std = variance.sqrt();
+            (mean, if std > 0.0 { std } else { 1.0 })
+        } else {
+            (0.0, 1.0)
+        };
+        Ok(NumericEncoder {
+            column: column.to_owned(),
+            median,
+            center,
+            scale,
+            min: present[0],
+            max: present[n - 1],
+        })
+    }
+
+    fn apply(&self, column: &RawColumn) -> Result<Vec<f64>, FeatureError> {
+        let RawColumn::Numeric(values) = column else {
+            return Err(wrong_type(&self.column, "numeric", column));
+        };
+        Ok(values
+            .iter()
+            .map(|v| (v.unwrap_or(self.median) - self.center) / self.scale)
+            .collect())
+    }
+}
+
+impl CategoricalEncoder {
+    fn fit(
+        column: &str,
+        source: CategorySource,
+        values: &RawColumn,
+        rare_share: f64,
+    ) -> Result<Self, FeatureError> {
+        let mut encoder = CategoricalEncoder {
+            column: column.to_owned(),
+            source,
+            levels: Vec::new(),
+        };
+        let (counts, nulls) = encoder.level_counts(values)?;
+        if nulls == values.len() {
+            return Err(FeatureError::AllNull(encoder.name()));
+        }
+        let min_count = (rare_share * values.len() as f64).ceil().max(1.0) as usize;
+        let mut kept: Vec<(String, usize)> = counts
+            .into_iter()
+            .filter(|(_, count)| *count >= min_count)
+            .collect();
+        kept.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        kept.truncate(MAX_LEVELS);
+        encoder.levels = kept.into_iter().map(|(level, _)| level).collect();
+        Ok(encoder)
+    }
+
+    /// Rows per level key in `column`, and the number of nulls.
+    pub fn level_counts(
+        &self,
+        column: &RawColumn,
+    ) -> Result<(HashMap<String, usize>, usize), FeatureError> {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        let mut nulls = 0usize;
+        self.for_each_key(column, |key| match key {
+            None => nulls += 1,
+            Some(key) => match counts.get_mut(key) {
+                Some(count) => *count += 1,
+                None => {
+                    counts.insert(key.to_owned(), 1);
+                }
+            },
+        })?;
+        Ok((counts, nulls))
+    }
+
+    /// The feature's name: the column, or `column.part` for a date part.
+    pub fn name(&self) -> String {
+        match self.source {
+            CategorySource::DatePart(part) => format!("{}.{}", self.column, part.as_str()),
+            CategorySource::Text | CategorySource::Boolean => self.column.clone(),
+        }
+    }
+
+    pub fn rare_code(&self) -> u8 {
+        self.levels.len() as u8
+    }
+
+    pub fn missing_code(&self) -> u8 {
+        self.levels.len() as u8 + 1
+    }
+
+    /// How many codes there are, counting the rare and missing ones.
+    pub fn codes(&self) -> usize {
+        self.levels.len() + 2
+    }
+
+    fn apply(&self, column: &RawColumn) -> Result<Vec<u8>, FeatureError> {
+        let lookup: HashMap<&str, u8> = self
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(code, level)| (level.as_str(), code as u8))
+            .collect();
+        let mut codes = Vec::with_capacity(column.len());
+        self.for_each_key(column, |key| {
+            codes.push(match key {
+                None => self.missing_code(),
+                Some(key) => lookup.get(key).copied().unwrap_or(self.rare_code()),
+            })
+        })?;
+        Ok(codes)
+    }
+
+    /// Calls `f` with each row's level key (None for null) without allocating per row.
+    fn for_each_key(
+        &self,
+        column: &RawColumn,
+        mut f: impl FnMut(Option<&str>),
+    ) -> Result<(), FeatureError> {
+        match (self.source, column) {
+            (CategorySource::Text, RawColumn::Text(values)) => {
+                values.iter().for_each(|v| f(v.as_deref()))
+            }
+            (CategorySource::Boolean, RawColumn::Boolean(values)) => values
+                .iter()
+                .for_each(|v| f(v.map(|b| if b { "true" } else { "false" }))),
+            (CategorySource::DatePart(part), RawColumn::Datetime(values)) => values
+                .iter()
+                .for_each(|v| f(v.and_then(|millis| date_part(millis, part)))),
+            (CategorySource::Text, _) => return Err(wrong_type(&self.column, "text", column)),
+            (CategorySource::Boolean, _) => {
+                return Err(wrong_type(&self.column, "boolean", column))
+            }
+            (CategorySource::DatePart(_), _) => {
+                return Err(wrong_type(&self.column, "datetime", column))
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Small numbers as static text, so date parts are keys without allocation.
+const NUMBERS: [&str; 32] = [
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
+    "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31",
+];
+
+/// The part of a UTC timestamp as a level key: hour 0–23, ISO day of week 1 (Monday) – 7, day of
+/// month 1–31, month 1–12.
+fn date_part(millis: i64, part: DatePart) -> Option<&'static str> {
+    let at = DateTime::from_timestamp_millis(millis)?;
+    let value = match part {
+        DatePart::Hour => at.hour(),
+        DatePart::DayOfWeek => at.weekday().number_from_monday(),
+        DatePart::Day => at.day(),
+        DatePart::Month => at.month(),
+    };
+    NUMBERS.get(value as usize).copied()
+}
+
+fn wrong_type(column: &str, expected: &'static str, found: &RawColumn) -> FeatureError {
+    FeatureError::WrongType {
+        column: column.to_owned(),
+        expected,
+        found: found.kind_name(),
+    }
+}
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;

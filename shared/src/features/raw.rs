@@ -1,0 +1,146 @@
+//! Input columns before preprocessing, from a curated polars frame (training) or from JSON records
+//! (serving), so both go through one transform.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::FeatureError;
+use crate::spec::{ColumnSpec, ColumnType};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawColumn {
+    /// Integer and float columns.
+    Numeric(Vec<Option<f64>>),
+    /// String and categorical columns.
+    Text(Vec<Option<String>>),
+    Boolean(Vec<Option<bool>>),
+    /// Milliseconds since the epoch, UTC.
+    Datetime(Vec<Option<i64>>),
+}
+
+impl RawColumn {
+    pub fn len(&self) -> usize {
+        match self {
+            RawColumn::Numeric(v) => v.len(),
+            RawColumn::Text(v) => v.len(),
+            RawColumn::Boolean(v) => v.len(),
+            RawColumn::Datetime(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            RawColumn::Numeric(_) => "numeric",
+            RawColumn::Text(_) => "text",
+            RawColumn::Boolean(_) => "boolean",
+            RawColumn::Datetime(_) => "datetime",
+        }
+    }
+
+    fn take(&self, indices: &[usize]) -> RawColumn {
+        fn pick<T: Clone>(values: &[T], indices: &[usize]) -> Vec<T> {
+            indices.iter().map(|&i| values[i].clone()).collect()
+        }
+        match self {
+            RawColumn::Numeric(v) => RawColumn::Numeric(pick(v, indices)),
+            RawColumn::Text(v) => RawColumn::Text(pick(v, indices)),
+            RawColumn::Boolean(v) => RawColumn::Boolean(pick(v, indices)),
+            RawColumn::Datetime(v) => RawColumn::Datetime(pick(v, indices)),
+        }
+    }
+
+    /// Reads a curated column, whose polars type follows the spec's column type.
+    fn from_series(series: &Series, kind: ColumnType) -> PolarsResult<RawColumn> {
+        Ok(match kind {
+            ColumnType::Integer | ColumnType::Float => {
+                let values = series.cast(&DataType::Float64)?;
+                RawColumn::Numeric(values.f64()?.iter().collect())
+            }
+            ColumnType::String | ColumnType::Categorical => {
+                let values = series.cast(&DataType::String)?;
+                RawColumn::Text(values.str()?.iter().map(|v| v.map(str::to_owned)).collect())
+            }
+            ColumnType::Boolean => {
+                let values = series.cast(&DataType::Boolean)?;
+                RawColumn::Boolean(values.bool()?.iter().collect())
+            }
+            ColumnType::Datetime => {
+                let values = series.cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?;
+                RawColumn::Datetime(values.datetime()?.physical().iter().collect())
+            }
+        })
+    }
+}
+
+/// Named columns of equal length.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawFrame {
+    rows: usize,
+    columns: BTreeMap<String, RawColumn>,
+}
+
+impl RawFrame {
+    pub fn new(rows: usize) -> Self {
+        Self {
+            rows,
+            columns: BTreeMap::new(),
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn insert(&mut self, name: impl Into<String>, column: RawColumn) -> Result<(), FeatureError> {
+        let name = name.into();
+        if column.len() != self.rows {
+            return Err(FeatureError::Length {
+                column: name,
+                expected: self.rows,
+                found: column.len(),
+            });
+        }
+        self.columns.insert(name, column);
+        Ok(())
+    }
+
+    pub fn column(&self, name: &str) -> Result<&RawColumn, FeatureError> {
+        self.columns
+            .get(name)
+            .ok_or_else(|| FeatureError::MissingColumn(name.to_owned()))
+    }
+
+    pub fn take(&self, indices: &[usize]) -> RawFrame {
+        RawFrame {
+            rows: indices.len(),
+            columns: self
+                .columns
+                .iter()
+                .map(|(name, col)| (name.clone(), col.take(indices)))
+                .collect(),
+        }
+    }
+
+    /// The given columns of a curated frame, typed per their spec.
+    pub fn from_polars(frame: &DataFrame, columns: &[&ColumnSpec]) -> Result<Self, FeatureError> {
+        let mut raw = RawFrame::new(frame.height());
+        for spec in columns {
+            let series = frame
+                .column(&spec.name)
+                .map_err(|_| FeatureError::MissingColumn(spec.name.clone()))?
+                .as_materialized_series();
+            let column = RawColumn::from_series(series, spec.kind).map_err(|_| FeatureError::WrongType {
+                column: spec.name.clone(),
+                expected: spec.kind.as_str(),
+                found: "a column polars cannot cast",
+            })?;
+            raw.insert(spec.name.clone(), column)?;
+        }
+        Ok(raw)
+    }
+}

@@ -1,0 +1,152 @@
+//! The learners: logistic regression (L-BFGS) and gradient-boosted trees (histograms), both
+//! probabilistic, binary or multiclass, with sample weights. A model maps encoded rows to margins;
+//! probabilities come from the same link function for every learner.
+
+mod gbdt;
+mod logistic;
+mod params;
+
+pub use gbdt::{GbdtModel, GbdtParams, Node, Tree};
+pub use logistic::{LogisticModel, LogisticParams};
+pub use params::{check_search, grid, ModelParams};
+
+use serde::{Deserialize, Serialize};
+
+use crate::features::Encoded;
+
+/// Rows with their class indices and sample weights.
+#[derive(Clone, Copy)]
+pub struct Dataset<'a> {
+    pub x: &'a Encoded,
+    pub y: &'a [u32],
+    pub weights: &'a [f64],
+    pub classes: usize,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum LearnError {
+    #[error("logistic regression did not converge in {iterations} iterations (gradient norm {gradient_norm:.2e}); raise max_iter or lower c")]
+    NotConverged {
+        iterations: u64,
+        gradient_norm: f64,
+    },
+    #[error("the solver failed: {0}")]
+    Solver(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Model {
+    LogisticRegression(LogisticModel),
+    GradientBoosting(GbdtModel),
+}
+
+impl Model {
+    pub fn fit(params: &ModelParams, train: &Dataset, validation: &Dataset) -> Result<Model, LearnError> {
+        Ok(match params {
+            ModelParams::LogisticRegression(p) => {
+                Model::LogisticRegression(LogisticModel::fit(train, p)?)
+            }
+            ModelParams::GradientBoosting(p) => {
+                Model::GradientBoosting(GbdtModel::fit(train, validation, p))
+            }
+        })
+    }
+
+    /// Row-major class probabilities: `classes` per row.
+    pub fn probabilities(&self, x: &Encoded) -> Vec<f64> {
+        let margins = match self {
+            Model::LogisticRegression(m) => m.margins(x),
+            Model::GradientBoosting(m) => m.margins(x),
+        };
+        let outputs = match self {
+            Model::LogisticRegression(m) => m.outputs,
+            Model::GradientBoosting(m) => m.outputs(),
+        };
+        if outputs == 1 {
+            margins
+                .iter()
+                .flat_map(|&m| {
+                    let p = sigmoid(m);
+                    [1.0 - p, p]
+                })
+                .collect()
+        } else {
+            margins.chunks(outputs).flat_map(softmax).collect()
+        }
+    }
+}
+
+/// One margin for two classes (the positive class's log-odds), one per class otherwise.
+pub fn output_count(classes: usize) -> usize {
+    if classes == 2 {
+        1
+    } else {
+        classes
+    }
+}
+
+pub fn sigmoid(m: f64) -> f64 {
+    1.0 / (1.0 + (-m).exp())
+}
+
+fn softmax(margins: &[f64]) -> Vec<f64> {
+    let max = margins.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let exps: Vec<f64> = margins.iter().map(|m| (m - max).exp()).collect();
+    let sum: f64 = exps.iter().sum();
+    exps.into_iter().map(|e| e / sum).collect()
+}
+
+/// Log loss (binary cross-entropy or multinomial) on margins: its per-output gradients and
+/// hessians, and its weighted mean.
+pub(crate) struct LossGradient {
+    classes: usize,
+}
+
+impl LossGradient {
+    pub fn new(classes: usize) -> Self {
+        Self { classes }
+    }
+
+    /// For each output, (gradient, hessian) per row.
+    pub fn gradients(&self, margins: &[f64], y: &[u32], w: &[f64]) -> Vec<(Vec<f64>, Vec<f64>)> {
+        let outputs = output_count(self.classes);
+        let n = y.len();
+        let mut out = vec![(vec![0.0; n], vec![0.0; n]); outputs];
+        let mut set = |k: usize, i: usize, p: f64, target: bool| {
+            out[k].0[i] = w[i] * (p - target as u8 as f64);
+            out[k].1[i] = w[i] * (p * (1.0 - p)).max(1e-16);
+        };
+        for i in 0..n {
+            if outputs == 1 {
+                set(0, i, sigmoid(margins[i]), y[i] == 1);
+            } else {
+                let probabilities = softmax(&margins[i * outputs..(i + 1) * outputs]);
+                for (k, p) in probabilities.into_iter().enumerate() {
+                    set(k, i, p, y[i] as usize == k);
+                }
+            }
+        }
+        out
+    }
+
+    pub fn mean_loss(&self, margins: &[f64], y: &[u32], w: &[f64]) -> f64 {
+        let outputs = output_count(self.classes);
+        let mut total = 0.0;
+        let mut weight = 0.0;
+        for (i, (&label, &wi)) in y.iter().zip(w).enumerate() {
+            let row = &margins[i * outputs..(i + 1) * outputs];
+            let loss = if outputs == 1 {
+                // log(1 + e^m) - y·m, computed without overflow.
+                let m = row[0];
+                m.max(0.0) + (-m.abs()).exp().ln_1p() - if label == 1 { m } else { 0.0 }
+            } else {
+                let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let log_sum = max + row.iter().map(|m| (m - max).exp()).sum::<f64>().ln();
+                log_sum - row[label as usize]
+            };
+            total += wi * loss;
+            weight += wi;
+        }
+        total / weight
+    }
+}

@@ -1,0 +1,227 @@
+//! Model versions in the registry table: numbering, candidate registration and the training
+//! fingerprints that make training idempotent.
+//!
+//! Keys (single-table design, see docs/registry.md):
+//! - `pk = MODEL#<model>`, `sk = MODEL`: the model, with the last version number handed out.
+//! - `pk = MODEL#<model>`, `sk = VERSION#<10-digit version>`: one version (sorts numerically).
+//! - `pk = MODEL#<model>`, `sk = FINGERPRINT#<fingerprint>`: which version some training input became.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::names::ModelName;
+use crate::ports::{Condition, Item, ItemKey, RegistryError, RegistryStore, WriteOp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelStatus {
+    Candidate,
+    Champion,
+    Archived,
+    Rejected,
+}
+
+/// One registered model version: where its artifact is, how good it is, and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelVersionRecord {
+    pub model: String,
+    pub version: u64,
+    pub status: ModelStatus,
+    pub dataset: String,
+    pub learner: String,
+    pub artifact_key: String,
+    pub artifact_uri: String,
+    pub artifact_sha256: String,
+    pub artifact_bytes: u64,
+    pub metrics_key: String,
+    pub lineage_key: String,
+    pub reference_key: String,
+    pub card_key: String,
+    /// Test metrics, by name (e.g. `roc_auc`, `f1`, `f1_macro`).
+    pub metrics: BTreeMap<String, f64>,
+    pub fingerprint: String,
+    pub data_versions: Vec<String>,
+    pub spec_sha256: String,
+    pub code_version: String,
+    /// What started the training (e.g. `schedule`, `cli`, `drift`).
+    pub trigger: String,
+    pub trained_at: String,
+}
+
+pub fn model_pk(model: &ModelName) -> String {
+    format!("MODEL#{model}")
+}
+
+pub fn version_key(model: &ModelName, version: u64) -> ItemKey {
+    ItemKey::new(model_pk(model), format!("VERSION#{version:010}"))
+}
+
+fn model_key(model: &ModelName) -> ItemKey {
+    ItemKey::new(model_pk(model), "MODEL")
+}
+
+fn fingerprint_key(model: &ModelName, fingerprint: &str) -> ItemKey {
+    ItemKey::new(model_pk(model), format!("FINGERPRINT#{fingerprint}"))
+}
+
+/// Optimistic attempts before version numbering gives up under contention.
+const ALLOCATION_ATTEMPTS: usize = 20;
+
+/// Hands out the model's next version number (1, 2, 3, …); concurrent callers never get the same
+/// one. A number whose training then fails stays unused.
+pub async fn allocate_version(
+    registry: &dyn RegistryStore,
+    model: &ModelName,
+    dataset: &str,
+    now: &str,
+) -> Result<u64, RegistryError> {
+    let key = model_key(model);
+    for _ in 0..ALLOCATION_ATTEMPTS {
+        let result = match registry.get(&key).await? {
+            None => {
+                let item = Item {
+                    key: key.clone(),
+                    attrs: attrs(json!({
+                        "model": model.as_str(),
+                        "dataset": dataset,
+                        "latest_version": 1,
+                        "created_at": now,
+                    })),
+                };
+                registry.put(item, Condition::NotExists).await.map(|()| 1)
+            }
+            Some(item) => {
+                let latest = item
+                    .attrs
+                    .get("latest_version")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| {
+                        RegistryError::Invalid(format!("{}/{} has no latest_version", key.pk, key.sk))
+                    })?;
+                let set = attrs(json!({ "latest_version": latest + 1 }));
+                let condition = Condition::Equals {
+                    attr: "latest_version".into(),
+                    value: json!(latest),
+                };
+                registry
+                    .update(&key, set, condition)
+                    .await
+                    .map(|_| latest + 1)
+            }
+        };
+        match result {
+            Err(RegistryError::ConditionFailed { .. }) => continue,
+            other => return other,
+        }
+    }
+    Err(RegistryError::Unavailable(format!(
+        "could not number a new version of {model} after {ALLOCATION_ATTEMPTS} attempts"
+    )))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    /// The same training input was registered meanwhile, as this version.
+    #[error("the same training input is already registered as version {0}")]
+    AlreadyRegistered(u64),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// Registers a candidate and its fingerprint in one transaction, so a training input maps to at
+/// most one version even when two runs race.
+pub async fn register_candidate(
+    registry: &dyn RegistryStore,
+    model: &ModelName,
+    record: &ModelVersionRecord,
+) -> Result<(), RegisterError> {
+    let version = Item {
+        key: version_key(model, record.version),
+        attrs: to_attrs(record)?,
+    };
+    let fingerprint = Item {
+        key: fingerprint_key(model, &record.fingerprint),
+        attrs: attrs(json!({ "version": record.version })),
+    };
+    let result = registry
+        .transact(vec![
+            WriteOp::Put {
+                item: version,
+                condition: Condition::NotExists,
+            },
+            WriteOp::Put {
+                item: fingerprint,
+                condition: Condition::NotExists,
+            },
+        ])
+        .await;
+    match result {
+        Err(RegistryError::TransactionCancelled { failed }) if failed.contains(&1) => {
+            match find_fingerprint(registry, model, &record.fingerprint).await? {
+                Some(existing) => Err(RegisterError::AlreadyRegistered(existing)),
+                None => Err(RegistryError::TransactionCancelled { failed }.into()),
+            }
+        }
+        other => Ok(other?),
+    }
+}
+
+/// The version a training fingerprint was registered as, if any.
+pub async fn find_fingerprint(
+    registry: &dyn RegistryStore,
+    model: &ModelName,
+    fingerprint: &str,
+) -> Result<Option<u64>, RegistryError> {
+    Ok(registry
+        .get(&fingerprint_key(model, fingerprint))
+        .await?
+        .and_then(|item| item.attrs.get("version").and_then(Value::as_u64)))
+}
+
+pub async fn get_version(
+    registry: &dyn RegistryStore,
+    model: &ModelName,
+    version: u64,
+) -> Result<Option<ModelVersionRecord>, RegistryError> {
+    registry
+        .get(&version_key(model, version))
+        .await?
+        .map(|item| {
+            serde_json::from_value(Value::Object(item.attrs))
+                .map_err(|e| RegistryError::Invalid(format!("unreadable model version: {e}")))
+        })
+        .transpose()
+}
+
+/// Every version of a model, oldest first.
+pub async fn versions(
+    registry: &dyn RegistryStore,
+    model: &ModelName,
+) -> Result<Vec<ModelVersionRecord>, RegistryError> {
+    registry
+        .query(&model_pk(model), "VERSION#")
+        .await?
+        .into_iter()
+        .map(|item| {
+            serde_json::from_value(Value::Object(item.attrs))
+                .map_err(|e| RegistryError::Invalid(format!("unreadable model version: {e}")))
+        })
+        .collect()
+}
+
+fn attrs(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn to_attrs(record: &impl Serialize) -> Result<Map<String, Value>, RegistryError> {
+    match serde_json::to_value(record) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(RegistryError::Invalid("a record must serialise to an object".into())),
+        Err(e) => Err(RegistryError::Invalid(e.to_string())),
+    }
+}

@@ -1,0 +1,194 @@
+//! The model card: one self-contained HTML page (inline CSS and SVG, no scripts) saying what the
+//! model is for, what data made it, how good it is overall and per slice, and where it came from.
+
+use std::collections::BTreeMap;
+
+use minijinja::Environment;
+use serde::Serialize;
+
+use super::outputs::DataVersionRef;
+use super::{CandidateResult, Lineage, MetricsReport, RowCounts, TimeRange};
+use crate::artifact::ModelArtifact;
+use crate::evaluate::Threshold;
+use crate::spec::{DatasetSpec, Metric};
+
+const TEMPLATE: &str = include_str!("../../templates/card.html");
+/// Enough points to draw a smooth ROC curve; more only makes the page heavier.
+const ROC_POINTS: usize = 400;
+
+/// Everything the template shows.
+#[derive(Serialize)]
+struct Page<'a> {
+    model: &'a str,
+    version: u64,
+    dataset: &'a str,
+    description: &'a str,
+    target: &'a str,
+    task: String,
+    classes: &'a [String],
+    threshold: Option<&'a Threshold>,
+    learner: &'a str,
+    trained_at: &'a str,
+    headline: Vec<Headline>,
+    confusion: &'a [Vec<u64>],
+    roc_svg: Option<String>,
+    slices: Vec<SliceRow>,
+    primary_metric: Metric,
+    candidates: &'a [CandidateResult],
+    chosen: usize,
+    rows: &'a RowCounts,
+    time_ranges: Option<&'a BTreeMap<String, Option<TimeRange>>>,
+    parts: Vec<Part>,
+    data_versions: &'a [DataVersionRef],
+    features: Vec<String>,
+    fingerprint: &'a str,
+    spec_version: u32,
+    spec_sha256: &'a str,
+    code_version: &'a str,
+    seed: u64,
+    training_seconds: f64,
+}
+
+#[derive(Serialize)]
+struct Headline {
+    name: String,
+    value: f64,
+}
+
+#[derive(Serialize)]
+struct SliceRow {
+    column: String,
+    value: String,
+    rows: usize,
+    roc_auc: Option<f64>,
+    f1: Option<f64>,
+    f1_macro: f64,
+    accuracy: f64,
+}
+
+#[derive(Serialize)]
+struct Part {
+    name: &'static str,
+    rows: usize,
+    from: String,
+    to: String,
+}
+
+pub fn render(
+    spec: &DatasetSpec,
+    artifact: &ModelArtifact,
+    metrics: &MetricsReport,
+    lineage: &Lineage,
+    roc: Option<&[(f64, f64)]>,
+) -> Result<String, minijinja::Error> {
+    let headline: Vec<_> = metrics
+        .summary()
+        .into_iter()
+        .filter(|(name, _)| name != "threshold")
+        .map(|(name, value)| Headline { name, value })
+        .collect();
+    let slices: Vec<SliceRow> = metrics
+        .slices
+        .iter()
+        .flat_map(|(column, values)| {
+            values.iter().map(move |(value, e)| SliceRow {
+                column: column.clone(),
+                value: value.clone(),
+                rows: e.rows,
+                roc_auc: e.roc_auc,
+                f1: e.f1,
+                f1_macro: e.f1_macro,
+                accuracy: e.accuracy,
+            })
+        })
+        .collect();
+    let range = |name: &str| {
+        lineage
+            .time_ranges
+            .as_ref()
+            .and_then(|r| r.get(name).cloned().flatten())
+            .map_or((String::new(), String::new()), |r| (r.from, r.to))
+    };
+    let parts: Vec<Part> = [
+        ("train", lineage.rows.train),
+        ("validation", lineage.rows.validation),
+        ("test", lineage.rows.test),
+    ]
+    .into_iter()
+    .map(|(name, rows)| {
+        let (from, to) = range(name);
+        Part {
+            name,
+            rows,
+            from,
+            to,
+        }
+    })
+    .collect();
+    let page = Page {
+        model: &artifact.model,
+        version: artifact.version,
+        dataset: &artifact.dataset,
+        description: &spec.dataset.description,
+        target: &artifact.target,
+        task: format!("{:?}", artifact.task).to_lowercase(),
+        classes: &artifact.classes,
+        threshold: metrics.threshold.as_ref(),
+        learner: &lineage.learner,
+        trained_at: &lineage.trained_at,
+        headline,
+        confusion: &metrics.test.confusion_matrix,
+        roc_svg: roc.map(roc_svg),
+        slices,
+        primary_metric: metrics.primary_metric,
+        candidates: &metrics.candidates,
+        chosen: metrics.chosen,
+        rows: &lineage.rows,
+        time_ranges: lineage.time_ranges.as_ref(),
+        parts,
+        data_versions: &lineage.data_versions,
+        features: artifact.pipeline.feature_names(),
+        fingerprint: &lineage.fingerprint,
+        spec_version: lineage.spec_version,
+        spec_sha256: &lineage.spec_sha256,
+        code_version: &lineage.code_version,
+        seed: lineage.seed,
+        training_seconds: lineage.training_seconds,
+    };
+    let mut env = Environment::new();
+    env.add_template("card.html", TEMPLATE)?;
+    env.get_template("card.html")?
+        .render(minijinja::value::Serde(&page))
+}
+
+/// The ROC curve as an inline SVG line chart with the chance diagonal.
+fn roc_svg(curve: &[(f64, f64)]) -> String {
+    let step = curve.len().div_ceil(ROC_POINTS).max(1);
+    let (size, pad) = (300.0, 40.0);
+    let at = |(x, y): (f64, f64)| (pad + x * size, pad + (1.0 - y) * size);
+    let points: Vec<String> = curve
+        .iter()
+        .step_by(step)
+        .chain(curve.last())
+        .map(|&p| {
+            let (x, y) = at(p);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect();
+    let full = size + 2.0 * pad;
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{full}" height="{full}" viewBox="0 0 {full} {full}" role="img" aria-label="ROC curve">
+<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="#999"/>
+<line x1="{pad}" y1="{bottom}" x2="{right}" y2="{pad}" stroke="#bbb" stroke-dasharray="4 4"/>
+<polyline fill="none" stroke="#1f6feb" stroke-width="2" points="{points}"/>
+<text x="{mid}" y="{label_y}" text-anchor="middle" font-size="12">false positive rate</text>
+<text x="12" y="{mid}" text-anchor="middle" font-size="12" transform="rotate(-90 12 {mid})">true positive rate</text>
+<text x="{mid}" y="24" text-anchor="middle" font-size="13">ROC curve (test)</text>
+</svg>"##,
+        bottom = pad + size,
+        right = pad + size,
+        mid = pad + size / 2.0,
+        label_y = full - 10.0,
+        points = points.join(" "),
+    )
+}

@@ -1,0 +1,102 @@
+//! The training input: the curated versions the spec selects, read with polars (only the columns
+//! training needs), and the target as class labels.
+
+use std::io::Cursor;
+
+use chrono::{DateTime, Duration, Utc};
+use polars::prelude::*;
+
+use super::TrainError;
+use crate::features::{RawColumn, RawFrame};
+use crate::ingest::catalog::{self, DataVersionRecord};
+use crate::names::{DatasetName, ObjectKey};
+use crate::ports::{ObjectStore, RegistryStore};
+use crate::spec::ColumnSpec;
+
+/// The curated versions to train on: all of them, or those ingested in the last `window_days`.
+/// Sorted by version id, so the same versions always give the same data.
+pub async fn select_versions(
+    registry: &dyn RegistryStore,
+    dataset: &DatasetName,
+    window_days: Option<u32>,
+    now: DateTime<Utc>,
+) -> Result<Vec<DataVersionRecord>, TrainError> {
+    let mut versions = catalog::versions(registry, dataset).await?;
+    if let Some(days) = window_days {
+        let since = now - Duration::days(days.into());
+        versions.retain(|v| {
+            DateTime::parse_from_rfc3339(&v.ingested_at).is_ok_and(|at| at >= since)
+        });
+    }
+    if versions.is_empty() {
+        return Err(TrainError::NoData {
+            dataset: dataset.clone(),
+            window_days,
+        });
+    }
+    versions.sort_by(|a, b| a.version.cmp(&b.version));
+    Ok(versions)
+}
+
+/// Reads `columns` of every version into one frame.
+pub async fn load(
+    store: &dyn ObjectStore,
+    versions: &[DataVersionRecord],
+    columns: &[&ColumnSpec],
+) -> Result<RawFrame, TrainError> {
+    let names: Vec<PlSmallStr> = columns.iter().map(|c| c.name.as_str().into()).collect();
+    let mut frame: Option<DataFrame> = None;
+    for version in versions {
+        let key = ObjectKey::parse(&version.data_key).map_err(|e| TrainError::Corrupt {
+            what: version.data_key.clone(),
+            problem: e.to_string(),
+        })?;
+        let bytes = store.get(&key).await?.bytes;
+        let corrupt = |e: PolarsError| TrainError::Corrupt {
+            what: version.data_key.clone(),
+            problem: e.to_string(),
+        };
+        let mut reader = ParquetReader::new(Cursor::new(bytes));
+        let schema = reader.schema().map_err(corrupt)?;
+        if let Some(missing) = names.iter().find(|name| !schema.contains(name)) {
+            return Err(TrainError::MissingColumn {
+                column: missing.to_string(),
+                version: version.version.clone(),
+            });
+        }
+        let part = reader
+            .with_columns(Some(names.iter().map(|n| n.to_string()).collect()))
+            .finish()
+            .map_err(corrupt)?;
+        frame = Some(match frame {
+            None => part,
+            Some(mut all) => {
+                all.vstack_mut(&part).map_err(corrupt)?;
+                all
+            }
+        });
+    }
+    let frame = frame.unwrap_or_default();
+    RawFrame::from_polars(&frame, columns).map_err(TrainError::Features)
+}
+
+/// The target column as text labels (None where it is null).
+pub fn labels(column: &RawColumn) -> Vec<Option<String>> {
+    match column {
+        RawColumn::Numeric(values) => values
+            .iter()
+            .map(|v| {
+                v.map(|x| {
+                    if x.fract() == 0.0 && x.abs() < 1e15 {
+                        format!("{}", x as i64)
+                    } else {
+                        x.to_string()
+                    }
+                })
+            })
+            .collect(),
+        RawColumn::Text(values) => values.clone(),
+        RawColumn::Boolean(values) => values.iter().map(|v| v.map(|b| b.to_string())).collect(),
+        RawColumn::Datetime(values) => values.iter().map(|v| v.map(|t| t.to_string())).collect(),
+    }
+}

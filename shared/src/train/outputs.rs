@@ -1,0 +1,191 @@
+//! What training writes under `models/<model>/<version>/`: the artifact first, then its metrics,
+//! lineage, reference profile and model card. The registry entry comes only after all of them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{model_prefix, object_key, TimeRange, TrainError};
+use crate::artifact::ModelArtifact;
+use crate::evaluate::{Evaluation, Threshold};
+use crate::ingest::catalog::DataVersionRecord;
+use crate::learn::ModelParams;
+use crate::names::{ModelName, ObjectKey};
+use crate::ports::ObjectStore;
+use crate::spec::{Metric, SplitStrategy};
+
+use super::ReferenceProfile;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricsReport {
+    pub primary_metric: Metric,
+    pub threshold: Option<Threshold>,
+    pub test: Evaluation,
+    pub validation: Evaluation,
+    /// Test metrics per value of each slice column.
+    pub slices: BTreeMap<String, BTreeMap<String, Evaluation>>,
+    /// Every candidate tried, with its validation score.
+    pub candidates: Vec<CandidateResult>,
+    /// Index of the kept candidate.
+    pub chosen: usize,
+}
+
+impl MetricsReport {
+    /// The headline test metrics, for the registry.
+    pub fn summary(&self) -> BTreeMap<String, f64> {
+        let t = &self.test;
+        [
+            ("roc_auc", t.roc_auc),
+            ("pr_auc", t.pr_auc),
+            ("log_loss", Some(t.log_loss)),
+            ("accuracy", Some(t.accuracy)),
+            ("precision", t.precision),
+            ("recall", t.recall),
+            ("f1", t.f1),
+            ("f1_macro", Some(t.f1_macro)),
+            ("threshold", self.threshold.map(|th| th.value)),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v)))
+        .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateResult {
+    pub description: String,
+    pub params: ModelParams,
+    /// The primary metric on the validation part.
+    pub validation_score: f64,
+    pub fit_seconds: f64,
+    /// Boosting rounds kept after early stopping.
+    pub rounds: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lineage {
+    pub model: String,
+    pub version: u64,
+    pub fingerprint: String,
+    pub data_versions: Vec<DataVersionRef>,
+    pub spec_sha256: String,
+    pub spec_version: u32,
+    pub code_version: String,
+    pub seed: u64,
+    pub learner: String,
+    pub params: ModelParams,
+    pub rows: RowCounts,
+    pub split_strategy: SplitStrategy,
+    /// For a time split: the first and last time in each part.
+    pub time_ranges: Option<BTreeMap<String, Option<TimeRange>>>,
+    pub trained_at: String,
+    pub training_seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowCounts {
+    pub loaded: usize,
+    /// Rows left out because their target is null.
+    pub without_target: usize,
+    pub train: usize,
+    /// Training rows after oversampling (equal to `train` otherwise).
+    pub train_after_balancing: usize,
+    pub validation: usize,
+    pub test: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataVersionRef {
+    pub version: String,
+    pub data_key: String,
+    pub data_sha256: String,
+    pub rows: u64,
+    pub source_key: String,
+}
+
+impl From<&DataVersionRecord> for DataVersionRef {
+    fn from(v: &DataVersionRecord) -> Self {
+        Self {
+            version: v.version.clone(),
+            data_key: v.data_key.clone(),
+            data_sha256: v.data_sha256.clone(),
+            rows: v.rows,
+            source_key: v.source_key.clone(),
+        }
+    }
+}
+
+pub struct Written {
+    pub artifact: ObjectKey,
+    pub artifact_sha256: String,
+    pub artifact_bytes: u64,
+    pub metrics: ObjectKey,
+    pub lineage: ObjectKey,
+    pub reference: ObjectKey,
+    pub card: ObjectKey,
+}
+
+impl Written {
+    fn keys(&self) -> [&ObjectKey; 5] {
+        [
+            &self.artifact,
+            &self.metrics,
+            &self.lineage,
+            &self.reference,
+            &self.card,
+        ]
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn write(
+    store: &dyn ObjectStore,
+    model: &ModelName,
+    version: u64,
+    artifact: &ModelArtifact,
+    metrics: &MetricsReport,
+    lineage: &Lineage,
+    reference: &ReferenceProfile,
+    card: &str,
+) -> Result<Written, TrainError> {
+    let prefix = model_prefix(model, version);
+    let key = |file: &str| object_key(&format!("{prefix}/{file}"));
+    let bytes = artifact.encode()?;
+    let written = Written {
+        artifact: key("model.bin"),
+        artifact_sha256: hex::encode(Sha256::digest(&bytes)),
+        artifact_bytes: bytes.len() as u64,
+        metrics: key("metrics.json"),
+        lineage: key("lineage.json"),
+        reference: key("reference.json"),
+        card: key("card.html"),
+    };
+    store.put(&written.artifact, bytes).await?;
+    for (key, body) in [
+        (&written.metrics, json(metrics)?),
+        (&written.lineage, json(lineage)?),
+        (&written.reference, json(reference)?),
+        (&written.card, card.as_bytes().to_vec()),
+    ] {
+        store.put(key, body).await?;
+    }
+    Ok(written)
+}
+
+/// Removes the files of a version that will not be registered. Best effort: a file left behind
+/// is unreferenced, never pointed at.
+pub async fn remove(store: &dyn ObjectStore, written: &Written) {
+    for key in written.keys() {
+        if let Err(e) = store.delete(key).await {
+            tracing::warn!(key = %key, error = %e, "could not remove an unregistered model file");
+        }
+    }
+}
+
+fn json(value: &impl Serialize) -> Result<Vec<u8>, TrainError> {
+    serde_json::to_vec_pretty(value).map_err(|e| TrainError::Corrupt {
+        what: "a training output".into(),
+        problem: e.to_string(),
+    })
+}
