@@ -72,3 +72,7 @@ impl ModelArtifact {
         Ok(self.learner.probabilities(&encoded))
     }
 }
+
+#[cfg(test)]
+#[path = "artifact_tests.rs"]
+mod tests;

@@ -69,3 +69,42 @@ pub fn choose(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_f1_threshold_is_the_best_of_every_cut() {
+        let scores = [0.9, 0.8, 0.8, 0.6, 0.4, 0.3, 0.2, 0.1];
+        let truth = [true, true, false, true, false, true, false, false];
+        let chosen = choose(&truth, &scores, ThresholdObjective::MaxF1, 1.0, 1.0);
+        let f1_at = |t: f64| {
+            let (mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0);
+            for (&s, &y) in scores.iter().zip(&truth) {
+                match (s >= t, y) {
+                    (true, true) => tp += 1.0,
+                    (true, false) => fp += 1.0,
+                    (false, true) => fn_ += 1.0,
+                    _ => {}
+                }
+            }
+            2.0 * tp / (2.0 * tp + fp + fn_)
+        };
+        let best = scores.iter().map(|&t| f1_at(t)).fold(0.0, f64::max);
+        assert_eq!(chosen.validation_score, best);
+        assert_eq!(f1_at(chosen.value), best);
+    }
+
+    #[test]
+    fn expensive_false_negatives_lower_the_threshold() {
+        let scores = [0.9, 0.7, 0.5, 0.3, 0.1];
+        let truth = [true, false, true, false, true];
+        let cheap_misses = choose(&truth, &scores, ThresholdObjective::MinCost, 10.0, 1.0);
+        let costly_misses = choose(&truth, &scores, ThresholdObjective::MinCost, 1.0, 10.0);
+        assert!(costly_misses.value < cheap_misses.value);
+        // With misses ten times dearer, flagging everything (2 false positives) is cheapest.
+        assert_eq!(costly_misses.value, 0.1);
+        assert_eq!(costly_misses.validation_score, 2.0 / 5.0);
+    }
+}

@@ -9,7 +9,7 @@ use super::{GbdtParams, LogisticParams};
 use crate::spec::{CandidateSpec, ModelKind};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "model", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ModelParams {
     LogisticRegression(LogisticParams),
     GradientBoosting(GbdtParams),

@@ -1,0 +1,81 @@
+use super::*;
+use crate::features::{CategoricalEncoder, CategorySource, NumericEncoder};
+use crate::learn::{GbdtModel, GbdtParams, Node, Tree};
+
+fn artifact() -> ModelArtifact {
+    ModelArtifact {
+        model: "flights".into(),
+        version: 3,
+        dataset: "flights".into(),
+        target: "late".into(),
+        task: TargetKind::Binary,
+        classes: vec!["0".into(), "1".into()],
+        threshold: Some(0.42),
+        inputs: vec![InputField {
+            name: "distance".into(),
+            kind: ColumnType::Float,
+            nullable: true,
+        }],
+        pipeline: Pipeline {
+            numeric: vec![NumericEncoder {
+                column: "distance".into(),
+                median: 800.0,
+                center: 1000.0,
+                scale: 700.0,
+                min: 17.0,
+                max: 4983.0,
+            }],
+            categorical: vec![CategoricalEncoder {
+                column: "origin".into(),
+                source: CategorySource::Text,
+                levels: vec!["EWR".into(), "JFK".into()],
+            }],
+        },
+        learner: Model::GradientBoosting(GbdtModel {
+            base: vec![-0.5],
+            trees: vec![Tree {
+                nodes: vec![
+                    Node::Categorical {
+                        feature: 0,
+                        left_codes: [0b101, 0, 0, 1 << 63],
+                        left: 1,
+                        right: 2,
+                    },
+                    Node::Leaf { value: 0.25 },
+                    Node::Leaf { value: -0.125 },
+                ],
+            }],
+        }),
+        params: ModelParams::GradientBoosting(GbdtParams::default()),
+        fingerprint: "abc".into(),
+        code_version: "0.1.0+test".into(),
+        trained_at: "2026-11-24T00:00:00Z".into(),
+    }
+}
+
+#[test]
+fn an_artifact_decodes_to_exactly_what_was_encoded() {
+    let original = artifact();
+    let bytes = original.encode().expect("encodes");
+    assert!(bytes.starts_with(b"MLOPSMDL"));
+    assert_eq!(ModelArtifact::decode(&bytes).expect("decodes"), original);
+}
+
+#[test]
+fn foreign_newer_and_truncated_files_are_refused_clearly() {
+    let bytes = artifact().encode().expect("encodes");
+    assert!(matches!(
+        ModelArtifact::decode(b"PK\x03\x04 a zip file"),
+        Err(ArtifactError::NotAnArtifact)
+    ));
+    let mut newer = bytes.clone();
+    newer[8] = 0xff;
+    assert!(matches!(
+        ModelArtifact::decode(&newer),
+        Err(ArtifactError::UnsupportedFormat { found }) if found > ARTIFACT_FORMAT
+    ));
+    assert!(matches!(
+        ModelArtifact::decode(&bytes[..bytes.len() / 2]),
+        Err(ArtifactError::Corrupt(_))
+    ));
+}
