@@ -12,11 +12,7 @@ use polars::prelude::*;
 use serde_json::Value;
 
 async fn install_spec(backends: &Backends) {
-    let text = flights_spec();
-    let loaded = DatasetSpec::parse(&text, "toml").expect("bundled spec is valid");
-    stored::put(backends.store.as_ref(), &loaded, &text, "toml")
-        .await
-        .expect("install spec");
+    mlops_tests::install_spec(backends, &flights_spec()).await;
 }
 
 /// The embedded default in a temporary folder, with the flights spec installed.

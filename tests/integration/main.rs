@@ -1,7 +1,8 @@
 //! Integration tests: the ports' contract suites against every adapter, and ingestion end to end
 //! through the Lambda handler with the repo's event files, on moto (S3, DynamoDB) and on the
-//! embedded default.
+//! embedded default; training, idempotency and its bad inputs.
 
 mod contracts;
 mod ingest_files;
 mod ingest_handler;
+mod train;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use mlops_shared::adapters::{Backends, DynamoRegistry, LocalFolderStore, S3Store, SqliteRegistry};
 use mlops_shared::ports::{ObjectStore, RegistryStore};
+use mlops_shared::spec::{stored, DatasetSpec};
 
 /// The repository root (this crate lives in `<root>/tests`).
 pub fn repo_root() -> PathBuf {
@@ -95,6 +96,14 @@ pub fn sqlite_registry() -> (Arc<dyn RegistryStore>, tempfile::TempDir) {
 /// The bundled flights spec and sample months.
 pub fn flights_spec() -> String {
     String::from_utf8(repo_file("infra/datasets/flights.toml")).expect("spec is UTF-8")
+}
+
+/// Installs a spec (TOML text) in the store, as `mlops spec put` does.
+pub async fn install_spec(backends: &Backends, text: &str) {
+    let loaded = DatasetSpec::parse(text, "toml").expect("spec is valid");
+    stored::put(backends.store.as_ref(), &loaded, text, "toml")
+        .await
+        .expect("install spec");
 }
 
 pub fn flights_sample(month: &str) -> Vec<u8> {
