@@ -38,12 +38,16 @@ struct Target {
     /// The DynamoDB registry table that goes with --bucket.
     #[arg(long, global = true, env = "MLOPS_TABLE", requires = "bucket")]
     table: Option<String>,
+    /// The EventBridge bus that receives ModelTrained events with --bucket (locally they are
+    /// appended to <home>/events.jsonl).
+    #[arg(long, global = true, env = "MLOPS_EVENT_BUS", default_value = "default")]
+    event_bus: String,
 }
 
 impl Target {
     async fn backends(&self) -> anyhow::Result<Backends> {
         match (&self.bucket, &self.table) {
-            (Some(bucket), Some(table)) => Ok(Backends::aws(bucket, table).await),
+            (Some(bucket), Some(table)) => Ok(Backends::aws(bucket, table, &self.event_bus).await),
             _ => Backends::local(&self.home).with_context(|| {
                 format!(
                     "opening the local home {} (choose another with --home)",

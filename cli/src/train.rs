@@ -24,7 +24,7 @@ pub struct TrainArgs {
 
 pub async fn run(args: TrainArgs, target: &Target) -> anyhow::Result<ExitCode> {
     let backends = target.backends().await?;
-    let trainer = Trainer::new(backends.store.clone(), backends.registry);
+    let trainer = Trainer::new(&backends);
     let progress = Bars::new(!args.json);
     let outcome = trainer.train(&args.dataset, "cli", &progress).await?;
     if args.json {

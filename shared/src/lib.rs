@@ -3,6 +3,7 @@
 
 pub mod adapters;
 pub mod artifact;
+pub mod config;
 pub mod evaluate;
 pub mod features;
 pub mod ingest;

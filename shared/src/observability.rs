@@ -10,6 +10,8 @@ pub enum Unit {
     Count,
     Milliseconds,
     Bytes,
+    /// A plain number, such as a metric score.
+    None,
 }
 
 impl Unit {
@@ -18,6 +20,7 @@ impl Unit {
             Unit::Count => "Count",
             Unit::Milliseconds => "Milliseconds",
             Unit::Bytes => "Bytes",
+            Unit::None => "None",
         }
     }
 }

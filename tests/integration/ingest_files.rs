@@ -283,7 +283,7 @@ async fn broken_files_are_quarantined_with_their_reason_locally() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_files_are_quarantined_with_their_reason_on_s3_and_dynamodb() {
-    let (backends, _, _) = aws_backends().await;
+    let backends = aws_backends().await.backends;
     quarantines_every_broken_file_with_its_reason(backends).await;
 }
 

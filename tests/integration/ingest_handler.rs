@@ -20,7 +20,8 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let (backends, bucket, table) = aws_backends().await;
+    let aws = aws_backends().await;
+    let (backends, bucket, table) = (aws.backends, aws.bucket, aws.table);
     let text = flights_spec();
     let loaded = DatasetSpec::parse(&text, "toml").expect("bundled spec is valid");
     stored::put(backends.store.as_ref(), &loaded, &text, "toml")

@@ -6,3 +6,4 @@ mod contracts;
 mod ingest_files;
 mod ingest_handler;
 mod train;
+mod train_handler;

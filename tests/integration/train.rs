@@ -3,7 +3,7 @@
 //! multiclass data set, and every bad input ending in a clear error with nothing registered.
 
 
-use mlops_shared::adapters::Backends;
+use mlops_shared::adapters::{Backends, EventLog};
 use mlops_shared::artifact::ModelArtifact;
 use mlops_shared::evaluate::evaluate;
 use mlops_shared::features::RawFrame;
@@ -53,7 +53,7 @@ fn sample_files() -> Vec<(String, Vec<u8>)> {
 }
 
 async fn train(backends: &Backends, dataset: &str) -> Result<TrainOutcome, TrainError> {
-    Trainer::new(backends.store.clone(), backends.registry.clone())
+    Trainer::new(backends)
         .train(&name(dataset), "test", &Silent)
         .await
 }
@@ -117,6 +117,7 @@ async fn trains_registers_and_writes_every_output(backends: Backends) {
 
     let card = backends.store.get(&key(&record.card_key)).await.expect("card");
     let card = String::from_utf8(card.bytes).expect("UTF-8");
+    assert!(card.contains("flights — version 1"));
     assert!(card.contains("<svg") && card.contains("ROC curve"));
     assert!(card.contains("origin = JFK"));
     assert!(!card.contains("<script"), "the card is self-contained and static");
@@ -124,13 +125,17 @@ async fn trains_registers_and_writes_every_output(backends: Backends) {
 
 #[tokio::test]
 async fn training_writes_and_registers_a_candidate_on_the_embedded_default() {
-    let (backends, _dir) = local_backends();
+    let (backends, dir) = local_backends();
     trains_registers_and_writes_every_output(backends).await;
+    let events = EventLog::new(dir.path().join("events.jsonl")).read().expect("event log");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].detail_type, "ModelTrained");
+    assert_eq!(events[0].detail["version"], 1);
 }
 
 #[tokio::test]
 async fn training_writes_and_registers_a_candidate_on_s3_and_dynamodb() {
-    let (backends, _, _) = aws_backends().await;
+    let backends = aws_backends().await.backends;
     trains_registers_and_writes_every_output(backends).await;
 }
 
@@ -186,7 +191,7 @@ async fn concurrent_runs_on_the_same_input_register_one_version_on_the_embedded_
 
 #[tokio::test]
 async fn concurrent_runs_on_the_same_input_register_one_version_on_dynamodb() {
-    let (backends, _, _) = aws_backends().await;
+    let backends = aws_backends().await.backends;
     concurrent_runs_register_one_version(backends).await;
 }
 

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use mlops_shared::adapters::{Backends, DynamoRegistry, LocalFolderStore, S3Store, SqliteRegistry};
+use mlops_shared::adapters::{
+    Backends, DynamoRegistry, EventBridgePublisher, LocalFolderStore, S3Store, SqliteRegistry,
+};
 use mlops_shared::ports::{ObjectStore, RegistryStore};
 use mlops_shared::spec::{stored, DatasetSpec};
 
@@ -62,18 +64,113 @@ pub async fn dynamo_registry() -> (DynamoRegistry, String) {
     (DynamoRegistry::new(client, &table), table)
 }
 
-/// S3 and DynamoDB on the local server, with the names of the bucket and table.
-pub async fn aws_backends() -> (Backends, String, String) {
+/// S3, DynamoDB and an EventBridge bus on the local server, with their names. Every event on the
+/// bus is also routed to an SQS queue, so tests can read what was published.
+pub struct AwsBackends {
+    pub backends: Backends,
+    pub bucket: String,
+    pub table: String,
+    pub bus: String,
+    queue_url: String,
+    sqs: aws_sdk_sqs::Client,
+}
+
+pub async fn aws_backends() -> AwsBackends {
     let (store, bucket) = s3_store().await;
     let (registry, table) = dynamo_registry().await;
-    (
-        Backends {
-            store: Arc::new(store),
-            registry: Arc::new(registry),
-        },
+    let config = aws_config().await;
+    let events = aws_sdk_eventbridge::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let bus = unique_name("bus");
+    events.create_event_bus().name(&bus).send().await.expect("create bus on moto");
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(unique_name("events"))
+        .send()
+        .await
+        .expect("create queue on moto")
+        .queue_url
+        .expect("queue url");
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+        .expect("queue arn");
+    let rule = unique_name("all");
+    events
+        .put_rule()
+        .name(&rule)
+        .event_bus_name(&bus)
+        .event_pattern(r#"{"source": ["mlops"]}"#)
+        .send()
+        .await
+        .expect("create rule on moto");
+    events
+        .put_targets()
+        .rule(&rule)
+        .event_bus_name(&bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(queue_arn)
+                .build()
+                .expect("target"),
+        )
+        .send()
+        .await
+        .expect("add target on moto");
+    let backends = Backends {
+        store: Arc::new(store),
+        registry: Arc::new(registry),
+        events: Arc::new(EventBridgePublisher::new(events, &bus)),
+    };
+    AwsBackends {
+        backends,
         bucket,
         table,
-    )
+        bus,
+        queue_url,
+        sqs,
+    }
+}
+
+impl AwsBackends {
+    /// The events published on the bus since the last call, as EventBridge delivered them.
+    pub async fn received_events(&self) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .expect("receive from moto");
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return out;
+            }
+            for message in messages {
+                let body = message.body.unwrap_or_default();
+                out.push(serde_json::from_str(&body).expect("event is JSON"));
+                if let Some(handle) = message.receipt_handle {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                        .expect("delete from moto");
+                }
+            }
+        }
+    }
 }
 
 /// The embedded default in a temporary folder, kept alive by the returned guard.

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use aws_lambda_events::event::s3::S3Event;
+use mlops_shared::config::{ConfigError, Env};
 use mlops_shared::ingest::{IngestError, IngestOutcome, Ingestor, Status};
 use mlops_shared::names::ObjectKey;
 use mlops_shared::observability::{MetricSet, Unit};
@@ -20,42 +21,17 @@ pub struct Config {
     pub max_file_bytes: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("environment variable {0} is not set; the template sets it for the function")]
-    Missing(&'static str),
-    #[error("environment variable {name} = {value:?} is not a valid {expected}")]
-    Invalid {
-        name: &'static str,
-        value: String,
-        expected: &'static str,
-    },
-}
-
 impl Config {
     /// Reads `BUCKET`, `REGISTRY_TABLE` and optionally `MAX_FILE_BYTES`.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &'static str| {
-            lookup(name)
-                .filter(|v| !v.is_empty())
-                .ok_or(ConfigError::Missing(name))
-        };
-        let max_file_bytes = match lookup("MAX_FILE_BYTES") {
-            None => DEFAULT_MAX_FILE_BYTES,
-            Some(value) => value.parse().map_err(|_| ConfigError::Invalid {
-                name: "MAX_FILE_BYTES",
-                value,
-                expected: "number of bytes",
-            })?,
-        };
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         Ok(Self {
-            bucket: required("BUCKET")?,
-            registry_table: required("REGISTRY_TABLE")?,
-            max_file_bytes,
+            bucket: env.required("BUCKET")?,
+            registry_table: env.required("REGISTRY_TABLE")?,
+            max_file_bytes: env.parsed_or(
+                "MAX_FILE_BYTES",
+                DEFAULT_MAX_FILE_BYTES,
+                "number of bytes",
+            )?,
         })
     }
 }

@@ -23,15 +23,15 @@ fn config_names_what_is_missing_or_wrong() {
                 .map(|(_, v)| v.to_string())
         }
     };
-    let err = Config::from_lookup(env(&[("BUCKET", "b")])).unwrap_err();
+    let err = Config::from_env(&Env(env(&[("BUCKET", "b")]))).unwrap_err();
     assert!(err.to_string().contains("REGISTRY_TABLE"), "{err}");
-    let err = Config::from_lookup(env(&[
+    let err = Config::from_env(&Env(env(&[
         ("BUCKET", "b"),
         ("REGISTRY_TABLE", "t"),
         ("MAX_FILE_BYTES", "lots"),
-    ]))
+    ])))
     .unwrap_err();
     assert!(err.to_string().contains("MAX_FILE_BYTES"), "{err}");
-    let ok = Config::from_lookup(env(&[("BUCKET", "b"), ("REGISTRY_TABLE", "t")])).unwrap();
+    let ok = Config::from_env(&Env(env(&[("BUCKET", "b"), ("REGISTRY_TABLE", "t")]))).unwrap();
     assert_eq!(ok.max_file_bytes, DEFAULT_MAX_FILE_BYTES);
 }

@@ -2,11 +2,15 @@
 //! (a folder, an SQLite file).
 
 pub mod dynamo;
+pub mod eventbridge;
+pub mod local_events;
 pub mod local_folder;
 pub mod s3;
 pub mod sqlite;
 
 pub use dynamo::DynamoRegistry;
+pub use eventbridge::EventBridgePublisher;
+pub use local_events::EventLog;
 pub use local_folder::LocalFolderStore;
 pub use s3::S3Store;
 pub use sqlite::SqliteRegistry;
@@ -23,18 +27,20 @@ pub(crate) fn http_status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::ports::{ObjectStore, RegistryError, RegistryStore};
+use crate::ports::{EventPublisher, ObjectStore, RegistryError, RegistryStore};
 
-/// The two ports, wired once per process and shared by every request.
+/// The ports, wired once per process and shared by every request.
 #[derive(Clone)]
 pub struct Backends {
     pub store: Arc<dyn ObjectStore>,
     pub registry: Arc<dyn RegistryStore>,
+    pub events: Arc<dyn EventPublisher>,
 }
 
 impl Backends {
-    /// S3 and DynamoDB, configured from the environment (region, credentials, `AWS_ENDPOINT_URL`).
-    pub async fn aws(bucket: &str, table: &str) -> Self {
+    /// S3, DynamoDB and EventBridge, configured from the environment (region, credentials,
+    /// `AWS_ENDPOINT_URL`).
+    pub async fn aws(bucket: &str, table: &str, event_bus: &str) -> Self {
         let config = aws_config::load_from_env().await;
         Self {
             store: Arc::new(S3Store::new(S3Store::client(&config), bucket)),
@@ -42,14 +48,20 @@ impl Backends {
                 aws_sdk_dynamodb::Client::new(&config),
                 table,
             )),
+            events: Arc::new(EventBridgePublisher::new(
+                aws_sdk_eventbridge::Client::new(&config),
+                event_bus,
+            )),
         }
     }
 
-    /// The embedded default: objects under `<home>/objects`, the registry in `<home>/registry.sqlite`.
+    /// The embedded default: objects under `<home>/objects`, the registry in
+    /// `<home>/registry.sqlite`, events appended to `<home>/events.jsonl`.
     pub fn local(home: &Path) -> Result<Self, RegistryError> {
         Ok(Self {
             store: Arc::new(LocalFolderStore::new(home.join("objects"))),
             registry: Arc::new(SqliteRegistry::open(&home.join("registry.sqlite"))?),
+            events: Arc::new(EventLog::new(home.join("events.jsonl"))),
         })
     }
 }

@@ -27,7 +27,10 @@ use crate::features::{FeatureError, Pipeline, RawColumn, RawFrame};
 use crate::learn::{self, Dataset, LearnError, Model, ModelParams};
 use crate::model_registry::{self, ModelStatus, ModelVersionRecord, RegisterError};
 use crate::names::{DatasetName, ModelName, ObjectKey};
-use crate::ports::{ObjectStore, RegistryError, RegistryStore, StoreError};
+use crate::adapters::Backends;
+use crate::ports::{
+    DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore, StoreError,
+};
 use crate::spec::stored::{self, StoredSpecError};
 use crate::spec::{
     ClassBalance, ColumnSpec, DatasetSpec, Metric, SplitStrategy, TargetKind,
@@ -89,6 +92,8 @@ pub enum TrainError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    #[error("the model is registered, but announcing it failed: {0}")]
+    Events(#[from] EventError),
 }
 
 impl TrainError {
@@ -97,6 +102,7 @@ impl TrainError {
         match self {
             TrainError::Store(e) => e.is_retryable(),
             TrainError::Registry(e) => e.is_retryable(),
+            TrainError::Events(e) => e.is_retryable(),
             TrainError::Spec(StoredSpecError::Store(e)) => e.is_retryable(),
             _ => false,
         }
@@ -130,7 +136,11 @@ pub struct TrainOutcome {
 pub struct Trainer {
     store: Arc<dyn ObjectStore>,
     registry: Arc<dyn RegistryStore>,
+    events: Arc<dyn EventPublisher>,
 }
+
+/// The event announcing a new candidate, for the promote step.
+pub const MODEL_TRAINED: &str = "ModelTrained";
 
 /// Everything the fitted model was judged on, before it is written out.
 struct Fitted {
@@ -142,13 +152,33 @@ struct Fitted {
 }
 
 impl Trainer {
-    pub fn new(store: Arc<dyn ObjectStore>, registry: Arc<dyn RegistryStore>) -> Self {
-        Self { store, registry }
+    pub fn new(backends: &Backends) -> Self {
+        Self {
+            store: backends.store.clone(),
+            registry: backends.registry.clone(),
+            events: backends.events.clone(),
+        }
     }
 
-    /// Trains a candidate for `dataset` and registers it, or reports the version the same input
-    /// became before. `trigger` says what started it (schedule, cli, drift, …).
+    /// Trains a candidate for `dataset`, registers it and announces it with a `ModelTrained`
+    /// event; or reports the version the same input became before. `trigger` says what started
+    /// it (schedule, cli, drift, …).
     pub async fn train(
+        &self,
+        dataset: &DatasetName,
+        trigger: &str,
+        progress: &dyn Progress,
+    ) -> Result<TrainOutcome, TrainError> {
+        let outcome = self.train_or_find(dataset, trigger, progress).await?;
+        // A candidate nobody has decided on yet is announced again when its input comes back: if
+        // an earlier announcement was lost, promotion still runs (it ignores duplicates).
+        if outcome.created || outcome.record.status == ModelStatus::Candidate {
+            self.events.publish(&model_trained(&outcome.record)).await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn train_or_find(
         &self,
         dataset: &DatasetName,
         trigger: &str,
@@ -262,6 +292,24 @@ impl Trainer {
             }
             Err(RegisterError::Registry(e)) => Err(e.into()),
         }
+    }
+}
+
+fn model_trained(record: &ModelVersionRecord) -> DomainEvent {
+    DomainEvent {
+        detail_type: MODEL_TRAINED.to_owned(),
+        detail: serde_json::json!({
+            "model": record.model,
+            "version": record.version,
+            "dataset": record.dataset,
+            "status": record.status,
+            "learner": record.learner,
+            "metrics": record.metrics,
+            "artifact_key": record.artifact_key,
+            "artifact_sha256": record.artifact_sha256,
+            "fingerprint": record.fingerprint,
+            "trigger": record.trigger,
+        }),
     }
 }
 

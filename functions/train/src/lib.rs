@@ -1,0 +1,160 @@
+//! The train Lambda's handler: a schedule tick, an on-demand request or a `DriftDetected` event
+//! names a dataset; the domain trains (or finds the same training done before); this reports it.
+
+use mlops_shared::config::{ConfigError, Env};
+use mlops_shared::model_registry::ModelVersionRecord;
+use mlops_shared::names::DatasetName;
+use mlops_shared::observability::{MetricSet, Unit};
+use mlops_shared::train::{Silent, TrainError, Trainer};
+use serde::Serialize;
+use serde_json::Value;
+use tracing::{error, info};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bucket: String,
+    pub registry_table: String,
+    pub event_bus: String,
+}
+
+impl Config {
+    /// Reads `BUCKET`, `REGISTRY_TABLE` and `EVENT_BUS` (default: the account's default bus).
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            bucket: env.required("BUCKET")?,
+            registry_table: env.required("REGISTRY_TABLE")?,
+            event_bus: env.parsed_or("EVENT_BUS", "default".to_owned(), "event bus name")?,
+        })
+    }
+}
+
+/// What to train and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainRequest {
+    pub dataset: DatasetName,
+    pub trigger: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("unusable event: {0}")]
+    BadEvent(String),
+    /// Retrying could help (a store or the bus was unavailable): Lambda retries asynchronous
+    /// invocations, then sends them to the dead-letter queue.
+    #[error("training {dataset} failed and may succeed on retry: {source}")]
+    Retryable {
+        dataset: String,
+        source: TrainError,
+    },
+    #[error("training {dataset} failed: {source}")]
+    Failed {
+        dataset: String,
+        source: TrainError,
+    },
+}
+
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(error: HandlerError) -> Self {
+        let error_type = match &error {
+            HandlerError::BadEvent(_) => "BadEvent",
+            HandlerError::Retryable { .. } => "Retryable",
+            HandlerError::Failed { .. } => "Failed",
+        };
+        Self {
+            error_type: error_type.to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Response {
+    /// `registered`, or `already_trained` when the same input made this version before.
+    pub status: &'static str,
+    pub model: String,
+    pub version: u64,
+    pub learner: String,
+    pub metrics: std::collections::BTreeMap<String, f64>,
+    pub artifact_key: String,
+    pub card_key: String,
+    pub trigger: String,
+}
+
+/// Reads the request from `{"dataset": "flights", "trigger"?: "…"}` (schedules and on-demand
+/// invokes) or from an EventBridge event whose detail names the dataset (`DriftDetected`).
+pub fn parse_request(event: &Value) -> Result<TrainRequest, HandlerError> {
+    let (body, default_trigger) = match (event.get("detail-type"), event.get("detail")) {
+        (Some(detail_type), Some(detail)) => {
+            let trigger = match detail_type.as_str() {
+                Some("DriftDetected") => "drift",
+                Some("Scheduled Event") => "schedule",
+                _ => "event",
+            };
+            (detail, trigger)
+        }
+        _ => (event, "on-demand"),
+    };
+    let dataset = body
+        .get("dataset")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            HandlerError::BadEvent(
+                "name the dataset to train: {\"dataset\": \"<name>\"} (or an EventBridge event whose detail has \"dataset\")"
+                    .into(),
+            )
+        })?;
+    let dataset = DatasetName::parse(dataset).map_err(|e| HandlerError::BadEvent(e.to_string()))?;
+    let trigger = body
+        .get("trigger")
+        .and_then(Value::as_str)
+        .unwrap_or(default_trigger)
+        .to_owned();
+    Ok(TrainRequest { dataset, trigger })
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn handle(trainer: &Trainer, event: Value) -> Result<Response, HandlerError> {
+    let request = parse_request(&event)?;
+    let dataset = request.dataset.to_string();
+    info!(dataset, trigger = request.trigger, "training");
+    let outcome = match trainer.train(&request.dataset, &request.trigger, &Silent).await {
+        Ok(outcome) => outcome,
+        Err(source) if source.is_retryable() => {
+            return Err(HandlerError::Retryable { dataset, source })
+        }
+        Err(source) => {
+            error!(dataset, error = %source, "training failed");
+            return Err(HandlerError::Failed { dataset, source });
+        }
+    };
+    metrics(&outcome.record, outcome.created).emit();
+    let record = outcome.record;
+    info!(model = record.model, version = record.version, created = outcome.created, "trained");
+    Ok(Response {
+        status: if outcome.created { "registered" } else { "already_trained" },
+        model: record.model,
+        version: record.version,
+        learner: record.learner,
+        metrics: record.metrics,
+        artifact_key: record.artifact_key,
+        card_key: record.card_key,
+        trigger: request.trigger,
+    })
+}
+
+fn metrics(record: &ModelVersionRecord, created: bool) -> MetricSet {
+    let mut set = MetricSet::new()
+        .dimension("Model", &record.model)
+        .metric("ModelsRegistered", f64::from(u8::from(created)), Unit::Count)
+        .metric("ArtifactBytes", record.artifact_bytes as f64, Unit::Bytes);
+    for (name, metric) in [("roc_auc", "TestRocAuc"), ("f1", "TestF1"), ("f1_macro", "TestF1Macro")] {
+        if let Some(value) = record.metrics.get(name) {
+            set = set.metric(metric, *value, Unit::None);
+        }
+    }
+    set
+}
+
+#[cfg(test)]
+#[path = "lib_tests.rs"]
+mod tests;

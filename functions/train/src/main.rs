@@ -1,0 +1,26 @@
+//! Wires the train function: config and clients once at cold start, then one training per event.
+
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use mlops_shared::adapters::Backends;
+use mlops_shared::config::Env;
+use mlops_shared::train::Trainer;
+use train::{handle, Config};
+
+fn main() -> Result<(), Error> {
+    mlops_shared::process::limit_malloc_arenas();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve())
+}
+
+async fn serve() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = Config::from_env(&Env::process())?;
+    let backends = Backends::aws(&config.bucket, &config.registry_table, &config.event_bus).await;
+    let trainer = Trainer::new(&backends);
+    run(service_fn(|event: LambdaEvent<serde_json::Value>| {
+        handle(&trainer, event.payload)
+    }))
+    .await
+}
