@@ -34,7 +34,7 @@ spec_features = ["month", "sched_dep_time", "sched_arr_time", "carrier", "origin
 frames = [pd.read_parquet(objects / v["data_key"]) for v in lineage["data_versions"]]
 data = pd.concat(frames, ignore_index=True)
 data = data[data["late"].notna()]
-data["day_of_week"] = data["time_hour"].dt.dayofweek.astype(str)
+data["day_of_week"] = data["time_hour"].dt.day_of_week.astype(str)
 categorical = ["carrier", "origin", "dest", "day_of_week"]
 numeric = [c for c in spec_features if c not in categorical]
 features = numeric + categorical
@@ -57,7 +57,8 @@ ordinal_t = Xt.copy()
 for c in categorical:
     levels = pd.CategoricalDtype(sorted(X[c].dropna().unique()))
     ordinal[c] = X[c].astype(levels)
-    ordinal_t[c] = Xt[c].astype(levels)
+    # Levels unseen in training become missing, as the trees expect.
+    ordinal_t[c] = Xt[c].where(Xt[c].isin(levels.categories)).astype(levels)
 
 import lightgbm  # noqa: E402  (imported late so its import time is not counted as loading)
 

@@ -13,6 +13,8 @@ use mlops_shared::names::DatasetName;
 use mlops_shared::spec::{stored, DatasetSpec};
 
 use crate::ingest::print_outcome;
+use crate::train::{print_human, Bars};
+use mlops_shared::train::Trainer;
 
 const SPEC: &str = include_str!("../../infra/datasets/flights.toml");
 const SAMPLE: [(&str, &[u8]); 4] = [
@@ -110,6 +112,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("\n== 5. A summer month, for drift later");
     outcomes.push(ingest(&ingestor, &dataset, SAMPLE[3].0, SAMPLE[3].1.to_vec()).await?);
 
+    println!("\n== 6. Train: logistic regression and gradient-boosted trees, the best on validation kept");
+    let trained = Trainer::new(&backends)
+        .train(&dataset, "demo", &Bars::new(true))
+        .await
+        .context("training on the curated sample")?;
+    print_human(&trained, |key| args.dir.join("objects").join(key).display().to_string());
+
     let versions = catalog::versions(backends.registry.as_ref(), &dataset).await?;
     let count = |status| outcomes.iter().filter(|o| o.status == status).count();
     println!("\n== Summary");
@@ -130,6 +139,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     if let Some(report) = outcomes.iter().find(|o| o.status == Status::Quarantined) {
         println!("a report:      {}", root.join(&report.report).display());
     }
+    println!(
+        "model card:    {}",
+        root.join(&trained.record.card_key).display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

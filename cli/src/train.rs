@@ -57,7 +57,7 @@ fn summary(outcome: &TrainOutcome) -> serde_json::Value {
     })
 }
 
-fn print_human(outcome: &TrainOutcome, uri: impl Fn(&str) -> String) {
+pub fn print_human(outcome: &TrainOutcome, uri: impl Fn(&str) -> String) {
     let r = &outcome.record;
     if outcome.created {
         println!("registered {} version {} as a candidate", r.model, r.version);
@@ -86,13 +86,13 @@ fn print_human(outcome: &TrainOutcome, uri: impl Fn(&str) -> String) {
 }
 
 /// Progress bars on stderr when it is a terminal; nothing otherwise.
-struct Bars {
+pub struct Bars {
     bar: Mutex<Option<ProgressBar>>,
     visible: bool,
 }
 
 impl Bars {
-    fn new(visible: bool) -> Self {
+    pub fn new(visible: bool) -> Self {
         Self {
             bar: Mutex::new(None),
             visible,
