@@ -36,10 +36,10 @@ sed -e "s/^train = .*/train = $train/" -e "s/^validation = .*/validation = $vali
 
 /usr/bin/time -f '%e %M' -o "$WORK/time" "$BIN" --home "$HOME_DIR" train --dataset flights --json > "$WORK/train.json"
 read -r secs kb < "$WORK/time"
-python3 - "$WORK/train.json" "$secs" "$kb" "$HOME_DIR/objects" <<'PY'
+python3 - "$WORK/train.json" "$secs" "$kb" <<'PY'
 import json, sys
 out = json.load(open(sys.argv[1]))
-metrics = json.load(open(f"{sys.argv[4]}/{out['metrics_file']}"))
+metrics = json.load(open(out["metrics_file"]))
 print(f"# mlops train: version {out['version']}, {out['learner']}, artifact {out['artifact_bytes'] / 1024:.0f} KB, "
       f"peak {int(sys.argv[3]) / 1024:.0f} MB")
 for c in metrics["candidates"]:

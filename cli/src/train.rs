@@ -27,17 +27,18 @@ pub async fn run(args: TrainArgs, target: &Target) -> anyhow::Result<ExitCode> {
     let trainer = Trainer::new(&backends);
     let progress = Bars::new(!args.json);
     let outcome = trainer.train(&args.dataset, "cli", &progress).await?;
+    let uri = |key: &str| {
+        ObjectKey::parse(key).map_or_else(|_| key.to_owned(), |k| backends.store.uri(&k))
+    };
     if args.json {
-        println!("{}", serde_json::to_string(&summary(&outcome))?);
+        println!("{}", serde_json::to_string(&summary(&outcome, uri))?);
     } else {
-        print_human(&outcome, |key| {
-            ObjectKey::parse(key).map_or_else(|_| key.to_owned(), |k| backends.store.uri(&k))
-        });
+        print_human(&outcome, uri);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn summary(outcome: &TrainOutcome) -> serde_json::Value {
+fn summary(outcome: &TrainOutcome, uri: impl Fn(&str) -> String) -> serde_json::Value {
     let r = &outcome.record;
     json!({
         "model": r.model,
@@ -48,10 +49,10 @@ fn summary(outcome: &TrainOutcome) -> serde_json::Value {
         "artifact": r.artifact_uri,
         "artifact_sha256": r.artifact_sha256,
         "artifact_bytes": r.artifact_bytes,
-        "card": r.card_key,
-        "metrics_file": r.metrics_key,
-        "lineage": r.lineage_key,
-        "reference": r.reference_key,
+        "card": uri(&r.card_key),
+        "metrics_file": uri(&r.metrics_key),
+        "lineage": uri(&r.lineage_key),
+        "reference": uri(&r.reference_key),
         "fingerprint": r.fingerprint,
         "data_versions": r.data_versions,
     })

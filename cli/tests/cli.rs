@@ -191,3 +191,48 @@ fn demo_runs_twice_from_a_clean_folder() {
         "the demo never wipes a folder it did not make"
     );
 }
+
+#[test]
+fn train_json_reports_the_model_its_metrics_and_artifact_then_a_no_op() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let sample = |month: &str| {
+        format!(
+            "{}/../infra/datasets/flights-sample/flights-2013-{month}.csv.gz",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    assert!(mlops(home.path(), &["spec", "put", SPEC]).status.success());
+    let files: Vec<String> = ["01", "02", "03", "07"].iter().map(|m| sample(m)).collect();
+    let mut args = vec!["ingest", "--dataset", "flights"];
+    args.extend(files.iter().map(String::as_str));
+    assert!(mlops(home.path(), &args).status.success());
+
+    let out = mlops(home.path(), &["train", "--dataset", "flights", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "no progress bars under --json: {}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(report["model"], "flights");
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["status"], "registered");
+    assert!(report["metrics"]["roc_auc"].as_f64().is_some_and(|auc| auc > 0.6));
+    assert!(report["metrics"]["f1"].as_f64().is_some());
+    let artifact = report["artifact"].as_str().expect("artifact path");
+    assert!(Path::new(artifact).is_file(), "{artifact}");
+
+    let again = mlops(home.path(), &["train", "--dataset", "flights", "--json"]);
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON");
+    assert_eq!((again["status"].as_str(), again["version"].as_u64()), (Some("already_trained"), Some(1)));
+}
+
+#[test]
+fn train_without_data_says_what_to_do() {
+    let home = tempfile::tempdir().expect("temp dir");
+    assert!(mlops(home.path(), &["spec", "put", SPEC]).status.success());
+    let out = mlops(home.path(), &["train", "--dataset", "flights"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no curated data for flights: ingest a file under raw/flights/ first"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -480,7 +480,12 @@ fn fit(
     if labelled.is_empty() {
         return Err(TrainError::NoLabels(settings.target.name.clone()));
     }
-    let frame = frame.take(&labelled);
+    // The unlabelled frame is dropped at once: training holds the data only once at a time.
+    let frame = {
+        let labelled_frame = frame.take(&labelled);
+        drop(frame);
+        labelled_frame
+    };
     let labels: Vec<String> = labelled
         .iter()
         .filter_map(|&i| target_labels[i].clone())
@@ -528,9 +533,22 @@ fn fit(
         ClassBalance::None | ClassBalance::Weights => parts.train.clone(),
     };
     let x_all = pipeline.transform(&frame)?;
-    let x_train = x_all.take(&train_rows);
+    let test_slices = settings
+        .slices
+        .iter()
+        .map(|column| {
+            let values = slice_values(frame.column(column)?);
+            Ok((column.clone(), parts.test.iter().map(|&i| values[i].clone()).collect()))
+        })
+        .collect::<Result<Vec<(String, Vec<String>)>, TrainError>>()?;
+    drop(frame);
+    let x_fit = x_all.take(&parts.train);
+    let x_oversampled = (settings.training.class_balance == ClassBalance::Oversample)
+        .then(|| x_all.take(&train_rows));
+    let x_train = x_oversampled.as_ref().unwrap_or(&x_fit);
     let x_valid = x_all.take(&parts.validation);
     let x_test = x_all.take(&parts.test);
+    drop(x_all);
     let pick = |rows: &[usize]| rows.iter().map(|&i| y[i]).collect::<Vec<u32>>();
     let (y_train, y_valid, y_test) = (pick(&train_rows), pick(&parts.validation), pick(&parts.test));
     let class_weight = class_weights(&y_train, classes.len(), settings.training.class_balance);
@@ -539,7 +557,7 @@ fn fit(
     progress.end();
 
     let train_set = Dataset {
-        x: &x_train,
+        x: x_train,
         y: &y_train,
         weights: &w_train,
         classes: classes.len(),
@@ -623,13 +641,11 @@ fn fit(
     let validation = evaluate::evaluate(&valid_probabilities, &y_valid, &classes, threshold_value);
     let test_probabilities = model.probabilities(&x_test);
     let test = evaluate::evaluate(&test_probabilities, &y_test, &classes, threshold_value);
-    let test_frame = frame.take(&parts.test);
     let mut slices = BTreeMap::new();
-    for column in &settings.slices {
-        let values = slice_values(test_frame.column(column)?);
+    for (column, values) in &test_slices {
         slices.insert(
             column.clone(),
-            evaluate::by_slice(&test_probabilities, &y_test, &classes, threshold_value, &values),
+            evaluate::by_slice(&test_probabilities, &y_test, &classes, threshold_value, values),
         );
     }
     let roc = binary
@@ -639,7 +655,7 @@ fn fit(
             evaluate::roc_curve(&truth, &scores)
         })
         .flatten();
-    let train_probabilities = model.probabilities(&x_all.take(&parts.train));
+    let train_probabilities = model.probabilities(&x_fit);
     let predicted: Vec<usize> = train_probabilities
         .chunks(classes.len())
         .map(|p| predict_class(p, threshold_value))
@@ -770,11 +786,13 @@ fn describe(params: &ModelParams) -> String {
     match params {
         ModelParams::LogisticRegression(p) => format!("logistic_regression(c={})", p.c),
         ModelParams::GradientBoosting(p) => format!(
-            "gradient_boosting(rounds={}, learning_rate={}, num_leaves={}, max_depth={})",
+            "gradient_boosting(rounds={}, learning_rate={}, num_leaves={}, max_depth={}, min_leaf_rows={}, l2={})",
             p.rounds,
             p.learning_rate,
             p.num_leaves,
-            p.max_depth.map_or("none".to_owned(), |d| d.to_string())
+            p.max_depth.map_or("none".to_owned(), |d| d.to_string()),
+            p.min_leaf_rows,
+            p.l2
         ),
     }
 }
