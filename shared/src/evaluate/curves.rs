@@ -1,8 +1,15 @@
 //! Ranking metrics of scores against binary truth, with scikit-learn's definitions: tied scores
 //! form one step of the curve.
 
-/// Cumulative (false positives, true positives) at each distinct score, highest score first.
-fn steps(truth: &[bool], scores: &[f64]) -> Vec<(f64, f64)> {
+/// One step of a ranking: at and above `score`, this many false and true positives.
+pub(super) struct Step {
+    pub score: f64,
+    pub fp: f64,
+    pub tp: f64,
+}
+
+/// The steps at each distinct score, highest score first.
+pub(super) fn steps(truth: &[bool], scores: &[f64]) -> Vec<Step> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let mut out = Vec::new();
@@ -17,7 +24,11 @@ fn steps(truth: &[bool], scores: &[f64]) -> Vec<(f64, f64)> {
             .get(i + 1)
             .is_none_or(|&next| scores[next] != scores[row]);
         if last_of_tie {
-            out.push((fp, tp));
+            out.push(Step {
+                score: scores[row],
+                fp,
+                tp,
+            });
         }
     }
     out
@@ -27,13 +38,14 @@ fn steps(truth: &[bool], scores: &[f64]) -> Vec<(f64, f64)> {
 /// None when only one class is present.
 pub fn roc_curve(truth: &[bool], scores: &[f64]) -> Option<Vec<(f64, f64)>> {
     let steps = steps(truth, scores);
-    let &(negatives, positives) = steps.last()?;
+    let last = steps.last()?;
+    let (negatives, positives) = (last.fp, last.tp);
     if negatives == 0.0 || positives == 0.0 {
         return None;
     }
     Some(
         std::iter::once((0.0, 0.0))
-            .chain(steps.iter().map(|&(fp, tp)| (fp / negatives, tp / positives)))
+            .chain(steps.iter().map(|s| (s.fp / negatives, s.tp / positives)))
             .collect(),
     )
 }
@@ -53,13 +65,13 @@ pub fn roc_auc(truth: &[bool], scores: &[f64]) -> Option<f64> {
 /// the recall gained times the precision there. None without positives.
 pub fn average_precision(truth: &[bool], scores: &[f64]) -> Option<f64> {
     let steps = steps(truth, scores);
-    let &(_, positives) = steps.last()?;
+    let positives = steps.last()?.tp;
     if positives == 0.0 {
         return None;
     }
     let mut previous_recall = 0.0;
     let mut sum = 0.0;
-    for (fp, tp) in steps {
+    for Step { fp, tp, .. } in steps {
         let recall = tp / positives;
         let precision = tp / (tp + fp);
         sum += (recall - previous_recall) * precision;

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::curves::steps;
 use crate::spec::ThresholdObjective;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -21,8 +22,6 @@ pub fn choose(
     cost_fp: f64,
     cost_fn: f64,
 ) -> Threshold {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let positives = truth.iter().filter(|&&t| t).count() as f64;
     let rows = scores.len().max(1) as f64;
     let judge = |tp: f64, fp: f64| {
@@ -40,24 +39,14 @@ pub fn choose(
             ThresholdObjective::MinCost => -(cost_fp * fp + cost_fn * fn_) / rows,
         }
     };
+    let steps = steps(truth, scores);
     // Above every score nothing is positive.
-    let above_all = order
-        .first()
-        .map_or(1.0, |&top| scores[top].next_up());
+    let above_all = steps.first().map_or(1.0, |top| top.score.next_up());
     let mut best = (judge(0.0, 0.0), above_all);
-    let (mut tp, mut fp) = (0.0, 0.0);
-    for (i, &row) in order.iter().enumerate() {
-        if truth[row] {
-            tp += 1.0;
-        } else {
-            fp += 1.0;
-        }
-        let last_of_tie = order
-            .get(i + 1)
-            .is_none_or(|&next| scores[next] != scores[row]);
-        let value = judge(tp, fp);
-        if last_of_tie && value > best.0 {
-            best = (value, scores[row]);
+    for step in &steps {
+        let value = judge(step.tp, step.fp);
+        if value > best.0 {
+            best = (value, step.score);
         }
     }
     Threshold {

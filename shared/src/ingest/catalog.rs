@@ -6,7 +6,6 @@
 //! - `pk = DATASET#<dataset>`, `sk = UPLOAD#<key hash>-<content hash>-<spec hash>`: what became of one upload.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::names::{DatasetName, ObjectKey};
@@ -76,35 +75,13 @@ pub fn upload_key(
     )
 }
 
-fn to_attrs(record: &impl Serialize) -> Result<Map<String, Value>, RegistryError> {
-    match serde_json::to_value(record) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(RegistryError::Invalid(
-            "a record must serialise to an object".into(),
-        )),
-        Err(e) => Err(RegistryError::Invalid(e.to_string())),
-    }
-}
-
-fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, RegistryError> {
-    serde_json::from_value(Value::Object(item.attrs)).map_err(|e| {
-        RegistryError::Invalid(format!(
-            "unreadable record {}/{}: {e}",
-            item.key.pk, item.key.sk
-        ))
-    })
-}
-
 /// Records a data version; `Ok(false)` when it was recorded before (the same content again).
 pub async fn record_version(
     registry: &dyn RegistryStore,
     record: &DataVersionRecord,
     dataset: &DatasetName,
 ) -> Result<bool, RegistryError> {
-    let item = Item {
-        key: version_key(dataset, &record.version),
-        attrs: to_attrs(record)?,
-    };
+    let item = Item::from_record(version_key(dataset, &record.version), record)?;
     match registry.put(item, Condition::NotExists).await {
         Ok(()) => Ok(true),
         Err(RegistryError::ConditionFailed { .. }) => Ok(false),
@@ -120,10 +97,7 @@ pub async fn record_upload(
 ) -> Result<(), RegistryError> {
     match registry
         .put(
-            Item {
-                key,
-                attrs: to_attrs(record)?,
-            },
+            Item::from_record(key, record)?,
             Condition::NotExists,
         )
         .await
@@ -137,7 +111,7 @@ pub async fn find_upload(
     registry: &dyn RegistryStore,
     key: &ItemKey,
 ) -> Result<Option<UploadRecord>, RegistryError> {
-    registry.get(key).await?.map(from_item).transpose()
+    registry.get(key).await?.map(Item::into_record).transpose()
 }
 
 /// Every data version of a dataset, oldest version id first.
@@ -149,7 +123,7 @@ pub async fn versions(
         .query(&dataset_pk(dataset), "VERSION#")
         .await?
         .into_iter()
-        .map(from_item)
+        .map(Item::into_record)
         .collect()
 }
 
@@ -162,6 +136,6 @@ pub async fn uploads(
         .query(&dataset_pk(dataset), "UPLOAD#")
         .await?
         .into_iter()
-        .map(from_item)
+        .map(Item::into_record)
         .collect()
 }

@@ -137,10 +137,7 @@ pub async fn register_candidate(
     model: &ModelName,
     record: &ModelVersionRecord,
 ) -> Result<(), RegisterError> {
-    let version = Item {
-        key: version_key(model, record.version),
-        attrs: to_attrs(record)?,
-    };
+    let version = Item::from_record(version_key(model, record.version), record)?;
     let fingerprint = Item {
         key: fingerprint_key(model, &record.fingerprint),
         attrs: attrs(json!({ "version": record.version })),
@@ -188,10 +185,7 @@ pub async fn get_version(
     registry
         .get(&version_key(model, version))
         .await?
-        .map(|item| {
-            serde_json::from_value(Value::Object(item.attrs))
-                .map_err(|e| RegistryError::Invalid(format!("unreadable model version: {e}")))
-        })
+        .map(Item::into_record)
         .transpose()
 }
 
@@ -204,10 +198,7 @@ pub async fn versions(
         .query(&model_pk(model), "VERSION#")
         .await?
         .into_iter()
-        .map(|item| {
-            serde_json::from_value(Value::Object(item.attrs))
-                .map_err(|e| RegistryError::Invalid(format!("unreadable model version: {e}")))
-        })
+        .map(Item::into_record)
         .collect()
 }
 
@@ -215,13 +206,5 @@ fn attrs(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
         _ => Map::new(),
-    }
-}
-
-fn to_attrs(record: &impl Serialize) -> Result<Map<String, Value>, RegistryError> {
-    match serde_json::to_value(record) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(RegistryError::Invalid("a record must serialise to an object".into())),
-        Err(e) => Err(RegistryError::Invalid(e.to_string())),
     }
 }

@@ -5,6 +5,8 @@
 //! several writes all-or-nothing: that is what makes the registry safe under retries and races.
 
 use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -26,6 +28,29 @@ impl ItemKey {
 pub struct Item {
     pub key: ItemKey,
     pub attrs: Map<String, Value>,
+}
+
+impl Item {
+    /// An item holding the fields of `record` as its attributes.
+    pub fn from_record(key: ItemKey, record: &impl Serialize) -> Result<Item, RegistryError> {
+        match serde_json::to_value(record) {
+            Ok(Value::Object(attrs)) => Ok(Item { key, attrs }),
+            Ok(_) => Err(RegistryError::Invalid(
+                "a record must serialise to an object".into(),
+            )),
+            Err(e) => Err(RegistryError::Invalid(e.to_string())),
+        }
+    }
+
+    /// The attributes read back as a record.
+    pub fn into_record<T: DeserializeOwned>(self) -> Result<T, RegistryError> {
+        serde_json::from_value(Value::Object(self.attrs)).map_err(|e| {
+            RegistryError::Invalid(format!(
+                "unreadable record {}/{}: {e}",
+                self.key.pk, self.key.sk
+            ))
+        })
+    }
 }
 
 /// A precondition on the current state of one item.
