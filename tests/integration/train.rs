@@ -79,6 +79,9 @@ async fn trains_registers_and_writes_every_output(backends: Backends) {
     let artifact = backends.store.get(&key(&record.artifact_key)).await.expect("artifact");
     assert_eq!(hex_sha256(&artifact.bytes), record.artifact_sha256);
     assert_eq!(artifact.bytes.len() as u64, record.artifact_bytes);
+    let checksum_key = format!("{}.sha256", record.artifact_key);
+    let checksum = backends.store.get(&key(&checksum_key)).await.expect("checksum file").bytes;
+    assert_eq!(String::from_utf8(checksum).expect("text"), format!("{}  model.bin\n", record.artifact_sha256));
     let decoded = ModelArtifact::decode(&artifact.bytes).expect("decodes");
     assert_eq!((decoded.version, decoded.classes.clone()), (1, vec!["0".to_owned(), "1".to_owned()]));
     assert!(decoded.threshold.is_some());

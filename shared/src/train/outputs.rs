@@ -1,4 +1,4 @@
-//! What training writes under `models/<model>/<version>/`: the artifact first, then its metrics,
+//! What training writes under `models/<model>/<version>/`: the artifact first, then its checksum, metrics,
 //! lineage, reference profile and model card. The registry entry comes only after all of them.
 
 use std::collections::BTreeMap;
@@ -118,6 +118,8 @@ impl From<&DataVersionRecord> for DataVersionRef {
 
 pub struct Written {
     pub artifact: ObjectKey,
+    /// `model.bin.sha256`, in `sha256sum` format, so a downloaded artifact can be checked.
+    pub checksum: ObjectKey,
     pub artifact_sha256: String,
     pub artifact_bytes: u64,
     pub metrics: ObjectKey,
@@ -127,9 +129,10 @@ pub struct Written {
 }
 
 impl Written {
-    fn keys(&self) -> [&ObjectKey; 5] {
+    fn keys(&self) -> [&ObjectKey; 6] {
         [
             &self.artifact,
+            &self.checksum,
             &self.metrics,
             &self.lineage,
             &self.reference,
@@ -154,6 +157,7 @@ pub async fn write(
     let bytes = artifact.encode()?;
     let written = Written {
         artifact: key("model.bin"),
+        checksum: key("model.bin.sha256"),
         artifact_sha256: hex::encode(Sha256::digest(&bytes)),
         artifact_bytes: bytes.len() as u64,
         metrics: key("metrics.json"),
@@ -163,6 +167,10 @@ pub async fn write(
     };
     store.put(&written.artifact, bytes).await?;
     for (key, body) in [
+        (
+            &written.checksum,
+            format!("{}  model.bin\n", written.artifact_sha256).into_bytes(),
+        ),
         (&written.metrics, json(metrics)?),
         (&written.lineage, json(lineage)?),
         (&written.reference, json(reference)?),
