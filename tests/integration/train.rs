@@ -311,6 +311,7 @@ seed = 3
 
 [training]
 seed = 3
+class_balance = "oversample"
 [[training.candidates]]
 model = "logistic_regression"
 [[training.candidates]]
@@ -335,6 +336,9 @@ async fn a_multiclass_target_trains_with_per_class_metrics() {
     assert_eq!(classes, vec!["setosa", "versicolor", "virginica"]);
     assert_eq!(metrics["test"]["confusion_matrix"].as_array().map(Vec::len), Some(3));
     assert!(metrics["threshold"].is_null());
+    let lineage = json_object(&backends, &record.lineage_key).await;
+    let rows = &lineage["rows"];
+    assert!(rows["train_after_balancing"].as_u64() > rows["train"].as_u64(), "oversampled: {rows}");
     let bytes = backends.store.get(&key(&record.artifact_key)).await.expect("artifact").bytes;
     assert_eq!(ModelArtifact::decode(&bytes).expect("decodes").classes, classes);
 }
@@ -440,3 +444,31 @@ async fn a_model_that_does_not_converge_is_a_clear_error() {
     assert!(error.to_string().contains("raise max_iter"), "{error}");
 }
 
+
+#[tokio::test]
+async fn a_training_window_leaves_out_versions_ingested_before_it() {
+    let (backends, _dir) = local_backends();
+    let spec = MULTICLASS_SPEC.replace("seed = 3\nclass_balance", "seed = 3\nwindow_days = 30\nclass_balance");
+    ingest(&backends, &spec, vec![("plants.csv".into(), multiclass_csv(1200).into_bytes())]).await;
+    // A version ingested a year ago whose data is gone: reading it would fail.
+    let old = catalog::DataVersionRecord {
+        dataset: "plants".into(),
+        version: "0000000000000000".into(),
+        rows: 10,
+        data_key: "curated/plants/0000000000000000/data.parquet".into(),
+        data_sha256: "0".repeat(64),
+        manifest_key: "curated/plants/0000000000000000/manifest.json".into(),
+        source_key: "raw/plants/old.csv".into(),
+        source_sha256: "0".repeat(64),
+        spec_version: 1,
+        ingested_at: "2025-11-01T00:00:00Z".into(),
+    };
+    catalog::record_version(backends.registry.as_ref(), &old, &name("plants")).await.expect("records");
+    let record = train(&backends, "plants").await.expect("the old version is outside the window").record;
+    assert_eq!(record.data_versions.len(), 1);
+    assert!(!record.data_versions.contains(&old.version));
+
+    // Without the window the old version is selected, and its missing data is an error.
+    install_spec(&backends, MULTICLASS_SPEC).await;
+    assert!(matches!(train(&backends, "plants").await, Err(TrainError::Store(_))));
+}
