@@ -25,10 +25,11 @@ impl ModelParams {
         }
     }
 
-    pub fn kind(&self) -> ModelKind {
+    /// The learner's name, as the spec writes it.
+    pub fn learner(&self) -> &'static str {
         match self {
-            ModelParams::LogisticRegression(_) => ModelKind::LogisticRegression,
-            ModelParams::GradientBoosting(_) => ModelKind::GradientBoosting,
+            ModelParams::LogisticRegression(_) => "logistic_regression",
+            ModelParams::GradientBoosting(_) => "gradient_boosting",
         }
     }
 

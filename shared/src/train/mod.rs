@@ -255,7 +255,7 @@ impl Trainer {
             version,
             status: ModelStatus::Candidate,
             dataset: dataset.to_string(),
-            learner: learner_name(&artifact.params).to_owned(),
+            learner: artifact.params.learner().to_owned(),
             artifact_uri: self.store.uri(&written.artifact),
             artifact_key: written.artifact.to_string(),
             artifact_sha256: written.artifact_sha256.clone(),
@@ -396,13 +396,6 @@ fn fingerprint(
     }
     hasher.update(format!("spec:{spec_sha256}\ncode:{CODE_VERSION}\nseed:{seed}\n"));
     hex::encode(&hasher.finalize()[..16])
-}
-
-fn learner_name(params: &ModelParams) -> &'static str {
-    match params {
-        ModelParams::LogisticRegression(_) => "logistic_regression",
-        ModelParams::GradientBoosting(_) => "gradient_boosting",
-    }
 }
 
 /// The class of each labelled row and the class names, checked against the spec's target kind.
@@ -681,7 +674,7 @@ fn fit(
         spec_version: spec.dataset.version,
         code_version: CODE_VERSION.to_owned(),
         seed: settings.seed,
-        learner: learner_name(&params).to_owned(),
+        learner: params.learner().to_owned(),
         params: params.clone(),
         rows: RowCounts {
             loaded: loaded_rows,
