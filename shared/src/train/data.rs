@@ -10,7 +10,7 @@ use super::TrainError;
 use crate::features::{RawColumn, RawFrame};
 use crate::ingest::catalog::{self, DataVersionRecord};
 use crate::names::{DatasetName, ObjectKey};
-use crate::ports::{ObjectStore, RegistryStore};
+use crate::ports::{ObjectStore, RegistryStore, StoreError};
 use crate::spec::ColumnSpec;
 
 /// The curated versions to train on: all of them, or those ingested in the last `window_days`.
@@ -51,7 +51,16 @@ pub async fn load(
             what: version.data_key.clone(),
             problem: e.to_string(),
         })?;
-        let bytes = store.get(&key).await?.bytes;
+        let bytes = match store.get(&key).await {
+            Ok(object) => object.bytes,
+            Err(StoreError::NotFound(_)) => {
+                return Err(TrainError::Corrupt {
+                    what: format!("curated version {}", version.version),
+                    problem: format!("its data {key} is missing from the store, though the registry lists it"),
+                })
+            }
+            Err(e) => return Err(e.into()),
+        };
         let corrupt = |e: PolarsError| TrainError::Corrupt {
             what: version.data_key.clone(),
             problem: e.to_string(),
