@@ -117,7 +117,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .train(&dataset, "demo", &Bars::new(true))
         .await
         .context("training on the curated sample")?;
-    print_human(&trained, |key| args.dir.join("objects").join(key).display().to_string());
+    print_human(&trained, |key| {
+        args.dir.join("objects").join(key).display().to_string()
+    });
 
     let versions = catalog::versions(backends.registry.as_ref(), &dataset).await?;
     let count = |status| outcomes.iter().filter(|o| o.status == status).count();

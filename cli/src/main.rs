@@ -40,7 +40,12 @@ struct Target {
     table: Option<String>,
     /// The EventBridge bus that receives ModelTrained events with --bucket (locally they are
     /// appended to <home>/events.jsonl).
-    #[arg(long, global = true, env = "MLOPS_EVENT_BUS", default_value = "default")]
+    #[arg(
+        long,
+        global = true,
+        env = "MLOPS_EVENT_BUS",
+        default_value = "default"
+    )]
     event_bus: String,
 }
 

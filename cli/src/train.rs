@@ -61,7 +61,10 @@ fn summary(outcome: &TrainOutcome, uri: impl Fn(&str) -> String) -> serde_json::
 pub fn print_human(outcome: &TrainOutcome, uri: impl Fn(&str) -> String) {
     let r = &outcome.record;
     if outcome.created {
-        println!("registered {} version {} as a candidate", r.model, r.version);
+        println!(
+            "registered {} version {} as a candidate",
+            r.model, r.version
+        );
     } else {
         println!(
             "already trained: the same data, spec and code made {} version {} (fingerprint {})",

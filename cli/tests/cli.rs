@@ -209,19 +209,28 @@ fn train_json_reports_the_model_its_metrics_and_artifact_then_a_no_op() {
 
     let out = mlops(home.path(), &["train", "--dataset", "flights", "--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(out.stderr.is_empty(), "no progress bars under --json: {}", text(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bars under --json: {}",
+        text(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(report["model"], "flights");
     assert_eq!(report["version"], 1);
     assert_eq!(report["status"], "registered");
-    assert!(report["metrics"]["roc_auc"].as_f64().is_some_and(|auc| auc > 0.6));
+    assert!(report["metrics"]["roc_auc"]
+        .as_f64()
+        .is_some_and(|auc| auc > 0.6));
     assert!(report["metrics"]["f1"].as_f64().is_some());
     let artifact = report["artifact"].as_str().expect("artifact path");
     assert!(Path::new(artifact).is_file(), "{artifact}");
 
     let again = mlops(home.path(), &["train", "--dataset", "flights", "--json"]);
     let again: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON");
-    assert_eq!((again["status"].as_str(), again["version"].as_u64()), (Some("already_trained"), Some(1)));
+    assert_eq!(
+        (again["status"].as_str(), again["version"].as_u64()),
+        (Some("already_trained"), Some(1))
+    );
 }
 
 #[test]
@@ -231,7 +240,8 @@ fn train_without_data_says_what_to_do() {
     let out = mlops(home.path(), &["train", "--dataset", "flights"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("no curated data for flights: ingest a file under raw/flights/ first"),
+        text(&out.stderr)
+            .contains("no curated data for flights: ingest a file under raw/flights/ first"),
         "{}",
         text(&out.stderr)
     );

@@ -57,8 +57,12 @@ impl ModelArtifact {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<ModelArtifact, ArtifactError> {
-        let body = bytes.strip_prefix(MAGIC).ok_or(ArtifactError::NotAnArtifact)?;
-        let (format, body) = body.split_at_checked(2).ok_or(ArtifactError::NotAnArtifact)?;
+        let body = bytes
+            .strip_prefix(MAGIC)
+            .ok_or(ArtifactError::NotAnArtifact)?;
+        let (format, body) = body
+            .split_at_checked(2)
+            .ok_or(ArtifactError::NotAnArtifact)?;
         let found = u16::from_le_bytes([format[0], format[1]]);
         if found != ARTIFACT_FORMAT {
             return Err(ArtifactError::UnsupportedFormat { found });

@@ -46,7 +46,11 @@ fn binary_metrics_match_scikit_learn() {
     let y = classes(&f["y"]);
     let scores = floats(&f["scores"]);
     let truth: Vec<bool> = y.iter().map(|&c| c == 1).collect();
-    close(roc_auc(&truth, &scores).expect("both classes"), &f["roc_auc"], "roc_auc");
+    close(
+        roc_auc(&truth, &scores).expect("both classes"),
+        &f["roc_auc"],
+        "roc_auc",
+    );
     close(
         average_precision(&truth, &scores).expect("positives"),
         &f["average_precision"],
@@ -82,9 +86,17 @@ fn multiclass_metrics_match_scikit_learn() {
     close(e.precision_macro, &f["precision_macro"], "precision_macro");
     close(e.recall_macro, &f["recall_macro"], "recall_macro");
     close(e.f1_weighted, &f["f1_weighted"], "f1_weighted");
-    close(e.roc_auc.expect("all classes"), &f["roc_auc_ovr_macro"], "roc_auc ovr");
+    close(
+        e.roc_auc.expect("all classes"),
+        &f["roc_auc_ovr_macro"],
+        "roc_auc ovr",
+    );
     for (k, class) in e.per_class.iter().enumerate() {
-        close(class.precision, &f["per_class"]["precision"][k], "class precision");
+        close(
+            class.precision,
+            &f["per_class"]["precision"][k],
+            "class precision",
+        );
         close(class.recall, &f["per_class"]["recall"][k], "class recall");
         close(class.f1, &f["per_class"]["f1"][k], "class f1");
         assert_eq!(Some(class.support), f["per_class"]["support"][k].as_u64());
@@ -132,7 +144,11 @@ fn logistic_regression_matches_scikit_learn_lbfgs() {
             .zip(&theirs)
             .map(|(p, t)| (p[1] - t).abs())
             .fold(0.0, f64::max);
-        assert!(worst < 1e-5, "c={}: largest probability gap {worst}", params.c);
+        assert!(
+            worst < 1e-5,
+            "c={}: largest probability gap {worst}",
+            params.c
+        );
     }
 }
 
@@ -153,9 +169,18 @@ fn logistic_regression_that_runs_out_of_iterations_says_so() {
         weights: &weights,
         classes: 2,
     };
-    let result = LogisticModel::fit(&data, &LogisticParams { c: 1.0, max_iter: 1 });
+    let result = LogisticModel::fit(
+        &data,
+        &LogisticParams {
+            c: 1.0,
+            max_iter: 1,
+        },
+    );
     assert!(
-        matches!(result, Err(mlops_shared::learn::LearnError::NotConverged { iterations: 1, .. })),
+        matches!(
+            result,
+            Err(mlops_shared::learn::LearnError::NotConverged { iterations: 1, .. })
+        ),
         "{result:?}"
     );
 }

@@ -2,7 +2,6 @@
 //! written and registered, idempotency, serving reproducing the test predictions, races, a
 //! multiclass data set, and every bad input ending in a clear error with nothing registered.
 
-
 use mlops_shared::adapters::{Backends, EventLog};
 use mlops_shared::artifact::ModelArtifact;
 use mlops_shared::evaluate::evaluate;
@@ -13,7 +12,9 @@ use mlops_shared::model_registry::{self, ModelStatus};
 use mlops_shared::names::{DatasetName, ObjectKey};
 use mlops_shared::spec::DatasetSpec;
 use mlops_shared::train::{Silent, TrainError, TrainOutcome, Trainer};
-use mlops_tests::{aws_backends, flights_sample, flights_spec, gunzip, install_spec, local_backends};
+use mlops_tests::{
+    aws_backends, flights_sample, flights_spec, gunzip, install_spec, local_backends,
+};
 use polars::prelude::*;
 use serde_json::Value;
 
@@ -34,14 +35,23 @@ fn ingestor(backends: &Backends) -> Ingestor {
 /// Installs `spec` and ingests each (file name, bytes); every file must be accepted.
 async fn ingest(backends: &Backends, spec: &str, files: Vec<(String, Vec<u8>)>) {
     install_spec(backends, spec).await;
-    let dataset = DatasetSpec::parse(spec, "toml").expect("valid").spec.dataset.name;
+    let dataset = DatasetSpec::parse(spec, "toml")
+        .expect("valid")
+        .spec
+        .dataset
+        .name;
     let ingestor = ingestor(backends);
     for (file, bytes) in files {
         let outcome = ingestor
             .upload_and_ingest(&dataset, &file, bytes)
             .await
             .expect("ingests");
-        assert_eq!(outcome.status, Status::Accepted, "{file}: {:?}", outcome.reasons);
+        assert_eq!(
+            outcome.status,
+            Status::Accepted,
+            "{file}: {:?}",
+            outcome.reasons
+        );
     }
 }
 
@@ -59,7 +69,11 @@ async fn train(backends: &Backends, dataset: &str) -> Result<TrainOutcome, Train
 }
 
 async fn json_object(backends: &Backends, key_text: &str) -> Value {
-    let object = backends.store.get(&key(key_text)).await.expect("object exists");
+    let object = backends
+        .store
+        .get(&key(key_text))
+        .await
+        .expect("object exists");
     serde_json::from_slice(&object.bytes).expect("JSON")
 }
 
@@ -70,22 +84,48 @@ async fn trains_registers_and_writes_every_output(backends: Backends) {
     assert!(outcome.created);
     assert_eq!((record.version, record.status), (1, ModelStatus::Candidate));
     assert_eq!(record.data_versions.len(), 4);
-    for metric in ["roc_auc", "pr_auc", "f1", "log_loss", "accuracy", "precision", "recall"] {
+    for metric in [
+        "roc_auc",
+        "pr_auc",
+        "f1",
+        "log_loss",
+        "accuracy",
+        "precision",
+        "recall",
+    ] {
         assert!(record.metrics.contains_key(metric), "missing {metric}");
     }
     assert!(record.metrics["roc_auc"] > 0.6, "{:?}", record.metrics);
 
     // The registry points at an artifact that is there and has the registered hash.
-    let artifact = backends.store.get(&key(&record.artifact_key)).await.expect("artifact");
+    let artifact = backends
+        .store
+        .get(&key(&record.artifact_key))
+        .await
+        .expect("artifact");
     assert_eq!(hex_sha256(&artifact.bytes), record.artifact_sha256);
     assert_eq!(artifact.bytes.len() as u64, record.artifact_bytes);
     let checksum_key = format!("{}.sha256", record.artifact_key);
-    let checksum = backends.store.get(&key(&checksum_key)).await.expect("checksum file").bytes;
-    assert_eq!(String::from_utf8(checksum).expect("text"), format!("{}  model.bin\n", record.artifact_sha256));
+    let checksum = backends
+        .store
+        .get(&key(&checksum_key))
+        .await
+        .expect("checksum file")
+        .bytes;
+    assert_eq!(
+        String::from_utf8(checksum).expect("text"),
+        format!("{}  model.bin\n", record.artifact_sha256)
+    );
     let decoded = ModelArtifact::decode(&artifact.bytes).expect("decodes");
-    assert_eq!((decoded.version, decoded.classes.clone()), (1, vec!["0".to_owned(), "1".to_owned()]));
+    assert_eq!(
+        (decoded.version, decoded.classes.clone()),
+        (1, vec!["0".to_owned(), "1".to_owned()])
+    );
     assert!(decoded.threshold.is_some());
-    assert!(!decoded.inputs.iter().any(|f| f.name == "late" || f.name == "dep_delay"));
+    assert!(!decoded
+        .inputs
+        .iter()
+        .any(|f| f.name == "late" || f.name == "dep_delay"));
     assert!(record.artifact_key.starts_with("models/flights/1/"));
     let registered = model_registry::get_version(backends.registry.as_ref(), &name("flights"), 1)
         .await
@@ -94,13 +134,23 @@ async fn trains_registers_and_writes_every_output(backends: Backends) {
     assert_eq!(&registered, record);
 
     let metrics = json_object(&backends, &record.metrics_key).await;
-    assert_eq!(metrics["test"]["confusion_matrix"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        metrics["test"]["confusion_matrix"].as_array().map(Vec::len),
+        Some(2)
+    );
     for slice in ["origin", "carrier"] {
         let values = metrics["slices"][slice].as_object().expect("slice table");
-        assert!(values.contains_key("JFK") || values.contains_key("UA"), "{slice}: {values:?}");
-        assert!(values.values().all(|e| e["rows"].as_u64().is_some_and(|n| n > 0)));
+        assert!(
+            values.contains_key("JFK") || values.contains_key("UA"),
+            "{slice}: {values:?}"
+        );
+        assert!(values
+            .values()
+            .all(|e| e["rows"].as_u64().is_some_and(|n| n > 0)));
     }
-    assert!(metrics["candidates"].as_array().is_some_and(|c| c.len() >= 2));
+    assert!(metrics["candidates"]
+        .as_array()
+        .is_some_and(|c| c.len() >= 2));
 
     let lineage = json_object(&backends, &record.lineage_key).await;
     assert_eq!(lineage["fingerprint"], record.fingerprint.as_str());
@@ -109,28 +159,52 @@ async fn trains_registers_and_writes_every_output(backends: Backends) {
     assert!(ranges["train"]["to"].as_str() < ranges["validation"]["from"].as_str());
     assert!(ranges["validation"]["to"].as_str() < ranges["test"]["from"].as_str());
     let rows = &lineage["rows"];
-    let parts: u64 = ["train", "validation", "test"].iter().filter_map(|p| rows[*p].as_u64()).sum();
-    assert_eq!(Some(parts + rows["without_target"].as_u64().unwrap_or(0)), rows["loaded"].as_u64());
+    let parts: u64 = ["train", "validation", "test"]
+        .iter()
+        .filter_map(|p| rows[*p].as_u64())
+        .sum();
+    assert_eq!(
+        Some(parts + rows["without_target"].as_u64().unwrap_or(0)),
+        rows["loaded"].as_u64()
+    );
 
     let reference = json_object(&backends, &record.reference_key).await;
     let features = reference["features"].as_array().expect("features");
-    assert!(features.iter().any(|f| f["name"] == "distance" && f["kind"] == "numeric"));
-    assert!(features.iter().any(|f| f["name"] == "time_hour.day_of_week" && f["kind"] == "categorical"));
-    assert_eq!(reference["predictions"]["score_histogram"].as_array().map(Vec::len), Some(20));
+    assert!(features
+        .iter()
+        .any(|f| f["name"] == "distance" && f["kind"] == "numeric"));
+    assert!(features
+        .iter()
+        .any(|f| f["name"] == "time_hour.day_of_week" && f["kind"] == "categorical"));
+    assert_eq!(
+        reference["predictions"]["score_histogram"]
+            .as_array()
+            .map(Vec::len),
+        Some(20)
+    );
 
-    let card = backends.store.get(&key(&record.card_key)).await.expect("card");
+    let card = backends
+        .store
+        .get(&key(&record.card_key))
+        .await
+        .expect("card");
     let card = String::from_utf8(card.bytes).expect("UTF-8");
     assert!(card.contains("flights — version 1"));
     assert!(card.contains("<svg") && card.contains("ROC curve"));
     assert!(card.contains("origin = JFK"));
-    assert!(!card.contains("<script"), "the card is self-contained and static");
+    assert!(
+        !card.contains("<script"),
+        "the card is self-contained and static"
+    );
 }
 
 #[tokio::test]
 async fn training_writes_and_registers_a_candidate_on_the_embedded_default() {
     let (backends, dir) = local_backends();
     trains_registers_and_writes_every_output(backends).await;
-    let events = EventLog::new(dir.path().join("events.jsonl")).read().expect("event log");
+    let events = EventLog::new(dir.path().join("events.jsonl"))
+        .read()
+        .expect("event log");
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].detail_type, "ModelTrained");
     assert_eq!(events[0].detail["version"], 1);
@@ -158,8 +232,17 @@ async fn the_same_input_twice_registers_one_model_and_new_data_a_second() {
 
     // A new data version changes the fingerprint: a new version is trained.
     let january = gunzip(&flights_sample("01"));
-    let half: String = january.lines().take(1500).map(|l| format!("{l}\n")).collect();
-    ingest(&backends, &flights_spec(), vec![("flights-2013-01-half.csv".into(), half.into_bytes())]).await;
+    let half: String = january
+        .lines()
+        .take(1500)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    ingest(
+        &backends,
+        &flights_spec(),
+        vec![("flights-2013-01-half.csv".into(), half.into_bytes())],
+    )
+    .await;
     let second = train(&backends, "flights").await.expect("trains");
     assert!(second.created);
     assert_eq!(second.record.version, 2);
@@ -167,15 +250,25 @@ async fn the_same_input_twice_registers_one_model_and_new_data_a_second() {
     let versions = model_registry::versions(backends.registry.as_ref(), &name("flights"))
         .await
         .expect("reads");
-    assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
 }
 
 async fn concurrent_runs_register_one_version(backends: Backends) {
     ingest(&backends, &flights_spec(), sample_files()).await;
     let (a, b) = tokio::join!(train(&backends, "flights"), train(&backends, "flights"));
     let (a, b) = (a.expect("first run"), b.expect("second run"));
-    assert_eq!(a.record.version, b.record.version, "both report the one registered version");
-    assert_eq!(u8::from(a.created) + u8::from(b.created), 1, "exactly one registered");
+    assert_eq!(
+        a.record.version, b.record.version,
+        "both report the one registered version"
+    );
+    assert_eq!(
+        u8::from(a.created) + u8::from(b.created),
+        1,
+        "exactly one registered"
+    );
     let versions = model_registry::versions(backends.registry.as_ref(), &name("flights"))
         .await
         .expect("reads");
@@ -183,7 +276,10 @@ async fn concurrent_runs_register_one_version(backends: Backends) {
     // The loser's files are gone: only the registered version has a folder.
     let files = backends.store.list("models/flights/").await.expect("lists");
     let prefix = format!("models/flights/{}/", a.record.version);
-    assert!(files.iter().all(|f| f.key.as_str().starts_with(&prefix)), "{files:?}");
+    assert!(
+        files.iter().all(|f| f.key.as_str().starts_with(&prefix)),
+        "{files:?}"
+    );
 }
 
 #[tokio::test]
@@ -199,22 +295,43 @@ async fn concurrent_runs_on_the_same_input_register_one_version_on_dynamodb() {
 }
 
 /// The curated rows of the test part, in the order training evaluated them.
-async fn test_rows(backends: &Backends, record: &model_registry::ModelVersionRecord) -> (RawFrame, Vec<String>) {
+async fn test_rows(
+    backends: &Backends,
+    record: &model_registry::ModelVersionRecord,
+) -> (RawFrame, Vec<String>) {
     let lineage = json_object(backends, &record.lineage_key).await;
-    let from = lineage["time_ranges"]["test"]["from"].as_str().expect("test range").to_owned();
-    let from = chrono::DateTime::parse_from_rfc3339(&from).expect("RFC 3339").timestamp_millis();
+    let from = lineage["time_ranges"]["test"]["from"]
+        .as_str()
+        .expect("test range")
+        .to_owned();
+    let from = chrono::DateTime::parse_from_rfc3339(&from)
+        .expect("RFC 3339")
+        .timestamp_millis();
     let mut frames = Vec::new();
-    let mut versions = catalog::versions(backends.registry.as_ref(), &name("flights")).await.expect("reads");
+    let mut versions = catalog::versions(backends.registry.as_ref(), &name("flights"))
+        .await
+        .expect("reads");
     versions.sort_by(|a, b| a.version.cmp(&b.version));
     for v in versions {
-        let bytes = backends.store.get(&key(&v.data_key)).await.expect("curated").bytes;
-        frames.push(ParquetReader::new(std::io::Cursor::new(bytes)).finish().expect("parquet"));
+        let bytes = backends
+            .store
+            .get(&key(&v.data_key))
+            .await
+            .expect("curated")
+            .bytes;
+        frames.push(
+            ParquetReader::new(std::io::Cursor::new(bytes))
+                .finish()
+                .expect("parquet"),
+        );
     }
     let mut all = frames.remove(0);
     for f in frames {
         all.vstack_mut(&f).expect("same schema");
     }
-    let spec = DatasetSpec::parse(&flights_spec(), "toml").expect("valid").spec;
+    let spec = DatasetSpec::parse(&flights_spec(), "toml")
+        .expect("valid")
+        .spec;
     let columns: Vec<_> = spec.columns.iter().collect();
     let raw = RawFrame::from_polars(&all, &columns).expect("typed");
     let times = match raw.column("time_hour").expect("time") {
@@ -229,7 +346,10 @@ async fn test_rows(backends: &Backends, record: &model_registry::ModelVersionRec
         .filter(|&i| late[i].is_some() && times[i].is_some_and(|t| t >= from))
         .collect();
     rows.sort_by_key(|&i| (times[i], i));
-    let labels = rows.iter().map(|&i| format!("{}", late[i].unwrap_or(-1.0) as i64)).collect();
+    let labels = rows
+        .iter()
+        .map(|&i| format!("{}", late[i].unwrap_or(-1.0) as i64))
+        .collect();
     (raw.take(&rows), labels)
 }
 
@@ -238,13 +358,24 @@ async fn serving_an_artifact_reproduces_the_test_predictions_exactly() {
     let (backends, _dir) = local_backends();
     ingest(&backends, &flights_spec(), sample_files()).await;
     let record = train(&backends, "flights").await.expect("trains").record;
-    let bytes = backends.store.get(&key(&record.artifact_key)).await.expect("artifact").bytes;
+    let bytes = backends
+        .store
+        .get(&key(&record.artifact_key))
+        .await
+        .expect("artifact")
+        .bytes;
     let artifact = ModelArtifact::decode(&bytes).expect("decodes");
     let (rows, labels) = test_rows(&backends, &record).await;
     let probabilities = artifact.predict(&rows).expect("predicts");
     let y: Vec<u32> = labels
         .iter()
-        .map(|l| artifact.classes.iter().position(|c| c == l).expect("known class") as u32)
+        .map(|l| {
+            artifact
+                .classes
+                .iter()
+                .position(|c| c == l)
+                .expect("known class") as u32
+        })
         .collect();
     let served = evaluate(&probabilities, &y, &artifact.classes, artifact.threshold);
     let metrics = json_object(&backends, &record.metrics_key).await;
@@ -326,35 +457,68 @@ slices = ["colour"]
 #[tokio::test]
 async fn a_multiclass_target_trains_with_per_class_metrics() {
     let (backends, _dir) = local_backends();
-    ingest(&backends, MULTICLASS_SPEC, vec![("plants.csv".into(), multiclass_csv(1200).into_bytes())]).await;
+    ingest(
+        &backends,
+        MULTICLASS_SPEC,
+        vec![("plants.csv".into(), multiclass_csv(1200).into_bytes())],
+    )
+    .await;
     let record = train(&backends, "plants").await.expect("trains").record;
     assert!(record.metrics["f1_macro"] > 0.9, "{:?}", record.metrics);
-    assert!(!record.metrics.contains_key("f1"), "binary-only metrics are absent");
+    assert!(
+        !record.metrics.contains_key("f1"),
+        "binary-only metrics are absent"
+    );
     let metrics = json_object(&backends, &record.metrics_key).await;
     let per_class = metrics["test"]["per_class"].as_array().expect("per class");
-    let classes: Vec<&str> = per_class.iter().filter_map(|c| c["class"].as_str()).collect();
+    let classes: Vec<&str> = per_class
+        .iter()
+        .filter_map(|c| c["class"].as_str())
+        .collect();
     assert_eq!(classes, vec!["setosa", "versicolor", "virginica"]);
-    assert_eq!(metrics["test"]["confusion_matrix"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        metrics["test"]["confusion_matrix"].as_array().map(Vec::len),
+        Some(3)
+    );
     assert!(metrics["threshold"].is_null());
     let lineage = json_object(&backends, &record.lineage_key).await;
     let rows = &lineage["rows"];
-    assert!(rows["train_after_balancing"].as_u64() > rows["train"].as_u64(), "oversampled: {rows}");
-    let bytes = backends.store.get(&key(&record.artifact_key)).await.expect("artifact").bytes;
-    assert_eq!(ModelArtifact::decode(&bytes).expect("decodes").classes, classes);
+    assert!(
+        rows["train_after_balancing"].as_u64() > rows["train"].as_u64(),
+        "oversampled: {rows}"
+    );
+    let bytes = backends
+        .store
+        .get(&key(&record.artifact_key))
+        .await
+        .expect("artifact")
+        .bytes;
+    assert_eq!(
+        ModelArtifact::decode(&bytes).expect("decodes").classes,
+        classes
+    );
 }
 
 /// Trains `dataset` after ingesting `files` under `spec`, expecting an error and no trace of a
 /// model in the registry or the store.
 async fn fails_cleanly(spec: &str, files: Vec<(String, Vec<u8>)>) -> TrainError {
     let (backends, _dir) = local_backends();
-    let dataset = DatasetSpec::parse(spec, "toml").expect("valid").spec.dataset.name;
+    let dataset = DatasetSpec::parse(spec, "toml")
+        .expect("valid")
+        .spec
+        .dataset
+        .name;
     if files.is_empty() {
         install_spec(&backends, spec).await;
     } else {
         ingest(&backends, spec, files).await;
     }
-    let error = train(&backends, dataset.as_str()).await.expect_err("training fails");
-    let versions = model_registry::versions(backends.registry.as_ref(), &dataset).await.expect("reads");
+    let error = train(&backends, dataset.as_str())
+        .await
+        .expect_err("training fails");
+    let versions = model_registry::versions(backends.registry.as_ref(), &dataset)
+        .await
+        .expect("reads");
     assert!(versions.is_empty(), "nothing registered");
     let files = backends.store.list("models/").await.expect("lists");
     assert!(files.is_empty(), "nothing written: {files:?}");
@@ -373,7 +537,12 @@ fn plants_with(species: impl Fn(usize) -> &'static str) -> Vec<(String, Vec<u8>)
 async fn no_curated_data_is_a_clear_error() {
     let error = fails_cleanly(&flights_spec(), vec![]).await;
     assert!(matches!(error, TrainError::NoData { .. }), "{error}");
-    assert!(error.to_string().contains("ingest a file under raw/flights/"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("ingest a file under raw/flights/"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -386,7 +555,15 @@ async fn a_target_with_one_class_is_a_clear_error() {
 async fn too_few_rows_of_a_class_is_a_clear_error() {
     let error = fails_cleanly(
         MULTICLASS_SPEC,
-        plants_with(|i| if i % 100 == 0 { "virginica" } else if i % 2 == 0 { "setosa" } else { "versicolor" }),
+        plants_with(|i| {
+            if i % 100 == 0 {
+                "virginica"
+            } else if i % 2 == 0 {
+                "setosa"
+            } else {
+                "versicolor"
+            }
+        }),
     )
     .await;
     assert!(
@@ -402,17 +579,31 @@ async fn an_all_null_feature_is_a_clear_error() {
         "name = \"width\"\ntype = \"float\"\nnullable = true",
     );
     let csv: String = std::iter::once("length,width,colour,species".to_owned())
-        .chain((0..300).map(|i| format!("{},,red,{}", i % 10, ["setosa", "versicolor", "virginica"][i % 3])))
+        .chain((0..300).map(|i| {
+            format!(
+                "{},,red,{}",
+                i % 10,
+                ["setosa", "versicolor", "virginica"][i % 3]
+            )
+        }))
         .map(|l| l + "\n")
         .collect();
     let error = fails_cleanly(&spec, vec![("plants.csv".into(), csv.into_bytes())]).await;
-    assert!(error.to_string().contains("\"width\" has no values"), "{error}");
+    assert!(
+        error.to_string().contains("\"width\" has no values"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn a_spec_naming_a_column_the_data_lacks_is_a_clear_error() {
     let (backends, _dir) = local_backends();
-    ingest(&backends, MULTICLASS_SPEC, plants_with(|i| ["setosa", "versicolor", "virginica"][i % 3])).await;
+    ingest(
+        &backends,
+        MULTICLASS_SPEC,
+        plants_with(|i| ["setosa", "versicolor", "virginica"][i % 3]),
+    )
+    .await;
     // The spec gains a column after the data was curated.
     let changed = MULTICLASS_SPEC
         .replace("version = 1", "version = 2")
@@ -420,14 +611,22 @@ async fn a_spec_naming_a_column_the_data_lacks_is_a_clear_error() {
             "[target]",
             "[[columns]]\nname = \"height\"\ntype = \"float\"\nrequired = false\n\n[target]",
         )
-        .replace("columns = [\"length\", \"width\", \"colour\"]", "columns = [\"length\", \"width\", \"colour\", \"height\"]");
+        .replace(
+            "columns = [\"length\", \"width\", \"colour\"]",
+            "columns = [\"length\", \"width\", \"colour\", \"height\"]",
+        );
     install_spec(&backends, &changed).await;
     let error = train(&backends, "plants").await.expect_err("fails");
     assert!(
         matches!(&error, TrainError::MissingColumn { column, .. } if column == "height"),
         "{error}"
     );
-    assert!(model_registry::versions(backends.registry.as_ref(), &name("plants")).await.expect("reads").is_empty());
+    assert!(
+        model_registry::versions(backends.registry.as_ref(), &name("plants"))
+            .await
+            .expect("reads")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -436,20 +635,37 @@ async fn a_model_that_does_not_converge_is_a_clear_error() {
         "[[training.candidates]]\nmodel = \"logistic_regression\"",
         "[[training.candidates]]\nmodel = \"logistic_regression\"\nsearch = { max_iter = [1] }",
     );
-    let error = fails_cleanly(&spec, plants_with(|i| ["setosa", "versicolor", "virginica"][i % 3])).await;
+    let error = fails_cleanly(
+        &spec,
+        plants_with(|i| ["setosa", "versicolor", "virginica"][i % 3]),
+    )
+    .await;
     assert!(
-        matches!(error, TrainError::Learn { source: LearnError::NotConverged { .. }, .. }),
+        matches!(
+            error,
+            TrainError::Learn {
+                source: LearnError::NotConverged { .. },
+                ..
+            }
+        ),
         "{error}"
     );
     assert!(error.to_string().contains("raise max_iter"), "{error}");
 }
 
-
 #[tokio::test]
 async fn a_training_window_leaves_out_versions_ingested_before_it() {
     let (backends, _dir) = local_backends();
-    let spec = MULTICLASS_SPEC.replace("seed = 3\nclass_balance", "seed = 3\nwindow_days = 30\nclass_balance");
-    ingest(&backends, &spec, vec![("plants.csv".into(), multiclass_csv(1200).into_bytes())]).await;
+    let spec = MULTICLASS_SPEC.replace(
+        "seed = 3\nclass_balance",
+        "seed = 3\nwindow_days = 30\nclass_balance",
+    );
+    ingest(
+        &backends,
+        &spec,
+        vec![("plants.csv".into(), multiclass_csv(1200).into_bytes())],
+    )
+    .await;
     // A version ingested a year ago whose data is gone: reading it would fail.
     let old = catalog::DataVersionRecord {
         dataset: "plants".into(),
@@ -463,13 +679,25 @@ async fn a_training_window_leaves_out_versions_ingested_before_it() {
         spec_version: 1,
         ingested_at: "2025-11-01T00:00:00Z".into(),
     };
-    catalog::record_version(backends.registry.as_ref(), &old, &name("plants")).await.expect("records");
-    let record = train(&backends, "plants").await.expect("the old version is outside the window").record;
+    catalog::record_version(backends.registry.as_ref(), &old, &name("plants"))
+        .await
+        .expect("records");
+    let record = train(&backends, "plants")
+        .await
+        .expect("the old version is outside the window")
+        .record;
     assert_eq!(record.data_versions.len(), 1);
     assert!(!record.data_versions.contains(&old.version));
 
     // Without the window the old version is selected, and its missing data is an error.
     install_spec(&backends, MULTICLASS_SPEC).await;
-    let error = train(&backends, "plants").await.expect_err("old data is gone");
-    assert!(error.to_string().contains("curated version 0000000000000000"), "{error}");
+    let error = train(&backends, "plants")
+        .await
+        .expect_err("old data is gone");
+    assert!(
+        error
+            .to_string()
+            .contains("curated version 0000000000000000"),
+        "{error}"
+    );
 }

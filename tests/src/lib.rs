@@ -82,7 +82,12 @@ pub async fn aws_backends() -> AwsBackends {
     let events = aws_sdk_eventbridge::Client::new(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
     let bus = unique_name("bus");
-    events.create_event_bus().name(&bus).send().await.expect("create bus on moto");
+    events
+        .create_event_bus()
+        .name(&bus)
+        .send()
+        .await
+        .expect("create bus on moto");
     let queue_url = sqs
         .create_queue()
         .queue_name(unique_name("events"))
@@ -99,7 +104,10 @@ pub async fn aws_backends() -> AwsBackends {
         .await
         .expect("queue attributes")
         .attributes
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
         .expect("queue arn");
     let rule = unique_name("all");
     events

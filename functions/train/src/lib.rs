@@ -42,15 +42,9 @@ pub enum HandlerError {
     /// Retrying could help (a store or the bus was unavailable): Lambda retries asynchronous
     /// invocations, then sends them to the dead-letter queue.
     #[error("training {dataset} failed and may succeed on retry: {source}")]
-    Retryable {
-        dataset: String,
-        source: TrainError,
-    },
+    Retryable { dataset: String, source: TrainError },
     #[error("training {dataset} failed: {source}")]
-    Failed {
-        dataset: String,
-        source: TrainError,
-    },
+    Failed { dataset: String, source: TrainError },
 }
 
 impl From<HandlerError> for lambda_runtime::Diagnostic {
@@ -117,7 +111,10 @@ pub async fn handle(trainer: &Trainer, event: Value) -> Result<Response, Handler
     let request = parse_request(&event)?;
     let dataset = request.dataset.to_string();
     info!(dataset, trigger = request.trigger, "training");
-    let outcome = match trainer.train(&request.dataset, &request.trigger, &Silent).await {
+    let outcome = match trainer
+        .train(&request.dataset, &request.trigger, &Silent)
+        .await
+    {
         Ok(outcome) => outcome,
         Err(source) if source.is_retryable() => {
             return Err(HandlerError::Retryable { dataset, source })
@@ -129,9 +126,18 @@ pub async fn handle(trainer: &Trainer, event: Value) -> Result<Response, Handler
     };
     metrics(&outcome.record, outcome.created).emit();
     let record = outcome.record;
-    info!(model = record.model, version = record.version, created = outcome.created, "trained");
+    info!(
+        model = record.model,
+        version = record.version,
+        created = outcome.created,
+        "trained"
+    );
     Ok(Response {
-        status: if outcome.created { "registered" } else { "already_trained" },
+        status: if outcome.created {
+            "registered"
+        } else {
+            "already_trained"
+        },
         model: record.model,
         version: record.version,
         learner: record.learner,
@@ -145,9 +151,17 @@ pub async fn handle(trainer: &Trainer, event: Value) -> Result<Response, Handler
 fn metrics(record: &ModelVersionRecord, created: bool) -> MetricSet {
     let mut set = MetricSet::new()
         .dimension("Model", &record.model)
-        .metric("ModelsRegistered", f64::from(u8::from(created)), Unit::Count)
+        .metric(
+            "ModelsRegistered",
+            f64::from(u8::from(created)),
+            Unit::Count,
+        )
         .metric("ArtifactBytes", record.artifact_bytes as f64, Unit::Bytes);
-    for (name, metric) in [("roc_auc", "TestRocAuc"), ("f1", "TestF1"), ("f1_macro", "TestF1Macro")] {
+    for (name, metric) in [
+        ("roc_auc", "TestRocAuc"),
+        ("f1", "TestF1"),
+        ("f1_macro", "TestF1Macro"),
+    ] {
         if let Some(value) = record.metrics.get(name) {
             set = set.metric(metric, *value, Unit::None);
         }

@@ -4,8 +4,12 @@ use serde_json::json;
 #[test]
 fn reads_the_dataset_from_direct_and_eventbridge_events() {
     let direct = parse_request(&json!({"dataset": "flights"})).expect("valid");
-    assert_eq!((direct.dataset.as_str(), direct.trigger.as_str()), ("flights", "on-demand"));
-    let scheduled = parse_request(&json!({"dataset": "flights", "trigger": "schedule"})).expect("valid");
+    assert_eq!(
+        (direct.dataset.as_str(), direct.trigger.as_str()),
+        ("flights", "on-demand")
+    );
+    let scheduled =
+        parse_request(&json!({"dataset": "flights", "trigger": "schedule"})).expect("valid");
     assert_eq!(scheduled.trigger, "schedule");
     let drift = parse_request(&json!({
         "detail-type": "DriftDetected",
@@ -13,13 +17,19 @@ fn reads_the_dataset_from_direct_and_eventbridge_events() {
         "detail": {"model": "flights", "dataset": "flights"}
     }))
     .expect("valid");
-    assert_eq!((drift.dataset.as_str(), drift.trigger.as_str()), ("flights", "drift"));
+    assert_eq!(
+        (drift.dataset.as_str(), drift.trigger.as_str()),
+        ("flights", "drift")
+    );
 }
 
 #[test]
 fn an_event_without_a_valid_dataset_says_what_to_send() {
     let missing = parse_request(&json!({"name": "flights"})).expect_err("no dataset");
-    assert!(missing.to_string().contains("{\"dataset\": \"<name>\"}"), "{missing}");
+    assert!(
+        missing.to_string().contains("{\"dataset\": \"<name>\"}"),
+        "{missing}"
+    );
     let invalid = parse_request(&json!({"dataset": "../etc"})).expect_err("bad name");
     assert!(invalid.to_string().contains("dataset name"), "{invalid}");
 }

@@ -27,8 +27,9 @@ impl EventLog {
         };
         text.lines()
             .map(|line| {
-                let value: serde_json::Value = serde_json::from_str(line)
-                    .map_err(|e| EventError::Unavailable(format!("{}: {e}", self.path.display())))?;
+                let value: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+                    EventError::Unavailable(format!("{}: {e}", self.path.display()))
+                })?;
                 Ok(DomainEvent {
                     detail_type: value["detail-type"].as_str().unwrap_or_default().to_owned(),
                     detail: value["detail"].clone(),

@@ -74,7 +74,12 @@ pub fn higher_is_better(metric: Metric) -> bool {
 /// Metrics of row-major class `probabilities` against class indices `y`. A binary model predicts
 /// the positive class (index 1) when its probability is at least `threshold`; a multiclass model
 /// predicts its most probable class.
-pub fn evaluate(probabilities: &[f64], y: &[u32], classes: &[String], threshold: Option<f64>) -> Evaluation {
+pub fn evaluate(
+    probabilities: &[f64],
+    y: &[u32],
+    classes: &[String],
+    threshold: Option<f64>,
+) -> Evaluation {
     let k = classes.len();
     let rows = y.len();
     let predicted: Vec<usize> = probabilities
@@ -106,7 +111,11 @@ pub fn evaluate(probabilities: &[f64], y: &[u32], classes: &[String], threshold:
         .collect();
     let mean = |f: fn(&ClassMetrics) -> f64| per_class.iter().map(f).sum::<f64>() / k as f64;
     let weighted = |f: fn(&ClassMetrics) -> f64| {
-        per_class.iter().map(|c| f(c) * c.support as f64).sum::<f64>() / rows.max(1) as f64
+        per_class
+            .iter()
+            .map(|c| f(c) * c.support as f64)
+            .sum::<f64>()
+            / rows.max(1) as f64
     };
     let correct: u64 = (0..k).map(|c| confusion[c][c]).sum();
     let class_scores = |c: usize| -> (Vec<bool>, Vec<f64>) {
@@ -190,7 +199,13 @@ fn log_loss(probabilities: &[f64], y: &[u32], k: usize) -> f64 {
 fn argmax(p: &[f64]) -> usize {
     p.iter()
         .enumerate()
-        .fold((0, f64::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
+        .fold((0, f64::NEG_INFINITY), |best, (i, &v)| {
+            if v > best.1 {
+                (i, v)
+            } else {
+                best
+            }
+        })
         .0
 }
 

@@ -104,7 +104,11 @@ impl Pipeline {
             rows: frame.rows(),
             numeric,
             categorical,
-            levels: self.categorical.iter().map(CategoricalEncoder::codes).collect(),
+            levels: self
+                .categorical
+                .iter()
+                .map(CategoricalEncoder::codes)
+                .collect(),
         })
     }
 

@@ -41,7 +41,10 @@ fn numeric_features_are_imputed_with_the_median_and_standardised() {
     let variance: f64 = encoded.numeric[0].iter().map(|v| v * v).sum::<f64>() / 4.0;
     assert!(mean.abs() < 1e-12);
     assert!((variance - 1.0).abs() < 1e-12);
-    assert_eq!(encoded.numeric[0][2], encoded.numeric[0][1], "null became the median");
+    assert_eq!(
+        encoded.numeric[0][2], encoded.numeric[0][1],
+        "null became the median"
+    );
 }
 
 #[test]
@@ -53,7 +56,10 @@ fn rare_and_unseen_levels_share_one_code_and_nulls_have_their_own() {
     let pipeline = Pipeline::fit(&features(&["c"], vec![], 0.1), &train).expect("fits");
     let encoder = &pipeline.categorical[0];
     assert_eq!(encoder.levels, vec!["a", "b"]);
-    let serving = frame(vec![("c", text(&[Some("b"), Some("c"), Some("never seen"), None, Some("a")]))]);
+    let serving = frame(vec![(
+        "c",
+        text(&[Some("b"), Some("c"), Some("never seen"), None, Some("a")]),
+    )]);
     let encoded = pipeline.transform(&serving).expect("transforms");
     assert_eq!(encoded.categorical[0], vec![1, 2, 2, 3, 0]);
     assert_eq!(encoded.levels, vec![4]);
@@ -68,7 +74,10 @@ fn datetime_features_become_the_parts_the_spec_names() {
     let saturday = chrono::NaiveDate::from_ymd_opt(2013, 1, 12)
         .and_then(|d| d.and_hms_opt(23, 0, 0))
         .map(|t| t.and_utc().timestamp_millis());
-    let train = frame(vec![("t", RawColumn::Datetime(vec![monday, saturday, monday]))]);
+    let train = frame(vec![(
+        "t",
+        RawColumn::Datetime(vec![monday, saturday, monday]),
+    )]);
     let pipeline = Pipeline::fit(
         &features(&["t"], vec![DatePart::DayOfWeek, DatePart::Hour], 0.0),
         &train,
@@ -100,10 +109,17 @@ fn transform_rejects_a_missing_or_retyped_column() {
     let train = frame(vec![("x", RawColumn::Numeric(vec![Some(1.0), Some(2.0)]))]);
     let pipeline = Pipeline::fit(&features(&["x"], vec![], 0.0), &train).expect("fits");
     let other = frame(vec![("y", RawColumn::Numeric(vec![Some(1.0)]))]);
-    assert_eq!(pipeline.transform(&other), Err(FeatureError::MissingColumn("x".into())));
+    assert_eq!(
+        pipeline.transform(&other),
+        Err(FeatureError::MissingColumn("x".into()))
+    );
     let retyped = frame(vec![("x", text(&[Some("1")]))]);
     assert!(matches!(
         pipeline.transform(&retyped),
-        Err(FeatureError::WrongType { expected: "numeric", found: "text", .. })
+        Err(FeatureError::WrongType {
+            expected: "numeric",
+            found: "text",
+            ..
+        })
     ));
 }

@@ -96,7 +96,11 @@ impl RawFrame {
         self.rows
     }
 
-    pub fn insert(&mut self, name: impl Into<String>, column: RawColumn) -> Result<(), FeatureError> {
+    pub fn insert(
+        &mut self,
+        name: impl Into<String>,
+        column: RawColumn,
+    ) -> Result<(), FeatureError> {
         let name = name.into();
         if column.len() != self.rows {
             return Err(FeatureError::Length {
@@ -134,11 +138,12 @@ impl RawFrame {
                 .column(&spec.name)
                 .map_err(|_| FeatureError::MissingColumn(spec.name.clone()))?
                 .as_materialized_series();
-            let column = RawColumn::from_series(series, spec.kind).map_err(|_| FeatureError::WrongType {
-                column: spec.name.clone(),
-                expected: spec.kind.as_str(),
-                found: "a column polars cannot cast",
-            })?;
+            let column =
+                RawColumn::from_series(series, spec.kind).map_err(|_| FeatureError::WrongType {
+                    column: spec.name.clone(),
+                    expected: spec.kind.as_str(),
+                    found: "a column polars cannot cast",
+                })?;
             raw.insert(spec.name.clone(), column)?;
         }
         Ok(raw)

@@ -96,10 +96,7 @@ pub async fn record_upload(
     key: ItemKey,
 ) -> Result<(), RegistryError> {
     match registry
-        .put(
-            Item::from_record(key, record)?,
-            Condition::NotExists,
-        )
+        .put(Item::from_record(key, record)?, Condition::NotExists)
         .await
     {
         Ok(()) | Err(RegistryError::ConditionFailed { .. }) => Ok(()),

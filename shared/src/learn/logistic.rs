@@ -69,11 +69,14 @@ impl LogisticModel {
             .get_best_param()
             .cloned()
             .ok_or_else(|| LearnError::Solver("no solution".into()))?;
-        let gradient_norm = result
-            .problem
-            .problem
-            .as_ref()
-            .map_or(f64::INFINITY, |o| o.evaluate(&weights).1.iter().map(|g| g * g).sum::<f64>().sqrt());
+        let gradient_norm = result.problem.problem.as_ref().map_or(f64::INFINITY, |o| {
+            o.evaluate(&weights)
+                .1
+                .iter()
+                .map(|g| g * g)
+                .sum::<f64>()
+                .sqrt()
+        });
         let ran_out = matches!(
             state.get_termination_status(),
             TerminationStatus::Terminated(TerminationReason::MaxItersReached)
@@ -204,7 +207,12 @@ impl Objective<'_> {
     }
 
     fn compute(&self, weights: &[f64]) -> (f64, Vec<f64>) {
-        let Dataset { x, y, weights: w, classes } = self.train;
+        let Dataset {
+            x,
+            y,
+            weights: w,
+            classes,
+        } = self.train;
         let layout = self.layout;
         let loss = LossGradient::new(classes);
         let total_weight: f64 = w.iter().sum();

@@ -26,10 +26,7 @@ pub struct Dataset<'a> {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum LearnError {
     #[error("logistic regression did not converge in {iterations} iterations (gradient norm {gradient_norm:.2e}); raise max_iter or lower c")]
-    NotConverged {
-        iterations: u64,
-        gradient_norm: f64,
-    },
+    NotConverged { iterations: u64, gradient_norm: f64 },
     #[error("the solver failed: {0}")]
     Solver(String),
 }
@@ -41,7 +38,11 @@ pub enum Model {
 }
 
 impl Model {
-    pub fn fit(params: &ModelParams, train: &Dataset, validation: &Dataset) -> Result<Model, LearnError> {
+    pub fn fit(
+        params: &ModelParams,
+        train: &Dataset,
+        validation: &Dataset,
+    ) -> Result<Model, LearnError> {
         Ok(match params {
             ModelParams::LogisticRegression(p) => {
                 Model::LogisticRegression(LogisticModel::fit(train, p)?)

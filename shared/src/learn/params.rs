@@ -128,7 +128,9 @@ fn non_negative_number(name: &str, value: &toml::Value) -> Result<f64, String> {
 fn non_negative_integer(name: &str, value: &toml::Value) -> Result<usize, String> {
     match value {
         toml::Value::Integer(i) if *i >= 0 => Ok(*i as usize),
-        other => Err(format!("{name} must be a whole number, zero or more, not {other}")),
+        other => Err(format!(
+            "{name} must be a whole number, zero or more, not {other}"
+        )),
     }
 }
 

@@ -98,7 +98,10 @@ pub async fn allocate_version(
                     .get("latest_version")
                     .and_then(Value::as_u64)
                     .ok_or_else(|| {
-                        RegistryError::Invalid(format!("{}/{} has no latest_version", key.pk, key.sk))
+                        RegistryError::Invalid(format!(
+                            "{}/{} has no latest_version",
+                            key.pk, key.sk
+                        ))
                     })?;
                 let set = attrs(json!({ "latest_version": latest + 1 }));
                 let condition = Condition::Equals {

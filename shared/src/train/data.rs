@@ -24,9 +24,8 @@ pub async fn select_versions(
     let mut versions = catalog::versions(registry, dataset).await?;
     if let Some(days) = window_days {
         let since = now - Duration::days(days.into());
-        versions.retain(|v| {
-            DateTime::parse_from_rfc3339(&v.ingested_at).is_ok_and(|at| at >= since)
-        });
+        versions
+            .retain(|v| DateTime::parse_from_rfc3339(&v.ingested_at).is_ok_and(|at| at >= since));
     }
     if versions.is_empty() {
         return Err(TrainError::NoData {
@@ -51,16 +50,17 @@ pub async fn load(
             what: version.data_key.clone(),
             problem: e.to_string(),
         })?;
-        let bytes = match store.get(&key).await {
-            Ok(object) => object.bytes,
-            Err(StoreError::NotFound(_)) => {
-                return Err(TrainError::Corrupt {
+        let bytes =
+            match store.get(&key).await {
+                Ok(object) => object.bytes,
+                Err(StoreError::NotFound(_)) => return Err(TrainError::Corrupt {
                     what: format!("curated version {}", version.version),
-                    problem: format!("its data {key} is missing from the store, though the registry lists it"),
-                })
-            }
-            Err(e) => return Err(e.into()),
-        };
+                    problem: format!(
+                        "its data {key} is missing from the store, though the registry lists it"
+                    ),
+                }),
+                Err(e) => return Err(e.into()),
+            };
         let corrupt = |e: PolarsError| TrainError::Corrupt {
             what: version.data_key.clone(),
             problem: e.to_string(),

@@ -21,20 +21,18 @@ use std::time::Instant;
 use chrono::{SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::adapters::Backends;
 use crate::artifact::{ArtifactError, InputField, ModelArtifact};
 use crate::evaluate::{self, choose_threshold, higher_is_better};
 use crate::features::{FeatureError, Pipeline, RawColumn, RawFrame};
 use crate::learn::{self, Dataset, LearnError, Model, ModelParams};
 use crate::model_registry::{self, ModelStatus, ModelVersionRecord, RegisterError};
 use crate::names::{DatasetName, ModelName, ObjectKey};
-use crate::adapters::Backends;
 use crate::ports::{
     DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore, StoreError,
 };
 use crate::spec::stored::{self, StoredSpecError};
-use crate::spec::{
-    ClassBalance, ColumnSpec, DatasetSpec, Metric, SplitStrategy, TargetKind,
-};
+use crate::spec::{ClassBalance, ColumnSpec, DatasetSpec, Metric, SplitStrategy, TargetKind};
 
 /// The version of this code, part of every training fingerprint: a new build retrains.
 pub const CODE_VERSION: &str = env!("MLOPS_CODE_VERSION");
@@ -65,7 +63,10 @@ pub enum TrainError {
     #[error("the target {target:?} has a single class ({class:?}) in the training data; a classifier needs at least two")]
     OneClass { target: String, class: String },
     #[error("the binary target {target:?} has {} classes ({}); declare kind = \"multiclass\" or fix the data", classes.len(), classes.join(", "))]
-    NotBinary { target: String, classes: Vec<String> },
+    NotBinary {
+        target: String,
+        classes: Vec<String>,
+    },
     #[error("the positive class {positive:?} of {target:?} never occurs in the training data")]
     PositiveAbsent { target: String, positive: String },
     #[error("class {class:?} has {rows} row(s) in the {part} part; at least {needed} are needed")]
@@ -244,8 +245,14 @@ impl Trainer {
             &fitted.metrics,
             &lineage,
             &fitted.reference,
-            &card::render(spec, &artifact, &fitted.metrics, &lineage, fitted.roc.as_deref())
-                .map_err(|e| TrainError::Card(e.to_string()))?,
+            &card::render(
+                spec,
+                &artifact,
+                &fitted.metrics,
+                &lineage,
+                fitted.roc.as_deref(),
+            )
+            .map_err(|e| TrainError::Card(e.to_string()))?,
         )
         .await?;
         progress.end();
@@ -394,7 +401,9 @@ fn fingerprint(
     for v in versions {
         hasher.update(format!("data:{}:{}\n", v.version, v.data_sha256));
     }
-    hasher.update(format!("spec:{spec_sha256}\ncode:{CODE_VERSION}\nseed:{seed}\n"));
+    hasher.update(format!(
+        "spec:{spec_sha256}\ncode:{CODE_VERSION}\nseed:{seed}\n"
+    ));
     hex::encode(&hasher.finalize()[..16])
 }
 
@@ -490,7 +499,12 @@ fn fit(
     };
     let times = match (&settings.split.strategy, &settings.split.time_column) {
         (SplitStrategy::Time, Some(column)) => match frame.column(column)? {
-            RawColumn::Datetime(values) => Some(values.iter().map(|v| v.unwrap_or(i64::MIN)).collect::<Vec<_>>()),
+            RawColumn::Datetime(values) => Some(
+                values
+                    .iter()
+                    .map(|v| v.unwrap_or(i64::MIN))
+                    .collect::<Vec<_>>(),
+            ),
             other => {
                 return Err(FeatureError::WrongType {
                     column: column.clone(),
@@ -531,7 +545,10 @@ fn fit(
         .iter()
         .map(|column| {
             let values = slice_values(frame.column(column)?);
-            Ok((column.clone(), parts.test.iter().map(|&i| values[i].clone()).collect()))
+            Ok((
+                column.clone(),
+                parts.test.iter().map(|&i| values[i].clone()).collect(),
+            ))
         })
         .collect::<Result<Vec<(String, Vec<String>)>, TrainError>>()?;
     drop(frame);
@@ -543,7 +560,11 @@ fn fit(
     let x_test = x_all.take(&parts.test);
     drop(x_all);
     let pick = |rows: &[usize]| rows.iter().map(|&i| y[i]).collect::<Vec<u32>>();
-    let (y_train, y_valid, y_test) = (pick(&train_rows), pick(&parts.validation), pick(&parts.test));
+    let (y_train, y_valid, y_test) = (
+        pick(&train_rows),
+        pick(&parts.validation),
+        pick(&parts.test),
+    );
     let class_weight = class_weights(&y_train, classes.len(), settings.training.class_balance);
     let w_train: Vec<f64> = y_train.iter().map(|&c| class_weight[c as usize]).collect();
     let w_valid: Vec<f64> = y_valid.iter().map(|&c| class_weight[c as usize]).collect();
@@ -588,16 +609,19 @@ fn fit(
     let mut best: Option<(usize, Model, f64)> = None;
     for (i, params) in combos.iter().enumerate() {
         let started = Instant::now();
-        let model = Model::fit(params, &train_set, &valid_set).map_err(|source| {
-            TrainError::Learn {
+        let model =
+            Model::fit(params, &train_set, &valid_set).map_err(|source| TrainError::Learn {
                 candidate: describe(params),
                 source,
-            }
-        })?;
+            })?;
         let probabilities = model.probabilities(&x_valid);
         let threshold = threshold_for(&probabilities);
-        let validation =
-            evaluate::evaluate(&probabilities, &y_valid, &classes, threshold.map(|t| t.value));
+        let validation = evaluate::evaluate(
+            &probabilities,
+            &y_valid,
+            &classes,
+            threshold.map(|t| t.value),
+        );
         let score = validation.get(settings.primary).unwrap_or(f64::NAN);
         let better = best.as_ref().is_none_or(|(_, _, b)| {
             b.is_nan()
@@ -638,7 +662,13 @@ fn fit(
     for (column, values) in &test_slices {
         slices.insert(
             column.clone(),
-            evaluate::by_slice(&test_probabilities, &y_test, &classes, threshold_value, values),
+            evaluate::by_slice(
+                &test_probabilities,
+                &y_test,
+                &classes,
+                threshold_value,
+                values,
+            ),
         );
     }
     let roc = binary
@@ -747,11 +777,16 @@ fn class_weights(y: &[u32], classes: usize, balance: ClassBalance) -> Vec<f64> {
 fn predict_class(probabilities: &[f64], threshold: Option<f64>) -> usize {
     match threshold {
         Some(t) if probabilities.len() == 2 => usize::from(probabilities[1] >= t),
-        _ => probabilities
-            .iter()
-            .enumerate()
-            .fold((0, f64::NEG_INFINITY), |b, (i, &p)| if p > b.1 { (i, p) } else { b })
-            .0,
+        _ => {
+            probabilities
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f64::NEG_INFINITY),
+                    |b, (i, &p)| if p > b.1 { (i, p) } else { b },
+                )
+                .0
+        }
     }
 }
 

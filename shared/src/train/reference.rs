@@ -78,12 +78,13 @@ pub fn profile(
         let variance =
             present.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / count.max(1) as f64;
         let quantiles = (0..=QUANTILE_BINS)
-            .filter_map(|q| present.get(((count.saturating_sub(1)) * q) / QUANTILE_BINS).copied())
+            .filter_map(|q| {
+                present
+                    .get(((count.saturating_sub(1)) * q) / QUANTILE_BINS)
+                    .copied()
+            })
             .collect();
-        let sample = present
-            .sample(&mut rng, SAMPLE_SIZE)
-            .copied()
-            .collect();
+        let sample = present.sample(&mut rng, SAMPLE_SIZE).copied().collect();
         features.push(FeatureProfile::Numeric {
             name: encoder.column.clone(),
             count,
@@ -111,7 +112,10 @@ pub fn profile(
         *labels.entry(classes[class].clone()).or_default() += 1;
     }
     let binary = classes.len() == 2;
-    let scores: Vec<f64> = probabilities.chunks(classes.len()).map(|p| p[p.len() - 1]).collect();
+    let scores: Vec<f64> = probabilities
+        .chunks(classes.len())
+        .map(|p| p[p.len() - 1])
+        .collect();
     let score_histogram = binary.then(|| {
         let mut bins = vec![0u64; SCORE_BINS];
         for s in &scores {
@@ -119,8 +123,7 @@ pub fn profile(
         }
         bins
     });
-    let score_sample =
-        binary.then(|| scores.sample(&mut rng, SAMPLE_SIZE).copied().collect());
+    let score_sample = binary.then(|| scores.sample(&mut rng, SAMPLE_SIZE).copied().collect());
     Ok(ReferenceProfile {
         rows: train.rows(),
         features,

@@ -9,7 +9,10 @@ const FRACTIONS: Fractions = Fractions {
 fn a_time_split_trains_on_the_past_and_tests_on_the_future() {
     let times: Vec<i64> = (0..100).rev().collect();
     let split = by_time(&times, FRACTIONS);
-    assert_eq!((split.train.len(), split.validation.len(), split.test.len()), (60, 20, 20));
+    assert_eq!(
+        (split.train.len(), split.validation.len(), split.test.len()),
+        (60, 20, 20)
+    );
     let latest = |rows: &[usize]| rows.iter().map(|&i| times[i]).max();
     let earliest = |rows: &[usize]| rows.iter().map(|&i| times[i]).min();
     assert!(latest(&split.train) < earliest(&split.validation));
@@ -20,7 +23,13 @@ fn a_time_split_trains_on_the_past_and_tests_on_the_future() {
 fn rows_at_the_same_time_stay_in_one_part() {
     // Ten rows per hour: a cut at 60% falls inside no hour, but one at 65% would.
     let times: Vec<i64> = (0..100).map(|i| i / 10).collect();
-    let split = by_time(&times, Fractions { train: 0.65, validation: 0.2 });
+    let split = by_time(
+        &times,
+        Fractions {
+            train: 0.65,
+            validation: 0.2,
+        },
+    );
     let hours = |rows: &[usize]| {
         let mut h: Vec<i64> = rows.iter().map(|&i| times[i]).collect();
         h.dedup();

@@ -37,15 +37,15 @@ impl BinnedData {
                 kind: BinKind::Numeric { upper },
             }
         });
-        let categorical = x
-            .categorical
-            .iter()
-            .zip(&x.levels)
-            .map(|(codes, &levels)| BinnedFeature {
-                bins: codes.clone(),
-                count: levels,
-                kind: BinKind::Categorical,
-            });
+        let categorical =
+            x.categorical
+                .iter()
+                .zip(&x.levels)
+                .map(|(codes, &levels)| BinnedFeature {
+                    bins: codes.clone(),
+                    count: levels,
+                    kind: BinKind::Categorical,
+                });
         BinnedData {
             numeric_count: x.numeric.len(),
             features: numeric.chain(categorical).collect(),
@@ -61,7 +61,10 @@ fn upper_bounds(values: &[f64], max_bins: usize) -> Vec<f64> {
     let mut distinct = sorted.clone();
     distinct.dedup();
     let mut upper: Vec<f64> = if distinct.len() <= max_bins {
-        distinct.windows(2).map(|w| w[0] + (w[1] - w[0]) / 2.0).collect()
+        distinct
+            .windows(2)
+            .map(|w| w[0] + (w[1] - w[0]) / 2.0)
+            .collect()
     } else {
         let mut cuts: Vec<f64> = (1..max_bins)
             .map(|k| sorted[k * sorted.len() / max_bins])

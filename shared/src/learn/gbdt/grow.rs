@@ -257,7 +257,8 @@ fn best_numeric(
         if bin.n == 0 || !allowed(left, leaf, params) {
             continue;
         }
-        let s = score(left.g, left.h, params.l2) + score(leaf.g - left.g, leaf.h - left.h, params.l2);
+        let s =
+            score(left.g, left.h, params.l2) + score(leaf.g - left.g, leaf.h - left.h, params.l2);
         if best.is_none_or(|(_, b)| s > b) {
             let rule = Rule::Numeric {
                 bin: b as u8,
@@ -285,7 +286,11 @@ fn best_categorical(bins: &[Bin], leaf: &Leaf, params: &TreeParams) -> Option<(R
     let l2 = params.l2 + params.category_l2;
     let mut left = Bin::default();
     let mut best: Option<(usize, f64)> = None;
-    for (k, (_, bin)) in present.iter().enumerate().take(present.len().saturating_sub(1)) {
+    for (k, (_, bin)) in present
+        .iter()
+        .enumerate()
+        .take(present.len().saturating_sub(1))
+    {
         left.g += bin.g;
         left.h += bin.h;
         left.n += bin.n;
@@ -301,7 +306,12 @@ fn best_categorical(bins: &[Bin], leaf: &Leaf, params: &TreeParams) -> Option<(R
     }
     best.map(|(k, s)| {
         let codes: Vec<u8> = present[..=k].iter().map(|(code, _)| *code).collect();
-        (Rule::Categorical { left: set_of(&codes) }, s)
+        (
+            Rule::Categorical {
+                left: set_of(&codes),
+            },
+            s,
+        )
     })
 }
 

@@ -200,12 +200,20 @@ impl GbdtModel {
     /// Row-major margins, one per output.
     pub fn margins(&self, x: &Encoded) -> Vec<f64> {
         let outputs = self.outputs();
-        let mut out: Vec<f64> = self.base.iter().copied().cycle().take(x.rows * outputs).collect();
-        out.par_chunks_mut(outputs).enumerate().for_each(|(row, m)| {
-            for (t, tree) in self.trees.iter().enumerate() {
-                m[t % outputs] += tree.predict(x, row);
-            }
-        });
+        let mut out: Vec<f64> = self
+            .base
+            .iter()
+            .copied()
+            .cycle()
+            .take(x.rows * outputs)
+            .collect();
+        out.par_chunks_mut(outputs)
+            .enumerate()
+            .for_each(|(row, m)| {
+                for (t, tree) in self.trees.iter().enumerate() {
+                    m[t % outputs] += tree.predict(x, row);
+                }
+            });
         out
     }
 }

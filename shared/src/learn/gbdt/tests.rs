@@ -5,7 +5,9 @@ use crate::learn::Model;
 /// Rows where the label depends on a numeric threshold interacting with a category, which no
 /// single linear term captures.
 fn interaction(n: usize) -> (Encoded, Vec<u32>) {
-    let x: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1000) as f64 / 1000.0).collect();
+    let x: Vec<f64> = (0..n)
+        .map(|i| ((i * 7919) % 1000) as f64 / 1000.0)
+        .collect();
     let c: Vec<u8> = (0..n).map(|i| ((i * 31) % 3) as u8).collect();
     let y = x
         .iter()
@@ -23,7 +25,12 @@ fn interaction(n: usize) -> (Encoded, Vec<u32>) {
 
 fn fit(x: &Encoded, y: &[u32], classes: usize, params: &GbdtParams) -> GbdtModel {
     let w = vec![1.0; y.len()];
-    let data = Dataset { x, y, weights: &w, classes };
+    let data = Dataset {
+        x,
+        y,
+        weights: &w,
+        classes,
+    };
     GbdtModel::fit(&data, &data, params)
 }
 
@@ -57,7 +64,9 @@ fn early_stopping_keeps_only_the_rounds_that_helped() {
         categorical: vec![],
         levels: vec![],
     };
-    let y: Vec<u32> = (0..n).map(|i| ((i * 2654435761usize) >> 7) as u32 % 2).collect();
+    let y: Vec<u32> = (0..n)
+        .map(|i| ((i * 2654435761usize) >> 7) as u32 % 2)
+        .collect();
     let w = vec![1.0; n];
     let (train, valid) = (0..n).partition::<Vec<usize>, _>(|i| i % 2 == 0);
     let (xt, xv) = (x.take(&train), x.take(&valid));
@@ -69,8 +78,18 @@ fn early_stopping_keeps_only_the_rounds_that_helped() {
         ..GbdtParams::default()
     };
     let model = GbdtModel::fit(
-        &Dataset { x: &xt, y: &yt, weights: &w[..yt.len()], classes: 2 },
-        &Dataset { x: &xv, y: &yv, weights: &w[..yv.len()], classes: 2 },
+        &Dataset {
+            x: &xt,
+            y: &yt,
+            weights: &w[..yt.len()],
+            classes: 2,
+        },
+        &Dataset {
+            x: &xv,
+            y: &yv,
+            weights: &w[..yv.len()],
+            classes: 2,
+        },
         &params,
     );
     assert!(model.rounds() < 50, "kept {} rounds", model.rounds());
