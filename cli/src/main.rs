@@ -81,11 +81,7 @@ fn parse_dataset(text: &str) -> Result<mlops_shared::names::DatasetName, String>
 }
 
 fn main() -> ExitCode {
-    mlops_shared::process::limit_malloc_arenas();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match mlops_shared::process::start_runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -7,11 +7,7 @@ use mlops_shared::config::Env;
 use mlops_shared::ingest::Ingestor;
 
 fn main() -> Result<(), Error> {
-    mlops_shared::process::limit_malloc_arenas();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(serve())
+    mlops_shared::process::start_runtime()?.block_on(serve())
 }
 
 async fn serve() -> Result<(), Error> {

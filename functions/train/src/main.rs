@@ -7,11 +7,7 @@ use mlops_shared::train::Trainer;
 use train::{handle, Config};
 
 fn main() -> Result<(), Error> {
-    mlops_shared::process::limit_malloc_arenas();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(serve())
+    mlops_shared::process::start_runtime()?.block_on(serve())
 }
 
 async fn serve() -> Result<(), Error> {

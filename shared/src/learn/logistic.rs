@@ -37,13 +37,10 @@ const ROWS_PER_TASK: usize = 16_384;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogisticModel {
-    pub outputs: usize,
-    /// Per output, `width` weights: the intercept, one per numeric feature, then one per level
-    /// code of each categorical feature.
+    pub layout: Layout,
+    /// Per output, `layout.width` weights: the intercept, one per numeric feature, then one per
+    /// level code of each categorical feature.
     pub weights: Vec<f64>,
-    pub width: usize,
-    /// Where each categorical feature's level weights start within an output's weights.
-    pub offsets: Vec<usize>,
 }
 
 impl LogisticModel {
@@ -87,35 +84,31 @@ impl LogisticModel {
                 gradient_norm,
             });
         }
-        Ok(LogisticModel {
-            outputs: layout.outputs,
-            weights,
-            width: layout.width,
-            offsets: layout.offsets,
-        })
+        Ok(LogisticModel { layout, weights })
     }
 
     /// Row-major margins, one per output.
     pub fn margins(&self, x: &Encoded) -> Vec<f64> {
-        let layout = Layout {
-            outputs: self.outputs,
-            width: self.width,
-            offsets: self.offsets.clone(),
-        };
-        let mut out = vec![0.0; x.rows * self.outputs];
-        out.par_chunks_mut(ROWS_PER_TASK * self.outputs)
+        let outputs = self.layout.outputs;
+        let mut out = vec![0.0; x.rows * outputs];
+        out.par_chunks_mut(ROWS_PER_TASK * outputs)
             .enumerate()
             .for_each(|(chunk, m)| {
-                layout.margins(&self.weights, x, chunk * ROWS_PER_TASK, m);
+                self.layout
+                    .margins(&self.weights, x, chunk * ROWS_PER_TASK, m);
             });
         out
     }
 }
 
-struct Layout {
-    outputs: usize,
-    width: usize,
-    offsets: Vec<usize>,
+/// Where each weight sits: per output, the intercept, the numeric features, then each
+/// categorical feature's block of level weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Layout {
+    pub outputs: usize,
+    pub width: usize,
+    /// Where each categorical feature's level weights start within an output's weights.
+    pub offsets: Vec<usize>,
 }
 
 impl Layout {

@@ -55,13 +55,9 @@ impl Model {
 
     /// Row-major class probabilities: `classes` per row.
     pub fn probabilities(&self, x: &Encoded) -> Vec<f64> {
-        let margins = match self {
-            Model::LogisticRegression(m) => m.margins(x),
-            Model::GradientBoosting(m) => m.margins(x),
-        };
-        let outputs = match self {
-            Model::LogisticRegression(m) => m.outputs,
-            Model::GradientBoosting(m) => m.outputs(),
+        let (margins, outputs) = match self {
+            Model::LogisticRegression(m) => (m.margins(x), m.layout.outputs),
+            Model::GradientBoosting(m) => (m.margins(x), m.outputs()),
         };
         if outputs == 1 {
             margins

@@ -50,17 +50,18 @@ pub async fn load(
             what: version.data_key.clone(),
             problem: e.to_string(),
         })?;
-        let bytes =
-            match store.get(&key).await {
-                Ok(object) => object.bytes,
-                Err(StoreError::NotFound(_)) => return Err(TrainError::Corrupt {
+        let bytes = match store.get(&key).await {
+            Ok(object) => object.bytes,
+            Err(StoreError::NotFound(_)) => {
+                return Err(TrainError::Corrupt {
                     what: format!("curated version {}", version.version),
                     problem: format!(
                         "its data {key} is missing from the store, though the registry lists it"
                     ),
-                }),
-                Err(e) => return Err(e.into()),
-            };
+                })
+            }
+            Err(e) => return Err(e.into()),
+        };
         let corrupt = |e: PolarsError| TrainError::Corrupt {
             what: version.data_key.clone(),
             problem: e.to_string(),

@@ -606,7 +606,15 @@ fn fit(
         })
     };
     let mut results = Vec::new();
-    let mut best: Option<(usize, Model, f64)> = None;
+    /// The best candidate so far, with what validation said of it.
+    struct Best {
+        index: usize,
+        model: Model,
+        score: f64,
+        threshold: Option<evaluate::Threshold>,
+        validation: evaluate::Evaluation,
+    }
+    let mut best: Option<Best> = None;
     for (i, params) in combos.iter().enumerate() {
         let started = Instant::now();
         let model =
@@ -623,12 +631,12 @@ fn fit(
             threshold.map(|t| t.value),
         );
         let score = validation.get(settings.primary).unwrap_or(f64::NAN);
-        let better = best.as_ref().is_none_or(|(_, _, b)| {
-            b.is_nan()
+        let better = best.as_ref().is_none_or(|b| {
+            b.score.is_nan()
                 || if higher_is_better(settings.primary) {
-                    score > *b
+                    score > b.score
                 } else {
-                    score < *b
+                    score < b.score
                 }
         });
         results.push(CandidateResult {
@@ -643,19 +651,29 @@ fn fit(
         });
         progress.advance(&format!("{} → {:.4}", describe(params), score));
         if better {
-            best = Some((i, model, score));
+            best = Some(Best {
+                index: i,
+                model,
+                score,
+                threshold,
+                validation,
+            });
         }
     }
     progress.end();
-    let Some((best_index, model, _)) = best else {
+    let Some(Best {
+        index: best_index,
+        model,
+        threshold,
+        validation,
+        ..
+    }) = best
+    else {
         return Err(TrainError::Search("no candidate to fit".into()));
     };
 
     progress.begin("evaluating on the test part", 0);
-    let valid_probabilities = model.probabilities(&x_valid);
-    let threshold = threshold_for(&valid_probabilities);
     let threshold_value = threshold.map(|t| t.value);
-    let validation = evaluate::evaluate(&valid_probabilities, &y_valid, &classes, threshold_value);
     let test_probabilities = model.probabilities(&x_test);
     let test = evaluate::evaluate(&test_probabilities, &y_test, &classes, threshold_value);
     let mut slices = BTreeMap::new();
