@@ -13,7 +13,9 @@ use mlops_shared::names::DatasetName;
 use mlops_shared::spec::{stored, DatasetSpec};
 
 use crate::ingest::print_outcome;
+use crate::registry::print_gates;
 use crate::train::{print_human, Bars};
+use mlops_shared::promotion::{Promoter, Request};
 use mlops_shared::train::Trainer;
 
 const SPEC: &str = include_str!("../../infra/datasets/flights.toml");
@@ -121,6 +123,27 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         args.dir.join("objects").join(key).display().to_string()
     });
 
+    println!(
+        "\n== 7. Promote: the policy's gates decide whether version {} becomes the champion",
+        trained.record.version
+    );
+    let decided = Promoter::new(&backends)
+        .on_trained(
+            &dataset,
+            trained.record.version,
+            &Request::new(
+                &format!("demo-{}", trained.record.version),
+                "demo",
+                Some("the demo's first model".into()),
+            )?,
+        )
+        .await
+        .context("deciding on the trained version")?;
+    println!("{}", decided.message);
+    if let Some(decision) = &decided.decision {
+        print_gates(decision);
+    }
+
     let versions = catalog::versions(backends.registry.as_ref(), &dataset).await?;
     let count = |status| outcomes.iter().filter(|o| o.status == status).count();
     println!("\n== Summary");
@@ -145,6 +168,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "model card:    {}",
         root.join(&trained.record.card_key).display()
     );
+    match decided.champion {
+        Some(version) => println!(
+            "champion:      flights version {version} (mlops models flights --home {})",
+            args.dir.display()
+        ),
+        None => println!("champion:      none yet"),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,6 +3,7 @@
 
 mod demo;
 mod ingest;
+mod registry;
 mod spec;
 mod train;
 
@@ -72,6 +73,18 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// Train candidate models on the curated data and register the best as a candidate.
     Train(train::TrainArgs),
+    /// List models, or one model's versions with statuses, aliases and key metrics.
+    Models(registry::ModelsArgs),
+    /// Promote a version to champion (default: the newest candidate) after the policy's gates.
+    Promote(registry::PromoteArgs),
+    /// Reject a candidate.
+    Reject(registry::RejectArgs),
+    /// Return the champion to the one it replaced.
+    Rollback(registry::RollbackArgs),
+    /// Point a named alias (challenger, shadow, …) at a version, or remove it.
+    Alias(registry::AliasArgs),
+    /// The audit trail of a model, or its champion at a given time.
+    History(registry::HistoryArgs),
     /// Run the pipeline end to end on the bundled flights sample, in a fresh local home.
     Demo(demo::DemoArgs),
 }
@@ -104,6 +117,12 @@ async fn run() -> ExitCode {
         Command::Spec(command) => spec::run(command, &cli.target).await,
         Command::Ingest(args) => ingest::run(args, &cli.target).await,
         Command::Train(args) => train::run(args, &cli.target).await,
+        Command::Models(args) => registry::models(args, &cli.target).await,
+        Command::Promote(args) => registry::promote(args, &cli.target).await,
+        Command::Reject(args) => registry::reject(args, &cli.target).await,
+        Command::Rollback(args) => registry::rollback(args, &cli.target).await,
+        Command::Alias(args) => registry::alias(args, &cli.target).await,
+        Command::History(args) => registry::history(args, &cli.target).await,
         Command::Demo(args) => demo::run(args).await,
     };
     match result {

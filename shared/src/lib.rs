@@ -13,6 +13,7 @@ pub mod names;
 pub mod observability;
 pub mod ports;
 pub mod process;
+pub mod promotion;
 pub mod spec;
 pub mod train;
 

@@ -6,75 +6,24 @@ use mlops_shared::adapters::{Backends, EventLog};
 use mlops_shared::artifact::ModelArtifact;
 use mlops_shared::evaluate::evaluate;
 use mlops_shared::features::RawFrame;
-use mlops_shared::ingest::{catalog, Ingestor, Status};
+use mlops_shared::ingest::catalog;
 use mlops_shared::learn::LearnError;
 use mlops_shared::model_registry::{self, ModelStatus};
-use mlops_shared::names::{DatasetName, ObjectKey};
 use mlops_shared::spec::DatasetSpec;
-use mlops_shared::train::{Silent, TrainError, TrainOutcome, Trainer};
+use mlops_shared::train::TrainError;
 use mlops_tests::{
-    aws_backends, flights_sample, flights_spec, gunzip, install_spec, local_backends,
+    aws_backends, flights_sample, flights_spec, gunzip, ingest, install_spec, json_object, key,
+    local_backends, name, train,
 };
 use polars::prelude::*;
-use serde_json::Value;
 
 const SAMPLE_MONTHS: [&str; 4] = ["01", "02", "03", "07"];
-
-fn name(text: &str) -> DatasetName {
-    DatasetName::parse(text).expect("valid name")
-}
-
-fn key(text: &str) -> ObjectKey {
-    ObjectKey::parse(text).expect("valid key")
-}
-
-fn ingestor(backends: &Backends) -> Ingestor {
-    Ingestor::new(backends.store.clone(), backends.registry.clone(), 1 << 30)
-}
-
-/// Installs `spec` and ingests each (file name, bytes); every file must be accepted.
-async fn ingest(backends: &Backends, spec: &str, files: Vec<(String, Vec<u8>)>) {
-    install_spec(backends, spec).await;
-    let dataset = DatasetSpec::parse(spec, "toml")
-        .expect("valid")
-        .spec
-        .dataset
-        .name;
-    let ingestor = ingestor(backends);
-    for (file, bytes) in files {
-        let outcome = ingestor
-            .upload_and_ingest(&dataset, &file, bytes)
-            .await
-            .expect("ingests");
-        assert_eq!(
-            outcome.status,
-            Status::Accepted,
-            "{file}: {:?}",
-            outcome.reasons
-        );
-    }
-}
 
 fn sample_files() -> Vec<(String, Vec<u8>)> {
     SAMPLE_MONTHS
         .iter()
         .map(|m| (format!("flights-2013-{m}.csv.gz"), flights_sample(m)))
         .collect()
-}
-
-async fn train(backends: &Backends, dataset: &str) -> Result<TrainOutcome, TrainError> {
-    Trainer::new(backends)
-        .train(&name(dataset), "test", &Silent)
-        .await
-}
-
-async fn json_object(backends: &Backends, key_text: &str) -> Value {
-    let object = backends
-        .store
-        .get(&key(key_text))
-        .await
-        .expect("object exists");
-    serde_json::from_slice(&object.bytes).expect("JSON")
 }
 
 async fn trains_registers_and_writes_every_output(backends: Backends) {

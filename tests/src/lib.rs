@@ -8,8 +8,12 @@ use std::sync::Arc;
 use mlops_shared::adapters::{
     Backends, DynamoRegistry, EventBridgePublisher, LocalFolderStore, S3Store, SqliteRegistry,
 };
+use mlops_shared::ingest::{Ingestor, Status};
+use mlops_shared::names::{DatasetName, ObjectKey};
 use mlops_shared::ports::{ObjectStore, RegistryStore};
 use mlops_shared::spec::{stored, DatasetSpec};
+use mlops_shared::train::{Silent, TrainError, TrainOutcome, Trainer};
+use serde_json::Value;
 
 /// The repository root (this crate lives in `<root>/tests`).
 pub fn repo_root() -> PathBuf {
@@ -224,4 +228,54 @@ pub fn gunzip(bytes: &[u8]) -> String {
         .read_to_string(&mut text)
         .expect("gunzip");
     text
+}
+
+pub fn name(text: &str) -> DatasetName {
+    DatasetName::parse(text).expect("valid name")
+}
+
+pub fn key(text: &str) -> ObjectKey {
+    ObjectKey::parse(text).expect("valid key")
+}
+
+pub fn ingestor(backends: &Backends) -> Ingestor {
+    Ingestor::new(backends.store.clone(), backends.registry.clone(), 1 << 30)
+}
+
+/// Installs `spec` and ingests each (file name, bytes); every file must be accepted.
+pub async fn ingest(backends: &Backends, spec: &str, files: Vec<(String, Vec<u8>)>) {
+    install_spec(backends, spec).await;
+    let dataset = DatasetSpec::parse(spec, "toml")
+        .expect("valid")
+        .spec
+        .dataset
+        .name;
+    let ingestor = ingestor(backends);
+    for (file, bytes) in files {
+        let outcome = ingestor
+            .upload_and_ingest(&dataset, &file, bytes)
+            .await
+            .expect("ingests");
+        assert_eq!(
+            outcome.status,
+            Status::Accepted,
+            "{file}: {:?}",
+            outcome.reasons
+        );
+    }
+}
+
+pub async fn train(backends: &Backends, dataset: &str) -> Result<TrainOutcome, TrainError> {
+    Trainer::new(backends)
+        .train(&name(dataset), "test", &Silent)
+        .await
+}
+
+pub async fn json_object(backends: &Backends, key_text: &str) -> Value {
+    let object = backends
+        .store
+        .get(&key(key_text))
+        .await
+        .expect("object exists");
+    serde_json::from_slice(&object.bytes).expect("JSON")
 }

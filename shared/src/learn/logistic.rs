@@ -173,6 +173,9 @@ impl Layout {
     }
 }
 
+/// The weights last evaluated, with their cost and gradient.
+type Evaluated = (Vec<f64>, f64, Vec<f64>);
+
 /// Mean weighted log loss plus the L2 penalty (intercepts are not penalised).
 struct Objective<'a> {
     train: Dataset<'a>,
@@ -180,7 +183,7 @@ struct Objective<'a> {
     /// 1 / (C · total weight): scikit-learn's objective divided by C · total weight.
     penalty: f64,
     /// L-BFGS asks for the cost and the gradient at the same point; one pass computes both.
-    last: Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    last: Mutex<Option<Evaluated>>,
 }
 
 impl Objective<'_> {

@@ -1,10 +1,23 @@
-//! Model versions in the registry table: numbering, candidate registration and the training
-//! fingerprints that make training idempotent.
+//! The model registry in the registry table: version numbering, candidate registration (with the
+//! training fingerprints that make training idempotent), aliases, status transitions and their
+//! audit trail.
 //!
 //! Keys (single-table design, see docs/registry.md):
-//! - `pk = MODEL#<model>`, `sk = MODEL`: the model, with the last version number handed out.
+//! - `pk = MODELS`, `sk = MODEL#<model>`: one entry per model, to list them.
+//! - `pk = MODEL#<model>`, `sk = MODEL`: the model: last version number handed out, aliases, the
+//!   champion history and the revision every transition is conditioned on.
 //! - `pk = MODEL#<model>`, `sk = VERSION#<10-digit version>`: one version (sorts numerically).
 //! - `pk = MODEL#<model>`, `sk = FINGERPRINT#<fingerprint>`: which version some training input became.
+//! - `pk = MODEL#<model>`, `sk = AUDIT#<10-digit revision>`: one transition, in order.
+//! - `pk = MODEL#<model>`, `sk = OPERATION#<id>`: an applied operation, so a retry is not applied twice.
+
+mod audit;
+mod transition;
+
+pub use audit::{champion_at, history, Action, AuditEntry};
+pub use transition::{
+    applied_revision, apply, Alias, ModelState, StatusChange, Transition, TransitionError, CHAMPION,
+};
 
 use std::collections::BTreeMap;
 
@@ -13,6 +26,7 @@ use serde_json::{json, Map, Value};
 
 use crate::names::ModelName;
 use crate::ports::{Condition, Item, ItemKey, RegistryError, RegistryStore, WriteOp};
+use crate::promotion::Decision;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -48,6 +62,9 @@ pub struct ModelVersionRecord {
     /// What started the training (e.g. `schedule`, `cli`, `drift`).
     pub trigger: String,
     pub trained_at: String,
+    /// The last promotion decision about this version, with every gate's value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
 }
 
 pub fn model_pk(model: &ModelName) -> String {
@@ -60,6 +77,13 @@ pub fn version_key(model: &ModelName, version: u64) -> ItemKey {
 
 fn model_key(model: &ModelName) -> ItemKey {
     ItemKey::new(model_pk(model), "MODEL")
+}
+
+/// The partition listing every model.
+const MODELS_PK: &str = "MODELS";
+
+fn listing_key(model: &ModelName) -> ItemKey {
+    ItemKey::new(MODELS_PK, format!("MODEL#{model}"))
 }
 
 fn fingerprint_key(model: &ModelName, fingerprint: &str) -> ItemKey {
@@ -81,16 +105,24 @@ pub async fn allocate_version(
     for _ in 0..ALLOCATION_ATTEMPTS {
         let result = match registry.get(&key).await? {
             None => {
-                let item = Item {
-                    key: key.clone(),
-                    attrs: attrs(json!({
-                        "model": model.as_str(),
-                        "dataset": dataset,
-                        "latest_version": 1,
-                        "created_at": now,
-                    })),
+                let state = ModelState::new(model, dataset, now);
+                let listing = Item {
+                    key: listing_key(model),
+                    attrs: attrs(json!({ "model": model.as_str(), "created_at": now })),
                 };
-                registry.put(item, Condition::NotExists).await.map(|()| 1)
+                registry
+                    .transact(vec![
+                        WriteOp::Put {
+                            item: Item::from_record(key.clone(), &state)?,
+                            condition: Condition::NotExists,
+                        },
+                        WriteOp::Put {
+                            item: listing,
+                            condition: Condition::NotExists,
+                        },
+                    ])
+                    .await
+                    .map(|()| 1)
             }
             Some(item) => {
                 let latest = item
@@ -115,7 +147,9 @@ pub async fn allocate_version(
             }
         };
         match result {
-            Err(RegistryError::ConditionFailed { .. }) => continue,
+            Err(
+                RegistryError::ConditionFailed { .. } | RegistryError::TransactionCancelled { .. },
+            ) => continue,
             other => return other,
         }
     }
@@ -202,6 +236,31 @@ pub async fn versions(
         .await?
         .into_iter()
         .map(Item::into_record)
+        .collect()
+}
+
+/// The model's numbering, aliases and champion history; None for a model never trained.
+pub async fn get_model(
+    registry: &dyn RegistryStore,
+    model: &ModelName,
+) -> Result<Option<ModelState>, RegistryError> {
+    registry
+        .get(&model_key(model))
+        .await?
+        .map(Item::into_record)
+        .transpose()
+}
+
+/// The name of every model, in order.
+pub async fn models(registry: &dyn RegistryStore) -> Result<Vec<ModelName>, RegistryError> {
+    registry
+        .query(MODELS_PK, "MODEL#")
+        .await?
+        .into_iter()
+        .map(|item| {
+            let name = item.key.sk.trim_start_matches("MODEL#");
+            ModelName::parse(name).map_err(|e| RegistryError::Invalid(e.to_string()))
+        })
         .collect()
 }
 

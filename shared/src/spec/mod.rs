@@ -314,7 +314,7 @@ pub enum SplitStrategy {
     Random,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SplitSection {
     pub strategy: SplitStrategy,

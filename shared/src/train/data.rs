@@ -6,6 +6,7 @@ use std::io::Cursor;
 use chrono::{DateTime, Duration, Utc};
 use polars::prelude::*;
 
+use super::outputs::DataVersionRef;
 use super::TrainError;
 use crate::features::{RawColumn, RawFrame};
 use crate::ingest::catalog::{self, DataVersionRecord};
@@ -40,7 +41,7 @@ pub async fn select_versions(
 /// Reads `columns` of every version into one frame.
 pub async fn load(
     store: &dyn ObjectStore,
-    versions: &[DataVersionRecord],
+    versions: &[DataVersionRef],
     columns: &[&ColumnSpec],
 ) -> Result<RawFrame, TrainError> {
     let names: Vec<PlSmallStr> = columns.iter().map(|c| c.name.as_str().into()).collect();

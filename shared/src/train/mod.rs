@@ -6,11 +6,13 @@
 
 mod card;
 mod data;
+mod holdout;
 mod outputs;
 mod reference;
 mod split;
 
-pub use outputs::{CandidateResult, Lineage, MetricsReport, RowCounts};
+pub use holdout::{test_part, TestPart};
+pub use outputs::{CandidateResult, DataVersionRef, Lineage, MetricsReport, RowCounts};
 pub use reference::{FeatureProfile, PredictionProfile, ReferenceProfile};
 pub use split::TimeRange;
 
@@ -32,7 +34,9 @@ use crate::ports::{
     DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore, StoreError,
 };
 use crate::spec::stored::{self, StoredSpecError};
-use crate::spec::{ClassBalance, ColumnSpec, DatasetSpec, Metric, SplitStrategy, TargetKind};
+use crate::spec::{
+    ClassBalance, ColumnSpec, DatasetSpec, Metric, SplitSection, SplitStrategy, TargetKind,
+};
 
 /// The version of this code, part of every training fingerprint: a new build retrains.
 pub const CODE_VERSION: &str = env!("MLOPS_CODE_VERSION");
@@ -210,7 +214,9 @@ impl Trainer {
 
         progress.begin("loading curated data", versions.len() as u64);
         let columns = settings.columns(spec);
-        let frame = data::load(self.store.as_ref(), &versions, &columns).await?;
+        let data_versions: Vec<outputs::DataVersionRef> =
+            versions.iter().map(outputs::DataVersionRef::from).collect();
+        let frame = data::load(self.store.as_ref(), &data_versions, &columns).await?;
         progress.end();
 
         let trained_at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
@@ -231,7 +237,7 @@ impl Trainer {
         let mut lineage = fitted.lineage;
         lineage.version = version;
         lineage.fingerprint = fingerprint.clone();
-        lineage.data_versions = versions.iter().map(outputs::DataVersionRef::from).collect();
+        lineage.data_versions = data_versions;
         lineage.spec_sha256 = loaded.sha256.clone();
         lineage.spec_version = spec.dataset.version;
         lineage.trained_at = trained_at.clone();
@@ -278,6 +284,7 @@ impl Trainer {
             code_version: CODE_VERSION.to_owned(),
             trigger: trigger.to_owned(),
             trained_at,
+            decision: None,
         };
         match model_registry::register_candidate(self.registry.as_ref(), model, &record).await {
             Ok(()) => Ok(TrainOutcome {
@@ -493,33 +500,7 @@ fn fit(
         .filter_map(|&i| target_labels[i].clone())
         .collect();
     let (classes, y) = classes_of(settings, &labels)?;
-    let fractions = split::Fractions {
-        train: settings.split.train,
-        validation: settings.split.validation,
-    };
-    let times = match (&settings.split.strategy, &settings.split.time_column) {
-        (SplitStrategy::Time, Some(column)) => match frame.column(column)? {
-            RawColumn::Datetime(values) => Some(
-                values
-                    .iter()
-                    .map(|v| v.unwrap_or(i64::MIN))
-                    .collect::<Vec<_>>(),
-            ),
-            other => {
-                return Err(FeatureError::WrongType {
-                    column: column.clone(),
-                    expected: "datetime",
-                    found: other.kind_name(),
-                }
-                .into())
-            }
-        },
-        _ => None,
-    };
-    let parts = match &times {
-        Some(times) => split::by_time(times, fractions),
-        None => split::stratified(&y, classes.len(), fractions, settings.split.seed),
-    };
+    let (parts, times) = split_rows(settings.split, &frame, &y, classes.len())?;
     check_class_rows(
         &classes,
         &y,
@@ -739,7 +720,7 @@ fn fit(
                 ("test".to_owned(), time_range(&parts.test)),
             ])
         }),
-        split_strategy: settings.split.strategy,
+        split: settings.split.clone(),
         trained_at: String::new(),
         training_seconds: 0.0,
     };
@@ -777,6 +758,45 @@ fn fit(
     })
 }
 
+/// Train, validation and test rows of the labelled `frame` as the split section says, with each
+/// row's time for a time split. Training and the promotion's holdout both split here, so the test
+/// part the champion is scored on is exactly the candidate's.
+fn split_rows(
+    split: &SplitSection,
+    frame: &RawFrame,
+    y: &[u32],
+    classes: usize,
+) -> Result<(split::Split, Option<Vec<i64>>), TrainError> {
+    let fractions = split::Fractions {
+        train: split.train,
+        validation: split.validation,
+    };
+    let times = match (&split.strategy, &split.time_column) {
+        (SplitStrategy::Time, Some(column)) => match frame.column(column)? {
+            RawColumn::Datetime(values) => Some(
+                values
+                    .iter()
+                    .map(|v| v.unwrap_or(i64::MIN))
+                    .collect::<Vec<_>>(),
+            ),
+            other => {
+                return Err(FeatureError::WrongType {
+                    column: column.clone(),
+                    expected: "datetime",
+                    found: other.kind_name(),
+                }
+                .into())
+            }
+        },
+        _ => None,
+    };
+    let parts = match &times {
+        Some(times) => split::by_time(times, fractions),
+        None => split::stratified(y, classes, fractions, split.seed),
+    };
+    Ok((parts, times))
+}
+
 /// "Balanced" weights as scikit-learn computes them: rows / (classes × rows of the class).
 fn class_weights(y: &[u32], classes: usize, balance: ClassBalance) -> Vec<f64> {
     if balance != ClassBalance::Weights {
@@ -808,7 +828,7 @@ fn predict_class(probabilities: &[f64], threshold: Option<f64>) -> usize {
     }
 }
 
-fn slice_values(column: &RawColumn) -> Vec<String> {
+pub fn slice_values(column: &RawColumn) -> Vec<String> {
     data::labels(column)
         .into_iter()
         .map(|v| v.unwrap_or_else(|| "(missing)".to_owned()))

@@ -13,7 +13,7 @@ use crate::ingest::catalog::DataVersionRecord;
 use crate::learn::ModelParams;
 use crate::names::{ModelName, ObjectKey};
 use crate::ports::ObjectStore;
-use crate::spec::{Metric, SplitStrategy};
+use crate::spec::{Metric, SplitSection};
 
 use super::ReferenceProfile;
 
@@ -76,7 +76,8 @@ pub struct Lineage {
     pub learner: String,
     pub params: ModelParams,
     pub rows: RowCounts,
-    pub split_strategy: SplitStrategy,
+    /// How the rows were split, so the test part can be rebuilt (promotion scores the champion on it).
+    pub split: SplitSection,
     /// For a time split: the first and last time in each part.
     pub time_ranges: Option<BTreeMap<String, Option<TimeRange>>>,
     pub trained_at: String,

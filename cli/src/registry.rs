@@ -1,0 +1,371 @@
+//! The registry from the command line: list models and versions, promote, reject, roll back,
+//! move aliases, and read the audit trail. The same domain functions as the promote Lambda.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use chrono::Utc;
+use clap::Args;
+use mlops_shared::model_registry::{self, Alias, AuditEntry, ModelVersionRecord};
+use mlops_shared::names::ModelName;
+use mlops_shared::promotion::{describe, Decision, Outcome, Promoter, Request};
+use serde_json::json;
+
+use crate::Target;
+
+#[derive(Args)]
+pub struct ModelsArgs {
+    /// Show this model's versions (default: every model, one line each).
+    #[arg(value_parser = crate::parse_dataset)]
+    model: Option<ModelName>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct PromoteArgs {
+    #[arg(long, value_parser = crate::parse_dataset)]
+    model: ModelName,
+    /// The version to promote (default: the newest candidate).
+    #[arg(long)]
+    version: Option<u64>,
+    /// Promote even if a policy gate fails, or the version is rejected or archived (recorded as
+    /// forced). The artifact check still applies.
+    #[arg(long)]
+    force: bool,
+    /// Why, for the audit trail.
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct RejectArgs {
+    #[arg(long, value_parser = crate::parse_dataset)]
+    model: ModelName,
+    #[arg(long)]
+    version: u64,
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct RollbackArgs {
+    #[arg(long, value_parser = crate::parse_dataset)]
+    model: ModelName,
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct AliasArgs {
+    #[arg(long, value_parser = crate::parse_dataset)]
+    model: ModelName,
+    /// The alias, e.g. challenger or shadow (champion moves only by promote and rollback).
+    #[arg(long, value_parser = parse_alias)]
+    name: Alias,
+    /// Point the alias at this version.
+    #[arg(long, required_unless_present = "remove", conflicts_with = "remove")]
+    version: Option<u64>,
+    /// Remove the alias.
+    #[arg(long)]
+    remove: bool,
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct HistoryArgs {
+    #[arg(long, value_parser = crate::parse_dataset)]
+    model: ModelName,
+    /// Only say which version was champion at this time (RFC 3339, e.g. 2026-11-25T09:00:00Z).
+    #[arg(long, value_parser = parse_time)]
+    at: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_alias(text: &str) -> Result<Alias, String> {
+    Alias::parse(text)
+}
+
+fn parse_time(text: &str) -> Result<String, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|_| text.to_owned())
+        .map_err(|e| format!("{e}: give a time like 2026-11-25T09:00:00Z"))
+}
+
+/// A CLI request: the user as actor, a fresh operation id (each command is a new intent).
+fn request(reason: Option<String>) -> anyhow::Result<Request> {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    let operation = format!(
+        "cli-{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    );
+    Ok(Request::new(&operation, &format!("cli:{user}"), reason)?)
+}
+
+pub async fn models(args: ModelsArgs, target: &Target) -> anyhow::Result<ExitCode> {
+    let backends = target.backends().await?;
+    let registry = backends.registry.as_ref();
+    let Some(model) = args.model else {
+        let mut rows = Vec::new();
+        for name in model_registry::models(registry).await? {
+            let state = model_registry::get_model(registry, &name).await?;
+            rows.push(json!({
+                "model": name.as_str(),
+                "latest_version": state.as_ref().map(|s| s.latest_version),
+                "aliases": state.as_ref().map(|s| s.aliases.clone()).unwrap_or_default(),
+            }));
+        }
+        if args.json {
+            println!("{}", serde_json::to_string(&rows)?);
+        } else if rows.is_empty() {
+            println!("no models yet: train one with mlops train --dataset <dataset>");
+        } else {
+            println!("{:<24} {:>7}  aliases", "model", "latest");
+            for row in &rows {
+                println!(
+                    "{:<24} {:>7}  {}",
+                    row["model"].as_str().unwrap_or_default(),
+                    row["latest_version"],
+                    aliases_text(&row["aliases"])
+                );
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let state = model_registry::get_model(registry, &model)
+        .await?
+        .with_context(|| format!("model {model} is not in the registry"))?;
+    let versions = model_registry::versions(registry, &model).await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&json!({
+                "model": model.as_str(),
+                "aliases": state.aliases,
+                "champions": state.champions,
+                "revision": state.revision,
+                "versions": versions,
+            }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{model}: aliases {}", aliases_text(&json!(state.aliases)));
+    println!(
+        "{:>7}  {:<9}  {:<18} {:>8} {:>8} {:>8}  {:<20}  decision",
+        "version", "status", "learner", "roc_auc", "f1", "f1_macro", "trained"
+    );
+    for v in &versions {
+        let names: Vec<&str> = state
+            .aliases
+            .iter()
+            .filter(|(_, &to)| to == v.version)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        println!(
+            "{:>7}  {:<9}  {:<18} {:>8} {:>8} {:>8}  {:<20}  {}{}",
+            v.version,
+            format!("{:?}", v.status).to_lowercase(),
+            v.learner,
+            metric(v, "roc_auc"),
+            metric(v, "f1"),
+            metric(v, "f1_macro"),
+            v.trained_at,
+            v.decision.as_ref().map(decision_text).unwrap_or_default(),
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", names.join(", "))
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn metric(v: &ModelVersionRecord, name: &str) -> String {
+    v.metrics
+        .get(name)
+        .map_or_else(|| "-".to_owned(), |x| format!("{x:.4}"))
+}
+
+fn aliases_text(aliases: &serde_json::Value) -> String {
+    match aliases.as_object() {
+        Some(map) if !map.is_empty() => map
+            .iter()
+            .map(|(name, version)| format!("{name}={version}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => "(none)".to_owned(),
+    }
+}
+
+fn decision_text(decision: &Decision) -> String {
+    let failed: Vec<&str> = decision
+        .failed_gates()
+        .iter()
+        .map(|g| g.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        "passed".to_owned()
+    } else {
+        format!("failed: {}", failed.join(", "))
+    }
+}
+
+pub async fn promote(args: PromoteArgs, target: &Target) -> anyhow::Result<ExitCode> {
+    let promoter = Promoter::new(&target.backends().await?);
+    let outcome = promoter
+        .promote(
+            &args.model,
+            args.version,
+            args.force,
+            &request(args.reason)?,
+        )
+        .await;
+    report(outcome, args.json)
+}
+
+pub async fn reject(args: RejectArgs, target: &Target) -> anyhow::Result<ExitCode> {
+    let promoter = Promoter::new(&target.backends().await?);
+    let outcome = promoter
+        .reject(&args.model, args.version, &request(args.reason)?)
+        .await;
+    report(outcome, args.json)
+}
+
+pub async fn rollback(args: RollbackArgs, target: &Target) -> anyhow::Result<ExitCode> {
+    let promoter = Promoter::new(&target.backends().await?);
+    let outcome = promoter.rollback(&args.model, &request(args.reason)?).await;
+    report(outcome, args.json)
+}
+
+pub async fn alias(args: AliasArgs, target: &Target) -> anyhow::Result<ExitCode> {
+    let promoter = Promoter::new(&target.backends().await?);
+    let request = request(args.reason)?;
+    let outcome = match args.version {
+        Some(version) if !args.remove => {
+            promoter
+                .set_alias(&args.model, &args.name, version, &request)
+                .await
+        }
+        _ => {
+            promoter
+                .remove_alias(&args.model, &args.name, &request)
+                .await
+        }
+    };
+    report(outcome, args.json)
+}
+
+pub async fn history(args: HistoryArgs, target: &Target) -> anyhow::Result<ExitCode> {
+    let backends = target.backends().await?;
+    let registry = backends.registry.as_ref();
+    if model_registry::get_model(registry, &args.model)
+        .await?
+        .is_none()
+    {
+        bail!("model {} is not in the registry", args.model);
+    }
+    let entries = model_registry::history(registry, &args.model).await?;
+    if let Some(at) = &args.at {
+        let champion = model_registry::champion_at(&entries, at);
+        if args.json {
+            println!(
+                "{}",
+                json!({"model": args.model.as_str(), "at": at, "champion": champion})
+            );
+        } else {
+            match champion {
+                Some(version) => println!("{} champion at {at}: version {version}", args.model),
+                None => println!("{} had no champion at {at}", args.model),
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&entries)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if entries.is_empty() {
+        println!("{}: no transitions yet", args.model);
+    }
+    for entry in &entries {
+        print_entry(entry);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_entry(entry: &AuditEntry) {
+    println!(
+        "{:>4}  {}  {:<14}  {}  by {}{}",
+        entry.revision,
+        entry.at,
+        format!("{:?}", entry.action).to_lowercase(),
+        describe(entry),
+        entry.actor,
+        if entry.reason.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", entry.reason)
+        }
+    );
+}
+
+/// Prints what a request did (or the gates that stopped it) and picks the exit code.
+fn report(
+    outcome: Result<Outcome, mlops_shared::promotion::PromoteError>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    match outcome {
+        Ok(outcome) => {
+            if json {
+                println!("{}", serde_json::to_string(&outcome)?);
+            } else {
+                println!("{}", outcome.message);
+                if let Some(decision) = &outcome.decision {
+                    print_gates(decision);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(mlops_shared::promotion::PromoteError::GatesFailed {
+            model,
+            version,
+            decision,
+        }) => {
+            if json {
+                println!(
+                    "{}",
+                    json!({"error": "gates_failed", "model": model.as_str(), "version": version, "decision": decision})
+                );
+            } else {
+                eprintln!("{model} version {version} fails the promotion policy (use --force to promote anyway):");
+                print_gates(&decision);
+            }
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn print_gates(decision: &Decision) {
+    for gate in &decision.gates {
+        println!(
+            "  {} {:<16} {}",
+            if gate.passed { "pass" } else { "FAIL" },
+            gate.name,
+            gate.detail
+        );
+    }
+}

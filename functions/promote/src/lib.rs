@@ -1,0 +1,266 @@
+//! The promote Lambda's handler: a `ModelTrained` event lets the policy decide on the new
+//! candidate; a direct invoke carries a person's request (promote, reject, rollback, set or remove
+//! an alias). Both go to the same domain functions the command line uses.
+
+use mlops_shared::config::{ConfigError, Env};
+use mlops_shared::model_registry::{Action, Alias};
+use mlops_shared::names::ModelName;
+use mlops_shared::observability::{MetricSet, Unit};
+use mlops_shared::promotion::{Outcome, PromoteError, Promoter, Request};
+use serde::Deserialize;
+use serde_json::Value;
+use tracing::{info, warn};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bucket: String,
+    pub registry_table: String,
+    pub event_bus: String,
+}
+
+impl Config {
+    /// Reads `BUCKET`, `REGISTRY_TABLE` and `EVENT_BUS` (default: the account's default bus).
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            bucket: env.required("BUCKET")?,
+            registry_table: env.required("REGISTRY_TABLE")?,
+            event_bus: env.parsed_or("EVENT_BUS", "default".to_owned(), "event bus name")?,
+        })
+    }
+}
+
+/// What an event asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// A `ModelTrained` event: the policy decides.
+    Decide {
+        model: ModelName,
+        version: u64,
+    },
+    Promote {
+        model: ModelName,
+        version: Option<u64>,
+        force: bool,
+    },
+    Reject {
+        model: ModelName,
+        version: u64,
+    },
+    Rollback {
+        model: ModelName,
+    },
+    SetAlias {
+        model: ModelName,
+        alias: Alias,
+        version: u64,
+    },
+    RemoveAlias {
+        model: ModelName,
+        alias: Alias,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("unusable event: {0}")]
+    BadEvent(String),
+    /// The registry changed meanwhile, or a store was unavailable: Lambda retries asynchronous
+    /// invocations, and the retry decides afresh.
+    #[error("may succeed on retry: {0}")]
+    Retryable(PromoteError),
+    #[error(transparent)]
+    Refused(PromoteError),
+}
+
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(error: HandlerError) -> Self {
+        let error_type = match &error {
+            HandlerError::BadEvent(_) => "BadEvent",
+            HandlerError::Retryable(_) => "Retryable",
+            HandlerError::Refused(_) => "Refused",
+        };
+        Self {
+            error_type: error_type.to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ActionName {
+    Promote,
+    Reject,
+    Rollback,
+    SetAlias,
+    RemoveAlias,
+}
+
+/// A direct invoke: `{"action": "promote", "model": "flights", "version": 3, "force": false,
+/// "reason": "…", "actor": "…", "operation_id": "…"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Invoke {
+    action: ActionName,
+    model: ModelName,
+    version: Option<u64>,
+    alias: Option<String>,
+    #[serde(default)]
+    force: bool,
+    reason: Option<String>,
+    actor: Option<String>,
+    operation_id: Option<String>,
+}
+
+/// Reads the command and who asks from an EventBridge `ModelTrained` event or a direct invoke.
+/// `request_id` (the Lambda request id, the same on every retry of one invocation) is the
+/// idempotency key unless the event brings its own.
+pub fn parse(event: &Value, request_id: &str) -> Result<(Command, Request), HandlerError> {
+    let bad = |message: String| HandlerError::BadEvent(message);
+    if let Some(detail_type) = event.get("detail-type") {
+        if detail_type.as_str() != Some("ModelTrained") {
+            return Err(bad(format!(
+                "the promote function handles ModelTrained events, not {detail_type}"
+            )));
+        }
+        let detail = event.get("detail").unwrap_or(&Value::Null);
+        let model = detail
+            .get("model")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("the ModelTrained detail has no \"model\"".into()))?;
+        let model = ModelName::parse(model).map_err(|e| bad(e.to_string()))?;
+        let version = detail
+            .get("version")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| bad("the ModelTrained detail has no numeric \"version\"".into()))?;
+        let id = event
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or(request_id);
+        let request = Request::new(
+            &format!("event:{id}"),
+            &format!("promote-function (ModelTrained event {id})"),
+            Some("automatic decision after training".into()),
+        )
+        .map_err(|e| bad(e.to_string()))?;
+        return Ok((Command::Decide { model, version }, request));
+    }
+    let invoke: Invoke = serde_json::from_value(event.clone()).map_err(|e| {
+        bad(format!(
+            "{e}; send a ModelTrained event or {{\"action\": \"promote\" | \"reject\" | \"rollback\" | \"set_alias\" | \"remove_alias\", \"model\": …, \"version\"?: …, \"alias\"?: …}}"
+        ))
+    })?;
+    let model = invoke.model;
+    let need_version = |action: &str| {
+        invoke
+            .version
+            .ok_or_else(|| bad(format!("{action} needs \"version\"")))
+    };
+    let need_alias = |action: &str| {
+        let name = invoke
+            .alias
+            .as_deref()
+            .ok_or_else(|| bad(format!("{action} needs \"alias\"")))?;
+        Alias::parse(name).map_err(bad)
+    };
+    let command = match invoke.action {
+        ActionName::Promote => Command::Promote {
+            model,
+            version: invoke.version,
+            force: invoke.force,
+        },
+        ActionName::Reject => Command::Reject {
+            model,
+            version: need_version("reject")?,
+        },
+        ActionName::Rollback => Command::Rollback { model },
+        ActionName::SetAlias => Command::SetAlias {
+            model,
+            alias: need_alias("set_alias")?,
+            version: need_version("set_alias")?,
+        },
+        ActionName::RemoveAlias => Command::RemoveAlias {
+            model,
+            alias: need_alias("remove_alias")?,
+        },
+    };
+    let operation = invoke.operation_id.as_deref().unwrap_or(request_id);
+    let actor = invoke.actor.map_or_else(
+        || "direct-invoke".to_owned(),
+        |a| format!("direct-invoke:{a}"),
+    );
+    let request = Request::new(operation, &actor, invoke.reason).map_err(|e| bad(e.to_string()))?;
+    Ok((command, request))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn handle(
+    promoter: &Promoter,
+    event: Value,
+    request_id: &str,
+) -> Result<Outcome, HandlerError> {
+    let (command, request) = parse(&event, request_id)?;
+    info!(
+        ?command,
+        actor = request.actor,
+        operation = request.operation,
+        "promotion request"
+    );
+    let result = match &command {
+        Command::Decide { model, version } => promoter.on_trained(model, *version, &request).await,
+        Command::Promote {
+            model,
+            version,
+            force,
+        } => promoter.promote(model, *version, *force, &request).await,
+        Command::Reject { model, version } => promoter.reject(model, *version, &request).await,
+        Command::Rollback { model } => promoter.rollback(model, &request).await,
+        Command::SetAlias {
+            model,
+            alias,
+            version,
+        } => promoter.set_alias(model, alias, *version, &request).await,
+        Command::RemoveAlias { model, alias } => {
+            promoter.remove_alias(model, alias, &request).await
+        }
+    };
+    match result {
+        Ok(outcome) => {
+            metrics(&outcome).emit();
+            info!(
+                model = outcome.model,
+                version = outcome.version,
+                applied = outcome.applied,
+                message = outcome.message,
+                "decided"
+            );
+            Ok(outcome)
+        }
+        Err(e) if e.is_retryable() => {
+            warn!(error = %e, "will retry");
+            Err(HandlerError::Retryable(e))
+        }
+        Err(e) => {
+            warn!(error = %e, "refused");
+            Err(HandlerError::Refused(e))
+        }
+    }
+}
+
+fn metrics(outcome: &Outcome) -> MetricSet {
+    let count =
+        |action: Action| f64::from(u8::from(outcome.applied && outcome.action == Some(action)));
+    let mut set = MetricSet::new()
+        .dimension("Model", &outcome.model)
+        .metric("Promotions", count(Action::Promote), Unit::Count)
+        .metric("Rollbacks", count(Action::Rollback), Unit::Count)
+        .metric("PromotionsRefused", count(Action::Refuse), Unit::Count);
+    if let Some(champion) = outcome.champion {
+        set = set.metric("ChampionVersion", champion as f64, Unit::None);
+    }
+    set
+}
+
+#[cfg(test)]
+#[path = "lib_tests.rs"]
+mod tests;

@@ -1,0 +1,25 @@
+//! Wires the promote function: config and clients once at cold start, then one decision or
+//! manual request per event.
+
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use mlops_shared::adapters::Backends;
+use mlops_shared::config::Env;
+use mlops_shared::promotion::Promoter;
+use promote::{handle, Config};
+
+fn main() -> Result<(), Error> {
+    mlops_shared::process::start_runtime()?.block_on(serve())
+}
+
+async fn serve() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = Config::from_env(&Env::process())?;
+    let backends = Backends::aws(&config.bucket, &config.registry_table, &config.event_bus).await;
+    let promoter = Promoter::new(&backends);
+    run(service_fn(|event: LambdaEvent<serde_json::Value>| {
+        let request_id = event.context.request_id.clone();
+        let promoter = &promoter;
+        async move { handle(promoter, event.payload, &request_id).await }
+    }))
+    .await
+}

@@ -1,0 +1,82 @@
+//! The append-only audit trail: one entry per transition, numbered by the model's revision, so
+//! one query returns the whole history in order.
+
+use chrono::DateTime;
+use serde::{Deserialize, Serialize};
+
+use super::{model_pk, ModelStatus};
+use crate::names::ModelName;
+use crate::ports::{Item, RegistryError, RegistryStore};
+use crate::promotion::Decision;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A version became champion.
+    Promote,
+    /// The policy refused an automatic promotion; the version is rejected.
+    Refuse,
+    /// The policy passed but needs a person's approval; the version stays a candidate.
+    AwaitApproval,
+    /// A person rejected a candidate.
+    Reject,
+    /// The champion returned to the previous one.
+    Rollback,
+    SetAlias,
+    RemoveAlias,
+}
+
+/// Who did what, when, to which version, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub model: String,
+    /// The model's revision this transition produced: 1, 2, 3, …
+    pub revision: u64,
+    /// RFC 3339, milliseconds.
+    pub at: String,
+    pub action: Action,
+    /// Who or what asked: `promote-function (ModelTrained <event id>)`, `cli:<user>`, …
+    pub actor: String,
+    /// The version acted on.
+    pub version: u64,
+    /// The alias moved (`champion` for promotions and rollbacks).
+    pub alias: Option<String>,
+    /// The version the alias pointed to before, and after.
+    pub from_version: Option<u64>,
+    pub to_version: Option<u64>,
+    /// The champion once this entry applied: the answer to "who was champion then?".
+    pub champion: Option<u64>,
+    /// The version's status before and after.
+    pub from_status: ModelStatus,
+    pub to_status: ModelStatus,
+    /// The policy gates were bypassed on request.
+    pub forced: bool,
+    pub decision: Option<Decision>,
+    pub reason: String,
+    /// The idempotency key of the request.
+    pub operation: String,
+}
+
+/// Every transition of the model, oldest first (one query).
+pub async fn history(
+    registry: &dyn RegistryStore,
+    model: &ModelName,
+) -> Result<Vec<AuditEntry>, RegistryError> {
+    registry
+        .query(&model_pk(model), "AUDIT#")
+        .await?
+        .into_iter()
+        .map(Item::into_record)
+        .collect()
+}
+
+/// The champion at time `at` (RFC 3339), from the history: the champion after the last entry
+/// made at or before `at`. None when there was none yet, or `at` is not a time.
+pub fn champion_at(history: &[AuditEntry], at: &str) -> Option<u64> {
+    let at = DateTime::parse_from_rfc3339(at).ok()?;
+    history
+        .iter()
+        .take_while(|entry| DateTime::parse_from_rfc3339(&entry.at).is_ok_and(|t| t <= at))
+        .last()
+        .and_then(|entry| entry.champion)
+}

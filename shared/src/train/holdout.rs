@@ -1,0 +1,66 @@
+//! A trained version's test part, rebuilt from its lineage: the same rows, in the same order, that
+//! training evaluated it on. Promotion scores the champion on them, so candidate and champion are
+//! compared on the same data.
+
+use super::{data, split_rows, Lineage, TrainError};
+use crate::features::{FeatureError, RawFrame};
+use crate::ports::ObjectStore;
+use crate::spec::{ColumnSpec, DatasetSpec};
+
+/// Test rows with the columns asked for, and the class index of each row.
+#[derive(Debug)]
+pub struct TestPart {
+    pub frame: RawFrame,
+    /// Index into the classes passed to [`test_part`].
+    pub y: Vec<u32>,
+}
+
+/// Reads the data versions of `lineage` (the `columns` asked for, the target and the time
+/// column), keeps the labelled rows and splits them exactly as training did. `classes` is the
+/// trained model's class list, in its order.
+pub async fn test_part(
+    store: &dyn ObjectStore,
+    spec: &DatasetSpec,
+    lineage: &Lineage,
+    target: &str,
+    classes: &[String],
+    columns: &[&str],
+) -> Result<TestPart, TrainError> {
+    let mut names: Vec<&str> = columns.to_vec();
+    names.push(target);
+    names.extend(lineage.split.time_column.as_deref());
+    let mut specs: Vec<&ColumnSpec> = Vec::new();
+    for name in names {
+        let column = spec
+            .column(name)
+            .ok_or_else(|| FeatureError::MissingColumn(name.to_owned()))?;
+        if !specs.iter().any(|c| c.name == column.name) {
+            specs.push(column);
+        }
+    }
+    let frame = data::load(store, &lineage.data_versions, &specs).await?;
+    let labels = data::labels(frame.column(target)?);
+    let mut labelled = Vec::new();
+    let mut y = Vec::new();
+    for (row, label) in labels.iter().enumerate() {
+        let Some(label) = label else { continue };
+        let class = classes
+            .iter()
+            .position(|c| c == label)
+            .ok_or_else(|| TrainError::Corrupt {
+                what: format!("the data of {} version {}", lineage.model, lineage.version),
+                problem: format!(
+                    "class {label:?} of {target:?} is not one the model was trained on ({})",
+                    classes.join(", ")
+                ),
+            })?;
+        labelled.push(row);
+        y.push(class as u32);
+    }
+    let frame = frame.take(&labelled);
+    let (parts, _) = split_rows(&lineage.split, &frame, &y, classes.len())?;
+    Ok(TestPart {
+        frame: frame.take(&parts.test),
+        y: parts.test.iter().map(|&i| y[i]).collect(),
+    })
+}

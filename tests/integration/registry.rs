@@ -1,0 +1,756 @@
+//! The model registry and promotion, on the embedded default and on moto alike: the policy's
+//! decisions end to end (a better model replaces the champion, a worse one is refused with its
+//! failing gate, rollback restores the previous champion, history shows all of it), optimistic
+//! concurrency, all-or-nothing transitions, idempotent replays, and every bad request refused
+//! with nothing written.
+
+use futures::future::join_all;
+use mlops_shared::adapters::{Backends, EventLog};
+use mlops_shared::model_registry::{
+    self, Action, Alias, ModelStatus, StatusChange, Transition, TransitionError,
+};
+use mlops_shared::names::ModelName;
+use mlops_shared::promotion::{Outcome, PromoteError, Promoter, Request};
+use mlops_tests::{aws_backends, ingest, install_spec, key, local_backends, name, train};
+
+/// A binary target whose rule changes between periods: early on only `x1` matters, later `x2`
+/// matters most. A model trained on the early period alone misses `x2`.
+const SPEC: &str = r#"
+[dataset]
+name = "routes"
+version = 1
+
+[[columns]]
+name = "at"
+type = "datetime"
+
+[[columns]]
+name = "x1"
+type = "float"
+
+[[columns]]
+name = "x2"
+type = "float"
+
+[[columns]]
+name = "region"
+type = "categorical"
+
+[[columns]]
+name = "late"
+type = "integer"
+allowed = [0, 1]
+
+[target]
+column = "late"
+kind = "binary"
+positive = 1
+
+[features]
+columns = ["x1", "x2", "region"]
+
+[split]
+strategy = "time"
+time_column = "at"
+train = 0.6
+validation = 0.2
+test = 0.2
+
+[training]
+seed = 1
+[[training.candidates]]
+model = "logistic_regression"
+
+[promotion]
+primary_metric = "roc_auc"
+min_primary = 0.55
+min_improvement = 0.01
+slices = ["region"]
+max_slice_regression = 0.05
+"#;
+
+/// `rows` rows starting on day `first_day` of 2026; `late` follows `x1` alone (early) or mostly
+/// `x2` (late), with noise from a fixed-seed generator.
+fn period_csv(first_day: u32, rows: usize, x2_matters: bool, seed: u64) -> Vec<u8> {
+    let mut state = seed;
+    let mut uniform = move || {
+        // xorshift64*: deterministic, good enough for test data.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut out = String::from("at,x1,x2,region,late\n");
+    for i in 0..rows {
+        let day = first_day + (i / 48) as u32;
+        let (month, day_of_month) = (1 + (day - 1) / 28, 1 + (day - 1) % 28);
+        let (hour, minute) = ((i % 48) / 2, (i % 2) * 30);
+        let x1 = uniform() * 4.0 - 2.0;
+        let x2 = uniform() * 4.0 - 2.0;
+        let region = ["north", "south", "east"][i % 3];
+        let noise = uniform() * 2.0 - 1.0;
+        let signal = if x2_matters { 0.3 * x1 + 2.0 * x2 } else { x1 };
+        let late = u8::from(signal + noise > 0.0);
+        out.push_str(&format!(
+            "2026-{month:02}-{day_of_month:02}T{hour:02}:{minute:02}:00Z,{x1:.4},{x2:.4},{region},{late}\n"
+        ));
+    }
+    out.into_bytes()
+}
+
+fn routes() -> ModelName {
+    name("routes")
+}
+
+fn request(operation: &str) -> Request {
+    Request::new(operation, "test", Some(format!("test {operation}"))).expect("valid operation")
+}
+
+/// Ingests the early period and trains version 1.
+async fn first_version(backends: &Backends) {
+    ingest(
+        backends,
+        SPEC,
+        vec![("early.csv".into(), period_csv(1, 2400, false, 7))],
+    )
+    .await;
+    let outcome = train(backends, "routes").await.expect("trains");
+    assert_eq!(outcome.record.version, 1);
+}
+
+/// Ingests the late period and trains version 2 on both.
+async fn second_version(backends: &Backends) {
+    ingest(
+        backends,
+        SPEC,
+        vec![("late.csv".into(), period_csv(51, 2400, true, 11))],
+    )
+    .await;
+    let outcome = train(backends, "routes").await.expect("trains");
+    assert_eq!(outcome.record.version, 2);
+}
+
+async fn status(backends: &Backends, version: u64) -> ModelStatus {
+    model_registry::get_version(backends.registry.as_ref(), &routes(), version)
+        .await
+        .expect("reads")
+        .expect("exists")
+        .status
+}
+
+async fn champion(backends: &Backends) -> Option<u64> {
+    model_registry::get_model(backends.registry.as_ref(), &routes())
+        .await
+        .expect("reads")
+        .expect("exists")
+        .champion()
+}
+
+async fn the_policy_promotes_the_better_refuses_the_worse_and_rollback_restores(
+    backends: Backends,
+) {
+    let promoter = Promoter::new(&backends);
+    first_version(&backends).await;
+    let first = promoter
+        .on_trained(&routes(), 1, &request("event-1"))
+        .await
+        .expect("decides");
+    assert_eq!((first.action, first.applied), (Some(Action::Promote), true));
+    let decision = first.decision.expect("a decision");
+    assert!(
+        decision.champion.is_none(),
+        "the first model has nothing to beat"
+    );
+    let names: Vec<&str> = decision.gates.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(names, ["primary_metric", "data_validation"]);
+    assert_eq!(champion(&backends).await, Some(1));
+
+    // Version 2 learned the new rule: better than version 1 on version 2's own test rows.
+    second_version(&backends).await;
+    let second = promoter
+        .on_trained(&routes(), 2, &request("event-2"))
+        .await
+        .expect("decides");
+    assert_eq!(second.action, Some(Action::Promote), "{}", second.message);
+    let decision = second.decision.expect("a decision");
+    assert_eq!(decision.champion, Some(1));
+    let improvement = decision
+        .gates
+        .iter()
+        .find(|g| g.name == "improvement")
+        .expect("compared with the champion");
+    assert!(
+        improvement.passed && improvement.value > Some(0.05),
+        "{improvement:?}"
+    );
+    assert!(decision.gates.iter().any(|g| g.name == "slice:region"));
+    // Both were scored on the same rows: the candidate's test part as training evaluated it.
+    let trained = model_registry::get_version(backends.registry.as_ref(), &routes(), 2)
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert_eq!(
+        decision.candidate_score,
+        trained.metrics.get("roc_auc").copied()
+    );
+    assert_eq!(
+        (status(&backends, 1).await, status(&backends, 2).await),
+        (ModelStatus::Archived, ModelStatus::Champion)
+    );
+
+    // A worse model: the spec drops the informative features; the same data, a new fingerprint.
+    let weak = SPEC.replace(
+        r#"columns = ["x1", "x2", "region"]"#,
+        r#"columns = ["region"]"#,
+    );
+    install_spec(&backends, &weak).await;
+    let third = train(&backends, "routes").await.expect("trains");
+    assert_eq!(third.record.version, 3);
+    let refused = promoter
+        .on_trained(&routes(), 3, &request("event-3"))
+        .await
+        .expect("decides");
+    assert_eq!(refused.action, Some(Action::Refuse));
+    let decision = refused.decision.expect("a decision");
+    let failed: Vec<&str> = decision
+        .failed_gates()
+        .iter()
+        .map(|g| g.name.as_str())
+        .collect();
+    assert!(failed.contains(&"improvement"), "{failed:?}");
+    assert!(
+        refused.message.contains("improvement"),
+        "{}",
+        refused.message
+    );
+    assert_eq!(status(&backends, 3).await, ModelStatus::Rejected);
+    assert_eq!(champion(&backends).await, Some(2));
+    // The decision is kept on the version too.
+    let stored = model_registry::get_version(backends.registry.as_ref(), &routes(), 3)
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert_eq!(stored.decision.as_ref(), Some(&decision));
+
+    let rolled = promoter
+        .rollback(&routes(), &request("rollback-1"))
+        .await
+        .expect("rolls back");
+    assert_eq!(
+        (rolled.action, rolled.champion),
+        (Some(Action::Rollback), Some(1))
+    );
+    assert_eq!(
+        (status(&backends, 1).await, status(&backends, 2).await),
+        (ModelStatus::Champion, ModelStatus::Archived)
+    );
+
+    let history = model_registry::history(backends.registry.as_ref(), &routes())
+        .await
+        .expect("reads");
+    let trail: Vec<(u64, Action, u64, Option<u64>)> = history
+        .iter()
+        .map(|e| (e.revision, e.action, e.version, e.champion))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            (1, Action::Promote, 1, Some(1)),
+            (2, Action::Promote, 2, Some(2)),
+            (3, Action::Refuse, 3, Some(2)),
+            (4, Action::Rollback, 1, Some(1)),
+        ]
+    );
+    assert_eq!(history[1].from_version, Some(1));
+    assert_eq!(history[3].from_version, Some(2));
+    // "Who was champion at T": at each entry's time, the champion it left.
+    for entry in &history {
+        assert_eq!(
+            model_registry::champion_at(&history, &entry.at),
+            entry.champion
+        );
+    }
+    assert_eq!(
+        model_registry::champion_at(&history, "2000-01-01T00:00:00Z"),
+        None
+    );
+
+    // With nothing before version 1, there is no further rollback.
+    let err = promoter
+        .rollback(&routes(), &request("rollback-2"))
+        .await
+        .expect_err("nothing to return to");
+    assert!(matches!(err, PromoteError::NoPreviousChampion(_)), "{err}");
+}
+
+#[tokio::test]
+async fn the_policy_promotes_the_better_refuses_the_worse_and_rollback_restores_on_the_embedded_default(
+) {
+    let (backends, dir) = local_backends();
+    the_policy_promotes_the_better_refuses_the_worse_and_rollback_restores(backends).await;
+    let events = EventLog::new(dir.path().join("events.jsonl"))
+        .read()
+        .expect("events");
+    let kinds: Vec<&str> = events.iter().map(|e| e.detail_type.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ModelTrained",
+            "ModelPromoted",
+            "ModelTrained",
+            "ModelPromoted",
+            "ModelTrained",
+            "ModelRolledBack"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_policy_promotes_the_better_refuses_the_worse_and_rollback_restores_on_dynamodb() {
+    let aws = aws_backends().await;
+    the_policy_promotes_the_better_refuses_the_worse_and_rollback_restores(aws.backends.clone())
+        .await;
+    let received = aws.received_events().await;
+    let promoted: Vec<u64> = received
+        .iter()
+        .filter(|e| e["detail-type"] == "ModelPromoted")
+        .filter_map(|e| e["detail"]["version"].as_u64())
+        .collect();
+    assert_eq!(promoted, [1, 2]);
+    assert!(received
+        .iter()
+        .any(|e| e["detail-type"] == "ModelRolledBack" && e["detail"]["version"] == 1));
+}
+
+/// The same event twice, or a retried request, changes nothing the second time.
+async fn replays_are_no_ops(backends: Backends) {
+    let promoter = Promoter::new(&backends);
+    first_version(&backends).await;
+    let first = promoter
+        .on_trained(&routes(), 1, &request("event-1"))
+        .await
+        .expect("decides");
+    assert!(first.applied);
+    let again = promoter
+        .on_trained(&routes(), 1, &request("event-1"))
+        .await
+        .expect("replay");
+    assert!(!again.applied);
+    assert_eq!(
+        (again.revision, again.action),
+        (first.revision, first.action)
+    );
+    // A second ModelTrained event (another id) about a version already decided.
+    let other = promoter
+        .on_trained(&routes(), 1, &request("event-1b"))
+        .await
+        .expect("duplicate");
+    assert!(!other.applied && other.action.is_none(), "{other:?}");
+
+    second_version(&backends).await;
+    promoter
+        .on_trained(&routes(), 2, &request("event-2"))
+        .await
+        .expect("decides");
+    let rollback = promoter
+        .rollback(&routes(), &request("rollback-once"))
+        .await
+        .expect("rolls back");
+    // A retry after a timeout carries the same operation id: not a second rollback.
+    let retry = promoter
+        .rollback(&routes(), &request("rollback-once"))
+        .await
+        .expect("replay");
+    assert!(rollback.applied && !retry.applied);
+    assert_eq!(retry.champion, Some(1));
+    assert_eq!(champion(&backends).await, Some(1));
+    let history = model_registry::history(backends.registry.as_ref(), &routes())
+        .await
+        .expect("reads");
+    assert_eq!(history.len(), 3, "{history:?}");
+}
+
+#[tokio::test]
+async fn replays_are_no_ops_on_the_embedded_default() {
+    let (backends, _dir) = local_backends();
+    replays_are_no_ops(backends).await;
+}
+
+#[tokio::test]
+async fn replays_are_no_ops_on_dynamodb() {
+    replays_are_no_ops(aws_backends().await.backends).await;
+}
+
+/// Many transitions read the same state and race: exactly one applies, the rest conflict, and
+/// the losers leave no trace.
+async fn concurrent_transitions_have_one_winner(backends: Backends) {
+    first_version(&backends).await;
+    let registry = backends.registry.clone();
+    let read = model_registry::get_model(registry.as_ref(), &routes())
+        .await
+        .expect("reads")
+        .expect("exists");
+    let attempts = (0..8).map(|i| {
+        let registry = registry.clone();
+        let read = read.clone();
+        async move {
+            let mut aliases = read.aliases.clone();
+            aliases.insert(format!("shadow{i}"), 1);
+            let transition = Transition {
+                read: read.clone(),
+                aliases,
+                champions: read.champions.clone(),
+                changes: Vec::new(),
+                entry: audit_entry(&format!("race-{i}"), Action::SetAlias),
+            };
+            model_registry::apply(registry.as_ref(), transition).await
+        }
+    });
+    let results = join_all(attempts).await;
+    let winners = results.iter().filter(|r| r.is_ok()).count();
+    let conflicts = results
+        .iter()
+        .filter(|r| matches!(r, Err(TransitionError::Conflict { .. })))
+        .count();
+    assert_eq!((winners, conflicts), (1, 7), "{results:?}");
+    let state = model_registry::get_model(registry.as_ref(), &routes())
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert_eq!((state.revision, state.aliases.len()), (1, 1));
+    let history = model_registry::history(registry.as_ref(), &routes())
+        .await
+        .expect("reads");
+    assert_eq!(history.len(), 1);
+
+    // Promoting the same version from several callers at once: one applies it, the others
+    // either conflict or find it done.
+    let promoter = std::sync::Arc::new(Promoter::new(&backends));
+    let promotions = (0..6).map(|i| {
+        let promoter = promoter.clone();
+        async move {
+            promoter
+                .promote(&routes(), Some(1), false, &request(&format!("promote-{i}")))
+                .await
+        }
+    });
+    let results: Vec<Result<Outcome, PromoteError>> = join_all(promotions).await;
+    let applied = results
+        .iter()
+        .filter(|r| r.as_ref().is_ok_and(|o| o.applied))
+        .count();
+    assert_eq!(applied, 1, "{results:?}");
+    for result in &results {
+        match result {
+            Ok(_) | Err(PromoteError::Conflict(_)) => {}
+            Err(other) => panic!("unexpected: {other}"),
+        }
+    }
+    assert_eq!(champion(&backends).await, Some(1));
+}
+
+fn audit_entry(operation: &str, action: Action) -> model_registry::AuditEntry {
+    model_registry::AuditEntry {
+        model: "routes".into(),
+        revision: 0,
+        at: "2026-11-25T10:00:00.000Z".into(),
+        action,
+        actor: "test".into(),
+        version: 1,
+        alias: None,
+        from_version: None,
+        to_version: None,
+        champion: None,
+        from_status: ModelStatus::Candidate,
+        to_status: ModelStatus::Candidate,
+        forced: false,
+        decision: None,
+        reason: String::new(),
+        operation: operation.into(),
+    }
+}
+
+#[tokio::test]
+async fn concurrent_transitions_have_one_winner_on_the_embedded_default() {
+    let (backends, _dir) = local_backends();
+    concurrent_transitions_have_one_winner(backends).await;
+}
+
+#[tokio::test]
+async fn concurrent_transitions_have_one_winner_on_dynamodb() {
+    concurrent_transitions_have_one_winner(aws_backends().await.backends).await;
+}
+
+/// A transition whose last step's condition fails changes nothing: not the aliases, not the
+/// revision, not the first version's status, no audit entry, no operation record.
+async fn a_failed_transition_leaves_nothing(backends: Backends) {
+    first_version(&backends).await;
+    let registry = backends.registry.as_ref();
+    let read = model_registry::get_model(registry, &routes())
+        .await
+        .expect("reads")
+        .expect("exists");
+    let mut aliases = read.aliases.clone();
+    aliases.insert("champion".into(), 1);
+    let transition = Transition {
+        read: read.clone(),
+        aliases,
+        champions: vec![1],
+        changes: vec![StatusChange {
+            version: 1,
+            // Version 1 is a candidate, not archived: this step's condition fails.
+            from: ModelStatus::Archived,
+            to: ModelStatus::Champion,
+            decision: None,
+        }],
+        entry: audit_entry("midway", Action::Promote),
+    };
+    let err = model_registry::apply(registry, transition)
+        .await
+        .expect_err("the status condition fails");
+    assert!(matches!(err, TransitionError::Conflict { .. }), "{err}");
+    let after = model_registry::get_model(registry, &routes())
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert_eq!(after, read);
+    assert_eq!(status(&backends, 1).await, ModelStatus::Candidate);
+    assert!(model_registry::history(registry, &routes())
+        .await
+        .expect("reads")
+        .is_empty());
+    assert_eq!(
+        model_registry::applied_revision(registry, &routes(), "midway")
+            .await
+            .expect("reads"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_failed_transition_leaves_nothing_on_the_embedded_default() {
+    let (backends, _dir) = local_backends();
+    a_failed_transition_leaves_nothing(backends).await;
+}
+
+#[tokio::test]
+async fn a_failed_transition_leaves_nothing_on_dynamodb() {
+    a_failed_transition_leaves_nothing(aws_backends().await.backends).await;
+}
+
+/// Bad requests are refused with a specific error, and nothing is written.
+async fn bad_requests_are_refused_with_nothing_written(backends: Backends) {
+    let promoter = Promoter::new(&backends);
+    let unknown = promoter
+        .promote(&name("nosuch"), None, false, &request("p0"))
+        .await
+        .expect_err("unknown model");
+    assert!(
+        matches!(unknown, PromoteError::UnknownModel(_)),
+        "{unknown}"
+    );
+
+    first_version(&backends).await;
+    let registry = backends.registry.as_ref();
+    let before = model_registry::get_model(registry, &routes())
+        .await
+        .expect("reads");
+    let cases: Vec<(Result<Outcome, PromoteError>, &str)> = vec![
+        (
+            promoter
+                .promote(&routes(), Some(9), false, &request("p1"))
+                .await,
+            "has no version 9",
+        ),
+        (
+            promoter.rollback(&routes(), &request("p2")).await,
+            "no previous champion",
+        ),
+        (
+            promoter
+                .set_alias(&routes(), &Alias::champion(), 1, &request("p3"))
+                .await,
+            "only by promote or rollback",
+        ),
+        (
+            promoter
+                .remove_alias(
+                    &routes(),
+                    &Alias::parse("shadow").expect("valid"),
+                    &request("p4"),
+                )
+                .await,
+            "has no alias shadow",
+        ),
+    ];
+    for (result, expected) in cases {
+        let err = result.expect_err("refused");
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+    assert!(Alias::parse("Not An Alias").is_err());
+    assert!(Request::new("", "test", None).is_err());
+
+    // A rejected version cannot be promoted (or aliased) without --force.
+    promoter
+        .reject(&routes(), 1, &request("reject-1"))
+        .await
+        .expect("rejects");
+    let err = promoter
+        .promote(&routes(), Some(1), false, &request("p5"))
+        .await
+        .expect_err("rejected");
+    assert!(
+        matches!(
+            err,
+            PromoteError::NotPromotable {
+                status: ModelStatus::Rejected,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("--force"), "{err}");
+    let err = promoter
+        .reject(&routes(), 1, &request("p6"))
+        .await
+        .expect_err("already rejected");
+    assert!(matches!(err, PromoteError::NotRejectable { .. }), "{err}");
+    let after = model_registry::get_model(registry, &routes())
+        .await
+        .expect("reads");
+    assert_eq!(
+        after.as_ref().map(|s| s.revision),
+        before.as_ref().map(|s| s.revision + 1),
+        "only the rejection was written"
+    );
+
+    // Forced: recorded as such, and allowed.
+    let forced = promoter
+        .promote(&routes(), Some(1), true, &request("p7"))
+        .await
+        .expect("forced promotion");
+    assert!(forced.applied);
+    let history = model_registry::history(registry, &routes())
+        .await
+        .expect("reads");
+    assert!(history
+        .last()
+        .is_some_and(|e| e.forced && e.action == Action::Promote));
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_with_nothing_written_on_the_embedded_default() {
+    let (backends, _dir) = local_backends();
+    bad_requests_are_refused_with_nothing_written(backends).await;
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_with_nothing_written_on_dynamodb() {
+    bad_requests_are_refused_with_nothing_written(aws_backends().await.backends).await;
+}
+
+/// The registry never points at a missing or altered artifact: promotion reads it and checks its
+/// SHA-256 first; an automatic decision refuses such a candidate, naming the problem.
+async fn a_missing_or_altered_artifact_is_never_promoted(backends: Backends) {
+    let promoter = Promoter::new(&backends);
+    first_version(&backends).await;
+    let record = model_registry::get_version(backends.registry.as_ref(), &routes(), 1)
+        .await
+        .expect("reads")
+        .expect("exists");
+    let artifact = key(&record.artifact_key);
+    let mut bytes = backends.store.get(&artifact).await.expect("exists").bytes;
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    backends
+        .store
+        .put(&artifact, bytes)
+        .await
+        .expect("overwrites");
+    let err = promoter
+        .promote(&routes(), Some(1), true, &request("forced"))
+        .await
+        .expect_err("even --force does not bypass the artifact check");
+    assert!(err.to_string().contains("SHA-256"), "{err}");
+
+    backends.store.delete(&artifact).await.expect("deletes");
+    let refused = promoter
+        .on_trained(&routes(), 1, &request("event-1"))
+        .await
+        .expect("decides");
+    assert_eq!(refused.action, Some(Action::Refuse));
+    assert!(refused.message.contains("missing"), "{}", refused.message);
+    assert_eq!(champion(&backends).await, None);
+}
+
+#[tokio::test]
+async fn a_missing_or_altered_artifact_is_never_promoted_on_the_embedded_default() {
+    let (backends, _dir) = local_backends();
+    a_missing_or_altered_artifact_is_never_promoted(backends).await;
+}
+
+#[tokio::test]
+async fn a_missing_or_altered_artifact_is_never_promoted_on_dynamodb() {
+    a_missing_or_altered_artifact_is_never_promoted(aws_backends().await.backends).await;
+}
+
+/// Aliases beside the champion: set, moved, removed, each in the audit trail.
+#[tokio::test]
+async fn named_aliases_move_and_are_audited() {
+    let (backends, _dir) = local_backends();
+    let promoter = Promoter::new(&backends);
+    first_version(&backends).await;
+    second_version(&backends).await;
+    let challenger = Alias::parse("challenger").expect("valid");
+    promoter
+        .set_alias(&routes(), &challenger, 1, &request("a1"))
+        .await
+        .expect("sets");
+    promoter
+        .set_alias(&routes(), &challenger, 2, &request("a2"))
+        .await
+        .expect("moves");
+    let same = promoter
+        .set_alias(&routes(), &challenger, 2, &request("a3"))
+        .await
+        .expect("no-op");
+    assert!(!same.applied);
+    let state = model_registry::get_model(backends.registry.as_ref(), &routes())
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert_eq!(state.aliases.get("challenger"), Some(&2));
+    promoter
+        .remove_alias(&routes(), &challenger, &request("a4"))
+        .await
+        .expect("removes");
+    let history = model_registry::history(backends.registry.as_ref(), &routes())
+        .await
+        .expect("reads");
+    let moves: Vec<(Action, Option<u64>, Option<u64>)> = history
+        .iter()
+        .map(|e| (e.action, e.from_version, e.to_version))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            (Action::SetAlias, None, Some(1)),
+            (Action::SetAlias, Some(1), Some(2)),
+            (Action::RemoveAlias, Some(2), None),
+        ]
+    );
+    // Rejecting a version drops the aliases that pointed to it.
+    promoter
+        .set_alias(&routes(), &challenger, 2, &request("a5"))
+        .await
+        .expect("sets");
+    promoter
+        .reject(&routes(), 2, &request("a6"))
+        .await
+        .expect("rejects");
+    let state = model_registry::get_model(backends.registry.as_ref(), &routes())
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert!(state.aliases.is_empty(), "{:?}", state.aliases);
+}
