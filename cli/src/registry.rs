@@ -105,7 +105,10 @@ fn parse_time(text: &str) -> Result<String, String> {
 
 /// A CLI request: the user as actor, a fresh operation id (each command is a new intent).
 fn request(reason: Option<String>) -> anyhow::Result<Request> {
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok())
+        .unwrap_or_else(|| "unknown".to_owned());
     let operation = format!(
         "cli-{}-{}",
         std::process::id(),
@@ -163,7 +166,7 @@ pub async fn models(args: ModelsArgs, target: &Target) -> anyhow::Result<ExitCod
     }
     println!("{model}: aliases {}", aliases_text(&json!(state.aliases)));
     println!(
-        "{:>7}  {:<9}  {:<18} {:>8} {:>8} {:>8}  {:<20}  decision",
+        "{:>7}  {:<9}  {:<20} {:>8} {:>8} {:>8}  {:<20}  decision",
         "version", "status", "learner", "roc_auc", "f1", "f1_macro", "trained"
     );
     for v in &versions {
@@ -174,9 +177,9 @@ pub async fn models(args: ModelsArgs, target: &Target) -> anyhow::Result<ExitCod
             .map(|(name, _)| name.as_str())
             .collect();
         println!(
-            "{:>7}  {:<9}  {:<18} {:>8} {:>8} {:>8}  {:<20}  {}{}",
+            "{:>7}  {:<9}  {:<20} {:>8} {:>8} {:>8}  {:<20}  {}{}",
             v.version,
-            format!("{:?}", v.status).to_lowercase(),
+            v.status,
             v.learner,
             metric(v, "roc_auc"),
             metric(v, "f1"),
@@ -311,7 +314,7 @@ fn print_entry(entry: &AuditEntry) {
         "{:>4}  {}  {:<14}  {}  by {}{}",
         entry.revision,
         entry.at,
-        format!("{:?}", entry.action).to_lowercase(),
+        entry.action,
         describe(entry),
         entry.actor,
         if entry.reason.is_empty() {

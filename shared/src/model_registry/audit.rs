@@ -26,6 +26,26 @@ pub enum Action {
     RemoveAlias,
 }
 
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Promote => "promote",
+            Action::Refuse => "refuse",
+            Action::AwaitApproval => "await_approval",
+            Action::Reject => "reject",
+            Action::Rollback => "rollback",
+            Action::SetAlias => "set_alias",
+            Action::RemoveAlias => "remove_alias",
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// Who did what, when, to which version, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {

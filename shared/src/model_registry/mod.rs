@@ -37,6 +37,23 @@ pub enum ModelStatus {
     Rejected,
 }
 
+impl ModelStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelStatus::Candidate => "candidate",
+            ModelStatus::Champion => "champion",
+            ModelStatus::Archived => "archived",
+            ModelStatus::Rejected => "rejected",
+        }
+    }
+}
+
+impl std::fmt::Display for ModelStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// One registered model version: where its artifact is, how good it is, and where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelVersionRecord {

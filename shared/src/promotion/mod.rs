@@ -42,13 +42,13 @@ pub enum PromoteError {
     UnknownVersion { model: ModelName, version: u64 },
     #[error("{0} has no candidate version to promote; name one with --version")]
     NoCandidate(ModelName),
-    #[error("{model} version {version} is {status:?}: promoting it needs --force{hint}", hint = if *status == ModelStatus::Archived { " (or use rollback to return to the previous champion)" } else { "" })]
+    #[error("{model} version {version} is {status}: promoting it needs --force{hint}", hint = if *status == ModelStatus::Archived { " (or use rollback to return to the previous champion)" } else { "" })]
     NotPromotable {
         model: ModelName,
         version: u64,
         status: ModelStatus,
     },
-    #[error("{model} version {version} is {status:?}; only a candidate can be rejected")]
+    #[error("{model} version {version} is {status}; only a candidate can be rejected")]
     NotRejectable {
         model: ModelName,
         version: u64,
@@ -201,7 +201,7 @@ impl Promoter {
             return Ok(unchanged(
                 &state,
                 version,
-                format!("version {version} is already {:?}", record.status),
+                format!("version {version} is already {}", record.status),
             ));
         }
         if record
