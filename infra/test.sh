@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs the local AWS-compatible server (moto) and cfn-lint into .venv-aws if
-# needed, starts moto on a free loopback port, runs the Rust test suites against it, lints the SAM
-# template, and always stops the server.
+# needed, starts moto on a free loopback port (infra/moto_server.py), runs the Rust test suites
+# against it, lints the SAM template, and always stops the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,9 +14,10 @@ fi
 
 PORT=$("$VENV/bin/python" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 LOG=$(mktemp -t moto.XXXXXX.log)
-"$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$LOG" 2>&1 &
+# moto's server, with requests applied one at a time as DynamoDB's atomicity requires (see the script).
+"$VENV/bin/python" infra/moto_server.py 127.0.0.1 "$PORT" >"$LOG" 2>&1 &
 MOTO_PID=$!
-trap 'kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null; rm -f "$LOG"' EXIT
+trap 'kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null || true; rm -f "$LOG"' EXIT
 for _ in $(seq 150); do
   curl -fs -o /dev/null "http://127.0.0.1:$PORT/moto-api/" && break
   sleep 0.1

@@ -83,6 +83,8 @@ enum Command {
     Rollback(registry::RollbackArgs),
     /// Point a named alias (challenger, shadow, …) at a version, or remove it.
     Alias(registry::AliasArgs),
+    /// Set a version's description and tags.
+    Annotate(registry::AnnotateArgs),
     /// The audit trail of a model, or its champion at a given time.
     History(registry::HistoryArgs),
     /// Run the pipeline end to end on the bundled flights sample, in a fresh local home.
@@ -122,6 +124,7 @@ async fn run() -> ExitCode {
         Command::Reject(args) => registry::reject(args, &cli.target).await,
         Command::Rollback(args) => registry::rollback(args, &cli.target).await,
         Command::Alias(args) => registry::alias(args, &cli.target).await,
+        Command::Annotate(args) => registry::annotate(args, &cli.target).await,
         Command::History(args) => registry::history(args, &cli.target).await,
         Command::Demo(args) => demo::run(args).await,
     };

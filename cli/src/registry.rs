@@ -83,6 +83,31 @@ pub struct AliasArgs {
 }
 
 #[derive(Args)]
+pub struct AnnotateArgs {
+    #[arg(long, value_parser = crate::parse_dataset)]
+    model: ModelName,
+    #[arg(long)]
+    version: u64,
+    /// Replace the version's description.
+    #[arg(long)]
+    description: Option<String>,
+    /// Set a tag, as key=value (repeatable).
+    #[arg(long = "tag", value_parser = parse_tag)]
+    tags: Vec<(String, String)>,
+    /// Remove a tag by key (repeatable).
+    #[arg(long = "untag")]
+    untag: Vec<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_tag(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("{text:?} is not key=value"))
+}
+
+#[derive(Args)]
 pub struct HistoryArgs {
     #[arg(long, value_parser = crate::parse_dataset)]
     model: ModelName,
@@ -192,6 +217,7 @@ pub async fn models(args: ModelsArgs, target: &Target) -> anyhow::Result<ExitCod
                 format!("  [{}]", names.join(", "))
             }
         );
+        print_annotations(v);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -269,6 +295,46 @@ pub async fn alias(args: AliasArgs, target: &Target) -> anyhow::Result<ExitCode>
         }
     };
     report(outcome, args.json)
+}
+
+pub async fn annotate(args: AnnotateArgs, target: &Target) -> anyhow::Result<ExitCode> {
+    let backends = target.backends().await?;
+    let annotation = model_registry::Annotation {
+        description: args.description,
+        set_tags: args.tags.into_iter().collect(),
+        remove_tags: args.untag,
+    };
+    let record = model_registry::annotate(
+        backends.registry.as_ref(),
+        &args.model,
+        args.version,
+        &annotation,
+    )
+    .await?;
+    if args.json {
+        println!(
+            "{}",
+            json!({"model": record.model, "version": record.version, "description": record.description, "tags": record.tags})
+        );
+    } else {
+        println!("{} version {}", record.model, record.version);
+        print_annotations(&record);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_annotations(record: &ModelVersionRecord) {
+    if !record.description.is_empty() {
+        println!("         {}", record.description);
+    }
+    if !record.tags.is_empty() {
+        let tags: Vec<String> = record
+            .tags
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        println!("         tags: {}", tags.join(" "));
+    }
 }
 
 pub async fn history(args: HistoryArgs, target: &Target) -> anyhow::Result<ExitCode> {

@@ -246,3 +246,130 @@ fn train_without_data_says_what_to_do() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn registry_commands_list_promote_annotate_and_explain_refusals() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let home = tmp.path().join("demo");
+    let demo = mlops(
+        tmp.path(),
+        &["demo", "--dir", home.to_str().expect("utf-8")],
+    );
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    assert!(text(&demo.stdout).contains("version 1 is the first champion"));
+
+    let listed = text(&mlops(&home, &["models"]).stdout);
+    assert!(
+        listed.contains("flights") && listed.contains("champion=1"),
+        "{listed}"
+    );
+    let out = mlops(&home, &["models", "flights", "--json"]);
+    let model: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(model["versions"][0]["status"], "champion");
+    assert_eq!(model["aliases"]["champion"], 1);
+
+    // Refusals: exit status 2 and a message that says what is wrong.
+    for (args, expected) in [
+        (
+            vec!["promote", "--model", "flights"],
+            "no candidate version to promote",
+        ),
+        (
+            vec!["rollback", "--model", "flights"],
+            "no previous champion",
+        ),
+        (vec!["history", "--model", "nosuch"], "not in the registry"),
+        (
+            vec!["reject", "--model", "flights", "--version", "1"],
+            "only a candidate can be rejected",
+        ),
+        (
+            vec![
+                "annotate",
+                "--model",
+                "flights",
+                "--version",
+                "1",
+                "--tag",
+                "team",
+            ],
+            "is not key=value",
+        ),
+        (
+            vec![
+                "alias",
+                "--model",
+                "flights",
+                "--name",
+                "Best!",
+                "--version",
+                "1",
+            ],
+            "not an identifier",
+        ),
+    ] {
+        let out = mlops(&home, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let same = mlops(&home, &["promote", "--model", "flights", "--version", "1"]);
+    assert!(same.status.success());
+    assert!(text(&same.stdout).contains("already the champion"));
+
+    let out = mlops(
+        &home,
+        &[
+            "annotate",
+            "--model",
+            "flights",
+            "--version",
+            "1",
+            "--description",
+            "the first",
+            "--tag",
+            "team=ops",
+            "--json",
+        ],
+    );
+    let annotated: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        (
+            annotated["tags"]["team"].as_str(),
+            annotated["description"].as_str()
+        ),
+        (Some("ops"), Some("the first"))
+    );
+    assert!(mlops(
+        &home,
+        &[
+            "alias",
+            "--model",
+            "flights",
+            "--name",
+            "challenger",
+            "--version",
+            "1"
+        ]
+    )
+    .status
+    .success());
+    let versions = text(&mlops(&home, &["models", "flights"]).stdout);
+    assert!(
+        versions.contains("[challenger, champion]") && versions.contains("tags: team=ops"),
+        "{versions}"
+    );
+
+    let out = mlops(&home, &["history", "--model", "flights", "--json"]);
+    let history: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let actions: Vec<&str> = history
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["promote", "set_alias"]);
+}

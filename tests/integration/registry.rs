@@ -754,3 +754,68 @@ async fn named_aliases_move_and_are_audited() {
         .expect("exists");
     assert!(state.aliases.is_empty(), "{:?}", state.aliases);
 }
+
+/// With `require_approval`, a passing candidate waits (still a candidate, nothing served); a
+/// redelivered event leaves it waiting; a person's promotion approves it, and that is recorded.
+#[tokio::test]
+async fn required_approval_holds_a_candidate_until_a_person_promotes_it() {
+    let (backends, _dir) = local_backends();
+    let promoter = Promoter::new(&backends);
+    let spec = SPEC.replace(
+        "max_slice_regression = 0.05",
+        "max_slice_regression = 0.05\nrequire_approval = true",
+    );
+    ingest(
+        &backends,
+        &spec,
+        vec![("early.csv".into(), period_csv(1, 2400, false, 7))],
+    )
+    .await;
+    train(&backends, "routes").await.expect("trains");
+    let held = promoter
+        .on_trained(&routes(), 1, &request("event-1"))
+        .await
+        .expect("decides");
+    assert_eq!(held.action, Some(Action::AwaitApproval));
+    assert_eq!(
+        (status(&backends, 1).await, champion(&backends).await),
+        (ModelStatus::Candidate, None)
+    );
+    let again = promoter
+        .on_trained(&routes(), 1, &request("event-1-redelivered"))
+        .await
+        .expect("no-op");
+    assert!(
+        !again.applied && again.message.contains("awaits approval"),
+        "{again:?}"
+    );
+
+    let approved = promoter
+        .promote(
+            &routes(),
+            None,
+            false,
+            &Request::new("approve-1", "cli:alice", None).expect("valid"),
+        )
+        .await
+        .expect("approves");
+    assert_eq!(
+        (approved.action, approved.champion),
+        (Some(Action::Promote), Some(1))
+    );
+    let decision = approved.decision.expect("a decision");
+    let approval = decision
+        .gates
+        .iter()
+        .find(|g| g.name == "approval")
+        .expect("approval gate");
+    assert!(
+        approval.passed && approval.detail.contains("cli:alice"),
+        "{approval:?}"
+    );
+    let history = model_registry::history(backends.registry.as_ref(), &routes())
+        .await
+        .expect("reads");
+    let actions: Vec<Action> = history.iter().map(|e| e.action).collect();
+    assert_eq!(actions, [Action::AwaitApproval, Action::Promote]);
+}

@@ -82,6 +82,14 @@ pub struct ModelVersionRecord {
     /// The last promotion decision about this version, with every gate's value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
+    /// Free text and labels people attach (`mlops annotate`).
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// How many times it was annotated: the optimistic check of the next annotation.
+    #[serde(default)]
+    pub annotations: u64,
 }
 
 pub fn model_pk(model: &ModelName) -> String {
@@ -254,6 +262,98 @@ pub async fn versions(
         .into_iter()
         .map(Item::into_record)
         .collect()
+}
+
+/// A change to a version's description and tags.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Annotation {
+    pub description: Option<String>,
+    pub set_tags: BTreeMap<String, String>,
+    pub remove_tags: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnnotateError {
+    #[error("{model} has no version {version}")]
+    UnknownVersion { model: ModelName, version: u64 },
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+const MAX_TAG_KEY: usize = 128;
+const MAX_TAG_VALUE: usize = 256;
+const MAX_DESCRIPTION: usize = 4096;
+
+/// Sets a version's description and tags: metadata, not a change of who serves, so no audit
+/// entry. Optimistic: applied only if nobody annotated the version since it was read.
+pub async fn annotate(
+    registry: &dyn RegistryStore,
+    model: &ModelName,
+    version: u64,
+    annotation: &Annotation,
+) -> Result<ModelVersionRecord, AnnotateError> {
+    for (key, value) in &annotation.set_tags {
+        let key_ok = (1..=MAX_TAG_KEY).contains(&key.len()) && !key.chars().any(char::is_control);
+        if !key_ok {
+            return Err(AnnotateError::Invalid(format!(
+                "tag key {key:?} must be 1-{MAX_TAG_KEY} characters without control characters"
+            )));
+        }
+        if value.len() > MAX_TAG_VALUE {
+            return Err(AnnotateError::Invalid(format!(
+                "the value of tag {key:?} is over {MAX_TAG_VALUE} characters"
+            )));
+        }
+    }
+    if annotation
+        .description
+        .as_ref()
+        .is_some_and(|d| d.len() > MAX_DESCRIPTION)
+    {
+        return Err(AnnotateError::Invalid(format!(
+            "a description is at most {MAX_DESCRIPTION} characters"
+        )));
+    }
+    for _ in 0..ALLOCATION_ATTEMPTS {
+        let record = get_version(registry, model, version)
+            .await?
+            .ok_or_else(|| AnnotateError::UnknownVersion {
+                model: model.clone(),
+                version,
+            })?;
+        let mut tags = record.tags.clone();
+        tags.extend(annotation.set_tags.clone());
+        for key in &annotation.remove_tags {
+            tags.remove(key);
+        }
+        let description = annotation
+            .description
+            .clone()
+            .unwrap_or(record.description.clone());
+        let set = attrs(json!({
+            "tags": tags,
+            "description": description,
+            "annotations": record.annotations + 1,
+        }));
+        let condition = Condition::Equals {
+            attr: "annotations".into(),
+            value: json!(record.annotations),
+        };
+        match registry
+            .update(&version_key(model, version), set, condition)
+            .await
+        {
+            Ok(item) => return Ok(item.into_record()?),
+            Err(RegistryError::ConditionFailed { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(RegistryError::Unavailable(format!(
+        "{model} version {version} is being annotated by others; try again"
+    ))
+    .into())
 }
 
 /// The model's numbering, aliases and champion history; None for a model never trained.

@@ -285,6 +285,9 @@ impl Trainer {
             trigger: trigger.to_owned(),
             trained_at,
             decision: None,
+            description: String::new(),
+            tags: BTreeMap::new(),
+            annotations: 0,
         };
         match model_registry::register_candidate(self.registry.as_ref(), model, &record).await {
             Ok(()) => Ok(TrainOutcome {
