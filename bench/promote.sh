@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: promotion decisions on the full flights data (12 months, 336,776 rows). Version 1
 # (gradient boosting) becomes the first champion; version 2 (logistic regression) is then judged
-# against it: both scored on version 2's test rows, every gate evaluated, one transaction. Prints
-# the time and peak memory of each step, and of a rollback and a history read.
+# against it: both scored on version 2's test rows, every gate evaluated, one transaction. Then a
+# forced promotion, a rollback and a history read. Prints the time and peak memory of each step.
 #
 # Usage: bench/promote.sh [folder with flights-2013-MM.csv]   (default: ../shared/data/flights)
 set -euo pipefail
@@ -30,7 +30,7 @@ PY
 timed() {  # label, command...: prints seconds and peak RSS
   local label=$1; shift
   /usr/bin/time -f '%e %M' -o "$WORK/time" "$@" > "$WORK/out" || true  # a refusal exits 1
-  read -r secs kb < "$WORK/time"
+  read -r secs kb < <(tail -1 "$WORK/time")  # after "Command exited with non-zero status" on a refusal
   printf '%-58s %7.2f s  peak %5.0f MB\n' "$label" "$secs" "$((kb / 1024))"
 }
 
@@ -52,5 +52,6 @@ print(f"#   {out.get('message') or out.get('error')}: test rows {d['test_rows']}
 for g in d["gates"]:
     print(f"#   {'pass' if g['passed'] else 'FAIL'} {g['name']:16s} {g['detail']}")
 PY
-timed "rollback (one transaction, no scoring)" $MLOPS rollback --model flights --json
+timed "promote v2 --force (the same scoring, recorded as forced)" $MLOPS promote --model flights --version 2 --force --json
+timed "rollback to v1 (one transaction, no scoring)" $MLOPS rollback --model flights --json
 timed "history" $MLOPS history --model flights --json

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use chrono::Utc;
 use clap::Args;
-use mlops_shared::model_registry::{self, Alias, AuditEntry, ModelVersionRecord};
-use mlops_shared::names::ModelName;
+use mlops_shared::model_registry::{self, AuditEntry, ModelVersionRecord};
+use mlops_shared::names::{Alias, ModelName};
 use mlops_shared::promotion::{describe, Decision, Outcome, Promoter, Request};
 use serde_json::json;
 

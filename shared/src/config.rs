@@ -48,3 +48,43 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 }
+
+/// Where a function's state lives in AWS: the data bucket, the registry table and the event bus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwsTargets {
+    pub bucket: String,
+    pub registry_table: String,
+    pub event_bus: String,
+}
+
+impl AwsTargets {
+    /// Reads `BUCKET`, `REGISTRY_TABLE` and `EVENT_BUS` (default: the account's default bus).
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            bucket: env.required("BUCKET")?,
+            registry_table: env.required("REGISTRY_TABLE")?,
+            event_bus: env.parsed_or("EVENT_BUS", "default".to_owned(), "event bus name")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_name_what_is_missing_and_default_the_bus() {
+        let env = Env(|name: &str| (name == "BUCKET").then(|| "b".to_owned()));
+        let err = AwsTargets::from_env(&env).expect_err("no table");
+        assert_eq!(err, ConfigError::Missing("REGISTRY_TABLE"));
+        let env = Env(|name: &str| match name {
+            "BUCKET" => Some("b".to_owned()),
+            "REGISTRY_TABLE" => Some("t".to_owned()),
+            _ => None,
+        });
+        assert_eq!(
+            AwsTargets::from_env(&env).expect("valid").event_bus,
+            "default"
+        );
+    }
+}

@@ -17,14 +17,18 @@ pub enum NameError {
 #[serde(try_from = "String", into = "String")]
 pub struct DatasetName(String);
 
+/// 1-64 characters from a-z, 0-9, '_' and '-', starting with a letter: safe in keys and paths.
+fn is_identifier(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
 impl DatasetName {
     pub fn parse(name: &str) -> Result<Self, NameError> {
-        let valid = (1..=64).contains(&name.len())
-            && name.starts_with(|c: char| c.is_ascii_lowercase())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-        if valid {
+        if is_identifier(name) {
             Ok(Self(name.to_owned()))
         } else {
             Err(NameError::Dataset(name.to_owned()))
@@ -57,6 +61,48 @@ impl fmt::Display for DatasetName {
 
 /// A model is named after the dataset it learns from (one model per dataset), under the same rules.
 pub type ModelName = DatasetName;
+
+/// An alias name: a lowercase identifier, such as `champion`, `challenger` or `shadow`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Alias(String);
+
+impl Alias {
+    pub fn parse(name: &str) -> Result<Alias, String> {
+        if is_identifier(name) {
+            Ok(Alias(name.to_owned()))
+        } else {
+            Err(format!("alias {name:?} is not an identifier: use 1-64 characters from a-z, 0-9, '_' and '-', starting with a letter"))
+        }
+    }
+
+    pub fn champion() -> Alias {
+        Alias(crate::model_registry::CHAMPION.to_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Alias {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Alias::parse(&value)
+    }
+}
+
+impl From<Alias> for String {
+    fn from(alias: Alias) -> String {
+        alias.0
+    }
+}
+
+impl fmt::Display for Alias {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// A relative key in the object store (an S3 key, or a path under the local home).
 /// It cannot escape the store: no empty segments, no `.` or `..`, no leading `/`, no NUL.

@@ -7,11 +7,29 @@
 use futures::future::join_all;
 use mlops_shared::adapters::{Backends, EventLog};
 use mlops_shared::model_registry::{
-    self, Action, Alias, ModelStatus, StatusChange, Transition, TransitionError,
+    self, Action, ModelStatus, StatusChange, Transition, TransitionError,
 };
-use mlops_shared::names::ModelName;
+use mlops_shared::names::{Alias, ModelName};
 use mlops_shared::promotion::{Outcome, PromoteError, Promoter, Request};
 use mlops_tests::{aws_backends, ingest, install_spec, key, local_backends, name, train};
+
+/// Runs a scenario as two tests: on the embedded default and on moto (S3, DynamoDB, EventBridge).
+macro_rules! on_both_stores {
+    ($scenario:ident) => {
+        mod $scenario {
+            #[tokio::test]
+            async fn on_the_embedded_default() {
+                let (backends, _dir) = mlops_tests::local_backends();
+                super::$scenario(backends).await;
+            }
+
+            #[tokio::test]
+            async fn on_dynamodb() {
+                super::$scenario(mlops_tests::aws_backends().await.backends).await;
+            }
+        }
+    };
+}
 
 /// A binary target whose rule changes between periods: early on only `x1` matters, later `x2`
 /// matters most. A model trained on the early period alone misses `x2`.
@@ -106,28 +124,21 @@ fn request(operation: &str) -> Request {
     Request::new(operation, "test", Some(format!("test {operation}"))).expect("valid operation")
 }
 
-/// Ingests the early period and trains version 1.
-async fn first_version(backends: &Backends) {
-    ingest(
-        backends,
-        SPEC,
-        vec![("early.csv".into(), period_csv(1, 2400, false, 7))],
-    )
-    .await;
+/// Ingests one more period under `file` and trains the next version on everything so far.
+async fn train_with(backends: &Backends, file: &str, csv: Vec<u8>, version: u64) {
+    ingest(backends, SPEC, vec![(file.into(), csv)]).await;
     let outcome = train(backends, "routes").await.expect("trains");
-    assert_eq!(outcome.record.version, 1);
+    assert_eq!(outcome.record.version, version);
 }
 
-/// Ingests the late period and trains version 2 on both.
+/// Version 1, trained on the early period.
+async fn first_version(backends: &Backends) {
+    train_with(backends, "early.csv", period_csv(1, 2400, false, 7), 1).await;
+}
+
+/// Version 2, trained on the early and the late period.
 async fn second_version(backends: &Backends) {
-    ingest(
-        backends,
-        SPEC,
-        vec![("late.csv".into(), period_csv(51, 2400, true, 11))],
-    )
-    .await;
-    let outcome = train(backends, "routes").await.expect("trains");
-    assert_eq!(outcome.record.version, 2);
+    train_with(backends, "late.csv", period_csv(51, 2400, true, 11), 2).await;
 }
 
 async fn status(backends: &Backends, version: u64) -> ModelStatus {
@@ -370,16 +381,7 @@ async fn replays_are_no_ops(backends: Backends) {
     assert_eq!(history.len(), 3, "{history:?}");
 }
 
-#[tokio::test]
-async fn replays_are_no_ops_on_the_embedded_default() {
-    let (backends, _dir) = local_backends();
-    replays_are_no_ops(backends).await;
-}
-
-#[tokio::test]
-async fn replays_are_no_ops_on_dynamodb() {
-    replays_are_no_ops(aws_backends().await.backends).await;
-}
+on_both_stores!(replays_are_no_ops);
 
 /// Many transitions read the same state and race: exactly one applies, the rest conflict, and
 /// the losers leave no trace.
@@ -470,16 +472,7 @@ fn audit_entry(operation: &str, action: Action) -> model_registry::AuditEntry {
     }
 }
 
-#[tokio::test]
-async fn concurrent_transitions_have_one_winner_on_the_embedded_default() {
-    let (backends, _dir) = local_backends();
-    concurrent_transitions_have_one_winner(backends).await;
-}
-
-#[tokio::test]
-async fn concurrent_transitions_have_one_winner_on_dynamodb() {
-    concurrent_transitions_have_one_winner(aws_backends().await.backends).await;
-}
+on_both_stores!(concurrent_transitions_have_one_winner);
 
 /// A transition whose last step's condition fails changes nothing: not the aliases, not the
 /// revision, not the first version's status, no audit entry, no operation record.
@@ -527,16 +520,7 @@ async fn a_failed_transition_leaves_nothing(backends: Backends) {
     );
 }
 
-#[tokio::test]
-async fn a_failed_transition_leaves_nothing_on_the_embedded_default() {
-    let (backends, _dir) = local_backends();
-    a_failed_transition_leaves_nothing(backends).await;
-}
-
-#[tokio::test]
-async fn a_failed_transition_leaves_nothing_on_dynamodb() {
-    a_failed_transition_leaves_nothing(aws_backends().await.backends).await;
-}
+on_both_stores!(a_failed_transition_leaves_nothing);
 
 /// Bad requests are refused with a specific error, and nothing is written.
 async fn bad_requests_are_refused_with_nothing_written(backends: Backends) {
@@ -638,16 +622,7 @@ async fn bad_requests_are_refused_with_nothing_written(backends: Backends) {
         .is_some_and(|e| e.forced && e.action == Action::Promote));
 }
 
-#[tokio::test]
-async fn bad_requests_are_refused_with_nothing_written_on_the_embedded_default() {
-    let (backends, _dir) = local_backends();
-    bad_requests_are_refused_with_nothing_written(backends).await;
-}
-
-#[tokio::test]
-async fn bad_requests_are_refused_with_nothing_written_on_dynamodb() {
-    bad_requests_are_refused_with_nothing_written(aws_backends().await.backends).await;
-}
+on_both_stores!(bad_requests_are_refused_with_nothing_written);
 
 /// The registry never points at a missing or altered artifact: promotion reads it and checks its
 /// SHA-256 first; an automatic decision refuses such a candidate, naming the problem.
@@ -683,16 +658,7 @@ async fn a_missing_or_altered_artifact_is_never_promoted(backends: Backends) {
     assert_eq!(champion(&backends).await, None);
 }
 
-#[tokio::test]
-async fn a_missing_or_altered_artifact_is_never_promoted_on_the_embedded_default() {
-    let (backends, _dir) = local_backends();
-    a_missing_or_altered_artifact_is_never_promoted(backends).await;
-}
-
-#[tokio::test]
-async fn a_missing_or_altered_artifact_is_never_promoted_on_dynamodb() {
-    a_missing_or_altered_artifact_is_never_promoted(aws_backends().await.backends).await;
-}
+on_both_stores!(a_missing_or_altered_artifact_is_never_promoted);
 
 /// Aliases beside the champion: set, moved, removed, each in the audit trail.
 #[tokio::test]

@@ -2,32 +2,13 @@
 //! candidate; a direct invoke carries a person's request (promote, reject, rollback, set or remove
 //! an alias). Both go to the same domain functions the command line uses.
 
-use mlops_shared::config::{ConfigError, Env};
-use mlops_shared::model_registry::{Action, Alias};
-use mlops_shared::names::ModelName;
+use mlops_shared::model_registry::Action;
+use mlops_shared::names::{Alias, ModelName};
 use mlops_shared::observability::{MetricSet, Unit};
 use mlops_shared::promotion::{Outcome, PromoteError, Promoter, Request};
 use serde::Deserialize;
 use serde_json::Value;
 use tracing::{info, warn};
-
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub bucket: String,
-    pub registry_table: String,
-    pub event_bus: String,
-}
-
-impl Config {
-    /// Reads `BUCKET`, `REGISTRY_TABLE` and `EVENT_BUS` (default: the account's default bus).
-    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        Ok(Self {
-            bucket: env.required("BUCKET")?,
-            registry_table: env.required("REGISTRY_TABLE")?,
-            event_bus: env.parsed_or("EVENT_BUS", "default".to_owned(), "event bus name")?,
-        })
-    }
-}
 
 /// What an event asks for.
 #[derive(Debug, Clone, PartialEq)]

@@ -98,10 +98,3 @@ fn bad_requests_say_what_is_wrong() {
         );
     }
 }
-
-#[test]
-fn config_names_what_is_missing() {
-    let env = Env(|name: &str| (name == "BUCKET").then(|| "b".to_owned()));
-    let err = Config::from_env(&env).expect_err("no table");
-    assert_eq!(err, ConfigError::Missing("REGISTRY_TABLE"));
-}

@@ -3,9 +3,9 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use mlops_shared::adapters::Backends;
-use mlops_shared::config::Env;
+use mlops_shared::config::{AwsTargets, Env};
 use mlops_shared::promotion::Promoter;
-use promote::{handle, Config};
+use promote::handle;
 
 fn main() -> Result<(), Error> {
     mlops_shared::process::start_runtime()?.block_on(serve())
@@ -13,7 +13,7 @@ fn main() -> Result<(), Error> {
 
 async fn serve() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_env(&Env::process())?;
+    let config = AwsTargets::from_env(&Env::process())?;
     let backends = Backends::aws(&config.bucket, &config.registry_table, &config.event_bus).await;
     let promoter = Promoter::new(&backends);
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {

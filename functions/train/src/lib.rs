@@ -1,7 +1,6 @@
 //! The train Lambda's handler: a schedule tick, an on-demand request or a `DriftDetected` event
 //! names a dataset; the domain trains (or finds the same training done before); this reports it.
 
-use mlops_shared::config::{ConfigError, Env};
 use mlops_shared::model_registry::ModelVersionRecord;
 use mlops_shared::names::DatasetName;
 use mlops_shared::observability::{MetricSet, Unit};
@@ -9,24 +8,6 @@ use mlops_shared::train::{Silent, TrainError, Trainer};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info};
-
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub bucket: String,
-    pub registry_table: String,
-    pub event_bus: String,
-}
-
-impl Config {
-    /// Reads `BUCKET`, `REGISTRY_TABLE` and `EVENT_BUS` (default: the account's default bus).
-    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        Ok(Self {
-            bucket: env.required("BUCKET")?,
-            registry_table: env.required("REGISTRY_TABLE")?,
-            event_bus: env.parsed_or("EVENT_BUS", "default".to_owned(), "event bus name")?,
-        })
-    }
-}
 
 /// What to train and why.
 #[derive(Debug, Clone, PartialEq)]

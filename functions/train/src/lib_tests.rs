@@ -33,16 +33,3 @@ fn an_event_without_a_valid_dataset_says_what_to_send() {
     let invalid = parse_request(&json!({"dataset": "../etc"})).expect_err("bad name");
     assert!(invalid.to_string().contains("dataset name"), "{invalid}");
 }
-
-#[test]
-fn config_names_what_is_missing() {
-    let env = Env(|name: &str| (name == "BUCKET").then(|| "b".to_owned()));
-    let err = Config::from_env(&env).expect_err("no table");
-    assert_eq!(err, ConfigError::Missing("REGISTRY_TABLE"));
-    let env = Env(|name: &str| match name {
-        "BUCKET" => Some("b".to_owned()),
-        "REGISTRY_TABLE" => Some("t".to_owned()),
-        _ => None,
-    });
-    assert_eq!(Config::from_env(&env).expect("valid").event_bus, "default");
-}

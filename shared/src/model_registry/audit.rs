@@ -90,6 +90,19 @@ pub async fn history(
         .collect()
 }
 
+/// One entry of the trail, by revision.
+pub async fn entry(
+    registry: &dyn RegistryStore,
+    model: &ModelName,
+    revision: u64,
+) -> Result<Option<AuditEntry>, RegistryError> {
+    registry
+        .get(&super::transition::audit_key(model, revision))
+        .await?
+        .map(Item::into_record)
+        .transpose()
+}
+
 /// The champion at time `at` (RFC 3339), from the history: the champion after the last entry
 /// made at or before `at`. None when there was none yet, or `at` is not a time.
 pub fn champion_at(history: &[AuditEntry], at: &str) -> Option<u64> {

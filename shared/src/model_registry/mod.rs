@@ -14,9 +14,9 @@
 mod audit;
 mod transition;
 
-pub use audit::{champion_at, history, Action, AuditEntry};
+pub use audit::{champion_at, entry, history, Action, AuditEntry};
 pub use transition::{
-    applied_revision, apply, Alias, ModelState, StatusChange, Transition, TransitionError, CHAMPION,
+    applied_revision, apply, ModelState, StatusChange, Transition, TransitionError, CHAMPION,
 };
 
 use std::collections::BTreeMap;

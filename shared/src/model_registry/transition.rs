@@ -20,53 +20,6 @@ pub const CHAMPION: &str = "champion";
 /// How long an applied operation id is remembered (the table's TTL removes it after).
 const OPERATION_TTL_DAYS: i64 = 30;
 
-/// An alias name: a lowercase identifier, such as `champion`, `challenger` or `shadow`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Alias(String);
-
-impl Alias {
-    pub fn parse(name: &str) -> Result<Alias, String> {
-        let valid = (1..=64).contains(&name.len())
-            && name.starts_with(|c: char| c.is_ascii_lowercase())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-        if valid {
-            Ok(Alias(name.to_owned()))
-        } else {
-            Err(format!("alias {name:?} is not an identifier: use 1-64 characters from a-z, 0-9, '_' and '-', starting with a letter"))
-        }
-    }
-
-    pub fn champion() -> Alias {
-        Alias(CHAMPION.to_owned())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Alias {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Alias::parse(&value)
-    }
-}
-
-impl From<Alias> for String {
-    fn from(alias: Alias) -> String {
-        alias.0
-    }
-}
-
-impl std::fmt::Display for Alias {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// The model item: version numbering, aliases and champion history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelState {

@@ -20,10 +20,10 @@ use crate::adapters::Backends;
 use crate::artifact::ModelArtifact;
 use crate::ingest::catalog;
 use crate::model_registry::{
-    self, Action, Alias, AuditEntry, ModelState, ModelStatus, ModelVersionRecord, StatusChange,
+    self, Action, AuditEntry, ModelState, ModelStatus, ModelVersionRecord, StatusChange,
     Transition, TransitionError, CHAMPION,
 };
-use crate::names::{ModelName, ObjectKey};
+use crate::names::{Alias, ModelName, ObjectKey};
 use crate::ports::{
     DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore, StoreError,
 };
@@ -243,32 +243,8 @@ impl Promoter {
                     .await
             }
             _ => {
-                let mut aliases = state.aliases.clone();
-                if to == ModelStatus::Rejected {
-                    aliases.retain(|_, v| *v != version);
-                }
-                let transition = Transition {
-                    read: state.clone(),
-                    aliases,
-                    champions: state.champions.clone(),
-                    changes: vec![StatusChange {
-                        version,
-                        from: ModelStatus::Candidate,
-                        to,
-                        decision: Some(decision.clone()),
-                    }],
-                    entry: entry(
-                        &state,
-                        request,
-                        action,
-                        version,
-                        (ModelStatus::Candidate, to),
-                        None,
-                        Some(decision),
-                        false,
-                    ),
-                };
-                self.apply(model, transition).await
+                self.settle_candidate(&state, version, action, to, Some(decision), request)
+                    .await
             }
         }
     }
@@ -355,30 +331,15 @@ impl Promoter {
                 status: record.status,
             });
         }
-        let mut aliases = state.aliases.clone();
-        aliases.retain(|_, v| *v != version);
-        let transition = Transition {
-            read: state.clone(),
-            aliases,
-            champions: state.champions.clone(),
-            changes: vec![StatusChange {
-                version,
-                from: ModelStatus::Candidate,
-                to: ModelStatus::Rejected,
-                decision: None,
-            }],
-            entry: entry(
-                &state,
-                request,
-                Action::Reject,
-                version,
-                (ModelStatus::Candidate, ModelStatus::Rejected),
-                None,
-                None,
-                false,
-            ),
-        };
-        self.apply(model, transition).await
+        self.settle_candidate(
+            &state,
+            version,
+            Action::Reject,
+            ModelStatus::Rejected,
+            None,
+            request,
+        )
+        .await
     }
 
     /// The champion returns to the one it replaced.
@@ -545,6 +506,45 @@ impl Promoter {
         self.apply(model, transition).await
     }
 
+    /// Records what became of a candidate that does not become champion: rejected (its aliases
+    /// dropped), or still a candidate awaiting approval, with the decision if a policy ran.
+    async fn settle_candidate(
+        &self,
+        state: &ModelState,
+        version: u64,
+        action: Action,
+        to: ModelStatus,
+        decision: Option<Decision>,
+        request: &Request,
+    ) -> Result<Outcome, PromoteError> {
+        let mut aliases = state.aliases.clone();
+        if to == ModelStatus::Rejected {
+            aliases.retain(|_, v| *v != version);
+        }
+        let transition = Transition {
+            read: state.clone(),
+            aliases,
+            champions: state.champions.clone(),
+            changes: vec![StatusChange {
+                version,
+                from: ModelStatus::Candidate,
+                to,
+                decision: decision.clone(),
+            }],
+            entry: entry(
+                state,
+                request,
+                action,
+                version,
+                (ModelStatus::Candidate, to),
+                None,
+                decision,
+                false,
+            ),
+        };
+        self.apply(&parse_model(&state.model)?, transition).await
+    }
+
     /// Moves the champion alias to `record`, archiving the champion it replaces.
     async fn make_champion(
         &self,
@@ -654,10 +654,8 @@ impl Promoter {
     }
 
     async fn replay_of(&self, model: &ModelName, revision: u64) -> Result<Outcome, PromoteError> {
-        let entry = model_registry::history(self.registry.as_ref(), model)
+        let entry = model_registry::entry(self.registry.as_ref(), model, revision)
             .await?
-            .into_iter()
-            .find(|e| e.revision == revision)
             .ok_or_else(|| PromoteError::Corrupt {
                 what: format!("the audit trail of {model}"),
                 problem: format!("revision {revision} is missing"),

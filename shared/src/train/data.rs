@@ -44,6 +44,16 @@ pub async fn load(
     versions: &[DataVersionRef],
     columns: &[&ColumnSpec],
 ) -> Result<RawFrame, TrainError> {
+    let frame = read(store, versions, columns).await?;
+    RawFrame::from_polars(&frame, columns).map_err(TrainError::Features)
+}
+
+/// Reads `columns` of every version into one polars frame (compact, before any conversion).
+pub async fn read(
+    store: &dyn ObjectStore,
+    versions: &[DataVersionRef],
+    columns: &[&ColumnSpec],
+) -> Result<DataFrame, TrainError> {
     let names: Vec<PlSmallStr> = columns.iter().map(|c| c.name.as_str().into()).collect();
     let mut frame: Option<DataFrame> = None;
     for version in versions {
@@ -87,8 +97,31 @@ pub async fn load(
             }
         });
     }
-    let frame = frame.unwrap_or_default();
-    RawFrame::from_polars(&frame, columns).map_err(TrainError::Features)
+    Ok(frame.unwrap_or_default())
+}
+
+/// The rows of `frame` at `indices`, in that order, as a typed frame.
+pub fn take(
+    frame: &DataFrame,
+    indices: &[usize],
+    columns: &[&ColumnSpec],
+) -> Result<RawFrame, TrainError> {
+    let corrupt = |e: PolarsError| TrainError::Corrupt {
+        what: "the curated data".into(),
+        problem: e.to_string(),
+    };
+    let indices: Vec<IdxSize> = indices
+        .iter()
+        .map(|&i| IdxSize::try_from(i))
+        .collect::<Result<_, _>>()
+        .map_err(|e| TrainError::Corrupt {
+            what: "the curated data".into(),
+            problem: e.to_string(),
+        })?;
+    let picked = frame
+        .take(&IdxCa::from_vec("rows".into(), indices))
+        .map_err(corrupt)?;
+    RawFrame::from_polars(&picked, columns).map_err(TrainError::Features)
 }
 
 /// The target column as text labels (None where it is null).

@@ -38,8 +38,16 @@ pub async fn test_part(
             specs.push(column);
         }
     }
-    let frame = data::load(store, &lineage.data_versions, &specs).await?;
-    let labels = data::labels(frame.column(target)?);
+    // Only the target and time columns are converted for every row; the rest only for the
+    // test rows (a fraction of the data), straight from the compact polars frame.
+    let data = data::read(store, &lineage.data_versions, &specs).await?;
+    let keys: Vec<&ColumnSpec> = specs
+        .iter()
+        .copied()
+        .filter(|c| c.name == target || lineage.split.time_column.as_deref() == Some(&c.name))
+        .collect();
+    let key_frame = RawFrame::from_polars(&data, &keys)?;
+    let labels = data::labels(key_frame.column(target)?);
     let mut labelled = Vec::new();
     let mut y = Vec::new();
     for (row, label) in labels.iter().enumerate() {
@@ -57,10 +65,15 @@ pub async fn test_part(
         labelled.push(row);
         y.push(class as u32);
     }
-    let frame = frame.take(&labelled);
-    let (parts, _) = split_rows(&lineage.split, &frame, &y, classes.len())?;
+    let (parts, _) = split_rows(
+        &lineage.split,
+        &key_frame.take(&labelled),
+        &y,
+        classes.len(),
+    )?;
+    let rows: Vec<usize> = parts.test.iter().map(|&i| labelled[i]).collect();
     Ok(TestPart {
-        frame: frame.take(&parts.test),
+        frame: data::take(&data, &rows, &specs)?,
         y: parts.test.iter().map(|&i| y[i]).collect(),
     })
 }
