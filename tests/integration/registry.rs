@@ -7,7 +7,7 @@
 use futures::future::join_all;
 use mlops_shared::adapters::{Backends, EventLog};
 use mlops_shared::model_registry::{
-    self, Action, ModelStatus, StatusChange, Transition, TransitionError,
+    self, Action, Annotation, ModelStatus, StatusChange, Transition, TransitionError,
 };
 use mlops_shared::names::{Alias, ModelName};
 use mlops_shared::promotion::{Outcome, PromoteError, Promoter, Request};
@@ -660,10 +660,9 @@ async fn a_missing_or_altered_artifact_is_never_promoted(backends: Backends) {
 
 on_both_stores!(a_missing_or_altered_artifact_is_never_promoted);
 
-/// Aliases beside the champion: set, moved, removed, each in the audit trail.
-#[tokio::test]
-async fn named_aliases_move_and_are_audited() {
-    let (backends, _dir) = local_backends();
+/// Aliases beside the champion: set, moved, removed, each in the audit trail; tags and a
+/// description on a version, kept apart from the trail.
+async fn named_aliases_move_and_are_audited(backends: Backends) {
     let promoter = Promoter::new(&backends);
     first_version(&backends).await;
     second_version(&backends).await;
@@ -719,13 +718,60 @@ async fn named_aliases_move_and_are_audited() {
         .expect("reads")
         .expect("exists");
     assert!(state.aliases.is_empty(), "{:?}", state.aliases);
+
+    let registry = backends.registry.as_ref();
+    let tagged = model_registry::annotate(
+        registry,
+        &routes(),
+        1,
+        &Annotation {
+            description: Some("early rule only".into()),
+            set_tags: [
+                ("team".to_owned(), "ops".to_owned()),
+                ("ticket".to_owned(), "42".to_owned()),
+            ]
+            .into(),
+            remove_tags: Vec::new(),
+        },
+    )
+    .await
+    .expect("annotates");
+    assert_eq!((tagged.tags.len(), tagged.annotations), (2, 1));
+    let untagged = model_registry::annotate(
+        registry,
+        &routes(),
+        1,
+        &Annotation {
+            remove_tags: vec!["ticket".into()],
+            ..Annotation::default()
+        },
+    )
+    .await
+    .expect("annotates");
+    assert_eq!(
+        untagged.description, "early rule only",
+        "kept when not given"
+    );
+    assert_eq!(untagged.tags.keys().collect::<Vec<_>>(), ["team"]);
+    let err = model_registry::annotate(registry, &routes(), 9, &Annotation::default())
+        .await
+        .expect_err("no version 9");
+    assert!(err.to_string().contains("no version 9"), "{err}");
+    let history = model_registry::history(registry, &routes())
+        .await
+        .expect("reads");
+    assert_eq!(
+        history.len(),
+        5,
+        "annotations are not transitions: {history:?}"
+    );
 }
+
+on_both_stores!(named_aliases_move_and_are_audited);
 
 /// With `require_approval`, a passing candidate waits (still a candidate, nothing served); a
 /// redelivered event leaves it waiting; a person's promotion approves it, and that is recorded.
-#[tokio::test]
-async fn required_approval_holds_a_candidate_until_a_person_promotes_it() {
-    let (backends, _dir) = local_backends();
+async fn required_approval_holds_a_candidate_until_a_person_promotes_it(backends: Backends) {
     let promoter = Promoter::new(&backends);
     let spec = SPEC.replace(
         "max_slice_regression = 0.05",
@@ -785,3 +831,5 @@ async fn required_approval_holds_a_candidate_until_a_person_promotes_it() {
     let actions: Vec<Action> = history.iter().map(|e| e.action).collect();
     assert_eq!(actions, [Action::AwaitApproval, Action::Promote]);
 }
+
+on_both_stores!(required_approval_holds_a_candidate_until_a_person_promotes_it);
