@@ -285,6 +285,26 @@ async fn the_policy_promotes_the_better_refuses_the_worse_and_rollback_restores(
         model_registry::champion_at(&history, "2000-01-01T00:00:00Z"),
         None
     );
+    // Replaying the trail's alias moves rebuilds the champion history the model item holds.
+    let mut champions: Vec<u64> = Vec::new();
+    for entry in history
+        .iter()
+        .filter(|e| e.alias.as_deref() == Some("champion"))
+    {
+        assert_eq!(champions.last().copied(), entry.from_version, "{entry:?}");
+        match entry.action {
+            Action::Rollback => {
+                champions.pop();
+            }
+            _ => champions.extend(entry.to_version),
+        }
+        assert_eq!(champions.last().copied(), entry.to_version);
+    }
+    let state = model_registry::get_model(backends.registry.as_ref(), &routes())
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert_eq!(champions, state.champions);
 
     // With nothing before version 1, there is no further rollback.
     let err = promoter
