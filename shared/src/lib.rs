@@ -12,6 +12,7 @@ pub mod model_registry;
 pub mod names;
 pub mod observability;
 pub mod ports;
+pub mod predict;
 pub mod process;
 pub mod promotion;
 pub mod spec;

@@ -1,0 +1,238 @@
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::json;
+
+use super::*;
+
+fn inputs() -> Vec<InputField> {
+    let field = |name: &str, kind, nullable| InputField {
+        name: name.into(),
+        kind,
+        nullable,
+    };
+    vec![
+        field("distance", ColumnType::Integer, false),
+        field("temp", ColumnType::Float, true),
+        field("carrier", ColumnType::Categorical, false),
+        field("time_hour", ColumnType::Datetime, false),
+        field("holiday", ColumnType::Boolean, true),
+    ]
+}
+
+fn body(value: serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(&value).expect("serialises")
+}
+
+fn problems(result: Result<RawFrame, RequestError>) -> Vec<Problem> {
+    match result {
+        Err(RequestError::Invalid { problems, total }) => {
+            assert_eq!(total, problems.len());
+            problems
+        }
+        other => panic!("expected schema problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn records_and_feature_rows_read_to_the_same_frame() {
+    let by_name = parse(
+        &body(json!({"records": [
+            {"distance": 1089, "temp": 39.02, "carrier": "UA", "time_hour": "2013-01-01T10:00:00Z", "holiday": false},
+            {"distance": 200, "carrier": "AA", "time_hour": 1357034400000_i64},
+        ]})),
+        &inputs(),
+        &Limits::default(),
+    )
+    .expect("valid");
+    let by_position = parse(
+        &body(json!({"features": [
+            [1089, 39.02, "UA", "2013-01-01T10:00:00Z", false],
+            [200, null, "AA", 1357034400000_i64, null],
+        ]})),
+        &inputs(),
+        &Limits::default(),
+    )
+    .expect("valid");
+    assert_eq!(by_name, by_position);
+    assert_eq!(by_name.rows(), 2);
+    assert_eq!(
+        by_name.column("time_hour").expect("column"),
+        &RawColumn::Datetime(vec![Some(1_357_034_400_000), Some(1_357_034_400_000)])
+    );
+    assert_eq!(
+        by_name.column("temp").expect("column"),
+        &RawColumn::Numeric(vec![Some(39.02), None])
+    );
+}
+
+#[test]
+fn every_problem_is_reported_with_its_record_and_field() {
+    let found = problems(parse(
+        &body(json!({"records": [
+            {"distance": 10.5, "carrier": 7, "time_hour": "yesterday"},
+            {"temp": "warm", "carrier": null, "time_hour": "2013-01-01T10:00:00Z", "distance": 1},
+            "not a record",
+        ]})),
+        &inputs(),
+        &Limits::default(),
+    ));
+    let at: Vec<(Option<usize>, Option<&str>)> = found
+        .iter()
+        .map(|p| (p.record, p.field.as_deref()))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            (Some(0), Some("distance")),
+            (Some(0), Some("carrier")),
+            (Some(0), Some("time_hour")),
+            (Some(1), Some("temp")),
+            (Some(1), Some("carrier")),
+            (Some(2), None),
+        ]
+    );
+    assert_eq!(found[0].problem, "expected an integer, got a number");
+    assert_eq!(found[1].problem, "expected a string, got a number");
+    assert!(found[4].problem.contains("null is not allowed"));
+    assert!(found[5].problem.contains("not a string"));
+}
+
+#[test]
+fn a_missing_required_feature_and_unknown_fields_are_named() {
+    let record = json!({"records": [{"temp": 3.0, "carrier": "UA", "time_hour": 0, "gate": "B2"}]});
+    let ignored = problems(parse(&body(record.clone()), &inputs(), &Limits::default()));
+    assert_eq!(ignored.len(), 1);
+    assert_eq!(
+        (ignored[0].field.as_deref(), ignored[0].problem.as_str()),
+        (Some("distance"), "missing required feature")
+    );
+    let strict = Limits {
+        unknown_fields: UnknownFields::Reject,
+        ..Limits::default()
+    };
+    let rejected = problems(parse(&body(record), &inputs(), &strict));
+    assert!(rejected
+        .iter()
+        .any(|p| p.field.as_deref() == Some("gate") && p.problem.contains("unknown field")));
+}
+
+#[test]
+fn malformed_shapes_and_sizes_get_their_own_errors() {
+    assert!(matches!(
+        parse(b"{\"records\": [", &inputs(), &Limits::default()),
+        Err(RequestError::Malformed(_))
+    ));
+    let shape = problems(parse(
+        &body(json!({"rows": []})),
+        &inputs(),
+        &Limits::default(),
+    ));
+    assert!(shape[0]
+        .problem
+        .contains("[distance, temp, carrier, time_hour, holiday]"));
+    let short = problems(parse(
+        &body(json!({"features": [[1, 2.0]]})),
+        &inputs(),
+        &Limits::default(),
+    ));
+    assert!(short[0].problem.starts_with("2 values; the model takes 5"));
+    let small = Limits {
+        max_records: 2,
+        ..Limits::default()
+    };
+    let many = json!({"features": [[1, null, "UA", 0, null], [1, null, "UA", 0, null], [1, null, "UA", 0, null]]});
+    assert_eq!(
+        parse(&body(many), &inputs(), &small),
+        Err(RequestError::TooMany { count: 3, max: 2 })
+    );
+}
+
+#[test]
+fn a_flood_of_problems_is_counted_but_listed_only_up_to_the_cap() {
+    let records: Vec<serde_json::Value> = (0..300).map(|_| json!({"distance": "far"})).collect();
+    match parse(
+        &body(json!({"records": records})),
+        &inputs(),
+        &Limits::default(),
+    ) {
+        Err(RequestError::Invalid { total, problems }) => {
+            // Each record: distance has the wrong type; carrier and time_hour are missing.
+            assert_eq!(total, 900);
+            assert_eq!(problems.len(), MAX_LISTED_PROBLEMS);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A random JSON value of bounded depth, biased toward what a request looks like.
+fn arbitrary(rng: &mut ChaCha8Rng, depth: u32) -> serde_json::Value {
+    let names = [
+        "distance",
+        "temp",
+        "carrier",
+        "time_hour",
+        "holiday",
+        "records",
+        "features",
+        "",
+    ];
+    match rng.random_range(0..if depth == 0 { 6 } else { 8 }) {
+        0 => serde_json::Value::Null,
+        1 => json!(rng.random::<bool>()),
+        2 => json!(rng.random::<i64>()),
+        3 => json!(rng.random::<f64>() * 1e6 - 5e5),
+        4 => json!(
+            [
+                "UA",
+                "",
+                "2013-01-01T10:00:00Z",
+                "9999-99-99",
+                "\u{0}\u{ffff}"
+            ][rng.random_range(0..5)]
+        ),
+        5 => json!(rng.random::<u64>()),
+        6 => serde_json::Value::Array(
+            (0..rng.random_range(0..6))
+                .map(|_| arbitrary(rng, depth - 1))
+                .collect(),
+        ),
+        _ => serde_json::Value::Object(
+            (0..rng.random_range(0..6))
+                .map(|_| {
+                    (
+                        names[rng.random_range(0..names.len())].to_owned(),
+                        arbitrary(rng, depth - 1),
+                    )
+                })
+                .collect(),
+        ),
+    }
+}
+
+#[test]
+fn arbitrary_json_never_panics_and_valid_output_has_one_row_per_record() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for _ in 0..20_000 {
+        let mut value = arbitrary(&mut rng, 4);
+        if rng.random_range(0..3) == 0 {
+            let key = if rng.random::<bool>() {
+                "records"
+            } else {
+                "features"
+            };
+            value = json!({ key: value });
+        }
+        let bytes = body(value.clone());
+        if let Ok(frame) = parse(&bytes, &inputs(), &Limits::default()) {
+            let records = value
+                .get("records")
+                .or_else(|| value.get("features"))
+                .and_then(|v| v.as_array())
+                .map_or(0, Vec::len);
+            assert_eq!(frame.rows(), records, "{value}");
+        }
+        // Arbitrary bytes too: cut the JSON anywhere.
+        let cut = rng.random_range(0..=bytes.len());
+        let _ = parse(&bytes[..cut], &inputs(), &Limits::default());
+    }
+}
