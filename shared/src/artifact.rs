@@ -79,4 +79,4 @@ impl ModelArtifact {
 
 #[cfg(test)]
 #[path = "artifact_tests.rs"]
-mod tests;
+pub(crate) mod tests;

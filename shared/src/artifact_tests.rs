@@ -2,7 +2,8 @@ use super::*;
 use crate::features::{CategoricalEncoder, CategorySource, NumericEncoder};
 use crate::learn::{GbdtModel, GbdtParams, Node, Tree};
 
-fn artifact() -> ModelArtifact {
+/// A small binary gradient-boosting artifact over `distance` and `origin` (also used by serving tests).
+pub(crate) fn artifact() -> ModelArtifact {
     ModelArtifact {
         model: "flights".into(),
         version: 3,

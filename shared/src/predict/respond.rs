@@ -1,0 +1,109 @@
+//! Predictions for the rows of a request: the label, the positive-class score (binary) or every
+//! class's probability (multiclass), and warnings where a value lies outside what the model saw in
+//! training.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::artifact::ModelArtifact;
+use crate::features::{CategorySource, FeatureError, RawColumn, RawFrame};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    pub label: String,
+    /// Binary: the positive class's probability.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// Multiclass: each class's probability.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probabilities: Option<BTreeMap<String, f64>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+pub fn predict(
+    artifact: &ModelArtifact,
+    frame: &RawFrame,
+) -> Result<Vec<Prediction>, FeatureError> {
+    let probabilities = artifact.predict(frame)?;
+    let mut warnings = warnings(artifact, frame)?;
+    let k = artifact.classes.len().max(1);
+    Ok(probabilities
+        .chunks(k)
+        .zip(warnings.iter_mut())
+        .map(|(p, warnings)| {
+            let binary = k == 2;
+            let class = match (binary, artifact.threshold) {
+                (true, Some(t)) => usize::from(p[1] >= t),
+                _ => {
+                    p.iter()
+                        .enumerate()
+                        .fold((0, f64::NEG_INFINITY), |best, (i, &x)| {
+                            if x > best.1 {
+                                (i, x)
+                            } else {
+                                best
+                            }
+                        })
+                        .0
+                }
+            };
+            Prediction {
+                label: artifact.classes.get(class).cloned().unwrap_or_default(),
+                score: binary.then(|| p[1]),
+                probabilities: (!binary).then(|| {
+                    artifact
+                        .classes
+                        .iter()
+                        .cloned()
+                        .zip(p.iter().copied())
+                        .collect()
+                }),
+                warnings: std::mem::take(warnings),
+            }
+        })
+        .collect())
+}
+
+/// Per row: numeric values outside the training range, categories the model never kept.
+fn warnings(artifact: &ModelArtifact, frame: &RawFrame) -> Result<Vec<Vec<String>>, FeatureError> {
+    let mut out = vec![Vec::new(); frame.rows()];
+    for encoder in &artifact.pipeline.numeric {
+        if let RawColumn::Numeric(values) = frame.column(&encoder.column)? {
+            for (row, value) in values.iter().enumerate() {
+                if let Some(x) = value.filter(|x| *x < encoder.min || *x > encoder.max) {
+                    out[row].push(format!(
+                        "{}: {x} is outside the training range [{}, {}]",
+                        encoder.column, encoder.min, encoder.max
+                    ));
+                }
+            }
+        }
+    }
+    for encoder in artifact
+        .pipeline
+        .categorical
+        .iter()
+        .filter(|e| e.source == CategorySource::Text)
+    {
+        if let RawColumn::Text(values) = frame.column(&encoder.column)? {
+            for (row, value) in values.iter().enumerate() {
+                if let Some(v) = value
+                    .as_deref()
+                    .filter(|v| !encoder.levels.iter().any(|l| l == v))
+                {
+                    out[row].push(format!(
+                        "{}: {v:?} was unseen or rare in training; scored as a rare category",
+                        encoder.column
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[path = "respond_tests.rs"]
+mod tests;
