@@ -63,7 +63,7 @@ impl fmt::Display for DatasetName {
 pub type ModelName = DatasetName;
 
 /// An alias name: a lowercase identifier, such as `champion`, `challenger` or `shadow`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Alias(String);
 

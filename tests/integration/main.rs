@@ -1,11 +1,12 @@
 //! Integration tests: the ports' contract suites against every adapter, and ingestion end to end
 //! through the Lambda handler with the repo's event files, on moto (S3, DynamoDB) and on the
-//! embedded default; training, idempotency and its bad inputs; the registry and promotion.
+//! embedded default; training, idempotency and its bad inputs; the registry and promotion; serving from the registry.
 
 mod contracts;
 mod ingest_files;
 mod ingest_handler;
 mod promote_handler;
 mod registry;
+mod serving;
 mod train;
 mod train_handler;

@@ -11,25 +11,9 @@ use mlops_shared::model_registry::{
 };
 use mlops_shared::names::{Alias, ModelName};
 use mlops_shared::promotion::{Outcome, PromoteError, Promoter, Request};
-use mlops_tests::{aws_backends, ingest, install_spec, key, local_backends, name, train};
-
-/// Runs a scenario as two tests: on the embedded default and on moto (S3, DynamoDB, EventBridge).
-macro_rules! on_both_stores {
-    ($scenario:ident) => {
-        mod $scenario {
-            #[tokio::test]
-            async fn on_the_embedded_default() {
-                let (backends, _dir) = mlops_tests::local_backends();
-                super::$scenario(backends).await;
-            }
-
-            #[tokio::test]
-            async fn on_dynamodb() {
-                super::$scenario(mlops_tests::aws_backends().await.backends).await;
-            }
-        }
-    };
-}
+use mlops_tests::{
+    aws_backends, ingest, install_spec, key, local_backends, name, on_both_stores, train,
+};
 
 /// A binary target whose rule changes between periods: early on only `x1` matters, later `x2`
 /// matters most. A model trained on the early period alone misses `x2`.
@@ -116,11 +100,11 @@ fn period_csv(first_day: u32, rows: usize, x2_matters: bool, seed: u64) -> Vec<u
     out.into_bytes()
 }
 
-fn routes() -> ModelName {
+pub(crate) fn routes() -> ModelName {
     name("routes")
 }
 
-fn request(operation: &str) -> Request {
+pub(crate) fn request(operation: &str) -> Request {
     Request::new(operation, "test", Some(format!("test {operation}"))).expect("valid operation")
 }
 
@@ -132,12 +116,12 @@ async fn train_with(backends: &Backends, file: &str, csv: Vec<u8>, version: u64)
 }
 
 /// Version 1, trained on the early period.
-async fn first_version(backends: &Backends) {
+pub(crate) async fn first_version(backends: &Backends) {
     train_with(backends, "early.csv", period_csv(1, 2400, false, 7), 1).await;
 }
 
 /// Version 2, trained on the early and the late period.
-async fn second_version(backends: &Backends) {
+pub(crate) async fn second_version(backends: &Backends) {
     train_with(backends, "late.csv", period_csv(51, 2400, true, 11), 2).await;
 }
 

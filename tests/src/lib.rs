@@ -279,3 +279,22 @@ pub async fn json_object(backends: &Backends, key_text: &str) -> Value {
         .expect("object exists");
     serde_json::from_slice(&object.bytes).expect("JSON")
 }
+
+/// Runs a scenario as two tests: on the embedded default and on moto (S3, DynamoDB, EventBridge).
+#[macro_export]
+macro_rules! on_both_stores {
+    ($scenario:ident) => {
+        mod $scenario {
+            #[tokio::test]
+            async fn on_the_embedded_default() {
+                let (backends, _dir) = $crate::local_backends();
+                super::$scenario(backends).await;
+            }
+
+            #[tokio::test]
+            async fn on_dynamodb() {
+                super::$scenario($crate::aws_backends().await.backends).await;
+            }
+        }
+    };
+}

@@ -1,0 +1,183 @@
+//! The models a warm serving process holds: loaded once (artifact read, SHA-256 checked, decoded),
+//! and re-resolved through the registry after a time to live, so a promotion or rollback takes
+//! effect without a redeploy and without a registry read per request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::artifact::ModelArtifact;
+use crate::model_registry;
+use crate::names::{Alias, ModelName, ObjectKey};
+use crate::ports::{ObjectStore, RegistryError, RegistryStore};
+
+/// Which version of a model to serve.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Selector {
+    Alias(Alias),
+    Version(u64),
+}
+
+impl Selector {
+    pub fn champion() -> Selector {
+        Selector::Alias(Alias::champion())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// HTTP 404.
+    #[error("model {0} is not in the registry")]
+    UnknownModel(ModelName),
+    /// HTTP 404.
+    #[error("{model} has no {alias} (promote a version first)")]
+    NoAlias { model: ModelName, alias: Alias },
+    /// HTTP 404.
+    #[error("{model} has no version {version}")]
+    UnknownVersion { model: ModelName, version: u64 },
+    /// HTTP 503: the registry points at an artifact that cannot be used right now.
+    #[error("the artifact of {model} version {version} is unavailable: {problem}")]
+    Unavailable {
+        model: ModelName,
+        version: u64,
+        problem: String,
+    },
+    /// HTTP 503.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// A loaded model, shared by every request that uses it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub version: u64,
+    pub artifact: ModelArtifact,
+}
+
+struct Entry {
+    model: Arc<Loaded>,
+    resolved_at: Instant,
+}
+
+pub struct ModelCache {
+    store: Arc<dyn ObjectStore>,
+    registry: Arc<dyn RegistryStore>,
+    ttl: Duration,
+    entries: RwLock<HashMap<(ModelName, Selector), Entry>>,
+}
+
+impl ModelCache {
+    pub fn new(
+        store: Arc<dyn ObjectStore>,
+        registry: Arc<dyn RegistryStore>,
+        ttl: Duration,
+    ) -> Self {
+        Self {
+            store,
+            registry,
+            ttl,
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The model to serve: from memory while fresh, otherwise resolved in the registry (and
+    /// loaded only if the version changed).
+    pub async fn get(
+        &self,
+        model: &ModelName,
+        selector: &Selector,
+    ) -> Result<Arc<Loaded>, ServeError> {
+        let key = (model.clone(), selector.clone());
+        let cached = self
+            .entries
+            .read()
+            .ok()
+            .and_then(|entries| entries.get(&key).map(|e| (e.model.clone(), e.resolved_at)));
+        if let Some((loaded, at)) = &cached {
+            if at.elapsed() < self.ttl {
+                return Ok(loaded.clone());
+            }
+        }
+        let version = self.resolve(model, selector).await?;
+        let loaded = match cached {
+            Some((loaded, _)) if loaded.version == version => loaded,
+            _ => Arc::new(self.load(model, version).await?),
+        };
+        if let Ok(mut entries) = self.entries.write() {
+            entries.insert(
+                key,
+                Entry {
+                    model: loaded.clone(),
+                    resolved_at: Instant::now(),
+                },
+            );
+        }
+        Ok(loaded)
+    }
+
+    /// The versions held now, by model and selector, for health checks.
+    pub fn loaded(&self) -> Vec<(ModelName, Selector, u64)> {
+        self.entries
+            .read()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|((model, selector), e)| {
+                        (model.clone(), selector.clone(), e.model.version)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    async fn resolve(&self, model: &ModelName, selector: &Selector) -> Result<u64, ServeError> {
+        match selector {
+            Selector::Version(version) => Ok(*version),
+            Selector::Alias(alias) => {
+                let state = model_registry::get_model(self.registry.as_ref(), model)
+                    .await?
+                    .ok_or_else(|| ServeError::UnknownModel(model.clone()))?;
+                state
+                    .aliases
+                    .get(alias.as_str())
+                    .copied()
+                    .ok_or_else(|| ServeError::NoAlias {
+                        model: model.clone(),
+                        alias: alias.clone(),
+                    })
+            }
+        }
+    }
+
+    async fn load(&self, model: &ModelName, version: u64) -> Result<Loaded, ServeError> {
+        let record = model_registry::get_version(self.registry.as_ref(), model, version)
+            .await?
+            .ok_or_else(|| ServeError::UnknownVersion {
+                model: model.clone(),
+                version,
+            })?;
+        let unavailable = |problem: String| ServeError::Unavailable {
+            model: model.clone(),
+            version,
+            problem,
+        };
+        let key = ObjectKey::parse(&record.artifact_key).map_err(|e| unavailable(e.to_string()))?;
+        let bytes = self
+            .store
+            .get(&key)
+            .await
+            .map_err(|e| unavailable(e.to_string()))?
+            .bytes;
+        let found = hex::encode(Sha256::digest(&bytes));
+        if found != record.artifact_sha256 {
+            return Err(unavailable(format!(
+                "{key} has SHA-256 {found}, the registry recorded {}",
+                record.artifact_sha256
+            )));
+        }
+        let artifact = ModelArtifact::decode(&bytes).map_err(|e| unavailable(e.to_string()))?;
+        Ok(Loaded { version, artifact })
+    }
+}
