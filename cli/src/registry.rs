@@ -1,6 +1,7 @@
 //! The registry from the command line: list models and versions, promote, reject, roll back,
 //! move aliases, and read the audit trail. The same domain functions as the promote Lambda.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
@@ -146,56 +147,38 @@ pub async fn models(args: ModelsArgs, target: &Target) -> anyhow::Result<ExitCod
     let backends = target.backends().await?;
     let registry = backends.registry.as_ref();
     let Some(model) = args.model else {
-        let mut rows = Vec::new();
-        for name in model_registry::models(registry).await? {
-            let state = model_registry::get_model(registry, &name).await?;
-            rows.push(json!({
-                "model": name.as_str(),
-                "latest_version": state.as_ref().map(|s| s.latest_version),
-                "aliases": state.as_ref().map(|s| s.aliases.clone()).unwrap_or_default(),
-            }));
-        }
+        let summaries = model_registry::summaries(registry).await?;
         if args.json {
-            println!("{}", serde_json::to_string(&rows)?);
-        } else if rows.is_empty() {
+            println!("{}", serde_json::to_string(&summaries)?);
+        } else if summaries.is_empty() {
             println!("no models yet: train one with mlops train --dataset <dataset>");
         } else {
             println!("{:<24} {:>7}  aliases", "model", "latest");
-            for row in &rows {
+            for summary in &summaries {
                 println!(
                     "{:<24} {:>7}  {}",
-                    row["model"].as_str().unwrap_or_default(),
-                    row["latest_version"],
-                    aliases_text(&row["aliases"])
+                    summary.model,
+                    summary.latest_version,
+                    aliases_text(&summary.aliases)
                 );
             }
         }
         return Ok(ExitCode::SUCCESS);
     };
-    let state = model_registry::get_model(registry, &model)
+    let view = model_registry::view(registry, &model)
         .await?
         .with_context(|| format!("model {model} is not in the registry"))?;
-    let versions = model_registry::versions(registry, &model).await?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string(&json!({
-                "model": model.as_str(),
-                "aliases": state.aliases,
-                "champions": state.champions,
-                "revision": state.revision,
-                "versions": versions,
-            }))?
-        );
+        println!("{}", serde_json::to_string(&view)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{model}: aliases {}", aliases_text(&json!(state.aliases)));
+    println!("{model}: aliases {}", aliases_text(&view.aliases));
     println!(
         "{:>7}  {:<9}  {:<20} {:>8} {:>8} {:>8}  {:<20}  decision",
         "version", "status", "learner", "roc_auc", "f1", "f1_macro", "trained"
     );
-    for v in &versions {
-        let names: Vec<&str> = state
+    for v in &view.versions {
+        let names: Vec<&str> = view
             .aliases
             .iter()
             .filter(|(_, &to)| to == v.version)
@@ -228,15 +211,15 @@ fn metric(v: &ModelVersionRecord, name: &str) -> String {
         .map_or_else(|| "-".to_owned(), |x| format!("{x:.4}"))
 }
 
-fn aliases_text(aliases: &serde_json::Value) -> String {
-    match aliases.as_object() {
-        Some(map) if !map.is_empty() => map
-            .iter()
-            .map(|(name, version)| format!("{name}={version}"))
-            .collect::<Vec<_>>()
-            .join(" "),
-        _ => "(none)".to_owned(),
+fn aliases_text(aliases: &BTreeMap<String, u64>) -> String {
+    if aliases.is_empty() {
+        return "(none)".to_owned();
     }
+    aliases
+        .iter()
+        .map(|(name, version)| format!("{name}={version}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn decision_text(decision: &Decision) -> String {

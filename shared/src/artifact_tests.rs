@@ -12,11 +12,18 @@ pub(crate) fn artifact() -> ModelArtifact {
         task: TargetKind::Binary,
         classes: vec!["0".into(), "1".into()],
         threshold: Some(0.42),
-        inputs: vec![InputField {
-            name: "distance".into(),
-            kind: ColumnType::Float,
-            nullable: true,
-        }],
+        inputs: vec![
+            InputField {
+                name: "distance".into(),
+                kind: ColumnType::Float,
+                nullable: true,
+            },
+            InputField {
+                name: "origin".into(),
+                kind: ColumnType::Categorical,
+                nullable: true,
+            },
+        ],
         pipeline: Pipeline {
             numeric: vec![NumericEncoder {
                 column: "distance".into(),

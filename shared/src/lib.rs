@@ -6,6 +6,8 @@ pub mod artifact;
 pub mod config;
 pub mod evaluate;
 pub mod features;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod ingest;
 pub mod learn;
 pub mod model_registry;

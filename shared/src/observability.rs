@@ -29,8 +29,11 @@ impl Unit {
 #[derive(Debug, Clone, Default)]
 pub struct MetricSet {
     dimensions: Vec<(String, String)>,
-    metrics: Vec<(String, f64, Unit)>,
+    metrics: Vec<(String, Value, Unit)>,
 }
+
+/// EMF takes at most this many values of one metric in one record.
+pub const MAX_VALUES: usize = 100;
 
 impl MetricSet {
     pub fn new() -> Self {
@@ -43,7 +46,16 @@ impl MetricSet {
     }
 
     pub fn metric(mut self, name: &str, value: f64, unit: Unit) -> Self {
-        self.metrics.push((name.to_owned(), value, unit));
+        self.metrics.push((name.to_owned(), json!(value), unit));
+        self
+    }
+
+    /// Several observations of one metric (a distribution), up to [`MAX_VALUES`]; none adds nothing.
+    pub fn values(mut self, name: &str, values: &[f64], unit: Unit) -> Self {
+        if !values.is_empty() {
+            let kept = &values[..values.len().min(MAX_VALUES)];
+            self.metrics.push((name.to_owned(), json!(kept), unit));
+        }
         self
     }
 
@@ -71,7 +83,7 @@ impl MetricSet {
             root.insert(name.clone(), Value::String(value.clone()));
         }
         for (name, value, _) in &self.metrics {
-            root.insert(name.clone(), json!(value));
+            root.insert(name.clone(), value.clone());
         }
         Value::Object(root)
     }

@@ -22,3 +22,23 @@ fn emf_documents_declare_every_metric_and_dimension() {
     assert_eq!(doc["RowsAccepted"], 120.0);
     assert_eq!(doc["_aws"]["Timestamp"], 1_700_000_000_000i64);
 }
+
+#[test]
+fn a_distribution_is_an_array_of_at_most_a_hundred_values() {
+    let scores: Vec<f64> = (0..250).map(|i| f64::from(i) / 250.0).collect();
+    let doc = MetricSet::new()
+        .metric("Requests", 1.0, Unit::Count)
+        .values("Score", &scores, Unit::None)
+        .values("Empty", &[], Unit::None)
+        .to_json(0);
+    let kept = doc["Score"].as_array().expect("an array");
+    assert_eq!(kept.len(), MAX_VALUES);
+    assert_eq!(kept[1], json!(scores[1]));
+    let names: Vec<&Value> = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .map(|m| &m["Name"])
+        .collect();
+    assert_eq!(names, [&json!("Requests"), &json!("Score")], "nothing for no values");
+}

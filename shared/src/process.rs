@@ -21,3 +21,12 @@ pub fn start_runtime() -> std::io::Result<Runtime> {
         .enable_all()
         .build()
 }
+
+/// A single-threaded runtime for a process that serves one request at a time (the predict
+/// function): no worker threads to start or hold memory.
+pub fn start_light_runtime() -> std::io::Result<Runtime> {
+    limit_malloc_arenas();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}

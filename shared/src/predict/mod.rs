@@ -1,11 +1,15 @@
 //! Serving predictions from a model artifact: requests read against the model's input schema,
-//! predictions with warnings, and the cache of loaded models. (The router and inference logging
-//! build on this.)
+//! predictions with warnings, the cache of loaded models, and the sampled inference records kept
+//! for monitoring. (The HTTP routes are in the predict function.)
 
 pub mod cache;
+pub mod inference;
 pub mod request;
 pub mod respond;
+pub mod settings;
 
 pub use cache::{Loaded, ModelCache, Selector, ServeError};
+pub use inference::{InferenceLog, InferenceRecord, InferenceStats, Sampling};
 pub use request::{parse, Limits, Problem, RequestError, UnknownFields};
-pub use respond::{predict, Prediction};
+pub use respond::{predict, PredictResponse, Prediction};
+pub use settings::ServingSettings;

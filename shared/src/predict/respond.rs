@@ -4,12 +4,20 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::artifact::ModelArtifact;
 use crate::features::{CategorySource, FeatureError, RawColumn, RawFrame};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The answer to a prediction request, the same over HTTP and from the command line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictResponse {
+    pub model: String,
+    pub version: u64,
+    pub predictions: Vec<Prediction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
     pub label: String,
     /// Binary: the positive class's probability.
@@ -18,7 +26,7 @@ pub struct Prediction {
     /// Multiclass: each class's probability.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probabilities: Option<BTreeMap<String, f64>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 

@@ -1,0 +1,22 @@
+//! Wires the admin API function: the registry's promote, reject and rollback as HTTP routes
+//! (IAM-authorised in the template), with the caller's IAM identity in the audit trail.
+
+use std::sync::Arc;
+
+use lambda_http::Error;
+use mlops_shared::adapters::Backends;
+use mlops_shared::config::{AwsTargets, Env};
+use mlops_shared::http::{self, admin};
+use mlops_shared::promotion::Promoter;
+
+fn main() -> Result<(), Error> {
+    mlops_shared::process::start_runtime()?.block_on(serve())
+}
+
+async fn serve() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let targets = AwsTargets::from_env(&Env::process())?;
+    let backends = Backends::aws(&targets.bucket, &targets.registry_table, &targets.event_bus).await;
+    let promoter = Arc::new(Promoter::new(&backends));
+    http::lambda::run(http::finish(admin::router(promoter))).await
+}

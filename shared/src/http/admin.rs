@@ -1,0 +1,162 @@
+//! The admin routes: the registry's promote, reject and rollback over HTTP, IAM-authorised in the
+//! template. Each is the same `Promoter` call as the command line and the promote function's
+//! direct invoke, with the same idempotency: a retried request with its `operation_id` is applied
+//! once.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::{model_name, ApiError, Caller, RequestId};
+use crate::predict::Problem;
+use crate::promotion::{Outcome, PromoteError, Promoter, Request};
+
+pub fn router(promoter: Arc<Promoter>) -> Router {
+    Router::new()
+        .route("/models/{model}/promote", post(promote_route))
+        .route("/models/{model}/reject", post(reject_route))
+        .route("/models/{model}/rollback", post(rollback_route))
+        .with_state(promoter)
+}
+
+/// What every admin body may carry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdminBody {
+    version: Option<u64>,
+    #[serde(default)]
+    force: bool,
+    reason: Option<String>,
+    /// The idempotency key; default: the request id (a new one per HTTP request).
+    operation_id: Option<String>,
+}
+
+/// Who, why and the idempotency key, from the body and the request's context.
+struct Context {
+    caller: Option<Extension<Caller>>,
+    request_id: Option<Extension<RequestId>>,
+}
+
+impl Context {
+    fn request(&self, body: &AdminBody) -> Result<Request, PromoteError> {
+        let operation = body.operation_id.clone().unwrap_or_else(|| {
+            self.request_id.as_ref().map_or_else(
+                || format!("http:{}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()),
+                |Extension(RequestId(id))| format!("http:{id}"),
+            )
+        });
+        let actor = self
+            .caller
+            .as_ref()
+            .map_or("http:unauthenticated", |Extension(Caller(who))| who.as_str());
+        Request::new(&operation, actor, body.reason.clone())
+    }
+}
+
+/// An empty body is `{}`: rollback and promote need nothing more.
+fn parse<T: DeserializeOwned + Default>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let body = body?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(&body).map_err(|e| {
+        let mut error = ApiError::from(crate::predict::RequestError::Malformed(e.to_string()));
+        if !e.is_syntax() && !e.is_eof() {
+            error.status = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            error.code = "invalid_request";
+            error.message = format!("the body is not what this route takes: {e}");
+        }
+        error
+    })
+}
+
+fn reply(result: Result<Outcome, ApiError>) -> Response {
+    match result {
+        Ok(outcome) => Json(outcome).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn promote_route(
+    State(promoter): State<Arc<Promoter>>,
+    Path(model): Path<String>,
+    caller: Option<Extension<Caller>>,
+    request_id: Option<Extension<RequestId>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let context = Context { caller, request_id };
+    reply(
+        async {
+            let model = model_name(&model)?;
+            let body: AdminBody = parse(body)?;
+            let request = context.request(&body)?;
+            Ok(promoter
+                .promote(&model, body.version, body.force, &request)
+                .await?)
+        }
+        .await,
+    )
+}
+
+async fn reject_route(
+    State(promoter): State<Arc<Promoter>>,
+    Path(model): Path<String>,
+    caller: Option<Extension<Caller>>,
+    request_id: Option<Extension<RequestId>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let context = Context { caller, request_id };
+    reply(
+        async {
+            let model = model_name(&model)?;
+            let body: AdminBody = parse(body)?;
+            let Some(version) = body.version else {
+                let mut error = ApiError::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_request",
+                    "name the version to reject",
+                );
+                error.details.push(Problem {
+                    record: None,
+                    field: Some("version".into()),
+                    problem: "required".into(),
+                });
+                return Err(error);
+            };
+            let request = context.request(&body)?;
+            Ok(promoter.reject(&model, version, &request).await?)
+        }
+        .await,
+    )
+}
+
+async fn rollback_route(
+    State(promoter): State<Arc<Promoter>>,
+    Path(model): Path<String>,
+    caller: Option<Extension<Caller>>,
+    request_id: Option<Extension<RequestId>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let context = Context { caller, request_id };
+    reply(
+        async {
+            let model = model_name(&model)?;
+            let body: AdminBody = parse(body)?;
+            if body.version.is_some() || body.force {
+                return Err(ApiError::bad_request(
+                    "rollback returns to the previous champion; it takes no version or force",
+                ));
+            }
+            let request = context.request(&body)?;
+            Ok(promoter.rollback(&model, &request).await?)
+        }
+        .await,
+    )
+}

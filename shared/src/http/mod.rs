@@ -1,0 +1,53 @@
+//! The HTTP API. Serving routes (predict, registry view, health, OpenAPI) run in the predict
+//! function; admin routes (promote, reject, rollback) run in the promote function's API binary,
+//! which holds the registry write permissions; `mlops serve` runs both on one socket.
+
+pub mod admin;
+pub mod error;
+pub mod lambda;
+pub mod serving;
+
+pub use error::ApiError;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+
+use crate::names::ModelName;
+
+/// Lambda refuses larger payloads; locally the same limit applies.
+pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+
+/// The API's OpenAPI 3 document, served at `GET /openapi.json` and checked against the routes.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// The id a request is known by in logs and inference records. The Lambda binaries set it from
+/// the invocation's request id; without it, serving numbers requests itself.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Who made an admin request, for the audit trail: the IAM principal in AWS.
+#[derive(Debug, Clone)]
+pub struct Caller(pub String);
+
+/// The finishing touches every router gets: the body limit and JSON answers for unknown routes
+/// and methods.
+pub fn finish(router: Router) -> Router {
+    router
+        .fallback(|| async { ApiError::no_route() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// Both APIs on one router, as `mlops serve` and the tests run them.
+pub fn local_router(
+    serving: Arc<serving::Serving>,
+    promoter: Arc<crate::promotion::Promoter>,
+) -> Router {
+    finish(serving::router(serving).merge(admin::router(promoter)))
+}
+
+fn model_name(text: &str) -> Result<ModelName, ApiError> {
+    ModelName::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))
+}

@@ -1,0 +1,267 @@
+//! The serving routes: predictions from a model's champion (or a named alias or version), the
+//! registry view, health and the API's OpenAPI document. The predict function serves these.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{model_name, ApiError, RequestId, OPENAPI};
+use crate::model_registry;
+use crate::names::{Alias, ModelName};
+use crate::observability::{MetricSet, Unit};
+use crate::ports::{ObjectStore, RegistryStore};
+use crate::predict::{
+    self, InferenceLog, ModelCache, PredictResponse, Selector, ServingSettings,
+};
+
+/// What every serving request shares: the model cache, the registry, the inference log.
+pub struct Serving {
+    registry: Arc<dyn RegistryStore>,
+    cache: ModelCache,
+    inference: InferenceLog,
+    settings: ServingSettings,
+    cold: AtomicBool,
+    requests: AtomicU64,
+    started: Instant,
+}
+
+impl Serving {
+    pub fn new(
+        store: Arc<dyn ObjectStore>,
+        registry: Arc<dyn RegistryStore>,
+        settings: ServingSettings,
+    ) -> Self {
+        Serving {
+            cache: ModelCache::new(store.clone(), registry.clone(), settings.cache_ttl),
+            inference: InferenceLog::new(store, settings.sampling),
+            registry,
+            settings,
+            cold: AtomicBool::new(true),
+            requests: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+
+    /// The inference log, to flush before the process exits.
+    pub fn inference(&self) -> &InferenceLog {
+        &self.inference
+    }
+
+    async fn answer(
+        &self,
+        model: &str,
+        which: Result<Query<Which>, QueryRejection>,
+        body: Result<Bytes, BytesRejection>,
+        request_id: &str,
+    ) -> Result<Answered, ApiError> {
+        let model = model_name(model)?;
+        let Query(which) = which?;
+        let selector = which.selector()?;
+        let body = body?;
+        let loaded = self.cache.get(&model, &selector).await?;
+        let artifact = &loaded.artifact;
+        let frame = predict::parse(&body, &artifact.inputs, &self.settings.limits)?;
+        let predictions = predict::predict(artifact, &frame).map_err(|error| {
+            // The request matched the model's own schema, so this is a defect, not bad input.
+            tracing::error!(%error, %model, version = loaded.version, "prediction failed");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the model could not score this request",
+            )
+        })?;
+        self.inference.record(
+            request_id,
+            &model,
+            loaded.version,
+            &artifact.inputs,
+            &frame,
+            &predictions,
+        );
+        Ok(Answered {
+            model,
+            response: PredictResponse {
+                model: artifact.model.clone(),
+                version: loaded.version,
+                predictions,
+            },
+        })
+    }
+
+    fn request_id(&self, given: Option<Extension<RequestId>>) -> String {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed);
+        given.map_or_else(|| format!("local-{n}"), |Extension(RequestId(id))| id)
+    }
+}
+
+struct Answered {
+    model: ModelName,
+    response: PredictResponse,
+}
+
+/// `?alias=challenger` or `?version=3`; neither means the champion.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Which {
+    alias: Option<String>,
+    version: Option<String>,
+}
+
+impl Which {
+    fn selector(&self) -> Result<Selector, ApiError> {
+        match (&self.alias, &self.version) {
+            (None, None) => Ok(Selector::champion()),
+            (Some(alias), None) => Alias::parse(alias)
+                .map(Selector::Alias)
+                .map_err(ApiError::bad_request),
+            (None, Some(version)) => version.parse().map(Selector::Version).map_err(|_| {
+                ApiError::bad_request(format!("version={version:?} is not a version number"))
+            }),
+            (Some(_), Some(_)) => Err(ApiError::bad_request(
+                "give alias or version, not both",
+            )),
+        }
+    }
+}
+
+pub fn router(serving: Arc<Serving>) -> Router {
+    Router::new()
+        .route("/models/{model}/predict", post(predict_route))
+        .route("/models", get(models_route))
+        .route("/models/{model}", get(model_route))
+        .route("/health", get(health_route))
+        .route("/openapi.json", get(openapi_route))
+        .with_state(serving)
+}
+
+async fn predict_route(
+    State(app): State<Arc<Serving>>,
+    Path(model): Path<String>,
+    which: Result<Query<Which>, QueryRejection>,
+    request_id: Option<Extension<RequestId>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let started = Instant::now();
+    let cold_start = app.cold.swap(false, Ordering::Relaxed);
+    let request_id = app.request_id(request_id);
+    let result = app.answer(&model, which, body, &request_id).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(Answered { model, response }) => {
+            let records = response.predictions.len();
+            tracing::info!(
+                request_id,
+                %model,
+                version = response.version,
+                records,
+                status = 200,
+                latency_ms,
+                cold_start,
+                "predicted"
+            );
+            if app.settings.metrics {
+                let scores: Vec<f64> = response
+                    .predictions
+                    .iter()
+                    .filter_map(|p| {
+                        p.score.or_else(|| {
+                            p.probabilities
+                                .as_ref()
+                                .and_then(|all| all.values().copied().reduce(f64::max))
+                        })
+                    })
+                    .collect();
+                MetricSet::new()
+                    .dimension("Model", model.as_str())
+                    .metric("Requests", 1.0, Unit::Count)
+                    .metric("Records", records as f64, Unit::Count)
+                    .metric("Latency", latency_ms, Unit::Milliseconds)
+                    .values("Score", &scores, Unit::None)
+                    .emit();
+            }
+            let version = HeaderValue::from(response.version);
+            let mut reply = Json(response).into_response();
+            reply.headers_mut().insert("x-model-version", version);
+            reply
+        }
+        Err(error) => {
+            tracing::info!(
+                request_id,
+                model,
+                status = error.status.as_u16(),
+                code = error.code,
+                latency_ms,
+                cold_start,
+                "refused"
+            );
+            if app.settings.metrics {
+                MetricSet::new()
+                    .dimension("Code", error.code)
+                    .metric("Errors", 1.0, Unit::Count)
+                    .emit();
+            }
+            error.into_response()
+        }
+    }
+}
+
+async fn models_route(State(app): State<Arc<Serving>>) -> Response {
+    match model_registry::summaries(app.registry.as_ref()).await {
+        Ok(models) => Json(json!({ "models": models })).into_response(),
+        Err(error) => ApiError::from(predict::ServeError::from(error)).into_response(),
+    }
+}
+
+async fn model_route(State(app): State<Arc<Serving>>, Path(model): Path<String>) -> Response {
+    let model = match model_name(&model) {
+        Ok(model) => model,
+        Err(error) => return error.into_response(),
+    };
+    match model_registry::view(app.registry.as_ref(), &model).await {
+        Ok(Some(view)) => Json(view).into_response(),
+        Ok(None) => ApiError::from(predict::ServeError::UnknownModel(model)).into_response(),
+        Err(error) => ApiError::from(predict::ServeError::from(error)).into_response(),
+    }
+}
+
+async fn health_route(State(app): State<Arc<Serving>>) -> Response {
+    let loaded: Vec<_> = app
+        .cache
+        .loaded()
+        .into_iter()
+        .map(|(model, selector, version)| {
+            let selector = match selector {
+                Selector::Alias(alias) => json!({"alias": alias.as_str()}),
+                Selector::Version(v) => json!({"version": v}),
+            };
+            json!({"model": model.as_str(), "selector": selector, "version": version})
+        })
+        .collect();
+    let inference = app.inference.stats();
+    Json(json!({
+        "status": "ok",
+        "uptime_seconds": app.started.elapsed().as_secs(),
+        "loaded": loaded,
+        "inference_records": {
+            "sampled": inference.sampled,
+            "written": inference.written,
+            "failed": inference.failed,
+        },
+    }))
+    .into_response()
+}
+
+async fn openapi_route() -> Response {
+    ([(CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}

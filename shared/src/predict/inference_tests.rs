@@ -1,0 +1,156 @@
+use super::*;
+use crate::adapters::LocalFolderStore;
+use crate::artifact::tests::artifact;
+use crate::predict::{parse, predict, Limits};
+
+fn answered(body: &str) -> (RawFrame, Vec<Prediction>) {
+    let model = artifact();
+    let frame = parse(body.as_bytes(), &model.inputs, &Limits::default()).expect("valid request");
+    let predictions = predict(&model, &frame).expect("predicts");
+    (frame, predictions)
+}
+
+fn sampling(rate: f64, batch_records: usize) -> Sampling {
+    Sampling::new(rate, batch_records, Duration::from_secs(3600)).expect("valid settings")
+}
+
+async fn written(store: &LocalFolderStore) -> Vec<(String, Vec<InferenceRecord>)> {
+    let mut out = Vec::new();
+    for info in store.list("inference/").await.expect("lists") {
+        let bytes = store.get(&info.key).await.expect("reads").bytes;
+        let records = String::from_utf8(bytes)
+            .expect("UTF-8")
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one record per line"))
+            .collect();
+        out.push((info.key.to_string(), records));
+    }
+    out
+}
+
+#[tokio::test]
+async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(LocalFolderStore::new(dir.path().to_path_buf()));
+    let log = InferenceLog::new(store.clone(), sampling(1.0, 3));
+    let model = artifact();
+    let name = ModelName::parse("flights").expect("valid");
+    let (frame, predictions) =
+        answered(r#"{"records": [{"distance": 500, "origin": "EWR"}, {"distance": 812.5}]}"#);
+    log.record("req-1", &name, 3, &model.inputs, &frame, &predictions);
+    assert_eq!(log.stats().sampled, 2);
+    assert!(written(&store).await.is_empty(), "two records are not a batch yet");
+
+    let (frame2, predictions2) = answered(r#"{"records": [{"distance": 6000, "origin": "LGA"}]}"#);
+    log.record("req-2", &name, 3, &model.inputs, &frame2, &predictions2);
+    log.flush().await;
+    let objects = written(&store).await;
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    let (key, records) = &objects[0];
+    let today = Utc::now().format("%Y-%m-%d").to_string();
+    assert!(
+        key.starts_with(&format!("inference/flights/dt={today}/")) && key.ends_with(".jsonl"),
+        "{key}"
+    );
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0].request_id, "req-1");
+    assert_eq!(records[0].version, 3);
+    assert_eq!(records[0].features["distance"], serde_json::json!(500));
+    assert_eq!(records[0].features["origin"], serde_json::json!("EWR"));
+    assert_eq!(records[1].features["distance"], serde_json::json!(812.5));
+    assert_eq!(records[1].features["origin"], Value::Null);
+    assert_eq!(records[0].output, predictions[0]);
+    assert_eq!(records[2].output, predictions2[0]);
+    assert_eq!(records[2].output.warnings.len(), 2, "warnings are kept");
+    assert_eq!(
+        log.stats(),
+        InferenceStats {
+            sampled: 3,
+            written: 3,
+            failed: 0
+        }
+    );
+}
+
+#[tokio::test]
+async fn the_sample_rate_keeps_about_its_share_and_zero_keeps_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(LocalFolderStore::new(dir.path().to_path_buf()));
+    let model = artifact();
+    let name = ModelName::parse("flights").expect("valid");
+    let body = format!(
+        r#"{{"records": [{}]}}"#,
+        vec![r#"{"distance": 500}"#; 1000].join(",")
+    );
+    let (frame, predictions) = answered(&body);
+
+    let none = InferenceLog::new(store.clone(), sampling(0.0, 10));
+    none.record("r", &name, 1, &model.inputs, &frame, &predictions);
+    none.flush().await;
+    assert_eq!(none.stats(), InferenceStats::default());
+    assert!(written(&store).await.is_empty());
+
+    let half = InferenceLog::new(store.clone(), sampling(0.5, 100_000));
+    half.record("r", &name, 1, &model.inputs, &frame, &predictions);
+    half.flush().await;
+    let stats = half.stats();
+    // 1,000 draws at p = 0.5: the standard deviation is 16 records; 400..600 is six of them.
+    assert!((400..=600).contains(&stats.sampled), "{stats:?}");
+    assert_eq!(stats.written, stats.sampled);
+    let objects = written(&store).await;
+    assert_eq!(objects.len(), 1);
+    assert_eq!(objects[0].1.len() as u64, stats.sampled);
+}
+
+#[tokio::test]
+async fn a_batch_older_than_the_maximum_age_is_written_by_the_next_request() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(LocalFolderStore::new(dir.path().to_path_buf()));
+    let settings = Sampling::new(1.0, 1000, Duration::from_millis(50)).expect("valid");
+    let log = InferenceLog::new(store.clone(), settings);
+    let model = artifact();
+    let name = ModelName::parse("flights").expect("valid");
+    let (frame, predictions) = answered(r#"{"records": [{"distance": 500}]}"#);
+    log.record("r1", &name, 1, &model.inputs, &frame, &predictions);
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    log.record("r2", &name, 1, &model.inputs, &frame, &predictions);
+    // Wait for the background write without flushing: only the age rule can have started it.
+    for _ in 0..100 {
+        if log.stats().written == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(log.stats().written, 2);
+    assert_eq!(written(&store).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_write_is_counted_and_never_reaches_the_caller() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A file where the store's folder should be: every write fails.
+    let blocked = dir.path().join("objects");
+    std::fs::write(&blocked, b"not a folder").expect("writes");
+    let log = InferenceLog::new(Arc::new(LocalFolderStore::new(blocked)), sampling(1.0, 1));
+    let model = artifact();
+    let name = ModelName::parse("flights").expect("valid");
+    let (frame, predictions) = answered(r#"{"records": [{"distance": 500}, {"distance": 600}]}"#);
+    log.record("r", &name, 1, &model.inputs, &frame, &predictions);
+    log.flush().await;
+    assert_eq!(
+        log.stats(),
+        InferenceStats {
+            sampled: 2,
+            written: 0,
+            failed: 2
+        }
+    );
+}
+
+#[test]
+fn settings_outside_their_range_are_refused() {
+    assert!(Sampling::new(1.5, 10, Duration::ZERO).is_err());
+    assert!(Sampling::new(-0.1, 10, Duration::ZERO).is_err());
+    assert!(Sampling::new(f64::NAN, 10, Duration::ZERO).is_err());
+    assert!(Sampling::new(0.5, 0, Duration::ZERO).is_err());
+}
