@@ -40,5 +40,9 @@ fn a_distribution_is_an_array_of_at_most_a_hundred_values() {
         .iter()
         .map(|m| &m["Name"])
         .collect();
-    assert_eq!(names, [&json!("Requests"), &json!("Score")], "nothing for no values");
+    assert_eq!(
+        names,
+        [&json!("Requests"), &json!("Score")],
+        "nothing for no values"
+    );
 }

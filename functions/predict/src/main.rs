@@ -19,7 +19,12 @@ async fn serve() -> Result<(), Error> {
     let targets = AwsTargets::from_env(&env)?;
     let mut settings = ServingSettings::from_env(&env)?;
     settings.metrics = true;
-    let backends = Backends::aws(&targets.bucket, &targets.registry_table, &targets.event_bus).await;
-    let serving = Arc::new(serving::Serving::new(backends.store, backends.registry, settings));
+    let backends =
+        Backends::aws(&targets.bucket, &targets.registry_table, &targets.event_bus).await;
+    let serving = Arc::new(serving::Serving::new(
+        backends.store,
+        backends.registry,
+        settings,
+    ));
     http::lambda::run(http::finish(serving::router(serving))).await
 }

@@ -16,7 +16,8 @@ fn main() -> Result<(), Error> {
 async fn serve() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let targets = AwsTargets::from_env(&Env::process())?;
-    let backends = Backends::aws(&targets.bucket, &targets.registry_table, &targets.event_bus).await;
+    let backends =
+        Backends::aws(&targets.bucket, &targets.registry_table, &targets.event_bus).await;
     let promoter = Arc::new(Promoter::new(&backends));
     http::lambda::run(http::finish(admin::router(promoter))).await
 }

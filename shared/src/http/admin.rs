@@ -48,20 +48,29 @@ impl Context {
     fn request(&self, body: &AdminBody) -> Result<Request, PromoteError> {
         let operation = body.operation_id.clone().unwrap_or_else(|| {
             self.request_id.as_ref().map_or_else(
-                || format!("http:{}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()),
+                || {
+                    format!(
+                        "http:{}",
+                        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+                    )
+                },
                 |Extension(RequestId(id))| format!("http:{id}"),
             )
         });
         let actor = self
             .caller
             .as_ref()
-            .map_or("http:unauthenticated", |Extension(Caller(who))| who.as_str());
+            .map_or("http:unauthenticated", |Extension(Caller(who))| {
+                who.as_str()
+            });
         Request::new(&operation, actor, body.reason.clone())
     }
 }
 
 /// An empty body is `{}`: rollback and promote need nothing more.
-fn parse<T: DeserializeOwned + Default>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+fn parse<T: DeserializeOwned + Default>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
     let body = body?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());

@@ -8,7 +8,12 @@ use lambda_http::request::RequestContext;
 use super::{Caller, RequestId};
 
 pub async fn run(router: Router) -> Result<(), lambda_http::Error> {
-    lambda_http::run(router.layer(axum::middleware::map_request(with_context))).await
+    lambda_http::run(with_lambda_context(router)).await
+}
+
+/// The router, reading the request id and caller from what lambda_http attached to each request.
+pub fn with_lambda_context(router: Router) -> Router {
+    router.layer(axum::middleware::map_request(with_context))
 }
 
 async fn with_context(mut request: Request) -> Request {

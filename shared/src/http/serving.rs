@@ -21,9 +21,7 @@ use crate::model_registry;
 use crate::names::{Alias, ModelName};
 use crate::observability::{MetricSet, Unit};
 use crate::ports::{ObjectStore, RegistryStore};
-use crate::predict::{
-    self, InferenceLog, ModelCache, PredictResponse, Selector, ServingSettings,
-};
+use crate::predict::{self, InferenceLog, ModelCache, PredictResponse, Selector, ServingSettings};
 
 /// What every serving request shares: the model cache, the registry, the inference log.
 pub struct Serving {
@@ -128,9 +126,7 @@ impl Which {
             (None, Some(version)) => version.parse().map(Selector::Version).map_err(|_| {
                 ApiError::bad_request(format!("version={version:?} is not a version number"))
             }),
-            (Some(_), Some(_)) => Err(ApiError::bad_request(
-                "give alias or version, not both",
-            )),
+            (Some(_), Some(_)) => Err(ApiError::bad_request("give alias or version, not both")),
         }
     }
 }

@@ -16,10 +16,10 @@ mod transition;
 mod view;
 
 pub use audit::{champion_at, entry, history, Action, AuditEntry};
-pub use view::{summaries, view, ModelSummary, ModelView};
 pub use transition::{
     applied_revision, apply, ModelState, StatusChange, Transition, TransitionError, CHAMPION,
 };
+pub use view::{summaries, view, ModelSummary, ModelView};
 
 use std::collections::BTreeMap;
 

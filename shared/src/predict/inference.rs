@@ -46,7 +46,9 @@ impl Sampling {
     /// Checks the settings, saying what is wrong.
     pub fn new(rate: f64, batch_records: usize, max_age: Duration) -> Result<Self, String> {
         if !(0.0..=1.0).contains(&rate) {
-            return Err(format!("the sample rate is a share from 0 to 1, not {rate}"));
+            return Err(format!(
+                "the sample rate is a share from 0 to 1, not {rate}"
+            ));
         }
         if batch_records == 0 {
             return Err("a batch holds at least one record".into());
@@ -108,7 +110,8 @@ pub struct InferenceLog {
 impl InferenceLog {
     pub fn new(store: Arc<dyn ObjectStore>, sampling: Sampling) -> Self {
         let now = Utc::now();
-        let seed = now.timestamp_nanos_opt().unwrap_or_default() as u64 ^ u64::from(std::process::id());
+        let seed =
+            now.timestamp_nanos_opt().unwrap_or_default() as u64 ^ u64::from(std::process::id());
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let writer = format!("{:08x}", rng.random::<u32>());
         Self {
@@ -180,7 +183,11 @@ impl InferenceLog {
     /// Writes whatever is buffered and waits for every write under way: before a process exits,
     /// and in tests.
     pub async fn flush(&self) {
-        let batch = self.buffer.lock().ok().map(|mut b| self.take(&mut b, Utc::now()));
+        let batch = self
+            .buffer
+            .lock()
+            .ok()
+            .map(|mut b| self.take(&mut b, Utc::now()));
         if let Some(batch) = batch {
             self.spawn_write(batch);
         }
@@ -238,7 +245,12 @@ impl InferenceLog {
                 match write_batch(store.as_ref(), &key, &records).await {
                     Ok(()) => counters.written.fetch_add(count, Ordering::Relaxed),
                     Err(problem) => {
-                        tracing::warn!(key, records = count, problem, "inference records not written");
+                        tracing::warn!(
+                            key,
+                            records = count,
+                            problem,
+                            "inference records not written"
+                        );
                         counters.failed.fetch_add(count, Ordering::Relaxed)
                     }
                 };
@@ -272,13 +284,19 @@ fn features(inputs: &[InputField], frame: &RawFrame, row: usize) -> Map<String, 
         .iter()
         .map(|field| {
             let value = match frame.column(&field.name) {
-                Ok(RawColumn::Numeric(v)) => v.get(row).copied().flatten().map_or(Value::Null, number),
+                Ok(RawColumn::Numeric(v)) => {
+                    v.get(row).copied().flatten().map_or(Value::Null, number)
+                }
                 Ok(RawColumn::Text(v)) => v
                     .get(row)
                     .cloned()
                     .flatten()
                     .map_or(Value::Null, Value::String),
-                Ok(RawColumn::Boolean(v)) => v.get(row).copied().flatten().map_or(Value::Null, Value::Bool),
+                Ok(RawColumn::Boolean(v)) => v
+                    .get(row)
+                    .copied()
+                    .flatten()
+                    .map_or(Value::Null, Value::Bool),
                 Ok(RawColumn::Datetime(v)) => v
                     .get(row)
                     .copied()

@@ -39,7 +39,10 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
         answered(r#"{"records": [{"distance": 500, "origin": "EWR"}, {"distance": 812.5}]}"#);
     log.record("req-1", &name, 3, &model.inputs, &frame, &predictions);
     assert_eq!(log.stats().sampled, 2);
-    assert!(written(&store).await.is_empty(), "two records are not a batch yet");
+    assert!(
+        written(&store).await.is_empty(),
+        "two records are not a batch yet"
+    );
 
     let (frame2, predictions2) = answered(r#"{"records": [{"distance": 6000, "origin": "LGA"}]}"#);
     log.record("req-2", &name, 3, &model.inputs, &frame2, &predictions2);

@@ -35,7 +35,11 @@ impl ServingSettings {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let defaults = ServingSettings::default();
         let unknown_fields = match env
-            .parsed_or("PREDICT_UNKNOWN_FIELDS", "ignore".to_owned(), "ignore or reject")?
+            .parsed_or(
+                "PREDICT_UNKNOWN_FIELDS",
+                "ignore".to_owned(),
+                "ignore or reject",
+            )?
             .as_str()
         {
             "ignore" => UnknownFields::Ignore,
@@ -141,10 +145,22 @@ mod tests {
         );
 
         for (bad, name) in [
-            (&[("PREDICT_UNKNOWN_FIELDS", "drop")][..], "PREDICT_UNKNOWN_FIELDS"),
-            (&[("INFERENCE_SAMPLE_RATE", "2")][..], "INFERENCE_SAMPLE_RATE"),
-            (&[("MODEL_CACHE_TTL_SECONDS", "-1")][..], "MODEL_CACHE_TTL_SECONDS"),
-            (&[("PREDICT_MAX_RECORDS", "many")][..], "PREDICT_MAX_RECORDS"),
+            (
+                &[("PREDICT_UNKNOWN_FIELDS", "drop")][..],
+                "PREDICT_UNKNOWN_FIELDS",
+            ),
+            (
+                &[("INFERENCE_SAMPLE_RATE", "2")][..],
+                "INFERENCE_SAMPLE_RATE",
+            ),
+            (
+                &[("MODEL_CACHE_TTL_SECONDS", "-1")][..],
+                "MODEL_CACHE_TTL_SECONDS",
+            ),
+            (
+                &[("PREDICT_MAX_RECORDS", "many")][..],
+                "PREDICT_MAX_RECORDS",
+            ),
         ] {
             match ServingSettings::from_env(&env(bad)) {
                 Err(ConfigError::Invalid { name: found, .. }) => assert_eq!(found, name),

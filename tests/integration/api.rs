@@ -1,0 +1,468 @@
+//! The HTTP API end to end: every route answers its API Gateway event file from `events/` (read
+//! by lambda_http, as in Lambda), on the embedded default and on moto; errors have their status and
+//! JSON shape; the same router answers on a real socket; inference records reach the store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use mlops_shared::adapters::Backends;
+use mlops_shared::http::{self, serving::Serving};
+use mlops_shared::model_registry;
+use mlops_shared::predict::{Limits, Sampling, ServingSettings, UnknownFields};
+use mlops_shared::promotion::Promoter;
+use mlops_tests::{flights_sample, flights_spec, ingest, name, on_both_stores, repo_file, train};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use crate::openapi::{conforms, document};
+
+/// Sends one request through the router: status, headers and the JSON body.
+pub(crate) async fn send<B>(router: &Router, request: Request<B>) -> (StatusCode, HeaderMap, Value)
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let response = router
+        .clone()
+        .oneshot(request.map(Body::new))
+        .await
+        .expect("the router never fails");
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.expect("body").to_bytes();
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)));
+    (parts.status, parts.headers, json)
+}
+
+/// An event file from `events/`, as lambda_http hands it to the router in Lambda.
+async fn send_event(router: &Router, file: &str) -> (StatusCode, HeaderMap, Value) {
+    let text = String::from_utf8(repo_file(&format!("events/{file}"))).expect("UTF-8");
+    let request = lambda_http::request::from_str(&text).expect("an API Gateway event");
+    send(router, request).await
+}
+
+fn settings() -> ServingSettings {
+    ServingSettings {
+        // Every request sees the registry as it is now, so the tests need not wait.
+        cache_ttl: Duration::ZERO,
+        sampling: Sampling::new(1.0, 1000, Duration::from_secs(3600)).expect("valid"),
+        ..ServingSettings::default()
+    }
+}
+
+/// Both APIs over `backends`, wrapped as in Lambda; the serving state, to flush its records.
+fn api(backends: &Backends, settings: ServingSettings) -> (Router, Arc<Serving>) {
+    let serving = Arc::new(Serving::new(
+        backends.store.clone(),
+        backends.registry.clone(),
+        settings,
+    ));
+    let router = http::local_router(serving.clone(), Arc::new(Promoter::new(backends)));
+    (http::lambda::with_lambda_context(router), serving)
+}
+
+/// Both APIs over an empty embedded default.
+pub(crate) async fn served_locally() -> (Router, tempfile::TempDir) {
+    let (backends, dir) = mlops_tests::local_backends();
+    (api(&backends, settings()).0, dir)
+}
+
+/// The flights spec with the logistic regression only, so the tests train in seconds.
+fn quick_flights_spec() -> String {
+    let spec = flights_spec();
+    let gbdt = spec
+        .find("[[training.candidates]]\nmodel = \"gradient_boosting\"")
+        .expect("the spec has a gradient boosting candidate");
+    let promotion = spec
+        .find("[promotion]")
+        .expect("the spec has a promotion section");
+    format!("{}{}", &spec[..gbdt], &spec[promotion..])
+}
+
+/// Version 1 (January) as champion and version 2 (January to March) as candidate.
+async fn flights_models(backends: &Backends) {
+    let spec = quick_flights_spec();
+    ingest(
+        backends,
+        &spec,
+        vec![("01.csv.gz".into(), flights_sample("01"))],
+    )
+    .await;
+    assert_eq!(
+        train(backends, "flights")
+            .await
+            .expect("trains")
+            .record
+            .version,
+        1
+    );
+    let request = mlops_shared::promotion::Request::new("first", "test", None).expect("valid");
+    Promoter::new(backends)
+        .on_trained(&name("flights"), 1, &request)
+        .await
+        .expect("first champion");
+    ingest(
+        backends,
+        &spec,
+        vec![
+            ("02.csv.gz".into(), flights_sample("02")),
+            ("03.csv.gz".into(), flights_sample("03")),
+        ],
+    )
+    .await;
+    assert_eq!(
+        train(backends, "flights")
+            .await
+            .expect("trains")
+            .record
+            .version,
+        2
+    );
+}
+
+fn schema(name: &str) -> Value {
+    document()["components"]["schemas"][name].clone()
+}
+
+async fn every_route_answers_its_event_file(backends: Backends) {
+    flights_models(&backends).await;
+    let (router, serving) = api(&backends, settings());
+
+    let (status, headers, body) = send_event(&router, "api-predict.json").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers["x-model-version"], "1");
+    assert_eq!(conforms(&schema("PredictResponse"), &body), Ok(()));
+    let predictions = body["predictions"].as_array().expect("predictions");
+    assert_eq!(predictions.len(), 2);
+    for p in predictions {
+        let score = p["score"].as_f64().expect("a binary score");
+        assert!((0.0..=1.0).contains(&score), "{p}");
+        assert!(p["label"] == "0" || p["label"] == "1", "{p}");
+    }
+    assert_ne!(predictions[0]["score"], predictions[1]["score"]);
+
+    let (status, headers, body) = send_event(&router, "api-predict-version.json").await;
+    assert_eq!(
+        (status, &headers["x-model-version"]),
+        (StatusCode::OK, &"1".parse().expect("header"))
+    );
+    assert_eq!(body["version"], 1);
+
+    let (status, _, body) = send_event(&router, "api-predict-invalid.json").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(conforms(&schema("Error"), &body), Ok(()));
+    assert_eq!(body["error"]["code"], "invalid_request");
+    assert_eq!(
+        body["error"]["details"],
+        json!([
+            {"record": 0, "field": "distance", "problem": "expected an integer, got a string"},
+            {"record": 0, "field": "carrier", "problem": "null is not allowed: the model needs a value"},
+            {"record": 1, "field": "origin", "problem": "missing required feature"},
+        ])
+    );
+
+    let (status, _, body) = send_event(&router, "api-models.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(conforms(&schema("ModelList"), &body), Ok(()));
+    assert_eq!(
+        body["models"],
+        json!([{"model": "flights", "latest_version": 2, "aliases": {"champion": 1}}])
+    );
+
+    let (status, _, body) = send_event(&router, "api-model.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(conforms(&schema("ModelView"), &body), Ok(()));
+    let statuses: Vec<&Value> = body["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| &v["status"])
+        .collect();
+    assert_eq!(statuses, [&json!("champion"), &json!("candidate")]);
+
+    let (status, _, body) = send_event(&router, "api-health.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(conforms(&schema("Health"), &body), Ok(()));
+    let loaded: Vec<u64> = body["loaded"]
+        .as_array()
+        .expect("loaded")
+        .iter()
+        .filter_map(|l| l["version"].as_u64())
+        .collect();
+    assert!(loaded.contains(&1), "{body}");
+
+    let (status, _, body) = send_event(&router, "api-openapi.json").await;
+    assert_eq!((status, body), (StatusCode::OK, document()));
+
+    // Admin: the policy refuses version 2 (a carrier slice regresses); the event forces it, and
+    // serving follows at once (TTL 0). A retry of the event is a no-op.
+    let (status, _, body) = send(
+        &router,
+        post("/models/flights/promote", r#"{"version": 2}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::CONFLICT, json!("gates_failed")),
+        "{body}"
+    );
+    assert_eq!(
+        body["error"]["details"][0]["field"], "slice:carrier",
+        "{body}"
+    );
+    let (status, _, body) = send_event(&router, "api-promote.json").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(conforms(&schema("Outcome"), &body), Ok(()));
+    assert_eq!(
+        (body["applied"].clone(), body["champion"].clone()),
+        (json!(true), json!(2))
+    );
+    let (_, _, again) = send_event(&router, "api-promote.json").await;
+    assert_eq!(again["applied"], false, "{again}");
+    let (_, headers, _) = send_event(&router, "api-predict.json").await;
+    assert_eq!(headers["x-model-version"], "2");
+    let trail = model_registry::history(backends.registry.as_ref(), &name("flights"))
+        .await
+        .expect("reads");
+    let last = trail.last().expect("an entry");
+    assert_eq!(
+        (last.actor.as_str(), last.reason.as_str()),
+        (
+            "iam:arn:aws:sts::123456789012:assumed-role/mlops-admin/alice",
+            "reviewed in #42: the 9E slice has 68 test rows"
+        )
+    );
+
+    let (status, _, body) = send_event(&router, "api-rollback.json").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["champion"], 1);
+    // Version 2 is archived now, not a candidate: the reject event is refused with a reason.
+    let (status, _, body) = send_event(&router, "api-reject.json").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "not_allowed");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("archived"),
+        "{body}"
+    );
+
+    // Every scored record was sampled (rate 1) and reaches the store with its version.
+    serving.inference().flush().await;
+    let stats = serving.inference().stats();
+    assert_eq!((stats.sampled, stats.written, stats.failed), (5, 5, 0));
+    let objects = backends
+        .store
+        .list("inference/flights/")
+        .await
+        .expect("lists");
+    let mut versions = Vec::new();
+    for object in objects {
+        let bytes = backends.store.get(&object.key).await.expect("reads").bytes;
+        for line in String::from_utf8(bytes).expect("UTF-8").lines() {
+            let record: Value = serde_json::from_str(line).expect("JSON line");
+            assert_eq!(record["features"]["dest"].is_string(), true, "{record}");
+            versions.push(record["version"].as_u64().expect("version"));
+        }
+    }
+    versions.sort_unstable();
+    assert_eq!(versions, [1, 1, 1, 2, 2]);
+}
+on_both_stores!(every_route_answers_its_event_file);
+
+fn post(uri: &str, body: impl Into<Body>) -> Request<Body> {
+    Request::post(uri)
+        .header("content-type", "application/json")
+        .body(body.into())
+        .expect("request")
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).expect("request")
+}
+
+async fn error_of(router: &Router, request: Request<Body>) -> (StatusCode, String) {
+    let (status, _, body) = send(router, request).await;
+    assert_eq!(conforms(&schema("Error"), &body), Ok(()), "{body}");
+    (
+        status,
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn every_failure_has_its_status_and_code_and_leaks_nothing() {
+    let (backends, _dir) = mlops_tests::local_backends();
+    let limited = ServingSettings {
+        limits: Limits {
+            max_records: 3,
+            unknown_fields: UnknownFields::Reject,
+        },
+        ..settings()
+    };
+    let (router, _) = api(&backends, limited);
+    let one = r#"{"records": [{"x1": 1.0, "x2": 2.0, "region": "north"}]}"#;
+    assert_eq!(
+        error_of(&router, post("/models/routes/predict", one)).await,
+        (StatusCode::NOT_FOUND, "unknown_model".into())
+    );
+    crate::registry::first_version(&backends).await;
+    assert_eq!(
+        error_of(&router, post("/models/routes/predict", one)).await,
+        (StatusCode::NOT_FOUND, "no_alias".into()),
+        "trained, never promoted"
+    );
+    let uri = "/models/routes/predict?version=1";
+    let (status, _, body) = send(&router, post(uri, one)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (request, expected) in [
+        (
+            post("/models/routes/predict?version=9", one),
+            (StatusCode::NOT_FOUND, "unknown_version"),
+        ),
+        (
+            post("/models/routes/predict?alias=challenger", one),
+            (StatusCode::NOT_FOUND, "no_alias"),
+        ),
+        (
+            post("/models/routes/predict?version=one", one),
+            (StatusCode::BAD_REQUEST, "bad_request"),
+        ),
+        (
+            post("/models/routes/predict?version=1&alias=x", one),
+            (StatusCode::BAD_REQUEST, "bad_request"),
+        ),
+        (
+            post("/models/routes/predict?colour=red", one),
+            (StatusCode::BAD_REQUEST, "bad_request"),
+        ),
+        (
+            post("/models/Not%20A%20Model/predict", one),
+            (StatusCode::BAD_REQUEST, "bad_request"),
+        ),
+        (
+            post(uri, "{\"records\": [}"),
+            (StatusCode::BAD_REQUEST, "malformed_json"),
+        ),
+        (
+            post(uri, r#"{"records": [{}, {}, {}, {}]}"#),
+            (StatusCode::PAYLOAD_TOO_LARGE, "too_many_records"),
+        ),
+        (
+            post(uri, vec![b' '; http::MAX_BODY_BYTES + 1]),
+            (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+        ),
+        (
+            post(
+                uri,
+                r#"{"records": [{"x1": 1, "x2": 2, "region": "n", "x3": 0}]}"#,
+            ),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+        ),
+        (get("/nowhere"), (StatusCode::NOT_FOUND, "no_route")),
+        (
+            get("/models/routes/predict"),
+            (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+        ),
+        (
+            post("/models/routes/promote", r#"{"versoin": 1}"#),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+        ),
+        (
+            post(
+                "/models/routes/promote",
+                r#"{"version": 1, "operation_id": "no spaces"}"#,
+            ),
+            (StatusCode::BAD_REQUEST, "bad_request"),
+        ),
+        (
+            post("/models/routes/rollback", r#"{"version": 1}"#),
+            (StatusCode::BAD_REQUEST, "bad_request"),
+        ),
+        (
+            post("/models/routes/rollback", ""),
+            (StatusCode::CONFLICT, "not_allowed"),
+        ),
+    ] {
+        assert_eq!(
+            error_of(&router, request).await,
+            (expected.0, expected.1.to_owned())
+        );
+    }
+
+    // A corrupted artifact, met by a new process (a loaded model stays loaded): 503, and the
+    // caller learns nothing about checksums or keys.
+    let record = model_registry::get_version(backends.registry.as_ref(), &name("routes"), 1)
+        .await
+        .expect("reads")
+        .expect("exists");
+    let artifact = mlops_tests::key(&record.artifact_key);
+    backends
+        .store
+        .put(&artifact, b"garbage".to_vec())
+        .await
+        .expect("overwrites");
+    let (router, _) = api(&backends, settings());
+    let (status, _, body) = send(&router, post(uri, one)).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::SERVICE_UNAVAILABLE, json!("model_unavailable"))
+    );
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        !message.contains("SHA") && !message.contains(&record.artifact_key),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn the_same_router_answers_on_a_real_socket() {
+    let (backends, _dir) = mlops_tests::local_backends();
+    crate::registry::first_version(&backends).await;
+    let (router, _) = api(&backends, settings());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let body = r#"{"features": [[1.0, 2.0, "north"], [-1.0, 0.5, "south"]]}"#;
+    let request = format!(
+        "POST /models/routes/predict?version=1 HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let response = raw_exchange(addr, &request).await;
+    let (head, json) = response.split_once("\r\n\r\n").expect("head and body");
+    assert!(head.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(head.to_lowercase().contains("x-model-version: 1"), "{head}");
+    let json: Value = serde_json::from_str(json).expect("JSON");
+    assert_eq!(conforms(&schema("PredictResponse"), &json), Ok(()));
+    assert_eq!(json["predictions"].as_array().map(Vec::len), Some(2));
+
+    let response = raw_exchange(
+        addr,
+        &format!("GET /health HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"),
+    )
+    .await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains(r#""version":1"#), "{response}");
+}
+
+async fn raw_exchange(addr: std::net::SocketAddr, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    stream.write_all(request.as_bytes()).await.expect("writes");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("reads");
+    response
+}
