@@ -4,6 +4,7 @@
 mod demo;
 mod ingest;
 mod registry;
+mod serving;
 mod spec;
 mod train;
 
@@ -87,6 +88,10 @@ enum Command {
     Annotate(registry::AnnotateArgs),
     /// The audit trail of a model, or its champion at a given time.
     History(registry::HistoryArgs),
+    /// Serve the HTTP API (predict, registry view, health, OpenAPI, admin) on a local socket.
+    Serve(serving::ServeArgs),
+    /// Score a file (request body, JSON Lines or CSV) with a model, as the API would.
+    Predict(serving::PredictArgs),
     /// Run the pipeline end to end on the bundled flights sample, in a fresh local home.
     Demo(demo::DemoArgs),
 }
@@ -126,6 +131,8 @@ async fn run() -> ExitCode {
         Command::Alias(args) => registry::alias(args, &cli.target).await,
         Command::Annotate(args) => registry::annotate(args, &cli.target).await,
         Command::History(args) => registry::history(args, &cli.target).await,
+        Command::Serve(args) => serving::serve(args, &cli.target).await,
+        Command::Predict(args) => serving::predict(args, &cli.target).await,
         Command::Demo(args) => demo::run(args).await,
     };
     match result {

@@ -18,6 +18,17 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A refusal: exit status 2 and a message that says what is wrong.
+fn assert_refused(home: &Path, args: &[&str], expected: &str) {
+    let out = mlops(home, args);
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    assert!(
+        text(&out.stderr).contains(expected),
+        "{args:?}: {}",
+        text(&out.stderr)
+    );
+}
+
 const SPEC: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../infra/datasets/flights.toml"
@@ -250,13 +261,7 @@ fn train_without_data_says_what_to_do() {
 #[test]
 fn registry_commands_list_promote_annotate_and_explain_refusals() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let home = tmp.path().join("demo");
-    let demo = mlops(
-        tmp.path(),
-        &["demo", "--dir", home.to_str().expect("utf-8")],
-    );
-    assert!(demo.status.success(), "{}", text(&demo.stderr));
-    assert!(text(&demo.stdout).contains("version 1 is the first champion"));
+    let home = demo_home(tmp.path());
 
     let listed = text(&mlops(&home, &["models"]).stdout);
     assert!(
@@ -308,13 +313,7 @@ fn registry_commands_list_promote_annotate_and_explain_refusals() {
             "not an identifier",
         ),
     ] {
-        let out = mlops(&home, &args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(
-            text(&out.stderr).contains(expected),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
+        assert_refused(&home, &args, expected);
     }
     let same = mlops(&home, &["promote", "--model", "flights", "--version", "1"]);
     assert!(same.status.success());
@@ -372,4 +371,245 @@ fn registry_commands_list_promote_annotate_and_explain_refusals() {
         .filter_map(|e| e["action"].as_str())
         .collect();
     assert_eq!(actions, ["promote", "set_alias"]);
+}
+
+/// A fresh demo home: the bundled sample ingested, trained and promoted, so flights has a champion.
+fn demo_home(tmp: &Path) -> std::path::PathBuf {
+    let home = tmp.join("demo");
+    let demo = mlops(tmp, &["demo", "--dir", home.to_str().expect("utf-8")]);
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    assert!(text(&demo.stdout).contains("version 1 is the first champion"));
+    home
+}
+
+const PREDICT_BODY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/predict-body.json");
+
+#[test]
+fn predict_scores_a_request_body_json_lines_and_csv_alike() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let home = demo_home(tmp.path());
+    let body: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(PREDICT_BODY).expect("read")).expect("JSON");
+    let records = body["records"].as_array().expect("records");
+
+    let lines = tmp.path().join("records.jsonl");
+    let jsonl: Vec<String> = records.iter().map(|r| r.to_string()).collect();
+    std::fs::write(&lines, jsonl.join("\n")).expect("write");
+    let csv = tmp.path().join("records.csv");
+    let columns: Vec<&String> = records[0].as_object().expect("object").keys().collect();
+    let mut table = columns
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    for record in records {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| match &record[c.as_str()] {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect();
+        table.push('\n');
+        table.push_str(&cells.join(","));
+    }
+    std::fs::write(&csv, table).expect("write");
+
+    let score = |file: &Path| -> serde_json::Value {
+        let out = mlops(
+            &home,
+            &[
+                "predict",
+                "--model",
+                "flights",
+                "--json",
+                file.to_str().expect("utf-8"),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            file.display(),
+            text(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("one JSON response")
+    };
+    let from_body = score(Path::new(PREDICT_BODY));
+    assert_eq!(
+        (from_body["model"].as_str(), from_body["version"].as_u64()),
+        (Some("flights"), Some(1))
+    );
+    let predictions = from_body["predictions"].as_array().expect("predictions");
+    assert_eq!(predictions.len(), 2);
+    assert!(predictions.iter().all(|p| p["score"]
+        .as_f64()
+        .is_some_and(|s| (0.0..=1.0).contains(&s))));
+    assert_eq!(
+        score(&lines),
+        from_body,
+        "JSON Lines scores as the request body does"
+    );
+    assert_eq!(
+        score(&csv),
+        from_body,
+        "CSV scores as the request body does"
+    );
+
+    let table = mlops(
+        &home,
+        &[
+            "predict",
+            "--model",
+            "flights",
+            csv.to_str().expect("utf-8"),
+        ],
+    );
+    let shown = text(&table.stdout);
+    assert!(shown.starts_with("flights version 1\n"), "{shown}");
+    assert_eq!(shown.lines().count(), 2 + records.len(), "{shown}");
+}
+
+#[test]
+fn predict_lists_every_bad_cell_and_names_what_to_fix() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let home = demo_home(tmp.path());
+    let csv = tmp.path().join("bad.csv");
+    std::fs::write(
+        &csv,
+        "month,sched_dep_time,carrier,origin,temp\nseven,1530,UA,EWR,84.2\n7,1530,UA,EWR,warm\n",
+    )
+    .expect("write");
+    let out = mlops(
+        &home,
+        &[
+            "predict",
+            "--model",
+            "flights",
+            csv.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("record 0") && stderr.contains("month"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("record 1") && stderr.contains("temp"),
+        "{stderr}"
+    );
+
+    for (args, expected) in [
+        (
+            vec!["predict", "--model", "flights", "data.parquet"],
+            "name a .json",
+        ),
+        (
+            vec!["predict", "--model", "nosuch", PREDICT_BODY],
+            "not in the registry",
+        ),
+        (
+            vec![
+                "predict",
+                "--model",
+                "flights",
+                "--version",
+                "9",
+                PREDICT_BODY,
+            ],
+            "version 9",
+        ),
+    ] {
+        assert_refused(&home, &args, expected);
+    }
+}
+
+/// One HTTP/1.1 exchange on a fresh connection; the whole response as text.
+fn http(addr: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("receive");
+    response
+}
+
+#[test]
+fn serve_answers_the_api_on_a_socket_and_stops_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let home = demo_home(tmp.path());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_mlops"))
+        .arg("--home")
+        .arg(&home)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("INFERENCE_SAMPLE_RATE", "1")
+        .env_remove("MLOPS_BUCKET")
+        .env_remove("MLOPS_TABLE")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start mlops serve");
+    let mut stdout = BufReader::new(server.stdout.take().expect("stdout"));
+    let mut banner = String::new();
+    stdout.read_line(&mut banner).expect("banner");
+    let addr = banner
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the banner names the address")
+        .to_owned();
+
+    let body = std::fs::read_to_string(PREDICT_BODY).expect("read");
+    let answer = http(
+        &addr,
+        &format!(
+            "POST /models/flights/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.to_lowercase().contains("x-model-version: 1"),
+        "{answer}"
+    );
+    let missing = http(
+        &addr,
+        "GET /models/nosuch HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        missing.starts_with("HTTP/1.1 404") && missing.contains("\"unknown_model\""),
+        "{missing}"
+    );
+
+    let stopped = Command::new("kill")
+        .args(["-INT", &server.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(stopped.success());
+    let status = server.wait().expect("wait");
+    assert!(status.success(), "{status:?}");
+    let mut rest = String::new();
+    for line in stdout.lines() {
+        rest.push_str(&line.expect("line"));
+        rest.push('\n');
+    }
+    assert!(
+        rest.contains("inference records written: 2 (failed: 0)"),
+        "{rest}"
+    );
+    let mut written = 0;
+    for day in
+        std::fs::read_dir(home.join("objects/inference/flights")).expect("records in the home")
+    {
+        let day = day.expect("entry").path();
+        assert!(day
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("dt=")));
+        for batch in std::fs::read_dir(&day).expect("day folder") {
+            let batch = std::fs::read_to_string(batch.expect("entry").path()).expect("read");
+            written += batch.lines().count();
+        }
+    }
+    assert_eq!(written, 2);
 }

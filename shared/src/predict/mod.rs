@@ -2,12 +2,14 @@
 //! predictions with warnings, the cache of loaded models, and the sampled inference records kept
 //! for monitoring. (The HTTP routes are in the predict function.)
 
+pub mod batch;
 pub mod cache;
 pub mod inference;
 pub mod request;
 pub mod respond;
 pub mod settings;
 
+pub use batch::{request_body, BatchError, BatchFormat};
 pub use cache::{Loaded, ModelCache, Selector, ServeError};
 pub use inference::{InferenceLog, InferenceRecord, InferenceStats, Sampling};
 pub use request::{parse, Limits, Problem, RequestError, UnknownFields};

@@ -1,0 +1,168 @@
+//! `mlops serve`: the whole HTTP API (the predict function's routes and the admin routes) on a
+//! local socket. `mlops predict`: the same answer for a file, from the command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use mlops_shared::config::Env;
+use mlops_shared::http::{self, serving::Serving};
+use mlops_shared::names::{Alias, ModelName};
+use mlops_shared::predict::{
+    self, BatchFormat, ModelCache, PredictResponse, Selector, ServingSettings,
+};
+use mlops_shared::promotion::Promoter;
+
+use crate::Target;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+}
+
+pub async fn serve(args: ServeArgs, target: &Target) -> anyhow::Result<ExitCode> {
+    let backends = target.backends().await?;
+    let settings = ServingSettings::from_env(&Env::process())?;
+    let serving = Arc::new(Serving::new(
+        backends.store.clone(),
+        backends.registry.clone(),
+        settings,
+    ));
+    let router = http::local_router(serving.clone(), Arc::new(Promoter::new(&backends)));
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (choose another with --addr)",
+                args.addr
+            )
+        })?;
+    // The bound address, not the requested one: `--addr 127.0.0.1:0` picks a free port.
+    let addr = listener.local_addr()?;
+    println!(
+        "serving the mlops API on http://{addr} (models from {}); Ctrl-C stops",
+        backends.store.location()
+    );
+    println!("  curl http://{addr}/models");
+    println!(
+        "  curl -X POST http://{addr}/models/flights/predict -H 'content-type: application/json' -d @events/predict-body.json"
+    );
+    axum::serve(listener, router)
+        .with_graceful_shutdown(stop_requested())
+        .await?;
+    serving.inference().flush().await;
+    let stats = serving.inference().stats();
+    println!(
+        "stopped; inference records written: {} (failed: {})",
+        stats.written, stats.failed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM from a process manager: either stops the server after in-flight requests.
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[derive(Args)]
+pub struct PredictArgs {
+    #[arg(long, value_parser = crate::parse_dataset)]
+    model: ModelName,
+    /// Score with this alias instead of the champion.
+    #[arg(long, value_parser = parse_alias, conflicts_with = "version")]
+    alias: Option<Alias>,
+    /// Score with this version.
+    #[arg(long)]
+    version: Option<u64>,
+    /// Print the API's JSON response instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// A request body (.json), JSON Lines (.jsonl, .ndjson) or CSV with a header (.csv).
+    file: PathBuf,
+}
+
+fn parse_alias(text: &str) -> Result<Alias, String> {
+    Alias::parse(text)
+}
+
+pub async fn predict(args: PredictArgs, target: &Target) -> anyhow::Result<ExitCode> {
+    let format = BatchFormat::of(&args.file)?;
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let backends = target.backends().await?;
+    let cache = ModelCache::new(backends.store, backends.registry, Duration::ZERO);
+    let selector = match (args.alias, args.version) {
+        (Some(alias), _) => Selector::Alias(alias),
+        (None, Some(version)) => Selector::Version(version),
+        (None, None) => Selector::champion(),
+    };
+    let loaded = cache.get(&args.model, &selector).await?;
+    let artifact = &loaded.artifact;
+    let body = predict::request_body(bytes, format, &artifact.inputs)?;
+    let limits = predict::Limits {
+        max_records: usize::MAX,
+        ..predict::Limits::default()
+    };
+    let frame = match predict::parse(&body, &artifact.inputs, &limits) {
+        Ok(frame) => frame,
+        Err(predict::RequestError::Invalid { total, problems }) => {
+            eprintln!("error: {total} problem(s) in {}:", args.file.display());
+            for p in &problems {
+                let record = p.record.map(|r| format!("record {r}")).unwrap_or_default();
+                let field = p.field.as_deref().unwrap_or_default();
+                eprintln!("  {record:>12} {field:<16} {}", p.problem);
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let response = PredictResponse {
+        model: artifact.model.clone(),
+        version: loaded.version,
+        predictions: predict::predict(artifact, &frame)?,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&response)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{} version {}", response.model, response.version);
+    println!("{:>7}  {:<8} {:>7}  warnings", "record", "label", "score");
+    for (i, p) in response.predictions.iter().enumerate() {
+        let score = p.score.or_else(|| {
+            p.probabilities
+                .as_ref()
+                .and_then(|all| all.get(&p.label).copied())
+        });
+        println!(
+            "{i:>7}  {:<8} {:>7}  {}",
+            p.label,
+            score.map_or_else(|| "-".into(), |s| format!("{s:.4}")),
+            p.warnings.join("; ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
