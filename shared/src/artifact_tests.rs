@@ -1,6 +1,6 @@
 use super::*;
 use crate::features::{CategoricalEncoder, CategorySource, NumericEncoder};
-use crate::learn::{GbdtModel, GbdtParams, Node, Tree};
+use crate::learn::{GbdtModel, GbdtParams, Layout, LogisticModel, LogisticParams, Node, Tree};
 
 /// A small binary gradient-boosting artifact over `distance` and `origin` (also used by serving tests).
 pub(crate) fn artifact() -> ModelArtifact {
@@ -86,4 +86,38 @@ fn foreign_newer_and_truncated_files_are_refused_clearly() {
         ModelArtifact::decode(&bytes[..bytes.len() / 2]),
         Err(ArtifactError::Corrupt(_))
     ));
+}
+
+/// The same inputs scored by a logistic regression, plus two weather features with little spread
+/// (as rain and visibility have) whose weights pull against each other, so extreme inputs can
+/// overflow the margin both ways.
+pub(crate) fn logistic_artifact() -> ModelArtifact {
+    let mut model = artifact();
+    for (name, scale) in [("precip", 0.01), ("visib", 0.5)] {
+        model.inputs.push(InputField {
+            name: name.into(),
+            kind: ColumnType::Float,
+            nullable: true,
+        });
+        model.pipeline.numeric.push(NumericEncoder {
+            column: name.into(),
+            median: 0.0,
+            center: 0.004,
+            scale,
+            min: 0.0,
+            max: 10.0,
+        });
+    }
+    // Intercept, distance, precip, visib, then origin's codes: EWR, JFK, rare, missing.
+    let weights = vec![-0.4, 0.35, 2.0, -1.5, 0.2, -0.1, 0.05, 0.0];
+    model.learner = Model::LogisticRegression(LogisticModel {
+        layout: Layout {
+            outputs: 1,
+            width: weights.len(),
+            offsets: vec![4],
+        },
+        weights,
+    });
+    model.params = ModelParams::LogisticRegression(LogisticParams::default());
+    model
 }

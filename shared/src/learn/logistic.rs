@@ -101,6 +101,12 @@ impl LogisticModel {
     }
 }
 
+/// How far from the training mean, in standard deviations, a value counts in a margin. A request
+/// may carry any finite number, and two huge values with opposite weights would otherwise sum to
+/// infinity minus infinity: a NaN score. Training never reaches the bound: a column's values lie
+/// within sqrt(rows) standard deviations of its mean.
+const MAX_Z: f64 = 1e6;
+
 /// Where each weight sits: per output, the intercept, the numeric features, then each
 /// categorical feature's block of level weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,7 +143,7 @@ impl Layout {
             for (j, column) in x.numeric.iter().enumerate() {
                 let wj = w[1 + j];
                 for (r, value) in column[first..first + rows].iter().enumerate() {
-                    out[r * self.outputs + k] += wj * value;
+                    out[r * self.outputs + k] += wj * value.clamp(-MAX_Z, MAX_Z);
                 }
             }
             for (c, codes) in x.categorical.iter().enumerate() {

@@ -7,7 +7,7 @@ mod logistic;
 mod params;
 
 pub use gbdt::{GbdtModel, GbdtParams, Node, Tree};
-pub use logistic::{LogisticModel, LogisticParams};
+pub use logistic::{Layout, LogisticModel, LogisticParams};
 pub use params::{check_search, grid, ModelParams};
 
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,5 @@
 use super::*;
-use crate::artifact::tests::artifact;
+use crate::artifact::tests::{artifact, logistic_artifact};
 
 fn frame(distance: Vec<Option<f64>>, origin: Vec<Option<&str>>) -> RawFrame {
     let mut frame = RawFrame::new(distance.len());
@@ -48,4 +48,119 @@ fn values_the_model_never_saw_are_scored_with_a_warning() {
         predictions[1].warnings.is_empty(),
         "nulls are imputed, not warned about"
     );
+}
+
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::predict::{parse, Limits};
+
+    /// Any JSON a client could put in a feature: extremes of every number type, text, and the rest.
+    fn feature_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (proptest::num::f64::NORMAL
+                | proptest::num::f64::SUBNORMAL
+                | proptest::num::f64::ZERO
+                | proptest::num::f64::NEGATIVE
+                | proptest::num::f64::POSITIVE)
+                .prop_map(Value::from),
+            Just(json!(f64::MAX)),
+            Just(json!(f64::MIN)),
+            ".{0,12}".prop_map(Value::from),
+            Just(json!("EWR")),
+            Just(json!([1, 2])),
+            Just(json!({"a": 1})),
+        ]
+    }
+
+    /// Records with any value in each field, and sometimes a field the model does not know.
+    fn any_records() -> impl Strategy<Value = Vec<Value>> {
+        let record = (
+            proptest::collection::vec(feature_value(), 4),
+            proptest::option::of("[a-z_]{1,8}"),
+        )
+            .prop_map(|(values, extra)| {
+                let mut record = json!({
+                    "distance": values[0], "origin": values[1],
+                    "precip": values[2], "visib": values[3],
+                });
+                if let Some(name) = extra {
+                    record[name] = json!(1);
+                }
+                record
+            });
+        proptest::collection::vec(record, 0..8)
+    }
+
+    /// Records every model accepts: any finite number (the extremes included) and any text.
+    fn typed_records() -> impl Strategy<Value = Vec<Value>> {
+        let number = || {
+            prop_oneof![
+                Just(Value::Null),
+                any::<f64>()
+                    .prop_filter("JSON numbers are finite", |x| x.is_finite())
+                    .prop_map(Value::from),
+                Just(json!(f64::MAX)),
+                Just(json!(f64::MIN)),
+                any::<i64>().prop_map(Value::from),
+            ]
+        };
+        let origin = prop_oneof![Just(Value::Null), ".{0,6}".prop_map(Value::from)];
+        let record = (number(), origin, number(), number()).prop_map(
+            |(distance, origin, precip, visib)| {
+                json!({"distance": distance, "origin": origin, "precip": precip, "visib": visib})
+            },
+        );
+        proptest::collection::vec(record, 1..8)
+    }
+
+    /// One finite probability in [0, 1] and a known label per record.
+    fn assert_scored(
+        model: &ModelArtifact,
+        frame: &RawFrame,
+        records: usize,
+    ) -> Result<(), TestCaseError> {
+        let predictions = predict(model, frame).expect("a parsed frame is scored");
+        prop_assert_eq!(predictions.len(), records);
+        for p in &predictions {
+            let score = p.score.expect("binary scores");
+            prop_assert!((0.0..=1.0).contains(&score), "score {}", score);
+            prop_assert!(model.classes.contains(&p.label));
+        }
+        Ok(())
+    }
+
+    fn body(records: &[Value]) -> Vec<u8> {
+        serde_json::to_vec(&json!({"records": records})).expect("serialises")
+    }
+
+    proptest! {
+        /// Whatever the values, the parser answers (a frame or problems) and a frame is scored.
+        #[test]
+        fn any_feature_values_are_refused_or_scored(records in any_records()) {
+            for model in [artifact(), logistic_artifact()] {
+                if let Ok(frame) = parse(&body(&records), &model.inputs, &Limits::default()) {
+                    assert_scored(&model, &frame, records.len())?;
+                }
+            }
+        }
+
+        /// Well-typed records are always accepted, and extremes never make a score leave [0, 1].
+        #[test]
+        fn well_typed_extremes_are_scored_within_bounds(records in typed_records()) {
+            for model in [artifact(), logistic_artifact()] {
+                let frame = parse(&body(&records), &model.inputs, &Limits::default());
+                prop_assert!(frame.is_ok(), "{:?}", frame);
+                if let Ok(frame) = frame {
+                    assert_scored(&model, &frame, records.len())?;
+                }
+            }
+        }
+    }
 }
