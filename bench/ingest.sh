@@ -6,15 +6,12 @@
 # Usage: bench/ingest.sh [folder with flights-2013-MM.csv]   (default: ../shared/data/flights)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA=${1:-../shared/data/flights}
-[ -f "$DATA/flights-2013-01.csv" ] || { echo "no flights data in $DATA"; exit 1; }
+source bench/common.sh
+DATA=$(flights_data "${1:-}")
 
 cargo build --quiet --profile bench-fast -p mlops
 BIN=target/bench-fast/mlops
-if [ ! -x bench/.venv/bin/python ]; then
-  python3 -m venv bench/.venv
-  bench/.venv/bin/pip install --quiet --disable-pip-version-check pandas pandera pyarrow
-fi
+peer_venv "pandas pandera pyarrow" pandas pandera pyarrow
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 

@@ -7,32 +7,14 @@
 # Usage: bench/promote.sh [folder with flights-2013-MM.csv]   (default: ../shared/data/flights)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA=${1:-../shared/data/flights}
-[ -f "$DATA/flights-2013-01.csv" ] || { echo "no flights data in $DATA"; exit 1; }
+source bench/common.sh
+DATA=$(flights_data "${1:-}")
 
 cargo build --quiet --profile bench-fast -p mlops
 BIN=target/bench-fast/mlops
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 MLOPS="$BIN --home $WORK/home"
-
-# One learner per version: a spec keeping only the named candidate.
-only() {
-  python3 - infra/datasets/flights.toml "$1" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-blocks = re.split(r"(?=\[\[training\.candidates\]\])", text.split("[promotion]")[0])
-kept = [b for b in blocks[1:] if f'model = "{sys.argv[2]}"' in b]
-print(blocks[0] + "".join(kept) + "[promotion]" + text.split("[promotion]")[1])
-PY
-}
-
-timed() {  # label, command...: prints seconds and peak RSS
-  local label=$1; shift
-  /usr/bin/time -f '%e %M' -o "$WORK/time" "$@" > "$WORK/out" || true  # a refusal exits 1
-  read -r secs kb < <(tail -1 "$WORK/time")  # after "Command exited with non-zero status" on a refusal
-  printf '%-58s %7.2f s  peak %5.0f MB\n' "$label" "$secs" "$((kb / 1024))"
-}
 
 only gradient_boosting > "$WORK/gb.toml"
 only logistic_regression > "$WORK/lr.toml"

@@ -6,15 +6,12 @@
 # Usage: bench/train.sh [folder with flights-2013-MM.csv]   (default: ../shared/data/flights)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA=${1:-../shared/data/flights}
-[ -f "$DATA/flights-2013-01.csv" ] || { echo "no flights data in $DATA"; exit 1; }
+source bench/common.sh
+DATA=$(flights_data "${1:-}")
 
 cargo build --quiet --profile bench-fast -p mlops
 BIN=target/bench-fast/mlops
-if ! bench/.venv/bin/python -c 'import sklearn, lightgbm, pyarrow' 2>/dev/null; then
-  python3 -m venv bench/.venv
-  bench/.venv/bin/pip install --quiet --disable-pip-version-check pandas pyarrow scikit-learn lightgbm
-fi
+peer_venv "sklearn lightgbm pyarrow" pandas pyarrow scikit-learn lightgbm
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 HOME_DIR="$WORK/home"

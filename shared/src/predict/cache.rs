@@ -26,13 +26,21 @@ impl Selector {
     }
 }
 
+fn how_to_set(alias: &Alias) -> &'static str {
+    if *alias == Alias::champion() {
+        "promote a version first"
+    } else {
+        "point the alias at a version first"
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// HTTP 404.
     #[error("model {0} is not in the registry")]
     UnknownModel(ModelName),
     /// HTTP 404.
-    #[error("{model} has no {alias} (promote a version first)")]
+    #[error("{model} has no {alias} ({})", how_to_set(alias))]
     NoAlias { model: ModelName, alias: Alias },
     /// HTTP 404.
     #[error("{model} has no version {version}")]

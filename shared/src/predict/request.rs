@@ -2,11 +2,11 @@
 //! feature rows in the model's input order. Every problem is reported with its record and field,
 //! not just the first; nothing from outside can make this panic.
 
-use std::collections::BTreeSet;
+use std::fmt;
 
 use chrono::DateTime;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::artifact::InputField;
 use crate::features::{RawColumn, RawFrame};
@@ -66,65 +66,32 @@ pub enum RequestError {
 }
 
 /// Reads `body` into a frame of the model's input columns, one row per record.
+///
+/// The body is read in one pass straight into the columns (no JSON tree, no per-record maps):
+/// this is the prediction path's cost per record, so it is kept to a few allocations per record.
 pub fn parse(
     body: &[u8],
     inputs: &[InputField],
     limits: &Limits,
 ) -> Result<RawFrame, RequestError> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| RequestError::Malformed(e.to_string()))?;
-    let mut problems = Problems::default();
-    let rows: Vec<Row> = match (&value.get("records"), &value.get("features")) {
-        (Some(Value::Array(records)), None) => {
-            check_count(records.len(), limits)?;
-            records
-                .iter()
-                .enumerate()
-                .map(|(i, record)| by_name(i, record, inputs, limits, &mut problems))
-                .collect()
-        }
-        (None, Some(Value::Array(rows))) => {
-            check_count(rows.len(), limits)?;
-            rows.iter()
-                .enumerate()
-                .map(|(i, row)| by_position(i, row, inputs, &mut problems))
-                .collect()
-        }
-        _ => {
-            let names: Vec<&str> = inputs.iter().map(|f| f.name.as_str()).collect();
-            problems.push(
-                None,
-                None,
-                format!(
-                    "send {{\"records\": [{{\"field\": value, …}}, …]}} or {{\"features\": [[value, …], …]}} with values in the order [{}]",
-                    names.join(", ")
-                ),
-            );
-            Vec::new()
-        }
-    };
-    if problems.total > 0 {
-        return Err(RequestError::Invalid {
-            total: problems.total,
-            problems: problems.listed,
-        });
-    }
-    frame(inputs, rows)
+    let malformed = |e: serde_json::Error| RequestError::Malformed(e.to_string());
+    let mut reader = Reader::new(inputs, limits);
+    let mut json = serde_json::Deserializer::from_slice(body);
+    BodySeed(&mut reader)
+        .deserialize(&mut json)
+        .map_err(malformed)?;
+    json.end().map_err(malformed)?;
+    reader.finish()
 }
 
-fn check_count(count: usize, limits: &Limits) -> Result<(), RequestError> {
-    if count > limits.max_records {
-        return Err(RequestError::TooMany {
-            count,
-            max: limits.max_records,
-        });
-    }
-    Ok(())
+/// Which list the body carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Records,
+    Features,
 }
 
-/// One record's values, in the model's input order.
-type Row = Vec<Cell>;
-
+/// One value of a record, checked against its field's type.
 #[derive(Debug, Clone, PartialEq)]
 enum Cell {
     Null,
@@ -132,6 +99,173 @@ enum Cell {
     Text(String),
     Boolean(bool),
     Time(i64),
+    /// A value of the wrong type: what was expected, what came.
+    Wrong(&'static str, &'static str),
+}
+
+/// The request being read: the columns so far, the current record, the problems.
+struct Reader<'a> {
+    inputs: &'a [InputField],
+    limits: &'a Limits,
+    columns: Vec<RawColumn>,
+    /// The current record's cells, by input position (`None`: not present).
+    row: Vec<Option<Cell>>,
+    /// For the n-th key of a record, the input the n-th key of the previous record named: clients
+    /// send their fields in the same order every time, so a key is found in one comparison.
+    key_order: Vec<usize>,
+    unknown: Vec<String>,
+    shapes: Vec<Shape>,
+    /// A `records` or `features` value that is not an array.
+    not_a_list: bool,
+    count: usize,
+    problems: Problems,
+}
+
+impl<'a> Reader<'a> {
+    fn new(inputs: &'a [InputField], limits: &'a Limits) -> Self {
+        let columns = inputs
+            .iter()
+            .map(|field| match field.kind {
+                ColumnType::Integer | ColumnType::Float => RawColumn::Numeric(Vec::new()),
+                ColumnType::String | ColumnType::Categorical => RawColumn::Text(Vec::new()),
+                ColumnType::Boolean => RawColumn::Boolean(Vec::new()),
+                ColumnType::Datetime => RawColumn::Datetime(Vec::new()),
+            })
+            .collect();
+        Reader {
+            inputs,
+            limits,
+            columns,
+            row: vec![None; inputs.len()],
+            key_order: Vec::new(),
+            unknown: Vec::new(),
+            shapes: Vec::new(),
+            not_a_list: false,
+            count: 0,
+            problems: Problems::default(),
+        }
+    }
+
+    /// Records past the limit are only counted, for the 413's message.
+    fn over_limit(&self) -> bool {
+        self.count > self.limits.max_records
+    }
+
+    /// Ends a record: its problems in the model's input order, its values into the columns.
+    fn end_record(&mut self, index: usize) {
+        if !self.unknown.is_empty() {
+            self.unknown.sort_unstable();
+            self.unknown.dedup();
+            for name in std::mem::take(&mut self.unknown) {
+                self.problems.push(
+                    Some(index),
+                    Some(&name),
+                    "unknown field: the model does not read it".into(),
+                );
+            }
+        }
+        for (at, field) in self.inputs.iter().enumerate() {
+            let cell = match self.row[at].take() {
+                None if field.nullable => Cell::Null,
+                None => {
+                    self.problems.push(
+                        Some(index),
+                        Some(&field.name),
+                        "missing required feature".into(),
+                    );
+                    Cell::Null
+                }
+                Some(Cell::Null) if !field.nullable => {
+                    self.problems.push(
+                        Some(index),
+                        Some(&field.name),
+                        "null is not allowed: the model needs a value".into(),
+                    );
+                    Cell::Null
+                }
+                Some(Cell::Wrong(expected, got)) => {
+                    self.problems.push(
+                        Some(index),
+                        Some(&field.name),
+                        format!("expected {expected}, got {got}"),
+                    );
+                    Cell::Null
+                }
+                Some(cell) => cell,
+            };
+            push(&mut self.columns[at], cell);
+        }
+    }
+
+    /// A record that is not an object, or a feature row that is not an array of the right length:
+    /// one problem, and an empty row so the columns stay aligned.
+    fn bad_record(&mut self, index: usize, problem: String) {
+        self.problems.push(Some(index), None, problem);
+        for column in &mut self.columns {
+            push(column, Cell::Null);
+        }
+    }
+
+    fn finish(mut self) -> Result<RawFrame, RequestError> {
+        if self.over_limit() {
+            return Err(RequestError::TooMany {
+                count: self.count,
+                max: self.limits.max_records,
+            });
+        }
+        if self.shapes.len() != 1 || self.not_a_list {
+            let names: Vec<&str> = self.inputs.iter().map(|f| f.name.as_str()).collect();
+            self.problems.push(
+                None,
+                None,
+                format!(
+                    "send {{\"records\": [{{\"field\": value, …}}, …]}} or {{\"features\": [[value, …], …]}} with values in the order [{}]",
+                    names.join(", ")
+                ),
+            );
+        }
+        if self.problems.total > 0 {
+            return Err(RequestError::Invalid {
+                total: self.problems.total,
+                problems: self.problems.listed,
+            });
+        }
+        let mut frame = RawFrame::new(self.count);
+        for (field, column) in self.inputs.iter().zip(self.columns) {
+            frame
+                .insert(field.name.clone(), column)
+                .map_err(|e| RequestError::Invalid {
+                    total: 1,
+                    problems: vec![Problem {
+                        record: None,
+                        field: Some(field.name.clone()),
+                        problem: e.to_string(),
+                    }],
+                })?;
+        }
+        Ok(frame)
+    }
+}
+
+fn push(column: &mut RawColumn, cell: Cell) {
+    match column {
+        RawColumn::Numeric(values) => values.push(match cell {
+            Cell::Number(x) => Some(x),
+            _ => None,
+        }),
+        RawColumn::Text(values) => values.push(match cell {
+            Cell::Text(s) => Some(s),
+            _ => None,
+        }),
+        RawColumn::Boolean(values) => values.push(match cell {
+            Cell::Boolean(b) => Some(b),
+            _ => None,
+        }),
+        RawColumn::Datetime(values) => values.push(match cell {
+            Cell::Time(t) => Some(t),
+            _ => None,
+        }),
+    }
 }
 
 #[derive(Default)]
@@ -153,196 +287,404 @@ impl Problems {
     }
 }
 
-fn by_name(
-    index: usize,
-    record: &Value,
-    inputs: &[InputField],
-    limits: &Limits,
-    problems: &mut Problems,
-) -> Row {
-    let Value::Object(fields) = record else {
-        problems.push(
-            Some(index),
-            None,
-            format!(
-                "a record is an object of field: value, not {}",
-                kind(record)
-            ),
-        );
-        return Vec::new();
-    };
-    if limits.unknown_fields == UnknownFields::Reject {
-        let known: BTreeSet<&str> = inputs.iter().map(|f| f.name.as_str()).collect();
-        for name in fields.keys().filter(|name| !known.contains(name.as_str())) {
-            problems.push(
-                Some(index),
-                Some(name),
-                "unknown field: the model does not read it".into(),
-            );
-        }
+/// The body: an object whose `records` or `features` list is read; anything else is skipped.
+struct BodySeed<'r, 'a>(&'r mut Reader<'a>);
+
+impl<'de> DeserializeSeed<'de> for BodySeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
     }
-    inputs
-        .iter()
-        .map(|field| match fields.get(&field.name) {
-            None if field.nullable => Cell::Null,
-            None => {
-                problems.push(
-                    Some(index),
-                    Some(&field.name),
-                    "missing required feature".into(),
-                );
-                Cell::Null
+}
+
+impl<'de> Visitor<'de> for BodySeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a request body")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key_seed(BodyKey)? {
+            let Some(shape) = key else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            self.0.shapes.push(shape);
+            if self.0.shapes.len() > 1 {
+                map.next_value::<IgnoredAny>()?;
+            } else {
+                map.next_value_seed(ListSeed(&mut *self.0, shape))?;
             }
-            Some(value) => cell(index, field, value, problems),
+        }
+        Ok(())
+    }
+
+    // Any other body is JSON, but not a request: the problem is reported by `finish`.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// A body key: `records` or `features`, or another (`None`), read without allocating.
+struct BodyKey;
+
+impl<'de> DeserializeSeed<'de> for BodyKey {
+    type Value = Option<Shape>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Shape>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BodyKey {
+    type Value = Option<Shape>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Option<Shape>, E> {
+        Ok(match key {
+            "records" => Some(Shape::Records),
+            "features" => Some(Shape::Features),
+            _ => None,
         })
-        .collect()
-}
-
-fn by_position(index: usize, row: &Value, inputs: &[InputField], problems: &mut Problems) -> Row {
-    match row {
-        Value::Array(values) if values.len() == inputs.len() => inputs
-            .iter()
-            .zip(values)
-            .map(|(field, value)| cell(index, field, value, problems))
-            .collect(),
-        Value::Array(values) => {
-            problems.push(
-                Some(index),
-                None,
-                format!(
-                    "{} values; the model takes {} in this order: [{}]",
-                    values.len(),
-                    inputs.len(),
-                    inputs
-                        .iter()
-                        .map(|f| f.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-            Vec::new()
-        }
-        other => {
-            problems.push(
-                Some(index),
-                None,
-                format!("a feature row is an array of values, not {}", kind(other)),
-            );
-            Vec::new()
-        }
     }
 }
 
-/// One value, checked against its field's type.
-fn cell(index: usize, field: &InputField, value: &Value, problems: &mut Problems) -> Cell {
-    let mut wrong = |expected: &str| {
-        problems.push(
-            Some(index),
-            Some(&field.name),
-            format!("expected {expected}, got {}", kind(value)),
-        );
-        Cell::Null
-    };
-    match (field.kind, value) {
-        (_, Value::Null) if field.nullable => Cell::Null,
-        (_, Value::Null) => {
-            problems.push(
-                Some(index),
-                Some(&field.name),
-                "null is not allowed: the model needs a value".into(),
-            );
-            Cell::Null
-        }
-        (ColumnType::Float, Value::Number(n)) => {
-            n.as_f64().map_or_else(|| wrong("a number"), Cell::Number)
-        }
-        (ColumnType::Integer, Value::Number(n)) => match n.as_f64() {
-            Some(x) if x.fract() == 0.0 => Cell::Number(x),
-            _ => wrong("an integer"),
-        },
-        (ColumnType::String | ColumnType::Categorical, Value::String(s)) => Cell::Text(s.clone()),
-        (ColumnType::Boolean, Value::Bool(b)) => Cell::Boolean(*b),
-        (ColumnType::Datetime, Value::String(s)) => match DateTime::parse_from_rfc3339(s) {
-            Ok(t) => Cell::Time(t.timestamp_millis()),
-            Err(_) => wrong("an RFC 3339 time such as 2013-07-01T09:00:00Z"),
-        },
-        (ColumnType::Datetime, Value::Number(n)) => match n.as_i64() {
-            Some(ms) => Cell::Time(ms),
-            None => wrong("milliseconds since the epoch, or an RFC 3339 time"),
-        },
-        (ColumnType::Float, _) => wrong("a number"),
-        (ColumnType::Integer, _) => wrong("an integer"),
-        (ColumnType::String | ColumnType::Categorical, _) => wrong("a string"),
-        (ColumnType::Boolean, _) => wrong("true or false"),
-        (ColumnType::Datetime, _) => wrong("an RFC 3339 time such as 2013-07-01T09:00:00Z"),
+/// The `records` or `features` list.
+struct ListSeed<'r, 'a>(&'r mut Reader<'a>, Shape);
+
+impl<'de> DeserializeSeed<'de> for ListSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
     }
 }
 
-/// What a JSON value is, for messages ("got a string").
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+impl<'de> Visitor<'de> for ListSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let ListSeed(reader, shape) = self;
+        loop {
+            let index = reader.count;
+            reader.count += 1;
+            let more = if reader.over_limit() {
+                seq.next_element::<IgnoredAny>()?.is_some()
+            } else {
+                seq.next_element_seed(RecordSeed(&mut *reader, shape, index))?
+                    .is_some()
+            };
+            if !more {
+                reader.count -= 1;
+                return Ok(());
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        self.0.not_a_list = true;
+        IgnoredAny.visit_map(map).map(|_| ())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.0.not_a_list = true;
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        self.0.not_a_list = true;
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        self.0.not_a_list = true;
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        self.0.not_a_list = true;
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        self.0.not_a_list = true;
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        self.0.not_a_list = true;
+        Ok(())
     }
 }
 
-/// The checked rows as columns.
-fn frame(inputs: &[InputField], rows: Vec<Row>) -> Result<RawFrame, RequestError> {
-    let mut frame = RawFrame::new(rows.len());
-    for (at, field) in inputs.iter().enumerate() {
-        let cells = rows
-            .iter()
-            .map(|row| row.get(at).cloned().unwrap_or(Cell::Null));
-        let column = match field.kind {
-            ColumnType::Integer | ColumnType::Float => RawColumn::Numeric(
-                cells
-                    .map(|c| match c {
-                        Cell::Number(x) => Some(x),
-                        _ => None,
-                    })
-                    .collect(),
-            ),
-            ColumnType::String | ColumnType::Categorical => RawColumn::Text(
-                cells
-                    .map(|c| match c {
-                        Cell::Text(s) => Some(s),
-                        _ => None,
-                    })
-                    .collect(),
-            ),
-            ColumnType::Boolean => RawColumn::Boolean(
-                cells
-                    .map(|c| match c {
-                        Cell::Boolean(b) => Some(b),
-                        _ => None,
-                    })
-                    .collect(),
-            ),
-            ColumnType::Datetime => RawColumn::Datetime(
-                cells
-                    .map(|c| match c {
-                        Cell::Time(t) => Some(t),
-                        _ => None,
-                    })
-                    .collect(),
-            ),
+/// One record: an object of field: value (records), or an array in input order (features).
+struct RecordSeed<'r, 'a>(&'r mut Reader<'a>, Shape, usize);
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl RecordSeed<'_, '_> {
+    /// A record of the wrong JSON type.
+    fn wrong<E>(self, got: &'static str) -> Result<(), E> {
+        let RecordSeed(reader, shape, index) = self;
+        let problem = match shape {
+            Shape::Records => format!("a record is an object of field: value, not {got}"),
+            Shape::Features => format!("a feature row is an array of values, not {got}"),
         };
-        frame
-            .insert(field.name.clone(), column)
-            .map_err(|e| RequestError::Invalid {
-                total: 1,
-                problems: vec![Problem {
-                    record: None,
-                    field: Some(field.name.clone()),
-                    problem: e.to_string(),
-                }],
-            })?;
+        reader.bad_record(index, problem);
+        Ok(())
     }
-    Ok(frame)
+}
+
+impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a record")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if self.1 == Shape::Features {
+            IgnoredAny.visit_map(map)?;
+            return self.wrong("an object");
+        }
+        let RecordSeed(reader, _, index) = self;
+        let reject_unknown = reader.limits.unknown_fields == UnknownFields::Reject;
+        let mut position = 0;
+        while let Some(key) = map.next_key_seed(KeySeed {
+            inputs: reader.inputs,
+            likely: reader.key_order.get(position).copied(),
+            report_unknown: reject_unknown,
+        })? {
+            match key {
+                Key::Input(at) => {
+                    match reader.key_order.get_mut(position) {
+                        Some(likely) => *likely = at,
+                        None => reader.key_order.push(at),
+                    }
+                    position += 1;
+                    let cell = map.next_value_seed(CellSeed(&reader.inputs[at]))?;
+                    reader.row[at] = Some(cell);
+                }
+                Key::Unknown(name) => {
+                    map.next_value::<IgnoredAny>()?;
+                    reader.unknown.extend(name);
+                }
+            }
+        }
+        reader.end_record(index);
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.1 == Shape::Records {
+            IgnoredAny.visit_seq(seq)?;
+            return self.wrong("an array");
+        }
+        let RecordSeed(reader, _, index) = self;
+        let mut values = 0;
+        loop {
+            let more = match reader.inputs.get(values) {
+                Some(field) => match seq.next_element_seed(CellSeed(field))? {
+                    Some(cell) => {
+                        reader.row[values] = Some(cell);
+                        true
+                    }
+                    None => false,
+                },
+                None => seq.next_element::<IgnoredAny>()?.is_some(),
+            };
+            if !more {
+                break;
+            }
+            values += 1;
+        }
+        if values == reader.inputs.len() {
+            reader.end_record(index);
+        } else {
+            reader.row.iter_mut().for_each(|cell| *cell = None);
+            let names: Vec<&str> = reader.inputs.iter().map(|f| f.name.as_str()).collect();
+            let problem = format!(
+                "{values} values; the model takes {} in this order: [{}]",
+                names.len(),
+                names.join(", ")
+            );
+            reader.bad_record(index, problem);
+        }
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.wrong("null")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        self.wrong("a boolean")
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        self.wrong("a number")
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        self.wrong("a number")
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        self.wrong("a number")
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        self.wrong("a string")
+    }
+}
+
+/// A record's key: an input's position, or an unknown field (named when unknown fields are refused).
+enum Key {
+    Input(usize),
+    Unknown(Option<String>),
+}
+
+/// Reads a key without allocating it, unless it names an unknown field to report.
+struct KeySeed<'a> {
+    inputs: &'a [InputField],
+    /// The input this key most likely names, tried first.
+    likely: Option<usize>,
+    report_unknown: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E>(self, name: &str) -> Result<Key, E> {
+        let inputs = self.inputs;
+        let at = self
+            .likely
+            .filter(|&at| inputs.get(at).is_some_and(|field| field.name == name))
+            .or_else(|| inputs.iter().position(|field| field.name == name));
+        Ok(match at {
+            Some(at) => Key::Input(at),
+            None => Key::Unknown(self.report_unknown.then(|| name.to_owned())),
+        })
+    }
+}
+
+/// One value, checked against its field's type. Never an error: a wrong type is a `Cell::Wrong`.
+struct CellSeed<'f>(&'f InputField);
+
+const RFC3339: &str = "an RFC 3339 time such as 2013-07-01T09:00:00Z";
+
+impl<'de> DeserializeSeed<'de> for CellSeed<'_> {
+    type Value = Cell;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Cell, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl CellSeed<'_> {
+    /// What the field takes, for "expected …, got …".
+    fn expected(&self) -> &'static str {
+        match self.0.kind {
+            ColumnType::Float => "a number",
+            ColumnType::Integer => "an integer",
+            ColumnType::String | ColumnType::Categorical => "a string",
+            ColumnType::Boolean => "true or false",
+            ColumnType::Datetime => RFC3339,
+        }
+    }
+
+    fn wrong(&self, got: &'static str) -> Cell {
+        Cell::Wrong(self.expected(), got)
+    }
+
+    fn number(&self, x: f64, whole: Option<i64>) -> Cell {
+        match self.0.kind {
+            ColumnType::Float => Cell::Number(x),
+            ColumnType::Integer if x.fract() == 0.0 => Cell::Number(x),
+            ColumnType::Datetime => match whole {
+                Some(ms) => Cell::Time(ms),
+                None => Cell::Wrong(
+                    "milliseconds since the epoch, or an RFC 3339 time",
+                    "a number",
+                ),
+            },
+            _ => self.wrong("a number"),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for CellSeed<'_> {
+    type Value = Cell;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a feature value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Cell, E> {
+        Ok(Cell::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Cell, E> {
+        Ok(match self.0.kind {
+            ColumnType::Boolean => Cell::Boolean(b),
+            _ => self.wrong("a boolean"),
+        })
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Cell, E> {
+        Ok(self.number(n as f64, Some(n)))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Cell, E> {
+        Ok(self.number(n as f64, i64::try_from(n).ok()))
+    }
+    fn visit_f64<E>(self, x: f64) -> Result<Cell, E> {
+        Ok(self.number(x, None))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Cell, E> {
+        Ok(match self.0.kind {
+            ColumnType::String | ColumnType::Categorical => Cell::Text(s.to_owned()),
+            ColumnType::Datetime => match DateTime::parse_from_rfc3339(s) {
+                Ok(t) => Cell::Time(t.timestamp_millis()),
+                Err(_) => Cell::Wrong(RFC3339, "a string"),
+            },
+            _ => self.wrong("a string"),
+        })
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Cell, A::Error> {
+        IgnoredAny.visit_seq(seq)?;
+        Ok(self.wrong("an array"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Cell, A::Error> {
+        IgnoredAny.visit_map(map)?;
+        Ok(self.wrong("an object"))
+    }
 }
 
 #[cfg(test)]

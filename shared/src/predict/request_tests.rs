@@ -236,3 +236,33 @@ fn arbitrary_json_never_panics_and_valid_output_has_one_row_per_record() {
         let _ = parse(&bytes[..cut], &inputs(), &Limits::default());
     }
 }
+
+#[test]
+fn records_may_order_their_fields_differently_and_repeat_one() {
+    let frame = parse(
+        &body(json!({"records": [
+            {"distance": 1, "carrier": "UA", "time_hour": 0, "temp": 1.5},
+            {"time_hour": 0, "temp": 2.5, "distance": 2, "carrier": "AA"},
+            {"carrier": "B6", "distance": 9, "distance": 3, "time_hour": 0},
+        ]})),
+        &inputs(),
+        &Limits::default(),
+    )
+    .expect("valid");
+    assert_eq!(
+        frame.column("distance").expect("column"),
+        &RawColumn::Numeric(vec![Some(1.0), Some(2.0), Some(3.0)])
+    );
+    assert_eq!(
+        frame.column("temp").expect("column"),
+        &RawColumn::Numeric(vec![Some(1.5), Some(2.5), None])
+    );
+    assert_eq!(
+        frame.column("carrier").expect("column"),
+        &RawColumn::Text(vec![
+            Some("UA".into()),
+            Some("AA".into()),
+            Some("B6".into())
+        ])
+    );
+}

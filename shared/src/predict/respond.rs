@@ -2,7 +2,7 @@
 //! class's probability (multiclass), and warnings where a value lies outside what the model saw in
 //! training.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -96,11 +96,9 @@ fn warnings(artifact: &ModelArtifact, frame: &RawFrame) -> Result<Vec<Vec<String
         .filter(|e| e.source == CategorySource::Text)
     {
         if let RawColumn::Text(values) = frame.column(&encoder.column)? {
+            let kept: HashSet<&str> = encoder.levels.iter().map(String::as_str).collect();
             for (row, value) in values.iter().enumerate() {
-                if let Some(v) = value
-                    .as_deref()
-                    .filter(|v| !encoder.levels.iter().any(|l| l == v))
-                {
+                if let Some(v) = value.as_deref().filter(|v| !kept.contains(v)) {
                     out[row].push(format!(
                         "{}: {v:?} was unseen or rare in training; scored as a rare category",
                         encoder.column
