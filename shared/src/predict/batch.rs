@@ -63,11 +63,11 @@ pub fn request_body(
 }
 
 fn json_lines(bytes: &[u8]) -> Result<Vec<Value>, BatchError> {
-    String::from_utf8_lossy(bytes)
-        .lines()
+    bytes
+        .split(|&b| b == b'\n')
         .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(i, line)| match serde_json::from_str::<Value>(line) {
+        .filter(|(_, line)| !line.trim_ascii().is_empty())
+        .map(|(i, line)| match serde_json::from_slice::<Value>(line) {
             Ok(record @ Value::Object(_)) => Ok(record),
             Ok(other) => Err(BatchError::BadLine {
                 line: i + 1,
@@ -190,6 +190,17 @@ mod tests {
                 problem: "found [1,2]".into()
             })
         );
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_named_not_altered() {
+        let mut lines = b"{\"month\": 7}\r\n{\"origin\": \"".to_vec();
+        lines.extend([0xff, 0xfe]);
+        lines.extend(b"\"}\n");
+        match request_body(lines, BatchFormat::JsonLines, &inputs()) {
+            Err(BatchError::BadLine { line: 2, .. }) => {}
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! class's probability (multiclass), and warnings where a value lies outside what the model saw in
 //! training.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::ModelArtifact;
-use crate::features::{CategorySource, FeatureError, RawColumn, RawFrame};
+use crate::features::{CategorySource, Encoded, FeatureError, RawColumn, RawFrame};
 
 /// The answer to a prediction request, the same over HTTP and from the command line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,8 +34,9 @@ pub fn predict(
     artifact: &ModelArtifact,
     frame: &RawFrame,
 ) -> Result<Vec<Prediction>, FeatureError> {
-    let probabilities = artifact.predict(frame)?;
-    let mut warnings = warnings(artifact, frame)?;
+    let encoded = artifact.pipeline.transform(frame)?;
+    let probabilities = artifact.learner.probabilities(&encoded);
+    let mut warnings = warnings(artifact, frame, &encoded)?;
     let k = artifact.classes.len().max(1);
     Ok(probabilities
         .chunks(k)
@@ -74,8 +75,13 @@ pub fn predict(
         .collect())
 }
 
-/// Per row: numeric values outside the training range, categories the model never kept.
-fn warnings(artifact: &ModelArtifact, frame: &RawFrame) -> Result<Vec<Vec<String>>, FeatureError> {
+/// Per row: numeric values outside the training range, categories the model never kept (read
+/// from the encoded codes, so each value is looked up once).
+fn warnings(
+    artifact: &ModelArtifact,
+    frame: &RawFrame,
+    encoded: &Encoded,
+) -> Result<Vec<Vec<String>>, FeatureError> {
     let mut out = vec![Vec::new(); frame.rows()];
     for encoder in &artifact.pipeline.numeric {
         if let RawColumn::Numeric(values) = frame.column(&encoder.column)? {
@@ -89,16 +95,19 @@ fn warnings(artifact: &ModelArtifact, frame: &RawFrame) -> Result<Vec<Vec<String
             }
         }
     }
-    for encoder in artifact
+    // `transform` encodes the categorical features in the pipeline's order.
+    for (encoder, codes) in artifact
         .pipeline
         .categorical
         .iter()
-        .filter(|e| e.source == CategorySource::Text)
+        .zip(&encoded.categorical)
     {
+        if encoder.source != CategorySource::Text {
+            continue;
+        }
         if let RawColumn::Text(values) = frame.column(&encoder.column)? {
-            let kept: HashSet<&str> = encoder.levels.iter().map(String::as_str).collect();
-            for (row, value) in values.iter().enumerate() {
-                if let Some(v) = value.as_deref().filter(|v| !kept.contains(v)) {
+            for (row, (value, &code)) in values.iter().zip(codes).enumerate() {
+                if let Some(v) = value.as_deref().filter(|_| code == encoder.rare_code()) {
                     out[row].push(format!(
                         "{}: {v:?} was unseen or rare in training; scored as a rare category",
                         encoder.column
