@@ -4,6 +4,7 @@
 pub mod adapters;
 pub mod artifact;
 pub mod config;
+pub mod drift;
 pub mod evaluate;
 pub mod features;
 #[cfg(feature = "http")]
