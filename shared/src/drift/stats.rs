@@ -1,6 +1,8 @@
 //! The statistics behind the drift tests, each defined as scipy defines it: `stats_tests.rs` checks
 //! them against values scipy computed (`tests/fixtures/make_drift_fixtures.py`) to 1e-9.
 
+use rand::seq::index;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
@@ -57,6 +59,47 @@ impl Counts {
     pub fn at_most(&self, x: f64) -> u64 {
         let end = self.values.partition_point(|&v| v <= x);
         self.counts[..end].iter().sum()
+    }
+
+    /// How many values are below `x`.
+    pub fn below(&self, x: f64) -> u64 {
+        let end = self.values.partition_point(|&v| v < x);
+        self.counts[..end].iter().sum()
+    }
+
+    /// The smallest value with at least a share `q` of the values at or below it; `None` if empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let rank = (q * self.total() as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        self.values.iter().zip(&self.counts).find_map(|(&v, &c)| {
+            seen += c;
+            (seen >= rank).then_some(v)
+        })
+    }
+
+    /// `k` of the counted values drawn uniformly without replacement (all of them if fewer), sorted.
+    pub fn sample<R: Rng + ?Sized>(&self, k: usize, rng: &mut R) -> Vec<f64> {
+        let total = self.total() as usize;
+        if total <= k {
+            return self
+                .values
+                .iter()
+                .zip(&self.counts)
+                .flat_map(|(&v, &c)| std::iter::repeat_n(v, c as usize))
+                .collect();
+        }
+        let mut picked = index::sample(rng, total, k).into_vec();
+        picked.sort_unstable();
+        let mut out = Vec::with_capacity(k);
+        let (mut value, mut end) = (0usize, self.counts[0] as usize);
+        for i in picked {
+            while i >= end {
+                value += 1;
+                end += self.counts[value] as usize;
+            }
+            out.push(self.values[value]);
+        }
+        out
     }
 }
 

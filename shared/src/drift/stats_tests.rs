@@ -26,12 +26,25 @@ fn agree(what: &str, ours: f64, scipy: &Value) {
 #[test]
 fn kolmogorov_smirnov_agrees_with_scipy() {
     let fixtures = fixtures();
-    for (i, case) in fixtures["ks_2samp"].as_array().expect("cases").iter().enumerate() {
+    for (i, case) in fixtures["ks_2samp"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .enumerate()
+    {
         let a = Counts::from_values(floats(&case["a"]));
         let b = Counts::from_values(floats(&case["b"]));
         let tested = ks_2samp(&a, &b);
-        agree(&format!("case {i} statistic"), tested.statistic, &case["statistic"]);
-        agree(&format!("case {i} p-value"), tested.p_value, &case["p_value"]);
+        agree(
+            &format!("case {i} statistic"),
+            tested.statistic,
+            &case["statistic"],
+        );
+        agree(
+            &format!("case {i} p-value"),
+            tested.p_value,
+            &case["p_value"],
+        );
         // The test is symmetric.
         assert_eq!(ks_2samp(&b, &a), tested, "case {i}");
     }
@@ -74,7 +87,11 @@ fn z_test_agrees_with_scipy() {
 fn jensen_shannon_and_kl_agree_with_scipy() {
     for case in fixtures()["histograms"].as_array().expect("cases") {
         let (p, q) = (floats(&case["p"]), floats(&case["q"]));
-        agree("jensen-shannon", jensen_shannon(&p, &q), &case["jensen_shannon"]);
+        agree(
+            "jensen-shannon",
+            jensen_shannon(&p, &q),
+            &case["jensen_shannon"],
+        );
         if let Some(kl) = case.get("kl") {
             agree("kl", kl_divergence(&p, &q), kl);
         }

@@ -264,7 +264,7 @@ impl CategoricalEncoder {
     }
 
     /// Calls `f` with each row's level key (None for null) without allocating per row.
-    fn for_each_key(
+    pub fn for_each_key(
         &self,
         column: &RawColumn,
         mut f: impl FnMut(Option<&str>),

@@ -13,7 +13,7 @@ mod split;
 
 pub use holdout::{test_part, TestPart};
 pub use outputs::{CandidateResult, DataVersionRef, Lineage, MetricsReport, RowCounts};
-pub use reference::{FeatureProfile, PredictionProfile, ReferenceProfile};
+
 pub use split::TimeRange;
 
 use std::collections::BTreeMap;
@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::adapters::Backends;
 use crate::artifact::{ArtifactError, InputField, ModelArtifact};
+use crate::drift::Profile;
 use crate::evaluate::{self, choose_threshold, higher_is_better};
 use crate::features::{FeatureError, Pipeline, RawColumn, RawFrame};
 use crate::learn::{self, Dataset, LearnError, Model, ModelParams};
@@ -152,7 +153,7 @@ struct Fitted {
     artifact: ModelArtifact,
     metrics: MetricsReport,
     lineage: Lineage,
-    reference: ReferenceProfile,
+    reference: Profile,
     roc: Option<Vec<(f64, f64)>>,
 }
 

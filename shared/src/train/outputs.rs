@@ -15,7 +15,7 @@ use crate::names::{ModelName, ObjectKey};
 use crate::ports::ObjectStore;
 use crate::spec::{Metric, SplitSection};
 
-use super::ReferenceProfile;
+use crate::drift::Profile;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricsReport {
@@ -150,7 +150,7 @@ pub async fn write(
     artifact: &ModelArtifact,
     metrics: &MetricsReport,
     lineage: &Lineage,
-    reference: &ReferenceProfile,
+    reference: &Profile,
     card: &str,
 ) -> Result<Written, TrainError> {
     let prefix = model_prefix(model, version);

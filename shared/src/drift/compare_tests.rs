@@ -1,0 +1,175 @@
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::*;
+use crate::drift::profile::tests::{frame, pipeline, profile_of};
+use crate::drift::ProfileBuilder;
+
+const THRESHOLDS: Thresholds = Thresholds {
+    drift_share: 0.5,
+    min_rows: 200,
+    psi: 0.2,
+};
+
+/// `n` values of a normal(mean, 1) rounded to 0.01, from a fixed seed.
+fn normal(n: usize, mean: f64, seed: u64) -> Vec<Option<f64>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            // Box–Muller: enough for test data.
+            let (u, v): (f64, f64) = (rng.random(), rng.random());
+            let z = (-2.0 * (1.0 - u).ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+            Some(((mean + z) * 100.0).round() / 100.0)
+        })
+        .collect()
+}
+
+fn x(comparison: &Comparison) -> &FeatureDrift {
+    comparison
+        .features
+        .iter()
+        .find(|f| f.name == "x")
+        .expect("x")
+}
+
+#[test]
+fn the_same_distribution_is_not_drift() {
+    let reference = profile_of(normal(5_000, 0.0, 1), 1);
+    let current = profile_of(normal(3_000, 0.0, 2), 2);
+    let comparison = compare(&reference, &current, &THRESHOLDS);
+    let x = x(&comparison);
+    assert_eq!(x.test, Some(Test::Wasserstein));
+    assert!(!x.drifted && x.score.expect("score") < 0.1, "{x:?}");
+    assert!(!x.psi_drifted, "{x:?}");
+    assert_eq!(comparison.dataset_drift, Some(false));
+}
+
+#[test]
+fn a_shifted_numeric_feature_drifts_by_distance_on_a_large_reference() {
+    let reference = profile_of(normal(5_000, 0.0, 1), 1);
+    let current = profile_of(normal(3_000, 0.5, 2), 2);
+    let comparison = compare(&reference, &current, &THRESHOLDS);
+    let x = x(&comparison);
+    assert_eq!(x.test, Some(Test::Wasserstein));
+    // The Wasserstein distance of a shift by half a standard deviation is about 0.5.
+    assert!((x.score.expect("score") - 0.5).abs() < 0.1, "{x:?}");
+    assert!(x.drifted && x.psi_drifted);
+    assert_eq!(
+        (comparison.drifted_features, comparison.share_drifted),
+        (1, 0.5)
+    );
+    assert_eq!(comparison.dataset_drift, Some(true));
+}
+
+#[test]
+fn a_small_reference_gets_kolmogorov_smirnov_with_a_sampled_large_current_side() {
+    let reference = profile_of(normal(800, 0.0, 1), 1);
+    let same = compare(
+        &reference,
+        &profile_of(normal(50_000, 0.0, 2), 2),
+        &THRESHOLDS,
+    );
+    let shifted = compare(&reference, &profile_of(normal(900, 0.3, 3), 3), &THRESHOLDS);
+    let (same, shifted) = (x(&same), x(&shifted));
+    assert_eq!(same.test, Some(Test::KolmogorovSmirnov));
+    assert!(same.sampled && !shifted.sampled);
+    assert!(same.p_value.expect("p") > 0.05 && !same.drifted, "{same:?}");
+    assert!(
+        shifted.p_value.expect("p") < 0.05 && shifted.drifted,
+        "{shifted:?}"
+    );
+}
+
+/// Profiles whose `c` column holds the given levels (`x` is constant).
+fn levels(counts: &[(&str, usize)]) -> crate::drift::Profile {
+    let c: Vec<Option<&str>> = counts
+        .iter()
+        .flat_map(|&(level, n)| std::iter::repeat_n(Some(level), n))
+        .collect();
+    let mut builder = ProfileBuilder::new(&pipeline(), 1);
+    builder
+        .add(&frame(vec![Some(1.0); c.len()], c))
+        .expect("add");
+    builder.finish()
+}
+
+fn c(comparison: &Comparison) -> &FeatureDrift {
+    comparison
+        .features
+        .iter()
+        .find(|f| f.name == "c")
+        .expect("c")
+}
+
+#[test]
+fn categorical_tests_follow_the_reference_size_and_the_number_of_levels() {
+    let small = levels(&[("a", 300), ("b", 300), ("c", 300)]);
+    let moved = levels(&[("a", 200), ("b", 300), ("c", 500)]);
+    let chi = compare(&small, &moved, &THRESHOLDS);
+    assert_eq!(c(&chi).test, Some(Test::ChiSquare));
+    assert!(c(&chi).drifted);
+
+    let two = levels(&[("a", 500), ("b", 400)]);
+    let z = compare(&two, &levels(&[("a", 480), ("b", 420)]), &THRESHOLDS);
+    assert_eq!(c(&z).test, Some(Test::ZTest));
+    assert!(!c(&z).drifted, "{:?}", c(&z));
+
+    let large = levels(&[("a", 3000), ("b", 3000)]);
+    let js = compare(
+        &large,
+        &levels(&[("a", 100), ("b", 2900), ("new", 1000)]),
+        &THRESHOLDS,
+    );
+    let feature = c(&js);
+    assert_eq!(feature.test, Some(Test::JensenShannon));
+    assert!(feature.drifted);
+    assert!((feature.out_of_range - 0.25).abs() < 1e-12, "{feature:?}");
+}
+
+#[test]
+fn numbers_with_few_values_are_compared_as_levels() {
+    let reference = profile_of(
+        [1.0, 2.0, 3.0].repeat(300).into_iter().map(Some).collect(),
+        1,
+    );
+    let current = profile_of(
+        [1.0, 2.0, 3.0, 3.0]
+            .repeat(100)
+            .into_iter()
+            .map(Some)
+            .collect(),
+        2,
+    );
+    let comparison = compare(&reference, &current, &THRESHOLDS);
+    assert_eq!(x(&comparison).test, Some(Test::ChiSquare));
+}
+
+#[test]
+fn too_few_current_rows_is_insufficient_data_not_no_drift() {
+    let reference = profile_of(normal(5_000, 0.0, 1), 1);
+    let comparison = compare(&reference, &profile_of(normal(199, 3.0, 2), 2), &THRESHOLDS);
+    assert!(x(&comparison).drifted);
+    assert_eq!(comparison.dataset_drift, None);
+}
+
+#[test]
+fn a_feature_that_stopped_arriving_counts_as_drifted() {
+    let reference = profile_of(normal(5_000, 0.0, 1), 1);
+    let comparison = compare(&reference, &profile_of(vec![None; 500], 2), &THRESHOLDS);
+    let x = x(&comparison);
+    assert!(x.drifted && x.test.is_none(), "{x:?}");
+    assert_eq!(x.missing, [0.0, 1.0]);
+    assert!(x.note.as_deref().is_some_and(|n| n.contains("no values")));
+}
+
+#[test]
+fn out_of_range_is_the_share_of_current_values_outside_the_reference() {
+    let reference = profile_of((0..100).map(|i| Some(i as f64)).collect(), 1);
+    let current = profile_of((50..150).map(|i| Some(i as f64)).collect(), 2);
+    let comparison = compare(&reference, &current, &THRESHOLDS);
+    assert!((x(&comparison).out_of_range - 0.5).abs() < 1e-12);
+    let histogram = &x(&comparison).histogram;
+    assert_eq!(histogram.bins.len(), 20);
+    assert!((histogram.reference.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    assert!((histogram.current.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+}

@@ -1,0 +1,333 @@
+//! Profiles: what a data set looked like, feature by feature, in bounded space. Training stores one
+//! of its training data with every model (the reference); the drift job builds one of the current
+//! window and compares the two. Both are built the same way, in one pass over batches of rows.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::stats::Counts;
+use crate::features::{CategoricalEncoder, FeatureError, Pipeline, RawColumn, RawFrame};
+
+/// A numeric feature keeps every distinct value with its count up to this many distinct values
+/// (exact statistics whatever the number of rows); past it, a uniform random sample of this size.
+pub const MAX_DISTINCT: usize = 20_000;
+/// A categorical feature keeps this many levels; rows of later new levels are counted together.
+pub const MAX_LEVELS: usize = 20_000;
+/// The name under which levels past [`MAX_LEVELS`] are counted.
+pub const OTHER_LEVELS: &str = "(other levels)";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub rows: u64,
+    pub features: Vec<FeatureProfile>,
+    /// What the model predicted on these rows, when known.
+    pub predictions: Option<PredictionProfile>,
+}
+
+impl Profile {
+    pub fn feature(&self, name: &str) -> Option<&FeatureProfile> {
+        self.features.iter().find(|f| f.name() == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FeatureProfile {
+    Numeric(NumericProfile),
+    Categorical(CategoricalProfile),
+}
+
+impl FeatureProfile {
+    pub fn name(&self) -> &str {
+        match self {
+            FeatureProfile::Numeric(p) => &p.name,
+            FeatureProfile::Categorical(p) => &p.name,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericProfile {
+    pub name: String,
+    /// Rows with a value.
+    pub count: u64,
+    pub nulls: u64,
+    /// `None` (like the mean and deviation) when there are no values.
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub mean: Option<f64>,
+    /// Population standard deviation.
+    pub std: Option<f64>,
+    /// Whether `values` holds every value (else a uniform random sample of them).
+    pub exact: bool,
+    pub values: Counts,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoricalProfile {
+    pub name: String,
+    pub count: u64,
+    pub nulls: u64,
+    /// Rows per level, keyed as the model's pipeline keys them.
+    pub levels: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionProfile {
+    /// Predicted class per row.
+    pub labels: CategoricalProfile,
+    /// Binary models: the positive class's probability.
+    pub score: Option<NumericProfile>,
+}
+
+/// Builds a [`Profile`] from batches of rows, through the features of a model's pipeline.
+pub struct ProfileBuilder {
+    rows: u64,
+    numeric: Vec<(String, NumericBuilder)>,
+    categorical: Vec<(CategoricalEncoder, CategoricalBuilder)>,
+    labels: CategoricalBuilder,
+    scores: Option<NumericBuilder>,
+}
+
+impl ProfileBuilder {
+    /// `seed` makes the samples (where values are too many to keep) reproducible.
+    pub fn new(pipeline: &Pipeline, seed: u64) -> ProfileBuilder {
+        ProfileBuilder {
+            rows: 0,
+            numeric: pipeline
+                .numeric
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.column.clone(), NumericBuilder::new(seed + i as u64)))
+                .collect(),
+            categorical: pipeline
+                .categorical
+                .iter()
+                .map(|e| (e.clone(), CategoricalBuilder::default()))
+                .collect(),
+            labels: CategoricalBuilder::default(),
+            scores: None,
+        }
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Adds a batch of rows holding the pipeline's input columns. Features are profiled in parallel.
+    pub fn add(&mut self, frame: &RawFrame) -> Result<(), FeatureError> {
+        self.numeric
+            .par_iter_mut()
+            .try_for_each(|(column, builder)| match frame.column(column)? {
+                RawColumn::Numeric(values) => {
+                    builder.add(values.iter().copied());
+                    Ok(())
+                }
+                other => Err(FeatureError::WrongType {
+                    column: column.clone(),
+                    expected: "numeric",
+                    found: other.kind_name(),
+                }),
+            })?;
+        self.categorical
+            .par_iter_mut()
+            .try_for_each(|(encoder, builder)| {
+                encoder.for_each_key(frame.column(&encoder.column)?, |key| builder.add(key))
+            })?;
+        self.rows += frame.rows() as u64;
+        Ok(())
+    }
+
+    /// Adds what the model predicted for some rows: the class labels and, for a binary model, the
+    /// positive class's probabilities.
+    pub fn add_predictions<'a>(
+        &mut self,
+        labels: impl IntoIterator<Item = &'a str>,
+        scores: Option<&[f64]>,
+    ) {
+        for label in labels {
+            self.labels.add(Some(label));
+        }
+        if let Some(scores) = scores {
+            let seed = self.numeric.len() as u64 + 1_000;
+            self.scores
+                .get_or_insert_with(|| NumericBuilder::new(seed))
+                .add(scores.iter().map(|&s| Some(s)));
+        }
+    }
+
+    pub fn finish(self) -> Profile {
+        let mut features: Vec<FeatureProfile> = self
+            .numeric
+            .into_iter()
+            .map(|(name, b)| FeatureProfile::Numeric(b.finish(name)))
+            .collect();
+        features.extend(
+            self.categorical
+                .into_iter()
+                .map(|(e, b)| FeatureProfile::Categorical(b.finish(e.name()))),
+        );
+        let labels = self.labels.finish("label".into());
+        let predictions = (labels.count > 0).then(|| PredictionProfile {
+            labels,
+            score: self.scores.map(|s| s.finish("score".into())),
+        });
+        Profile {
+            rows: self.rows,
+            features,
+            predictions,
+        }
+    }
+}
+
+struct NumericBuilder {
+    count: u64,
+    nulls: u64,
+    min: f64,
+    max: f64,
+    /// Welford's running mean and sum of squared deviations: stable over millions of rows.
+    mean: f64,
+    m2: f64,
+    values: Values,
+    rng: ChaCha8Rng,
+}
+
+enum Values {
+    /// Bit pattern of each distinct value → its count.
+    Distinct(HashMap<u64, u64>),
+    /// A reservoir sample of every value seen so far.
+    Sample(Vec<f64>),
+}
+
+impl NumericBuilder {
+    fn new(seed: u64) -> NumericBuilder {
+        NumericBuilder {
+            count: 0,
+            nulls: 0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            mean: 0.0,
+            m2: 0.0,
+            values: Values::Distinct(HashMap::new()),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
+    }
+
+    fn add(&mut self, values: impl Iterator<Item = Option<f64>>) {
+        for value in values {
+            let Some(x) = value.filter(|x| x.is_finite()) else {
+                self.nulls += 1;
+                continue;
+            };
+            let x = if x == 0.0 { 0.0 } else { x }; // one zero, not two
+            self.count += 1;
+            self.min = self.min.min(x);
+            self.max = self.max.max(x);
+            let delta = x - self.mean;
+            self.mean += delta / self.count as f64;
+            self.m2 += delta * (x - self.mean);
+            match &mut self.values {
+                Values::Distinct(counts) => {
+                    *counts.entry(x.to_bits()).or_default() += 1;
+                    if counts.len() > MAX_DISTINCT {
+                        self.values = Values::Sample(self.sample_of_counts());
+                    }
+                }
+                Values::Sample(sample) => {
+                    // Reservoir sampling: the value replaces a random one with probability k/count.
+                    let slot = self.rng.random_range(0..self.count);
+                    if let Some(kept) = sample.get_mut(slot as usize) {
+                        *kept = x;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A uniform sample of [`MAX_DISTINCT`] of the values counted so far, to continue as a reservoir.
+    fn sample_of_counts(&mut self) -> Vec<f64> {
+        let Values::Distinct(counts) = &self.values else {
+            unreachable!("called while counting");
+        };
+        let counts = Counts::from_pairs(
+            counts
+                .iter()
+                .map(|(&b, &c)| (f64::from_bits(b), c))
+                .collect(),
+        );
+        counts.sample(MAX_DISTINCT, &mut self.rng)
+    }
+
+    fn finish(self, name: String) -> NumericProfile {
+        let (exact, values) = match self.values {
+            Values::Distinct(counts) => (
+                true,
+                Counts::from_pairs(
+                    counts
+                        .into_iter()
+                        .map(|(b, c)| (f64::from_bits(b), c))
+                        .collect(),
+                ),
+            ),
+            Values::Sample(sample) => (false, Counts::from_values(sample)),
+        };
+        let any = self.count > 0;
+        NumericProfile {
+            name,
+            count: self.count,
+            nulls: self.nulls,
+            min: any.then_some(self.min),
+            max: any.then_some(self.max),
+            mean: any.then_some(self.mean),
+            std: any.then(|| (self.m2 / self.count as f64).sqrt()),
+            exact,
+            values,
+        }
+    }
+}
+
+#[derive(Default)]
+struct CategoricalBuilder {
+    nulls: u64,
+    levels: HashMap<String, u64>,
+    other: u64,
+}
+
+impl CategoricalBuilder {
+    fn add(&mut self, key: Option<&str>) {
+        match key {
+            None => self.nulls += 1,
+            Some(key) => {
+                let full = self.levels.len() >= MAX_LEVELS;
+                match self.levels.get_mut(key) {
+                    Some(count) => *count += 1,
+                    None if full => self.other += 1,
+                    None => {
+                        self.levels.insert(key.to_owned(), 1);
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(self, name: String) -> CategoricalProfile {
+        let mut levels: BTreeMap<String, u64> = self.levels.into_iter().collect();
+        if self.other > 0 {
+            *levels.entry(OTHER_LEVELS.to_owned()).or_default() += self.other;
+        }
+        CategoricalProfile {
+            name,
+            count: levels.values().sum(),
+            nulls: self.nulls,
+            levels,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "profile_tests.rs"]
+pub(crate) mod tests;
