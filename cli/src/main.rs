@@ -2,6 +2,7 @@
 //! default, `./.mlops`), or in S3 and DynamoDB when given `--bucket` and `--table`.
 
 mod demo;
+mod drift;
 mod ingest;
 mod registry;
 mod serving;
@@ -92,6 +93,9 @@ enum Command {
     Serve(serving::ServeArgs),
     /// Score a file (request body, JSON Lines or CSV) with a model, as the API would.
     Predict(serving::PredictArgs),
+    /// Compare current data (inference records, a data version or a file) with a model's
+    /// training reference, and write the JSON and HTML drift reports.
+    Drift(drift::DriftArgs),
     /// Run the pipeline end to end on the bundled flights sample, in a fresh local home.
     Demo(demo::DemoArgs),
 }
@@ -133,6 +137,7 @@ async fn run() -> ExitCode {
         Command::History(args) => registry::history(args, &cli.target).await,
         Command::Serve(args) => serving::serve(args, &cli.target).await,
         Command::Predict(args) => serving::predict(args, &cli.target).await,
+        Command::Drift(args) => drift::run(args, &cli.target).await,
         Command::Demo(args) => demo::run(args).await,
     };
     match result {

@@ -73,6 +73,28 @@ impl Model {
     }
 }
 
+/// The predicted class of one row's probabilities: for two classes, the positive one when its
+/// probability reaches the threshold (if there is one); otherwise the most probable (the first on
+/// ties).
+pub fn predicted_class(probabilities: &[f64], threshold: Option<f64>) -> usize {
+    match threshold {
+        Some(t) if probabilities.len() == 2 => usize::from(probabilities[1] >= t),
+        _ => {
+            probabilities
+                .iter()
+                .enumerate()
+                .fold((0, f64::NEG_INFINITY), |best, (i, &p)| {
+                    if p > best.1 {
+                        (i, p)
+                    } else {
+                        best
+                    }
+                })
+                .0
+        }
+    }
+}
+
 /// One margin for two classes (the positive class's log-odds), one per class otherwise.
 pub fn output_count(classes: usize) -> usize {
     if classes == 2 {

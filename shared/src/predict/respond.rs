@@ -43,21 +43,7 @@ pub fn predict(
         .zip(warnings.iter_mut())
         .map(|(p, warnings)| {
             let binary = k == 2;
-            let class = match (binary, artifact.threshold) {
-                (true, Some(t)) => usize::from(p[1] >= t),
-                _ => {
-                    p.iter()
-                        .enumerate()
-                        .fold((0, f64::NEG_INFINITY), |best, (i, &x)| {
-                            if x > best.1 {
-                                (i, x)
-                            } else {
-                                best
-                            }
-                        })
-                        .0
-                }
-            };
+            let class = crate::learn::predicted_class(p, artifact.threshold);
             Prediction {
                 label: artifact.classes.get(class).cloned().unwrap_or_default(),
                 score: binary.then(|| p[1]),

@@ -428,6 +428,18 @@ pub struct DriftSection {
     pub retrain: bool,
 }
 
+impl Default for DriftSection {
+    fn default() -> Self {
+        DriftSection {
+            window_hours: default_window_hours(),
+            drift_share: default_drift_share(),
+            min_rows: default_drift_min_rows(),
+            psi_threshold: default_psi_threshold(),
+            retrain: false,
+        }
+    }
+}
+
 fn default_window_hours() -> u32 {
     24
 }

@@ -684,7 +684,7 @@ fn fit(
     let train_probabilities = model.probabilities(&x_fit);
     let predicted: Vec<usize> = train_probabilities
         .chunks(classes.len())
-        .map(|p| predict_class(p, threshold_value))
+        .map(|p| crate::learn::predicted_class(p, threshold_value))
         .collect();
     let reference = reference::profile(
         &pipeline,
@@ -814,22 +814,6 @@ fn class_weights(y: &[u32], classes: usize, balance: ClassBalance) -> Vec<f64> {
         .iter()
         .map(|&n| y.len() as f64 / (classes as f64 * n.max(1) as f64))
         .collect()
-}
-
-fn predict_class(probabilities: &[f64], threshold: Option<f64>) -> usize {
-    match threshold {
-        Some(t) if probabilities.len() == 2 => usize::from(probabilities[1] >= t),
-        _ => {
-            probabilities
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, f64::NEG_INFINITY),
-                    |b, (i, &p)| if p > b.1 { (i, p) } else { b },
-                )
-                .0
-        }
-    }
 }
 
 pub fn slice_values(column: &RawColumn) -> Vec<String> {

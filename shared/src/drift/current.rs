@@ -1,0 +1,209 @@
+//! The current side of a drift check, read in batches into a profile so memory stays bounded:
+//! the sampled inference records of a time window, a curated data version, or a file.
+
+use std::io::Cursor;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use polars::prelude::*;
+use serde_json::{Map, Value};
+use tracing::warn;
+
+use super::job::DriftError;
+use super::profile::ProfileBuilder;
+use crate::artifact::ModelArtifact;
+use crate::features::RawFrame;
+use crate::ingest::coerce::coerce;
+use crate::ingest::decode::{decode, numeric_schema};
+use crate::names::{ModelName, ObjectKey};
+use crate::ports::ObjectStore;
+use crate::predict::{self, InferenceRecord, Limits, UnknownFields};
+use crate::spec::{ColumnSpec, DatasetSpec};
+
+/// Rows converted and profiled at a time: large enough for parallel work, small enough that a file
+/// of millions of rows never exists in memory as row values.
+const BATCH_ROWS: usize = 65_536;
+
+/// What the current side is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Current {
+    /// Inference records made in the `hours` before `until` (default: the spec's window).
+    Window {
+        hours: Option<u32>,
+        until: DateTime<Utc>,
+    },
+    /// A curated data version of the model's dataset (its id, or an unambiguous prefix).
+    DataVersion(String),
+    /// A file with the dataset's columns: CSV (optionally gzip), Parquet or JSON Lines.
+    File { name: String, bytes: Vec<u8> },
+}
+
+/// What was read, for the report.
+pub struct Read {
+    pub description: String,
+    pub unreadable_records: u64,
+}
+
+/// Profiles the inference records of the window. Predictions count only where the record was made
+/// by the reference version, whose outputs on its training data they are compared with.
+pub async fn inference_window(
+    store: &dyn ObjectStore,
+    model: &ModelName,
+    artifact: &ModelArtifact,
+    version: u64,
+    hours: u32,
+    until: DateTime<Utc>,
+    builder: &mut ProfileBuilder,
+) -> Result<Read, DriftError> {
+    let from = until - Duration::hours(hours.into());
+    let limits = Limits {
+        max_records: usize::MAX,
+        unknown_fields: UnknownFields::Ignore,
+    };
+    let mut unreadable = 0u64;
+    for day in days(from.date_naive(), until.date_naive()) {
+        let prefix = format!("inference/{model}/dt={day}/");
+        for info in store.list(&prefix).await? {
+            let bytes = store.get(&info.key).await?.bytes;
+            let mut features = Vec::new();
+            let mut labels = Vec::new();
+            let mut scores = Vec::new();
+            for line in bytes
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.trim_ascii().is_empty())
+            {
+                let record: InferenceRecord = match serde_json::from_slice(line) {
+                    Ok(record) => record,
+                    Err(e) => {
+                        unreadable += 1;
+                        warn!(key = %info.key, error = %e, "unreadable inference record skipped");
+                        continue;
+                    }
+                };
+                let at = DateTime::parse_from_rfc3339(&record.at).map(|t| t.with_timezone(&Utc));
+                if !at.is_ok_and(|at| from <= at && at < until) {
+                    continue;
+                }
+                if record.version == version {
+                    labels.push(record.output.label);
+                    scores.extend(record.output.score);
+                }
+                features.push(Value::Object(record.features));
+            }
+            if features.is_empty() {
+                continue;
+            }
+            let records = features.len() as u64;
+            let mut body = Map::new();
+            body.insert("records".into(), Value::Array(features));
+            let body = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
+            match predict::parse(&body, &artifact.inputs, &limits) {
+                Ok(frame) => builder.add(&frame)?,
+                Err(e) => {
+                    // Records of another model version may lack an input this one needs.
+                    unreadable += records;
+                    warn!(key = %info.key, error = %e, "inference records not matching the model's inputs skipped");
+                    continue;
+                }
+            }
+            let binary = scores.len() == labels.len() && !scores.is_empty();
+            builder.add_predictions(
+                labels.iter().map(String::as_str),
+                binary.then_some(&scores[..]),
+            );
+        }
+    }
+    Ok(Read {
+        description: format!(
+            "inference records from {} to {}",
+            from.format("%Y-%m-%d %H:%M UTC"),
+            until.format("%Y-%m-%d %H:%M UTC")
+        ),
+        unreadable_records: unreadable,
+    })
+}
+
+fn days(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
+    from.iter_days().take_while(move |d| *d <= to)
+}
+
+/// Profiles a curated Parquet file's input columns, scoring them with the model.
+pub async fn curated(
+    store: &dyn ObjectStore,
+    data_key: &ObjectKey,
+    columns: &[&ColumnSpec],
+    artifact: &ModelArtifact,
+    builder: &mut ProfileBuilder,
+) -> Result<(), DriftError> {
+    let bytes = store.get(data_key).await?.bytes;
+    let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    let frame = ParquetReader::new(Cursor::new(bytes))
+        .with_columns(Some(names))
+        .finish()
+        .map_err(|e| DriftError::Unreadable {
+            what: data_key.to_string(),
+            problem: e.to_string(),
+        })?;
+    profile_frame(&frame, columns, artifact, builder)
+}
+
+/// Profiles a file's input columns, typed per the spec as ingestion types them (a value that does
+/// not parse counts as missing), scoring them with the model.
+pub fn file(
+    name: &str,
+    bytes: &[u8],
+    spec: &DatasetSpec,
+    columns: &[&ColumnSpec],
+    artifact: &ModelArtifact,
+    builder: &mut ProfileBuilder,
+) -> Result<(), DriftError> {
+    let unreadable = |problem: String| DriftError::Unreadable {
+        what: name.to_owned(),
+        problem,
+    };
+    let (raw, _) = decode(bytes, name, &spec.source, &numeric_schema(spec))
+        .map_err(|e| unreadable(e.to_string()))?;
+    let mut typed = Vec::with_capacity(columns.len());
+    for column in columns {
+        let series = raw
+            .column(&column.name)
+            .map_err(|_| {
+                unreadable(format!(
+                    "it has no column {:?}, an input of the model",
+                    column.name
+                ))
+            })?
+            .as_materialized_series();
+        let series = coerce(series, column)
+            .map_err(|e| unreadable(e.to_string()))?
+            .series;
+        typed.push(series.into());
+    }
+    let frame = DataFrame::new(raw.height(), typed).map_err(|e| unreadable(e.to_string()))?;
+    profile_frame(&frame, columns, artifact, builder)
+}
+
+/// Profiles a typed frame batch by batch, with the model's predictions on each batch.
+fn profile_frame(
+    frame: &DataFrame,
+    columns: &[&ColumnSpec],
+    artifact: &ModelArtifact,
+    builder: &mut ProfileBuilder,
+) -> Result<(), DriftError> {
+    let binary = artifact.classes.len() == 2;
+    let mut offset = 0;
+    while offset < frame.height() {
+        let batch = frame.slice(offset as i64, BATCH_ROWS);
+        offset += batch.height();
+        let raw = RawFrame::from_polars(&batch, columns)?;
+        builder.add(&raw)?;
+        let probabilities = artifact.predict(&raw)?;
+        let k = artifact.classes.len().max(1);
+        let labels = probabilities.chunks(k).map(|p| {
+            artifact.classes[crate::learn::predicted_class(p, artifact.threshold)].as_str()
+        });
+        let scores: Option<Vec<f64>> =
+            binary.then(|| probabilities.chunks(2).map(|p| p[1]).collect());
+        builder.add_predictions(labels, scores.as_deref());
+    }
+    Ok(())
+}

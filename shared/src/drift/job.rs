@@ -1,0 +1,365 @@
+//! One drift check from start to finish: the model version and its reference profile, the current
+//! data, the comparison, the reports, and a `DriftDetected` event when the data set drifted.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::json;
+
+use super::compare::{compare, Thresholds};
+use super::current::{self, Current};
+use super::profile::{Profile, ProfileBuilder};
+use super::report::{self, CurrentInfo, DriftReport, ReferenceInfo};
+use crate::adapters::Backends;
+use crate::features::FeatureError;
+use crate::ingest::catalog;
+use crate::model_registry;
+use crate::names::{DatasetName, ModelName, ObjectKey};
+use crate::ports::{
+    DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore, StoreError,
+};
+use crate::predict::{ModelCache, Selector, ServeError};
+use crate::spec::stored::{self, StoredSpecError};
+use crate::spec::DriftSection;
+
+/// The event announcing data set drift, for retraining and alerts.
+pub const DRIFT_DETECTED: &str = "DriftDetected";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriftRequest {
+    pub model: ModelName,
+    /// The version whose reference profile is compared with; `None`: the champion.
+    pub version: Option<u64>,
+    pub current: Current,
+    /// What started the check (`schedule`, `cli`, …), for the report.
+    pub trigger: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriftOutcome {
+    pub report: DriftReport,
+    pub json_key: ObjectKey,
+    pub html_key: ObjectKey,
+    /// Whether a `DriftDetected` event was published.
+    pub announced: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DriftError {
+    /// Unknown model or version, no champion, or an artifact that cannot be used.
+    #[error(transparent)]
+    Model(#[from] ServeError),
+    #[error("the reference profile of {model} version {version} is unusable: {problem}")]
+    Reference {
+        model: ModelName,
+        version: u64,
+        problem: String,
+    },
+    #[error(transparent)]
+    Spec(#[from] StoredSpecError),
+    #[error("{dataset} has no data version {version}: {hint}")]
+    UnknownDataVersion {
+        dataset: DatasetName,
+        version: String,
+        hint: String,
+    },
+    #[error("the spec of {dataset} no longer declares {column}, an input of the model")]
+    MissingColumn {
+        dataset: DatasetName,
+        column: String,
+    },
+    #[error("cannot read {what}: {problem}")]
+    Unreadable { what: String, problem: String },
+    #[error(transparent)]
+    Features(#[from] FeatureError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("the report is written, but announcing the drift failed: {0}")]
+    Events(#[from] EventError),
+    #[error("rendering the HTML report failed: {0}")]
+    Render(String),
+}
+
+impl DriftError {
+    /// Whether running the same check again could succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            DriftError::Store(e) => e.is_retryable(),
+            DriftError::Registry(e) | DriftError::Model(ServeError::Registry(e)) => {
+                e.is_retryable()
+            }
+            DriftError::Model(ServeError::Unavailable { .. }) => true,
+            DriftError::Events(e) => e.is_retryable(),
+            DriftError::Spec(StoredSpecError::Store(e)) => e.is_retryable(),
+            _ => false,
+        }
+    }
+}
+
+pub struct DriftJob {
+    store: Arc<dyn ObjectStore>,
+    registry: Arc<dyn RegistryStore>,
+    events: Arc<dyn EventPublisher>,
+}
+
+impl DriftJob {
+    pub fn new(backends: &Backends) -> Self {
+        Self {
+            store: backends.store.clone(),
+            registry: backends.registry.clone(),
+            events: backends.events.clone(),
+        }
+    }
+
+    pub async fn run(
+        &self,
+        request: &DriftRequest,
+        now: DateTime<Utc>,
+    ) -> Result<DriftOutcome, DriftError> {
+        let selector = request
+            .version
+            .map_or_else(Selector::champion, Selector::Version);
+        // A cache that never keeps anything: one load, with the artifact's SHA-256 checked.
+        let cache = ModelCache::new(self.store.clone(), self.registry.clone(), Duration::ZERO);
+        let loaded = cache.get(&request.model, &selector).await?;
+        let (version, artifact) = (loaded.version, &loaded.artifact);
+        let record = model_registry::get_version(self.registry.as_ref(), &request.model, version)
+            .await?
+            .ok_or_else(|| ServeError::UnknownVersion {
+                model: request.model.clone(),
+                version,
+            })?;
+        let reference = self
+            .reference(&request.model, version, &record.reference_key)
+            .await?;
+        let dataset = DatasetName::parse(&artifact.dataset).map_err(|e| DriftError::Reference {
+            model: request.model.clone(),
+            version,
+            problem: e.to_string(),
+        })?;
+        let (_, loaded_spec) = stored::load(self.store.as_ref(), &dataset).await?;
+        let spec = &loaded_spec.spec;
+        let settings = spec.drift.clone().unwrap_or_else(DriftSection::default);
+        let thresholds = Thresholds::from(&settings);
+        let columns = artifact
+            .inputs
+            .iter()
+            .map(|input| {
+                spec.columns
+                    .iter()
+                    .find(|c| c.name == input.name)
+                    .ok_or_else(|| DriftError::MissingColumn {
+                        dataset: dataset.clone(),
+                        column: input.name.clone(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let mut builder = ProfileBuilder::new(&artifact.pipeline, version);
+        let (source, read, suffix) = match &request.current {
+            Current::Window { hours, until } => {
+                let hours = hours.unwrap_or(settings.window_hours);
+                let read = current::inference_window(
+                    self.store.as_ref(),
+                    &request.model,
+                    artifact,
+                    version,
+                    hours,
+                    *until,
+                    &mut builder,
+                )
+                .await?;
+                ("inference", read, String::new())
+            }
+            Current::DataVersion(wanted) => {
+                let data = self.data_version(&dataset, wanted).await?;
+                let key = ObjectKey::parse(&data.data_key).map_err(|e| DriftError::Unreadable {
+                    what: data.data_key.clone(),
+                    problem: e.to_string(),
+                })?;
+                current::curated(self.store.as_ref(), &key, &columns, artifact, &mut builder)
+                    .await?;
+                let read = current::Read {
+                    description: format!("data version {} of {dataset}", data.version),
+                    unreadable_records: 0,
+                };
+                let short: String = data.version.chars().take(12).collect();
+                ("data_version", read, format!("-data-{short}"))
+            }
+            Current::File { name, bytes } => {
+                current::file(name, bytes, spec, &columns, artifact, &mut builder)?;
+                let read = current::Read {
+                    description: format!("file {name}"),
+                    unreadable_records: 0,
+                };
+                ("file", read, format!("-file-{}", key_safe(name)))
+            }
+        };
+        let current = builder.finish();
+        let comparison = compare(&reference, &current, &thresholds);
+        let report = DriftReport {
+            model: request.model.to_string(),
+            dataset: dataset.to_string(),
+            generated_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
+            trigger: request.trigger.clone(),
+            verdict: report::verdict(comparison.dataset_drift).to_owned(),
+            reference: ReferenceInfo {
+                version,
+                rows: reference.rows,
+                trained_at: record.trained_at.clone(),
+            },
+            current: CurrentInfo {
+                source: source.to_owned(),
+                description: read.description,
+                rows: current.rows,
+                unreadable_records: read.unreadable_records,
+            },
+            thresholds,
+            comparison,
+        };
+
+        let base = format!(
+            "reports/drift/{}/{}{suffix}",
+            request.model,
+            now.format("%Y-%m-%d")
+        );
+        let key = |ext: &str| {
+            ObjectKey::parse(&format!("{base}.{ext}")).map_err(|e| DriftError::Unreadable {
+                what: base.clone(),
+                problem: e.to_string(),
+            })
+        };
+        let (json_key, html_key) = (key("json")?, key("html")?);
+        let html = report::render_html(&report).map_err(|e| DriftError::Render(e.to_string()))?;
+        let json =
+            serde_json::to_vec_pretty(&report).map_err(|e| DriftError::Render(e.to_string()))?;
+        self.store.put(&json_key, json).await?;
+        self.store.put(&html_key, html.into_bytes()).await?;
+
+        let announced = report.comparison.dataset_drift == Some(true);
+        if announced {
+            self.events
+                .publish(&drift_detected(
+                    &report,
+                    &json_key,
+                    &html_key,
+                    settings.retrain,
+                ))
+                .await?;
+        }
+        Ok(DriftOutcome {
+            report,
+            json_key,
+            html_key,
+            announced,
+        })
+    }
+
+    async fn reference(
+        &self,
+        model: &ModelName,
+        version: u64,
+        key: &str,
+    ) -> Result<Profile, DriftError> {
+        let unusable = |problem: String| DriftError::Reference {
+            model: model.clone(),
+            version,
+            problem,
+        };
+        let key = ObjectKey::parse(key).map_err(|e| unusable(e.to_string()))?;
+        let bytes = match self.store.get(&key).await {
+            Ok(object) => object.bytes,
+            Err(StoreError::NotFound(_)) => return Err(unusable(format!("{key} is missing"))),
+            Err(e) => return Err(e.into()),
+        };
+        serde_json::from_slice(&bytes).map_err(|e| {
+            unusable(format!(
+                "{key} is not a profile this code reads ({e}); retrain to write a new one"
+            ))
+        })
+    }
+
+    /// The curated version with this id, or the only one starting with it.
+    async fn data_version(
+        &self,
+        dataset: &DatasetName,
+        wanted: &str,
+    ) -> Result<catalog::DataVersionRecord, DriftError> {
+        let versions = catalog::versions(self.registry.as_ref(), dataset).await?;
+        let mut matching: Vec<_> = versions
+            .into_iter()
+            .filter(|v| v.version.starts_with(wanted) && !wanted.is_empty())
+            .collect();
+        if let Some(exact) = matching.iter().position(|v| v.version == wanted) {
+            return Ok(matching.swap_remove(exact));
+        }
+        match matching.len() {
+            1 => Ok(matching.remove(0)),
+            0 => Err(DriftError::UnknownDataVersion {
+                dataset: dataset.clone(),
+                version: wanted.to_owned(),
+                hint: "list them with `mlops versions` (or the data versions in the registry)"
+                    .into(),
+            }),
+            n => Err(DriftError::UnknownDataVersion {
+                dataset: dataset.clone(),
+                version: wanted.to_owned(),
+                hint: format!("{n} versions start with it; give more characters"),
+            }),
+        }
+    }
+}
+
+fn drift_detected(
+    report: &DriftReport,
+    json_key: &ObjectKey,
+    html_key: &ObjectKey,
+    retrain: bool,
+) -> DomainEvent {
+    let drifted: Vec<&str> = report
+        .comparison
+        .features
+        .iter()
+        .filter(|f| f.drifted)
+        .map(|f| f.name.as_str())
+        .collect();
+    DomainEvent {
+        detail_type: DRIFT_DETECTED.to_owned(),
+        detail: json!({
+            "model": report.model,
+            "dataset": report.dataset,
+            "version": report.reference.version,
+            "source": report.current.source,
+            "rows": report.current.rows,
+            "share_drifted": report.comparison.share_drifted,
+            "drifted_features": drifted,
+            "report_key": json_key,
+            "html_key": html_key,
+            "retrain": retrain,
+        }),
+    }
+}
+
+/// A file name as one safe key segment.
+fn key_safe(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let safe: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    if safe.trim_matches('.').is_empty() {
+        "upload".into()
+    } else {
+        safe
+    }
+}
