@@ -14,7 +14,9 @@ use mlops_shared::http::{self, serving::Serving};
 use mlops_shared::model_registry;
 use mlops_shared::predict::{Limits, Sampling, ServingSettings, UnknownFields};
 use mlops_shared::promotion::Promoter;
-use mlops_tests::{flights_sample, flights_spec, ingest, name, on_both_stores, repo_file, train};
+use mlops_tests::{
+    flights_sample, ingest, name, on_both_stores, quick_flights_spec, repo_file, train,
+};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -69,18 +71,6 @@ fn api(backends: &Backends, settings: ServingSettings) -> (Router, Arc<Serving>)
 pub(crate) async fn served_locally() -> (Router, tempfile::TempDir) {
     let (backends, dir) = mlops_tests::local_backends();
     (api(&backends, settings()).0, dir)
-}
-
-/// The flights spec with the logistic regression only, so the tests train in seconds.
-fn quick_flights_spec() -> String {
-    let spec = flights_spec();
-    let gbdt = spec
-        .find("[[training.candidates]]\nmodel = \"gradient_boosting\"")
-        .expect("the spec has a gradient boosting candidate");
-    let promotion = spec
-        .find("[promotion]")
-        .expect("the spec has a promotion section");
-    format!("{}{}", &spec[..gbdt], &spec[promotion..])
 }
 
 /// Version 1 (January) as champion and version 2 (January to March) as candidate.

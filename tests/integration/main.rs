@@ -5,6 +5,7 @@
 
 mod api;
 mod contracts;
+mod drift;
 mod ingest_files;
 mod ingest_handler;
 mod openapi;

@@ -207,6 +207,18 @@ pub fn flights_spec() -> String {
     String::from_utf8(repo_file("infra/datasets/flights.toml")).expect("spec is UTF-8")
 }
 
+/// The flights spec with the logistic regression only, so the tests train in seconds.
+pub fn quick_flights_spec() -> String {
+    let spec = flights_spec();
+    let gbdt = spec
+        .find("[[training.candidates]]\nmodel = \"gradient_boosting\"")
+        .expect("the spec has a gradient boosting candidate");
+    let promotion = spec
+        .find("[promotion]")
+        .expect("the spec has a promotion section");
+    format!("{}{}", &spec[..gbdt], &spec[promotion..])
+}
+
 /// Installs a spec (TOML text) in the store, as `mlops spec put` does.
 pub async fn install_spec(backends: &Backends, text: &str) {
     let loaded = DatasetSpec::parse(text, "toml").expect("spec is valid");

@@ -1,0 +1,22 @@
+//! Wires the drift function: config and clients once at cold start, then one check per event.
+
+use drift::handle;
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use mlops_shared::adapters::Backends;
+use mlops_shared::config::{AwsTargets, Env};
+use mlops_shared::drift::DriftJob;
+
+fn main() -> Result<(), Error> {
+    mlops_shared::process::start_runtime()?.block_on(serve())
+}
+
+async fn serve() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = AwsTargets::from_env(&Env::process())?;
+    let backends = Backends::aws(&config.bucket, &config.registry_table, &config.event_bus).await;
+    let job = DriftJob::new(&backends);
+    run(service_fn(|event: LambdaEvent<serde_json::Value>| {
+        handle(&job, event.payload, chrono::Utc::now())
+    }))
+    .await
+}
