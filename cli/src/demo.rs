@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use chrono::Utc;
 use clap::Args;
 use mlops_shared::adapters::Backends;
+use mlops_shared::drift::{Current, DriftJob, DriftRequest};
 use mlops_shared::ingest::{catalog, IngestOutcome, Ingestor, Status};
 use mlops_shared::names::DatasetName;
 use mlops_shared::spec::{stored, DatasetSpec};
@@ -111,20 +113,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .await?,
     );
 
-    println!("\n== 5. A summer month, for drift later");
-    outcomes.push(ingest(&ingestor, &dataset, SAMPLE[3].0, SAMPLE[3].1.to_vec()).await?);
-
-    println!("\n== 6. Train: logistic regression and gradient-boosted trees, the best on validation kept");
+    println!("\n== 5. Train: logistic regression and gradient-boosted trees, the best on validation kept");
     let trained = Trainer::new(&backends)
         .train(&dataset, "demo", &Bars::new(true))
         .await
         .context("training on the curated sample")?;
-    print_human(&trained, |key| {
-        args.dir.join("objects").join(key).display().to_string()
-    });
+    print_human(&trained, |key| root_of(&args.dir, key));
 
     println!(
-        "\n== 7. Promote: the policy's gates decide whether version {} becomes the champion",
+        "\n== 6. Promote: the policy's gates decide whether version {} becomes the champion",
         trained.record.version
     );
     let decided = Promoter::new(&backends)
@@ -142,6 +139,30 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("{}", decided.message);
     if let Some(decision) = &decided.decision {
         print_gates(decision);
+    }
+
+    println!("\n== 7. Summer arrives: July is ingested and checked for drift against the champion's training data");
+    let july = ingest(&ingestor, &dataset, SAMPLE[3].0, SAMPLE[3].1.to_vec()).await?;
+    let drift = match &july.version {
+        Some(version) => Some(
+            DriftJob::new(&backends)
+                .run(
+                    &DriftRequest {
+                        model: dataset.clone(),
+                        version: None,
+                        current: Current::DataVersion(version.clone()),
+                        trigger: "demo".into(),
+                    },
+                    Utc::now(),
+                )
+                .await
+                .context("checking July for drift")?,
+        ),
+        None => None,
+    };
+    outcomes.push(july);
+    if let Some(drift) = &drift {
+        crate::drift::print_human(drift, |key| root_of(&args.dir, key.as_str()));
     }
 
     let versions = catalog::versions(backends.registry.as_ref(), &dataset).await?;
@@ -168,6 +189,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "model card:    {}",
         root.join(&trained.record.card_key).display()
     );
+    if let Some(drift) = &drift {
+        println!(
+            "drift report:  {} ({})",
+            root.join(drift.html_key.as_str()).display(),
+            drift.report.verdict
+        );
+    }
     match decided.champion {
         Some(version) => println!(
             "champion:      flights version {version} (mlops models flights --home {})",
@@ -176,6 +204,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         None => println!("champion:      none yet"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where an object of the demo's store is on disk.
+fn root_of(dir: &std::path::Path, key: &str) -> String {
+    dir.join("objects").join(key).display().to_string()
 }
 
 async fn ingest(

@@ -613,3 +613,82 @@ fn serve_answers_the_api_on_a_socket_and_stops_on_ctrl_c() {
     }
     assert_eq!(written, 2);
 }
+
+const SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../infra/datasets/flights-sample"
+);
+
+#[test]
+fn drift_compares_a_file_with_the_champions_training_data() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let home = demo_home(tmp.path());
+    let check = |month: &str| -> serde_json::Value {
+        let file = format!("{SAMPLE}/flights-2013-{month}.csv.gz");
+        let out = mlops(
+            &home,
+            &[
+                "drift",
+                "--model",
+                "flights",
+                "--current-file",
+                &file,
+                "--json",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("one JSON object")
+    };
+    let february = check("02");
+    assert_eq!(
+        (february["dataset_drift"].clone(), february["rows"].clone()),
+        (serde_json::json!(false), serde_json::json!(3000)),
+        "{february}"
+    );
+    let july = check("07");
+    assert_eq!(july["dataset_drift"], true, "{july}");
+    assert!(july["share_drifted"].as_f64().expect("share") >= 0.5);
+    let features = july["features"].as_array().expect("features");
+    let temp = features.iter().find(|f| f["name"] == "temp").expect("temp");
+    assert_eq!(
+        (temp["test"].clone(), temp["drifted"].clone()),
+        ("wasserstein".into(), true.into())
+    );
+    assert!(temp["score"].as_f64().expect("score") > 0.1);
+    for report in ["report", "html"] {
+        let path = july[report].as_str().expect("a path");
+        assert!(Path::new(path).is_file(), "{path}");
+    }
+    assert_ne!(july["html"], february["html"]);
+
+    // A file that is not there, a model that is not there, two current sides at once.
+    assert_refused(
+        &home,
+        &[
+            "drift",
+            "--model",
+            "flights",
+            "--current-file",
+            "missing.csv",
+        ],
+        "cannot read the current file missing.csv",
+    );
+    assert_refused(
+        &home,
+        &["drift", "--model", "boats", "--current-version", "ab"],
+        "model boats is not in the registry",
+    );
+    let both = mlops(
+        &home,
+        &[
+            "drift",
+            "--model",
+            "flights",
+            "--hours",
+            "3",
+            "--current-version",
+            "ab",
+        ],
+    );
+    assert!(!both.status.success() && text(&both.stderr).contains("cannot be used with"));
+}
