@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use chrono::Utc;
 use clap::Args;
 use mlops_shared::adapters::Backends;
-use mlops_shared::drift::{Current, DriftJob, DriftRequest};
+use mlops_shared::drift::{Current, DriftJob, DriftRequest, Reference};
 use mlops_shared::ingest::{catalog, IngestOutcome, Ingestor, Status};
 use mlops_shared::names::DatasetName;
 use mlops_shared::spec::{stored, DatasetSpec};
@@ -150,6 +150,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                     &DriftRequest {
                         model: dataset.clone(),
                         version: None,
+                        reference: Reference::Training,
                         current: Current::DataVersion(version.clone()),
                         trigger: "demo".into(),
                     },

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::Utc;
 use clap::Args;
-use mlops_shared::drift::{Current, DriftJob, DriftOutcome, DriftRequest, FeatureDrift};
+use mlops_shared::drift::{Current, DriftJob, DriftOutcome, DriftRequest, FeatureDrift, Reference};
 use mlops_shared::names::{ModelName, ObjectKey};
 use serde_json::json;
 
@@ -18,9 +18,12 @@ pub struct DriftArgs {
     /// The model whose training reference the current data is compared with.
     #[arg(long, value_parser = crate::parse_dataset)]
     model: ModelName,
-    /// Compare with this version's reference (default: the champion's).
+    /// Use this version (its features and training reference; default: the champion).
     #[arg(long)]
     version: Option<u64>,
+    /// Compare with a baseline file of the dataset's columns instead of the training data.
+    #[arg(long)]
+    reference_file: Option<PathBuf>,
     /// Current data from a file of the dataset's columns: CSV (optionally .gz), Parquet or JSON Lines.
     #[arg(long, conflicts_with = "current_version")]
     current_file: Option<PathBuf>,
@@ -49,10 +52,19 @@ pub async fn run(args: DriftArgs, target: &Target) -> anyhow::Result<ExitCode> {
             until: Utc::now(),
         },
     };
+    let reference = match &args.reference_file {
+        Some(path) => Reference::File {
+            name: path.display().to_string(),
+            bytes: std::fs::read(path)
+                .with_context(|| format!("cannot read the reference file {}", path.display()))?,
+        },
+        None => Reference::Training,
+    };
     let backends = target.backends().await?;
     let request = DriftRequest {
         model: args.model.clone(),
         version: args.version,
+        reference,
         current,
         trigger: "cli".into(),
     };
@@ -112,8 +124,8 @@ pub fn print_human(outcome: &DriftOutcome, uri: impl Fn(&ObjectKey) -> String) {
         r.thresholds.min_rows
     );
     println!(
-        "  reference  {} version {} ({} training rows)",
-        r.model, r.reference.version, r.reference.rows
+        "  reference  {} of {} ({} rows)",
+        r.reference.description, r.model, r.reference.rows
     );
     println!(
         "  current    {} ({} rows)",

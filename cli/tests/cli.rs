@@ -661,6 +661,32 @@ fn drift_compares_a_file_with_the_champions_training_data() {
     }
     assert_ne!(july["html"], february["html"]);
 
+    // Against a baseline file instead of the training data: a file against itself moves nothing.
+    let july_file = format!("{SAMPLE}/flights-2013-07.csv.gz");
+    let out = mlops(
+        &home,
+        &[
+            "drift",
+            "--model",
+            "flights",
+            "--reference-file",
+            &july_file,
+            "--current-file",
+            &july_file,
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let same: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        (
+            same["dataset_drift"].clone(),
+            same["drifted_features"].clone()
+        ),
+        (serde_json::json!(false), serde_json::json!(0)),
+        "{same}"
+    );
+
     // A file that is not there, a model that is not there, two current sides at once.
     assert_refused(
         &home,

@@ -12,7 +12,7 @@ use axum::http::{Request, StatusCode};
 use chrono::Utc;
 use drift::{handle, HandlerError};
 use mlops_shared::adapters::Backends;
-use mlops_shared::drift::{Current, DriftJob, DriftOutcome, DriftReport, DriftRequest};
+use mlops_shared::drift::{Current, DriftJob, DriftOutcome, DriftReport, DriftRequest, Reference};
 use mlops_shared::http::{self, serving::Serving};
 use mlops_shared::ingest::catalog;
 use mlops_shared::predict::{self, BatchFormat, Sampling, ServingSettings};
@@ -49,6 +49,7 @@ async fn check(backends: &Backends, current: Current) -> DriftOutcome {
     let request = DriftRequest {
         model: name("flights"),
         version: None,
+        reference: Reference::Training,
         current,
         trigger: "test".into(),
     };
@@ -166,6 +167,7 @@ async fn unknown_inputs_are_refused_with_what_to_fix(backends: Backends) {
     let request = |current| DriftRequest {
         model: name("flights"),
         version: None,
+        reference: Reference::Training,
         current,
         trigger: "test".into(),
     };

@@ -3,7 +3,7 @@
 //! and publishes its metrics.
 
 use chrono::{DateTime, Utc};
-use mlops_shared::drift::{Current, DriftError, DriftJob, DriftOutcome, DriftRequest};
+use mlops_shared::drift::{Current, DriftError, DriftJob, DriftOutcome, DriftRequest, Reference};
 use mlops_shared::names::ModelName;
 use mlops_shared::observability::{MetricSet, Unit};
 use serde::Serialize;
@@ -99,6 +99,7 @@ pub fn parse_request(event: &Value, now: DateTime<Utc>) -> Result<DriftRequest, 
     Ok(DriftRequest {
         model,
         version,
+        reference: Reference::Training,
         current,
         trigger,
     })

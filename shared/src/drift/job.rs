@@ -29,11 +29,21 @@ pub const DRIFT_DETECTED: &str = "DriftDetected";
 #[derive(Debug, Clone, PartialEq)]
 pub struct DriftRequest {
     pub model: ModelName,
-    /// The version whose reference profile is compared with; `None`: the champion.
+    /// The version whose features (and reference profile) are used; `None`: the champion.
     pub version: Option<u64>,
+    /// What the current data is compared with: the version's training data, or a baseline file.
+    pub reference: Reference,
     pub current: Current,
     /// What started the check (`schedule`, `cli`, …), for the report.
     pub trigger: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reference {
+    /// The profile of the version's training data, stored when it was trained.
+    Training,
+    /// A file of the dataset's columns, profiled (and scored by the model) now.
+    File { name: String, bytes: Vec<u8> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,9 +142,6 @@ impl DriftJob {
                 model: request.model.clone(),
                 version,
             })?;
-        let reference = self
-            .reference(&request.model, version, &record.reference_key)
-            .await?;
         let dataset = DatasetName::parse(&artifact.dataset).map_err(|e| DriftError::Reference {
             model: request.model.clone(),
             version,
@@ -158,6 +165,18 @@ impl DriftJob {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
+        let (reference, reference_source) = match &request.reference {
+            Reference::Training => (
+                self.reference(&request.model, version, &record.reference_key)
+                    .await?,
+                format!("the training data of version {version}"),
+            ),
+            Reference::File { name, bytes } => {
+                let mut builder = ProfileBuilder::new(&artifact.pipeline, version);
+                current::file(name, bytes, spec, &columns, artifact, &mut builder)?;
+                (builder.finish(), format!("file {name}"))
+            }
+        };
         let mut builder = ProfileBuilder::new(&artifact.pipeline, version);
         let (source, read, suffix) = match &request.current {
             Current::Window { hours, until } => {
@@ -208,6 +227,7 @@ impl DriftJob {
             verdict: report::verdict(comparison.dataset_drift).to_owned(),
             reference: ReferenceInfo {
                 version,
+                description: reference_source,
                 rows: reference.rows,
                 trained_at: record.trained_at.clone(),
             },

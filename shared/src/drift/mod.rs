@@ -14,6 +14,6 @@ pub mod stats;
 
 pub use compare::{compare, Comparison, FeatureDrift, Kind, Test, Thresholds};
 pub use current::Current;
-pub use job::{DriftError, DriftJob, DriftOutcome, DriftRequest, DRIFT_DETECTED};
+pub use job::{DriftError, DriftJob, DriftOutcome, DriftRequest, Reference, DRIFT_DETECTED};
 pub use profile::{FeatureProfile, Profile, ProfileBuilder};
 pub use report::DriftReport;

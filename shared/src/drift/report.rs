@@ -28,7 +28,10 @@ pub struct DriftReport {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReferenceInfo {
+    /// The model version whose features were compared.
     pub version: u64,
+    /// Its training data, or the baseline file given instead, in words.
+    pub description: String,
     pub rows: u64,
     pub trained_at: String,
 }
