@@ -147,8 +147,7 @@ pub fn print_human(outcome: &DriftOutcome, uri: impl Fn(&ObjectKey) -> String) {
             } else {
                 f.name.clone()
             },
-            f.test
-                .map_or("–".to_owned(), |t| format!("{t:?}").to_lowercase()),
+            f.test.map_or("–", |t| t.as_str()),
             f.score.map_or("–".to_owned(), |s| format!("{s:.4}")),
             f.psi.map_or("–".to_owned(), |s| format!("{s:.3}")),
             if f.drifted { "yes" } else { "no" }

@@ -38,6 +38,17 @@ pub enum Test {
 }
 
 impl Test {
+    /// The name used in reports and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Test::KolmogorovSmirnov => "kolmogorov_smirnov",
+            Test::ChiSquare => "chi_square",
+            Test::ZTest => "z_test",
+            Test::Wasserstein => "wasserstein",
+            Test::JensenShannon => "jensen_shannon",
+        }
+    }
+
     /// Whether the score is a p-value (drift when below the threshold) or a distance (at or above).
     fn is_p_value(self) -> bool {
         matches!(

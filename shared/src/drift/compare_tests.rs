@@ -173,3 +173,16 @@ fn out_of_range_is_the_share_of_current_values_outside_the_reference() {
     assert!((histogram.reference.iter().sum::<f64>() - 1.0).abs() < 1e-9);
     assert!((histogram.current.iter().sum::<f64>() - 1.0).abs() < 1e-9);
 }
+
+#[test]
+fn test_names_in_reports_are_their_serialised_names() {
+    for test in [
+        Test::KolmogorovSmirnov,
+        Test::ChiSquare,
+        Test::ZTest,
+        Test::Wasserstein,
+        Test::JensenShannon,
+    ] {
+        assert_eq!(serde_json::to_value(test).expect("json"), test.as_str());
+    }
+}

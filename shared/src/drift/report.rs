@@ -76,8 +76,9 @@ pub fn render_html(report: &DriftReport) -> Result<String, minijinja::Error> {
         prediction: rows(&report.comparison.prediction),
     };
     let mut env = Environment::new();
-    env.add_template("drift", TEMPLATE)?;
-    env.get_template("drift")?
+    // The .html name turns on escaping: feature, level and file names come from the data.
+    env.add_template("drift.html", TEMPLATE)?;
+    env.get_template("drift.html")?
         .render(minijinja::value::Serde(&page))
 }
 
@@ -148,3 +149,7 @@ fn html_escape(text: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
+
+#[cfg(test)]
+#[path = "report_tests.rs"]
+mod tests;
