@@ -159,6 +159,27 @@ async fn february_is_no_drift_and_july_is_weather_drift(backends: Backends) {
     );
     assert_eq!(curated.report.current.source, "data_version");
     assert_ne!(curated.json_key, july.json_key);
+
+    // That version's Parquet handed in as a file: typed and read the same way, the same verdicts.
+    let parquet = backends
+        .store
+        .get(&key(&format!(
+            "curated/flights/{}/data.parquet",
+            newest.version
+        )))
+        .await
+        .expect("the curated data")
+        .bytes;
+    let as_file = check(
+        &backends,
+        Current::File {
+            name: "july.parquet".into(),
+            bytes: parquet,
+        },
+    )
+    .await;
+    assert_eq!(drifted(&as_file.report), moved);
+    assert_eq!(as_file.report.current.rows, 3000);
 }
 on_both_stores!(february_is_no_drift_and_july_is_weather_drift);
 

@@ -135,15 +135,10 @@ pub async fn curated(
     builder: &mut ProfileBuilder,
 ) -> Result<(), DriftError> {
     let bytes = store.get(data_key).await?.bytes;
-    let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
-    let frame = ParquetReader::new(Cursor::new(bytes))
-        .with_columns(Some(names))
-        .finish()
-        .map_err(|e| DriftError::Unreadable {
-            what: data_key.to_string(),
-            problem: e.to_string(),
-        })?;
-    profile_frame(&frame, columns, artifact, builder)
+    parquet_batches(&bytes, columns, BATCH_ROWS, |batch| {
+        profile_frame(&batch, columns, artifact, builder)
+    })
+    .map_err(|problem| problem.of(&data_key.to_string()))
 }
 
 /// Profiles a file's input columns, typed per the spec as ingestion types them (a value that does
@@ -156,47 +151,111 @@ pub fn file(
     artifact: &ModelArtifact,
     builder: &mut ProfileBuilder,
 ) -> Result<(), DriftError> {
-    let unreadable = |problem: String| DriftError::Unreadable {
-        what: name.to_owned(),
-        problem,
+    let mut profile = |batch: DataFrame| {
+        let typed = typed(batch, columns)?;
+        profile_frame(&typed, columns, artifact, builder)
     };
-    let (raw, _) = decode(bytes, name, &spec.source, &numeric_schema(spec))
-        .map_err(|e| unreadable(e.to_string()))?;
+    let read = if bytes.starts_with(PARQUET_MAGIC) {
+        parquet_batches(bytes, columns, BATCH_ROWS, profile)
+    } else {
+        match decode(bytes, name, &spec.source, &numeric_schema(spec)) {
+            Ok((frame, _)) => profile(frame),
+            Err(e) => Err(Problem::Read(e.to_string())),
+        }
+    };
+    read.map_err(|problem| problem.of(name))
+}
+
+const PARQUET_MAGIC: &[u8] = b"PAR1";
+
+/// Why a file could not be profiled, before it is known by name.
+enum Problem {
+    Read(String),
+    Drift(DriftError),
+}
+
+impl Problem {
+    fn of(self, what: &str) -> DriftError {
+        match self {
+            Problem::Read(problem) => DriftError::Unreadable {
+                what: what.to_owned(),
+                problem,
+            },
+            Problem::Drift(e) => e,
+        }
+    }
+}
+
+impl<E: Into<DriftError>> From<E> for Problem {
+    fn from(e: E) -> Problem {
+        Problem::Drift(e.into())
+    }
+}
+
+fn missing_column(name: &str) -> Problem {
+    Problem::Read(format!("it has no column {name:?}, an input of the model"))
+}
+
+/// Reads the input columns of a Parquet file a slice of rows at a time (pages outside a slice are
+/// skipped), so a file of millions of rows is never decoded whole.
+fn parquet_batches(
+    bytes: &[u8],
+    columns: &[&ColumnSpec],
+    batch_rows: usize,
+    mut each: impl FnMut(DataFrame) -> Result<(), Problem>,
+) -> Result<(), Problem> {
+    let polars = |e: PolarsError| Problem::Read(e.to_string());
+    let mut reader = ParquetReader::new(Cursor::new(bytes));
+    let schema = reader.schema().map_err(polars)?;
+    if let Some(missing) = columns.iter().find(|c| !schema.contains(&c.name)) {
+        return Err(missing_column(&missing.name));
+    }
+    let metadata = reader.get_metadata().map_err(polars)?.clone();
+    let rows = metadata.num_rows;
+    let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    for offset in (0..rows).step_by(batch_rows.max(1)) {
+        let mut reader = ParquetReader::new(Cursor::new(bytes))
+            .with_columns(Some(names.clone()))
+            .with_slice(Some((offset, batch_rows)));
+        reader.set_metadata(metadata.clone());
+        each(reader.finish().map_err(polars)?)?;
+    }
+    Ok(())
+}
+
+/// The input columns typed per the spec, each taken out of the read frame as it is typed.
+fn typed(mut frame: DataFrame, columns: &[&ColumnSpec]) -> Result<DataFrame, Problem> {
+    let rows = frame.height();
     let mut typed = Vec::with_capacity(columns.len());
     for column in columns {
-        let series = raw
-            .column(&column.name)
-            .map_err(|_| {
-                unreadable(format!(
-                    "it has no column {:?}, an input of the model",
-                    column.name
-                ))
-            })?
-            .as_materialized_series();
-        let series = coerce(series, column)
-            .map_err(|e| unreadable(e.to_string()))?
+        let series = frame
+            .drop_in_place(&column.name)
+            .map_err(|_| missing_column(&column.name))?;
+        let series = coerce(series.as_materialized_series(), column)
+            .map_err(|e| Problem::Read(e.to_string()))?
             .series;
         typed.push(series.into());
     }
-    let frame = DataFrame::new(raw.height(), typed).map_err(|e| unreadable(e.to_string()))?;
-    profile_frame(&frame, columns, artifact, builder)
+    DataFrame::new(rows, typed).map_err(|e| Problem::Read(e.to_string()))
 }
 
-/// Profiles a typed frame batch by batch, with the model's predictions on each batch.
+/// Profiles typed rows batch by batch, with the model's predictions on each batch.
 fn profile_frame(
     frame: &DataFrame,
     columns: &[&ColumnSpec],
     artifact: &ModelArtifact,
     builder: &mut ProfileBuilder,
-) -> Result<(), DriftError> {
+) -> Result<(), Problem> {
     let binary = artifact.classes.len() == 2;
     let mut offset = 0;
     while offset < frame.height() {
         let batch = frame.slice(offset as i64, BATCH_ROWS);
         offset += batch.height();
         let raw = RawFrame::from_polars(&batch, columns)?;
-        builder.add(&raw)?;
-        let probabilities = artifact.predict(&raw)?;
+        let (profiled, probabilities) =
+            rayon::join(|| builder.add(&raw), || artifact.predict(&raw));
+        profiled?;
+        let probabilities = probabilities?;
         let k = artifact.classes.len().max(1);
         let labels = probabilities.chunks(k).map(|p| {
             artifact.classes[crate::learn::predicted_class(p, artifact.threshold)].as_str()
@@ -207,3 +266,7 @@ fn profile_frame(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "current_tests.rs"]
+mod tests;

@@ -2,7 +2,9 @@
 //! of its training data with every model (the reference); the drift job builds one of the current
 //! window and compares the two. Both are built the same way, in one pass over batches of rows.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -189,9 +191,11 @@ struct NumericBuilder {
     nulls: u64,
     min: f64,
     max: f64,
-    /// Welford's running mean and sum of squared deviations: stable over millions of rows.
+    /// Running mean and sum of squared deviations, merged batch by batch.
     mean: f64,
     m2: f64,
+    /// Values passed to `values` so far (`count` runs a batch ahead of it).
+    seen: u64,
     values: Values,
     rng: ChaCha8Rng,
 }
@@ -212,24 +216,24 @@ impl NumericBuilder {
             max: f64::NEG_INFINITY,
             mean: 0.0,
             m2: 0.0,
-            values: Values::Distinct(HashMap::new()),
+            seen: 0,
+            values: Values::Distinct(HashMap::default()),
             rng: ChaCha8Rng::seed_from_u64(seed),
         }
     }
 
-    fn add(&mut self, values: impl Iterator<Item = Option<f64>>) {
+    fn add(&mut self, values: impl IntoIterator<Item = Option<f64>>) {
+        let mut batch = Vec::new();
         for value in values {
-            let Some(x) = value.filter(|x| x.is_finite()) else {
-                self.nulls += 1;
-                continue;
-            };
-            let x = if x == 0.0 { 0.0 } else { x }; // one zero, not two
-            self.count += 1;
-            self.min = self.min.min(x);
-            self.max = self.max.max(x);
-            let delta = x - self.mean;
-            self.mean += delta / self.count as f64;
-            self.m2 += delta * (x - self.mean);
+            match value.filter(|x| x.is_finite()) {
+                // One zero, not two: -0.0 and 0.0 have different bit patterns.
+                Some(x) => batch.push(x + 0.0),
+                None => self.nulls += 1,
+            }
+        }
+        self.merge_moments(&batch);
+        for &x in &batch {
+            self.seen += 1;
             match &mut self.values {
                 Values::Distinct(counts) => {
                     *counts.entry(x.to_bits()).or_default() += 1;
@@ -238,14 +242,35 @@ impl NumericBuilder {
                     }
                 }
                 Values::Sample(sample) => {
-                    // Reservoir sampling: the value replaces a random one with probability k/count.
-                    let slot = self.rng.random_range(0..self.count);
+                    // Reservoir sampling: the value replaces a random one with probability k/seen.
+                    let slot = self.rng.random_range(0..self.seen);
                     if let Some(kept) = sample.get_mut(slot as usize) {
                         *kept = x;
                     }
                 }
             }
         }
+    }
+
+    /// Adds a batch's count, extremes, mean and squared deviations to the running ones (Chan et
+    /// al.'s pairwise update: stable over millions of rows, one division per batch).
+    fn merge_moments(&mut self, batch: &[f64]) {
+        if batch.is_empty() {
+            return;
+        }
+        let n = batch.len() as f64;
+        let mean = batch.iter().sum::<f64>() / n;
+        let m2: f64 = batch.iter().map(|x| (x - mean) * (x - mean)).sum();
+        let (min, max) = batch
+            .iter()
+            .fold((self.min, self.max), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        let before = self.count as f64;
+        let total = before + n;
+        let delta = mean - self.mean;
+        self.mean += delta * n / total;
+        self.m2 += m2 + delta * delta * before * n / total;
+        self.count += batch.len() as u64;
+        (self.min, self.max) = (min, max);
     }
 
     /// A uniform sample of [`MAX_DISTINCT`] of the values counted so far, to continue as a reservoir.

@@ -24,10 +24,7 @@ pub(crate) fn frame(x: Vec<Option<f64>>, c: Vec<Option<&str>>) -> RawFrame {
     let mut frame = RawFrame::new(x.len());
     frame.insert("x", RawColumn::Numeric(x)).expect("x");
     frame
-        .insert(
-            "c",
-            RawColumn::Text(c.into_iter().map(|v| v.map(str::to_owned)).collect()),
-        )
+        .insert("c", RawColumn::Text(c.into_iter().collect()))
         .expect("c");
     frame
 }

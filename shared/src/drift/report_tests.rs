@@ -78,7 +78,10 @@ fn the_page_for_fifty_features_stays_small_and_self_contained() {
     assert_eq!(html.matches("<svg").count(), 50);
     assert!(!html.contains("src=\"http") && !html.contains("<link"));
     // Names from the data are escaped, not markup.
-    assert!(html.contains("file &lt;wide&gt; &amp; &quot;quoted&quot;.csv"), "escaped");
+    assert!(
+        html.contains("file &lt;wide&gt; &amp; &quot;quoted&quot;.csv"),
+        "escaped"
+    );
 }
 
 #[test]

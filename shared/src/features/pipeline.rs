@@ -1,8 +1,7 @@
 //! Fitting and applying the preprocessing of each feature column.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Datelike, Timelike};
+use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Encoded, FeatureError, RawColumn, RawFrame};
@@ -211,7 +210,7 @@ impl CategoricalEncoder {
         &self,
         column: &RawColumn,
     ) -> Result<(HashMap<String, usize>, usize), FeatureError> {
-        let mut counts: HashMap<String, usize> = HashMap::new();
+        let mut counts: HashMap<String, usize> = HashMap::default();
         let mut nulls = 0usize;
         self.for_each_key(column, |key| match key {
             None => nulls += 1,
@@ -270,9 +269,7 @@ impl CategoricalEncoder {
         mut f: impl FnMut(Option<&str>),
     ) -> Result<(), FeatureError> {
         match (self.source, column) {
-            (CategorySource::Text, RawColumn::Text(values)) => {
-                values.iter().for_each(|v| f(v.as_deref()))
-            }
+            (CategorySource::Text, RawColumn::Text(values)) => values.iter().for_each(f),
             (CategorySource::Boolean, RawColumn::Boolean(values)) => values
                 .iter()
                 .for_each(|v| f(v.map(|b| if b { "true" } else { "false" }))),

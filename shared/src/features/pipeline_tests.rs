@@ -21,7 +21,7 @@ fn frame(columns: Vec<(&str, RawColumn)>) -> RawFrame {
 }
 
 fn text(values: &[Option<&str>]) -> RawColumn {
-    RawColumn::Text(values.iter().map(|v| v.map(str::to_owned)).collect())
+    RawColumn::Text(values.iter().copied().collect())
 }
 
 #[test]

@@ -13,7 +13,7 @@ pub enum RawColumn {
     /// Integer and float columns.
     Numeric(Vec<Option<f64>>),
     /// String and categorical columns.
-    Text(Vec<Option<String>>),
+    Text(TextColumn),
     Boolean(Vec<Option<bool>>),
     /// Milliseconds since the epoch, UTC.
     Datetime(Vec<Option<i64>>),
@@ -48,7 +48,7 @@ impl RawColumn {
         }
         match self {
             RawColumn::Numeric(v) => RawColumn::Numeric(pick(v, indices)),
-            RawColumn::Text(v) => RawColumn::Text(pick(v, indices)),
+            RawColumn::Text(v) => RawColumn::Text(v.take(indices)),
             RawColumn::Boolean(v) => RawColumn::Boolean(pick(v, indices)),
             RawColumn::Datetime(v) => RawColumn::Datetime(pick(v, indices)),
         }
@@ -63,7 +63,7 @@ impl RawColumn {
             }
             ColumnType::String | ColumnType::Categorical => {
                 let values = series.cast(&DataType::String)?;
-                RawColumn::Text(values.str()?.iter().map(|v| v.map(str::to_owned)).collect())
+                RawColumn::Text(values.str()?.iter().collect())
             }
             ColumnType::Boolean => {
                 let values = series.cast(&DataType::Boolean)?;
@@ -74,6 +74,57 @@ impl RawColumn {
                 RawColumn::Datetime(values.datetime()?.physical().iter().collect())
             }
         })
+    }
+}
+
+/// Text values in one buffer: no allocation per value, which at millions of rows (drift,
+/// training) or thousands per request (serving) is most of the cost of a column of strings.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TextColumn {
+    text: String,
+    /// Each row's start and end in `text`; None for a null.
+    spans: Vec<Option<(usize, usize)>>,
+}
+
+impl TextColumn {
+    pub fn push(&mut self, value: Option<&str>) {
+        self.spans.push(value.map(|v| {
+            let start = self.text.len();
+            self.text.push_str(v);
+            (start, self.text.len())
+        }));
+    }
+
+    /// The row's value; None for a null or a row past the end.
+    pub fn get(&self, row: usize) -> Option<&str> {
+        let (start, end) = (*self.spans.get(row)?)?;
+        self.text.get(start..end)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        self.spans
+            .iter()
+            .map(|span| span.and_then(|(start, end)| self.text.get(start..end)))
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    fn take(&self, indices: &[usize]) -> TextColumn {
+        indices.iter().map(|&i| self.get(i)).collect()
+    }
+}
+
+impl<'a> FromIterator<Option<&'a str>> for TextColumn {
+    fn from_iter<I: IntoIterator<Item = Option<&'a str>>>(values: I) -> Self {
+        let mut column = TextColumn::default();
+        values.into_iter().for_each(|v| column.push(v));
+        column
     }
 }
 

@@ -289,9 +289,7 @@ fn features(inputs: &[InputField], frame: &RawFrame, row: usize) -> Map<String, 
                 }
                 Ok(RawColumn::Text(v)) => v
                     .get(row)
-                    .cloned()
-                    .flatten()
-                    .map_or(Value::Null, Value::String),
+                    .map_or(Value::Null, |s| Value::String(s.to_owned())),
                 Ok(RawColumn::Boolean(v)) => v
                     .get(row)
                     .copied()

@@ -9,7 +9,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde::Serialize;
 
 use crate::artifact::InputField;
-use crate::features::{RawColumn, RawFrame};
+use crate::features::{RawColumn, RawFrame, TextColumn};
 use crate::spec::ColumnType;
 
 /// What a request may carry.
@@ -127,7 +127,9 @@ impl<'a> Reader<'a> {
             .iter()
             .map(|field| match field.kind {
                 ColumnType::Integer | ColumnType::Float => RawColumn::Numeric(Vec::new()),
-                ColumnType::String | ColumnType::Categorical => RawColumn::Text(Vec::new()),
+                ColumnType::String | ColumnType::Categorical => {
+                    RawColumn::Text(TextColumn::default())
+                }
                 ColumnType::Boolean => RawColumn::Boolean(Vec::new()),
                 ColumnType::Datetime => RawColumn::Datetime(Vec::new()),
             })
@@ -253,7 +255,7 @@ fn push(column: &mut RawColumn, cell: Cell) {
             Cell::Number(x) => Some(x),
             _ => None,
         }),
-        RawColumn::Text(values) => values.push(match cell {
+        RawColumn::Text(values) => values.push(match &cell {
             Cell::Text(s) => Some(s),
             _ => None,
         }),

@@ -259,10 +259,6 @@ fn records_may_order_their_fields_differently_and_repeat_one() {
     );
     assert_eq!(
         frame.column("carrier").expect("column"),
-        &RawColumn::Text(vec![
-            Some("UA".into()),
-            Some("AA".into()),
-            Some("B6".into())
-        ])
+        &RawColumn::Text([Some("UA"), Some("AA"), Some("B6")].into_iter().collect())
     );
 }

@@ -93,7 +93,7 @@ fn warnings(
         }
         if let RawColumn::Text(values) = frame.column(&encoder.column)? {
             for (row, (value, &code)) in values.iter().zip(codes).enumerate() {
-                if let Some(v) = value.as_deref().filter(|_| code == encoder.rare_code()) {
+                if let Some(v) = value.filter(|_| code == encoder.rare_code()) {
                     out[row].push(format!(
                         "{}: {v:?} was unseen or rare in training; scored as a rare category",
                         encoder.column

@@ -7,10 +7,7 @@ fn frame(distance: Vec<Option<f64>>, origin: Vec<Option<&str>>) -> RawFrame {
         .insert("distance", RawColumn::Numeric(distance))
         .expect("same length");
     frame
-        .insert(
-            "origin",
-            RawColumn::Text(origin.into_iter().map(|o| o.map(str::to_owned)).collect()),
-        )
+        .insert("origin", RawColumn::Text(origin.into_iter().collect()))
         .expect("same length");
     frame
 }

@@ -139,7 +139,7 @@ pub fn labels(column: &RawColumn) -> Vec<Option<String>> {
                 })
             })
             .collect(),
-        RawColumn::Text(values) => values.clone(),
+        RawColumn::Text(values) => values.iter().map(|v| v.map(str::to_owned)).collect(),
         RawColumn::Boolean(values) => values.iter().map(|v| v.map(|b| b.to_string())).collect(),
         RawColumn::Datetime(values) => values.iter().map(|v| v.map(|t| t.to_string())).collect(),
     }
