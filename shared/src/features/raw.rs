@@ -59,7 +59,7 @@ impl RawColumn {
         Ok(match kind {
             ColumnType::Integer | ColumnType::Float => {
                 let values = series.cast(&DataType::Float64)?;
-                RawColumn::Numeric(values.f64()?.iter().collect())
+                RawColumn::Numeric(with_nulls(values.f64()?))
             }
             ColumnType::String | ColumnType::Categorical => {
                 let values = series.cast(&DataType::String)?;
@@ -71,10 +71,29 @@ impl RawColumn {
             }
             ColumnType::Datetime => {
                 let values = series.cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?;
-                RawColumn::Datetime(values.datetime()?.physical().iter().collect())
+                RawColumn::Datetime(with_nulls(values.datetime()?.physical()))
             }
         })
     }
+}
+
+/// A numeric column's values with their nulls, chunk by chunk: several times faster than
+/// polars' value iterator, which at millions of rows (drift, training) shows.
+fn with_nulls<T: PolarsNumericType>(column: &ChunkedArray<T>) -> Vec<Option<T::Native>> {
+    let mut out = Vec::with_capacity(column.len());
+    for array in column.downcast_iter() {
+        match array.validity().filter(|valid| valid.unset_bits() > 0) {
+            None => out.extend(array.values().iter().map(|&x| Some(x))),
+            Some(valid) => out.extend(
+                array
+                    .values()
+                    .iter()
+                    .zip(valid.iter())
+                    .map(|(&x, ok)| ok.then_some(x)),
+            ),
+        }
+    }
+    out
 }
 
 /// Text values in one buffer: no allocation per value, which at millions of rows (drift,
