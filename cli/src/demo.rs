@@ -4,14 +4,17 @@
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use chrono::Utc;
 use clap::Args;
 use mlops_shared::adapters::Backends;
 use mlops_shared::drift::{Current, DriftJob, DriftRequest, Reference};
+use mlops_shared::http::{self, serving::Serving};
 use mlops_shared::ingest::{catalog, IngestOutcome, Ingestor, Status};
 use mlops_shared::names::DatasetName;
+use mlops_shared::predict::{PredictResponse, ServingSettings};
 use mlops_shared::spec::{stored, DatasetSpec};
 
 use crate::ingest::print_outcome;
@@ -19,6 +22,7 @@ use crate::registry::print_gates;
 use crate::train::{print_human, Bars};
 use mlops_shared::promotion::{Promoter, Request};
 use mlops_shared::train::Trainer;
+use tower::ServiceExt;
 
 const SPEC: &str = include_str!("../../infra/datasets/flights.toml");
 const SAMPLE: [(&str, &[u8]); 4] = [
@@ -141,7 +145,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         print_gates(decision);
     }
 
-    println!("\n== 7. Summer arrives: July is ingested and checked for drift against the champion's training data");
+    println!("\n== 7. Serve: the champion answers through the API's router (as under `mlops serve` and API Gateway)");
+    let served = predict_through_router(&backends).await?;
+    println!("POST /models/flights/predict ({PREDICT_BODY_FILE}) -> {served}");
+
+    println!("\n== 8. Summer arrives: July is ingested and checked for drift against the champion's training data");
     let july = ingest(&ingestor, &dataset, SAMPLE[3].0, SAMPLE[3].1.to_vec()).await?;
     let drift = match &july.version {
         Some(version) => Some(
@@ -164,6 +172,34 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     outcomes.push(july);
     if let Some(drift) = &drift {
         crate::drift::print_human(drift, |key| root_of(&args.dir, key.as_str()));
+    }
+
+    // Drift found: retrain, as the template routes DriftDetected to the train function.
+    let mut champion = decided.champion;
+    if drift.as_ref().is_some_and(|d| d.announced) {
+        println!("\n== 9. DriftDetected: retrain on every accepted version, July included; the policy decides again");
+        let retrained = Trainer::new(&backends)
+            .train(&dataset, "drift", &Bars::new(true))
+            .await
+            .context("retraining after drift")?;
+        print_human(&retrained, |key| root_of(&args.dir, key));
+        let decided = Promoter::new(&backends)
+            .on_trained(
+                &dataset,
+                retrained.record.version,
+                &Request::new(
+                    &format!("demo-{}", retrained.record.version),
+                    "demo",
+                    Some("retrained after drift".into()),
+                )?,
+            )
+            .await
+            .context("deciding on the retrained version")?;
+        println!("{}", decided.message);
+        if let Some(decision) = &decided.decision {
+            print_gates(decision);
+        }
+        champion = decided.champion;
     }
 
     let versions = catalog::versions(backends.registry.as_ref(), &dataset).await?;
@@ -197,7 +233,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             drift.report.verdict
         );
     }
-    match decided.champion {
+    match champion {
         Some(version) => println!(
             "champion:      flights version {version} (mlops models flights --home {})",
             args.dir.display()
@@ -205,6 +241,55 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         None => println!("champion:      none yet"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+const PREDICT_BODY_FILE: &str = "events/predict-body.json";
+const PREDICT_BODY: &str = include_str!("../../events/predict-body.json");
+
+/// Sends the sample request body to the router `mlops serve` runs; describes the answer in a line
+/// per record. The sampled inference records are written before it returns.
+async fn predict_through_router(backends: &Backends) -> anyhow::Result<String> {
+    let serving = Arc::new(Serving::new(
+        backends.store.clone(),
+        backends.registry.clone(),
+        ServingSettings::default(),
+    ));
+    let router = http::local_router(serving.clone(), Arc::new(Promoter::new(backends)));
+    let request = axum::http::Request::post("/models/flights/predict")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(PREDICT_BODY))?;
+    let response = router.oneshot(request).await?;
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+    serving.inference().flush().await;
+    if !status.is_success() {
+        bail!(
+            "the API answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let answer: PredictResponse = serde_json::from_slice(&body)?;
+    let mut out = format!(
+        "{status}, model {} version {}",
+        answer.model, answer.version
+    );
+    for (i, p) in answer.predictions.iter().enumerate() {
+        let score = p
+            .score
+            .map(|s| format!(" (score {s:.3})"))
+            .unwrap_or_default();
+        out.push_str(&format!("\n  record {i}: {}{score}", p.label));
+        if let Some(first) = p.warnings.first() {
+            let more = p.warnings.len() - 1;
+            let more = if more > 0 {
+                format!(" (+{more} more)")
+            } else {
+                String::new()
+            };
+            out.push_str(&format!("; warning: {first}{more}"));
+        }
+    }
+    Ok(out)
 }
 
 /// Where an object of the demo's store is on disk.
