@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test: installs and starts the local AWS-compatible server (infra/moto.sh), runs the
-# Rust test suites against it, lints the SAM template, and always stops the server.
+# Runs every test: installs and starts the local AWS-compatible server (infra/moto.sh), builds the
+# function binaries, runs the Rust test suites against the server (the life-cycle test runs the
+# binaries under cargo-lambda's Runtime API emulator), lints the SAM template, and always stops the
+# server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source infra/moto.sh
+
+echo "== cargo build (the function binaries, for the life-cycle test under the Runtime API emulator)"
+cargo build --workspace --bins --locked
 
 echo "== cargo test"
 cargo test --workspace --locked

@@ -1,13 +1,15 @@
 //! Integration tests: the ports' contract suites against every adapter, and ingestion end to end
 //! through the Lambda handler with the repo's event files, on moto (S3, DynamoDB) and on the
 //! embedded default; training, idempotency and its bad inputs; the registry and promotion; serving from the registry; the HTTP API
-//! through its API Gateway event files and on a socket, kept true to its OpenAPI document.
+//! through its API Gateway event files and on a socket, kept true to its OpenAPI document; and the whole
+//! life cycle with the built functions under cargo-lambda's Lambda Runtime API emulator.
 
 mod api;
 mod contracts;
 mod drift;
 mod ingest_files;
 mod ingest_handler;
+mod lifecycle;
 mod openapi;
 mod promote_handler;
 mod registry;

@@ -258,11 +258,17 @@ async fn the_policy_promotes_the_better_refuses_the_worse_and_rollback_restores(
     );
     assert_eq!(history[1].from_version, Some(1));
     assert_eq!(history[3].from_version, Some(2));
-    // "Who was champion at T": at each entry's time, the champion it left.
-    for entry in &history {
+    // "Who was champion at T": at each entry's time, the champion it left (or, for entries made in
+    // the same millisecond, the champion the last of them left).
+    for (i, entry) in history.iter().enumerate() {
+        let last_then = history[i..]
+            .iter()
+            .take_while(|e| e.at == entry.at)
+            .last()
+            .unwrap_or(entry);
         assert_eq!(
             model_registry::champion_at(&history, &entry.at),
-            entry.champion
+            last_then.champion
         );
     }
     assert_eq!(
