@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs and starts the local AWS-compatible server (infra/moto.sh), builds the
 # function binaries, runs the Rust test suites against the server (the life-cycle test runs the
-# binaries under cargo-lambda's Runtime API emulator), lints the SAM template, and always stops the
-# server.
+# binaries under cargo-lambda's Runtime API emulator), lints the SAM template (cfn-lint, sam
+# validate), and always stops the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source infra/moto.sh
@@ -15,4 +15,7 @@ cargo test --workspace --locked
 
 echo "== cfn-lint template.yaml"
 "$MOTO_VENV/bin/cfn-lint" template.yaml
+
+echo "== sam validate --lint (offline: the SAM transform and cfn-lint, no AWS call)"
+SAM_CLI_TELEMETRY=0 "$MOTO_VENV/bin/sam" validate --lint --region us-east-1 --template-file template.yaml
 echo "== all tests passed"
