@@ -20,7 +20,7 @@ use mlops_shared::spec::{stored, DatasetSpec};
 use crate::ingest::print_outcome;
 use crate::registry::print_gates;
 use crate::train::{print_human, Bars};
-use mlops_shared::promotion::{Promoter, Request};
+use mlops_shared::promotion::{self, Promoter, Request};
 use mlops_shared::train::Trainer;
 use tower::ServiceExt;
 
@@ -128,22 +128,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "\n== 6. Promote: the policy's gates decide whether version {} becomes the champion",
         trained.record.version
     );
-    let decided = Promoter::new(&backends)
-        .on_trained(
-            &dataset,
-            trained.record.version,
-            &Request::new(
-                &format!("demo-{}", trained.record.version),
-                "demo",
-                Some("the demo's first model".into()),
-            )?,
-        )
-        .await
-        .context("deciding on the trained version")?;
-    println!("{}", decided.message);
-    if let Some(decision) = &decided.decision {
-        print_gates(decision);
-    }
+    let decided = decide(
+        &backends,
+        &dataset,
+        trained.record.version,
+        "the demo's first model",
+    )
+    .await?;
 
     println!("\n== 7. Serve: the champion answers through the API's router (as under `mlops serve` and API Gateway)");
     let served = predict_through_router(&backends).await?;
@@ -183,23 +174,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .await
             .context("retraining after drift")?;
         print_human(&retrained, |key| root_of(&args.dir, key));
-        let decided = Promoter::new(&backends)
-            .on_trained(
-                &dataset,
-                retrained.record.version,
-                &Request::new(
-                    &format!("demo-{}", retrained.record.version),
-                    "demo",
-                    Some("retrained after drift".into()),
-                )?,
-            )
-            .await
-            .context("deciding on the retrained version")?;
-        println!("{}", decided.message);
-        if let Some(decision) = &decided.decision {
-            print_gates(decision);
-        }
-        champion = decided.champion;
+        champion = decide(
+            &backends,
+            &dataset,
+            retrained.record.version,
+            "retrained after drift",
+        )
+        .await?
+        .champion;
     }
 
     let versions = catalog::versions(backends.registry.as_ref(), &dataset).await?;
@@ -241,6 +223,26 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         None => println!("champion:      none yet"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Lets the promotion policy decide on a trained version, as the `ModelTrained` rule does in AWS,
+/// and prints the decision with its gates.
+async fn decide(
+    backends: &Backends,
+    dataset: &DatasetName,
+    version: u64,
+    note: &str,
+) -> anyhow::Result<promotion::Outcome> {
+    let request = Request::new(&format!("demo-{version}"), "demo", Some(note.into()))?;
+    let decided = Promoter::new(backends)
+        .on_trained(dataset, version, &request)
+        .await
+        .with_context(|| format!("deciding on version {version}"))?;
+    println!("{}", decided.message);
+    if let Some(decision) = &decided.decision {
+        print_gates(decision);
+    }
+    Ok(decided)
 }
 
 const PREDICT_BODY_FILE: &str = "events/predict-body.json";
