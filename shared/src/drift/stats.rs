@@ -7,28 +7,53 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
 /// A sample as its distinct values in ascending order, with how often each occurs. Exact for any
-/// number of rows while the distinct values are few, which is what keeps profiles small.
+/// number of rows while the distinct values are few, which is what keeps profiles small. Read from
+/// a stored profile only when that holds (see [`CountsFields`]): the statistics index by it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(try_from = "CountsFields")]
 pub struct Counts {
     pub values: Vec<f64>,
     pub counts: Vec<u64>,
 }
 
+/// A stored [`Counts`] as read, before it is checked: one count per value, finite values in
+/// strictly ascending order, and a total that fits.
+#[derive(Deserialize)]
+struct CountsFields {
+    values: Vec<f64>,
+    counts: Vec<u64>,
+}
+
+impl TryFrom<CountsFields> for Counts {
+    type Error = String;
+
+    fn try_from(fields: CountsFields) -> Result<Counts, String> {
+        let CountsFields { values, counts } = fields;
+        if values.len() != counts.len() {
+            return Err(format!(
+                "{} values but {} counts",
+                values.len(),
+                counts.len()
+            ));
+        }
+        if values.iter().any(|v| !v.is_finite()) || values.windows(2).any(|w| w[0] >= w[1]) {
+            return Err("values must be finite and strictly ascending".into());
+        }
+        if counts
+            .iter()
+            .try_fold(0u64, |sum, &c| sum.checked_add(c))
+            .is_none()
+        {
+            return Err("the counts add up past 2^64".into());
+        }
+        Ok(Counts { values, counts })
+    }
+}
+
 impl Counts {
     /// Counts the given values (no NaN).
-    pub fn from_values(mut values: Vec<f64>) -> Counts {
-        values.sort_unstable_by(f64::total_cmp);
-        let mut out = Counts::default();
-        for v in values {
-            match out.values.last() {
-                Some(&last) if last == v => *out.counts.last_mut().expect("parallel") += 1,
-                _ => {
-                    out.values.push(v);
-                    out.counts.push(1);
-                }
-            }
-        }
-        out
+    pub fn from_values(values: Vec<f64>) -> Counts {
+        Counts::from_pairs(values.into_iter().map(|v| (v, 1)).collect())
     }
 
     /// Builds from (value, count) pairs in any order; equal values are merged.
@@ -36,8 +61,8 @@ impl Counts {
         pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         let mut out = Counts::default();
         for (v, c) in pairs {
-            match out.values.last() {
-                Some(&last) if last == v => *out.counts.last_mut().expect("parallel") += c,
+            match (out.values.last(), out.counts.last_mut()) {
+                (Some(&last), Some(count)) if last == v => *count += c,
                 _ => {
                     out.values.push(v);
                     out.counts.push(c);

@@ -136,3 +136,33 @@ fn counts_merge_equal_values() {
         }
     );
 }
+
+#[test]
+fn stored_counts_are_read_only_when_the_statistics_can_index_them() {
+    let good: Counts =
+        serde_json::from_str(r#"{"values": [1.0, 2.5], "counts": [3, 1]}"#).expect("valid");
+    assert_eq!(good, Counts::from_values(vec![2.5, 1.0, 1.0, 1.0]));
+    for (bad, problem) in [
+        (
+            r#"{"values": [1.0, 2.0], "counts": [3]}"#,
+            "2 values but 1 counts",
+        ),
+        (
+            r#"{"values": [2.0, 1.0], "counts": [1, 1]}"#,
+            "strictly ascending",
+        ),
+        (
+            r#"{"values": [1.0, 1.0], "counts": [1, 1]}"#,
+            "strictly ascending",
+        ),
+        (
+            r#"{"values": [1.0, 2.0], "counts": [18446744073709551615, 1]}"#,
+            "past 2^64",
+        ),
+    ] {
+        let error = serde_json::from_str::<Counts>(bad)
+            .expect_err(bad)
+            .to_string();
+        assert!(error.contains(problem), "{bad}: {error}");
+    }
+}
