@@ -13,7 +13,7 @@ use super::profile::ProfileBuilder;
 use crate::artifact::ModelArtifact;
 use crate::features::RawFrame;
 use crate::ingest::coerce::coerce;
-use crate::ingest::decode::{decode, numeric_schema};
+use crate::ingest::decode::{decode, numeric_schema, PARQUET_MAGIC};
 use crate::names::{ModelName, ObjectKey};
 use crate::ports::ObjectStore;
 use crate::predict::{self, InferenceRecord, Limits, UnknownFields};
@@ -165,8 +165,6 @@ pub fn file(
     };
     read.map_err(|problem| problem.of(name))
 }
-
-const PARQUET_MAGIC: &[u8] = b"PAR1";
 
 /// Why a file could not be profiled, before it is known by name.
 enum Problem {

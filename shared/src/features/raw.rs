@@ -77,8 +77,8 @@ impl RawColumn {
     }
 }
 
-/// A numeric column's values with their nulls, chunk by chunk: several times faster than
-/// polars' value iterator, which at millions of rows (drift, training) shows.
+/// A numeric column's values with their nulls, chunk by chunk over the arrays' slices: polars'
+/// per-value iterator was a tenth of drift's CPU time on 1 M rows per side (perf).
 fn with_nulls<T: PolarsNumericType>(column: &ChunkedArray<T>) -> Vec<Option<T::Native>> {
     let mut out = Vec::with_capacity(column.len());
     for array in column.downcast_iter() {
