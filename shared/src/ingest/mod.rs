@@ -309,14 +309,21 @@ impl Ingestor {
         let version =
             sha256_hex(format!("{}:{source_sha256}", spec.sha256).as_bytes())[..16].to_owned();
 
+        // Encoding and profiling are independent: with two cores (a Lambda of 1,769 MB or more, or
+        // a laptop) they overlap.
+        let mut to_encode = frame.clone();
+        let (encoded, profile) = rayon::join(
+            || parquet_bytes(&mut to_encode),
+            || profile::profile(frame, &spec.spec),
+        );
         let data = self
-            .put_parquet(curated_key(dataset, &version, "data.parquet"), frame)
+            .put_if_absent(curated_key(dataset, &version, "data.parquet"), encoded?)
             .await?;
         let dropped_rows = match dropped {
             Some(dropped) => Some(
-                self.put_parquet(
+                self.put_if_absent(
                     curated_key(dataset, &version, "dropped_rows.parquet"),
-                    dropped,
+                    parquet_bytes(dropped)?,
                 )
                 .await?,
             ),
@@ -342,7 +349,7 @@ impl Ingestor {
             dropped_rows,
             source: validation.source.clone(),
             spec: spec_ref.clone(),
-            profile: profile::profile(frame, &spec.spec)?,
+            profile: profile?,
             validation: validation.clone(),
             ingested_at: ingested_at.clone(),
             code_version: CODE_VERSION.into(),
@@ -400,16 +407,12 @@ impl Ingestor {
         })
     }
 
-    /// Writes a frame as Parquet unless the object exists; returns what is stored at the key.
-    async fn put_parquet(
+    /// Stores `bytes` unless the object exists; returns what is stored at the key.
+    async fn put_if_absent(
         &self,
         key: ObjectKey,
-        frame: &mut DataFrame,
+        bytes: Vec<u8>,
     ) -> Result<ObjectRef, IngestError> {
-        let mut bytes = Vec::new();
-        ParquetWriter::new(&mut bytes)
-            .with_compression(ParquetCompression::Zstd(None))
-            .finish(frame)?;
         let (sha256, size) = (sha256_hex(&bytes), bytes.len() as u64);
         match self.store.put_if_absent(&key, bytes).await? {
             PutOutcome::Created => Ok(ObjectRef {
@@ -529,6 +532,14 @@ impl Ingestor {
         self.store.put(&upload, bytes).await?;
         self.ingest(&upload).await
     }
+}
+
+fn parquet_bytes(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(frame)?;
+    Ok(bytes)
 }
 
 fn too_large(size: u64, limit: u64) -> Finding {

@@ -1,0 +1,122 @@
+use super::*;
+
+/// 37 values drawn once with numpy (normal, mean 10, sd 3, seed 7, rounded to 3 places); the expected
+/// figures are numpy's: `np.quantile` (linear), `mean`, `std(ddof=1)`, `min`, `max`.
+const VALUES: [f64; 37] = [
+    10.004, 10.896, 9.178, 7.328, 8.636, 7.025, 10.18, 14.021, 8.523, 8.139, 11.47, 11.071, 10.316,
+    7.209, 9.912, 12.086, 5.967, 8.627, 4.296, 6.131, 4.475, 9.295, 6.198, 10.814, 10.47, 9.439,
+    2.45, 8.384, 9.854, 10.34, 5.41, 8.567, 7.064, 7.573, 13.183, 7.577, 9.902,
+];
+
+fn numeric_stats(values: Vec<Option<f64>>) -> Stats {
+    let series = Series::new("x".into(), values);
+    numeric(&series).unwrap()
+}
+
+fn assert_close(actual: Option<f64>, expected: f64, what: &str) {
+    let actual = actual.unwrap_or_else(|| panic!("{what} missing"));
+    assert!(
+        (actual - expected).abs() < 1e-9,
+        "{what}: {actual} != {expected}"
+    );
+}
+
+#[test]
+fn numeric_profiles_agree_with_numpy_whatever_the_order_nulls_and_nans() {
+    let mut values: Vec<Option<f64>> = VALUES.iter().copied().map(Some).collect();
+    values.insert(5, None);
+    values.insert(20, Some(f64::NAN));
+    values.reverse();
+    let Stats::Numeric {
+        min,
+        max,
+        mean,
+        std,
+        quantiles,
+    } = numeric_stats(values)
+    else {
+        panic!("not numeric stats");
+    };
+    assert_close(min, 2.45, "min");
+    assert_close(max, 14.021, "max");
+    assert_close(mean, 8.702972972972972, "mean");
+    assert_close(std, 2.473263571416054, "std");
+    let expected = [
+        ("p05", 4.4392),
+        ("p25", 7.209),
+        ("p50", 8.636),
+        ("p75", 10.316),
+        ("p95", 12.305399999999995),
+    ];
+    for (name, value) in expected {
+        assert_close(quantiles.get(name).copied(), value, name);
+    }
+}
+
+#[test]
+fn quantiles_interpolate_between_neighbours_and_one_value_has_no_spread() {
+    let Stats::Numeric { quantiles, std, .. } =
+        numeric_stats(vec![Some(3.0), Some(1.0), Some(2.0)])
+    else {
+        panic!("not numeric stats");
+    };
+    assert_close(std, 1.0, "std");
+    for (name, value) in [
+        ("p05", 1.1),
+        ("p25", 1.5),
+        ("p50", 2.0),
+        ("p75", 2.5),
+        ("p95", 2.9),
+    ] {
+        assert_close(quantiles.get(name).copied(), value, name);
+    }
+
+    let Stats::Numeric {
+        min,
+        std,
+        quantiles,
+        ..
+    } = numeric_stats(vec![Some(4.0), None])
+    else {
+        panic!("not numeric stats");
+    };
+    assert_close(min, 4.0, "min");
+    assert_eq!(std, None, "no spread from one value");
+    assert_eq!(quantiles.get("p95"), Some(&4.0));
+}
+
+#[test]
+fn a_column_without_values_has_no_statistics() {
+    let Stats::Numeric {
+        min,
+        mean,
+        quantiles,
+        ..
+    } = numeric_stats(vec![None, Some(f64::NAN)])
+    else {
+        panic!("not numeric stats");
+    };
+    assert_eq!((min, mean), (None, None));
+    assert!(quantiles.is_empty());
+}
+
+#[test]
+fn categories_are_counted_and_ranked_by_count_then_value() {
+    let values = StringChunked::new(
+        "carrier".into(),
+        [
+            Some("UA"),
+            Some("AA"),
+            None,
+            Some("UA"),
+            Some("B6"),
+            Some("AA"),
+        ],
+    );
+    let Stats::Categorical { distinct, top } = categorical(&values) else {
+        panic!("not categorical stats");
+    };
+    assert_eq!(distinct, 3);
+    let ranked: Vec<(&str, u64)> = top.iter().map(|c| (c.value.as_str(), c.count)).collect();
+    assert_eq!(ranked, [("AA", 2), ("UA", 2), ("B6", 1)]);
+}
