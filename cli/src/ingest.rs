@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use futures::StreamExt;
 use mlops_shared::ingest::{IngestOutcome, Ingestor, Status};
 use mlops_shared::names::DatasetName;
+use tokio::sync::Semaphore;
 
 use crate::Target;
 
@@ -39,19 +39,27 @@ pub async fn run(args: IngestArgs, target: &Target) -> anyhow::Result<ExitCode> 
         backends.registry,
         MAX_FILE_BYTES,
     ));
-    // One file per core at a time (the Lambda scales the same way: one invocation per upload);
-    // results are printed in the order the files were given.
+    // One file per core at a time (the Lambda scales the same way: one invocation per upload).
+    // Files start in the order given as slots free up, whichever file finishes first, and results
+    // are printed in that order.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let parallel = args.jobs.map_or(cores, usize::from);
-    let mut outcomes = futures::stream::iter(args.files.clone())
+    let slots = Arc::new(Semaphore::new(args.jobs.map_or(cores, usize::from)));
+    let tasks: Vec<_> = args
+        .files
+        .iter()
         .map(|file| {
-            let (ingestor, dataset) = (Arc::clone(&ingestor), args.dataset.clone());
-            tokio::spawn(async move { ingest_file(&ingestor, &dataset, &file).await })
+            let (ingestor, dataset, file) =
+                (Arc::clone(&ingestor), args.dataset.clone(), file.clone());
+            let slots = Arc::clone(&slots);
+            tokio::spawn(async move {
+                let _slot = slots.acquire_owned().await?;
+                ingest_file(&ingestor, &dataset, &file).await
+            })
         })
-        .buffered(parallel);
+        .collect();
     let mut quarantined = 0;
-    while let Some(joined) = outcomes.next().await {
-        let outcome = joined.context("an ingestion task failed")??;
+    for task in tasks {
+        let outcome = task.await.context("an ingestion task failed")??;
         quarantined += usize::from(outcome.status == Status::Quarantined);
         print_outcome(&outcome, args.json)?;
     }
