@@ -166,7 +166,7 @@ pub fn compare(reference: &Profile, current: &Profile, thresholds: &Thresholds) 
         drifted_features as f64 / features.len() as f64
     };
     let dataset_drift =
-        (current.rows >= thresholds.min_rows).then(|| share_drifted >= thresholds.drift_share);
+        (current.rows >= thresholds.min_rows).then_some(share_drifted >= thresholds.drift_share);
     let prediction = match (&reference.predictions, &current.predictions) {
         (Some(r), Some(c)) => {
             let mut out = vec![compare_categorical(&r.labels, &c.labels, thresholds)];
