@@ -98,7 +98,7 @@ fn with_nulls<T: PolarsNumericType>(column: &ChunkedArray<T>) -> Vec<Option<T::N
 
 /// Text values in one buffer: no allocation per value, which at millions of rows (drift,
 /// training) or thousands per request (serving) is most of the cost of a column of strings.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct TextColumn {
     text: String,
     /// Each row's start and end in `text`; None for a null.
@@ -112,6 +112,26 @@ impl TextColumn {
             self.text.push_str(v);
             (start, self.text.len())
         }));
+    }
+
+    /// Sets the last row's value; false when there is no row.
+    pub fn set_last(&mut self, value: &str) -> bool {
+        let start = self.text.len();
+        match self.spans.last_mut() {
+            Some(span) => {
+                self.text.push_str(value);
+                *span = Some((start, self.text.len()));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Makes the last row a null.
+    pub fn clear_last(&mut self) {
+        if let Some(span) = self.spans.last_mut() {
+            *span = None;
+        }
     }
 
     /// The row's value; None for a null or a row past the end.
@@ -136,6 +156,13 @@ impl TextColumn {
 
     fn take(&self, indices: &[usize]) -> TextColumn {
         indices.iter().map(|&i| self.get(i)).collect()
+    }
+}
+
+/// Equal when the values are (the buffer may hold text no row points at).
+impl PartialEq for TextColumn {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
     }
 }
 

@@ -67,8 +67,8 @@ pub enum RequestError {
 
 /// Reads `body` into a frame of the model's input columns, one row per record.
 ///
-/// The body is read in one pass straight into the columns (no JSON tree, no per-record maps):
-/// this is the prediction path's cost per record, so it is kept to a few allocations per record.
+/// The body is read in one pass straight into the columns (no JSON tree, no per-record maps, no
+/// allocation per value): this is the prediction path's cost per record.
 pub fn parse(
     body: &[u8],
     inputs: &[InputField],
@@ -91,25 +91,26 @@ enum Shape {
     Features,
 }
 
-/// One value of a record, checked against its field's type.
-#[derive(Debug, Clone, PartialEq)]
+/// What became of one value: written into its column's current row, or why not (the row then
+/// keeps its null).
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Cell {
+    Written,
     Null,
-    Number(f64),
-    Text(String),
-    Boolean(bool),
-    Time(i64),
     /// A value of the wrong type: what was expected, what came.
     Wrong(&'static str, &'static str),
 }
 
-/// The request being read: the columns so far, the current record, the problems.
+/// The request being read: the columns so far (the current record is their last row), the problems.
 struct Reader<'a> {
     inputs: &'a [InputField],
     limits: &'a Limits,
     columns: Vec<RawColumn>,
-    /// The current record's cells, by input position (`None`: not present).
-    row: Vec<Option<Cell>>,
+    /// Per input, 1 + the index of the last record that had it: present in the current record when
+    /// equal to 1 + its index, so nothing needs resetting between records.
+    seen: Vec<usize>,
+    /// The current record's null or wrong values, by input position, reported when it ends.
+    refused: Vec<(usize, Cell)>,
     /// For the n-th key of a record, the input the n-th key of the previous record named: clients
     /// send their fields in the same order every time, so a key is found in one comparison.
     key_order: Vec<usize>,
@@ -138,7 +139,8 @@ impl<'a> Reader<'a> {
             inputs,
             limits,
             columns,
-            row: vec![None; inputs.len()],
+            seen: vec![0; inputs.len()],
+            refused: Vec::new(),
             key_order: Vec::new(),
             unknown: Vec::new(),
             shapes: Vec::new(),
@@ -153,7 +155,44 @@ impl<'a> Reader<'a> {
         self.count > self.limits.max_records
     }
 
-    /// Ends a record: its problems in the model's input order, its values into the columns.
+    /// Starts a record: a row of nulls that its values then fill.
+    fn begin_record(&mut self) {
+        for column in &mut self.columns {
+            push_null(column);
+        }
+    }
+
+    /// One value of the current record, read straight into its column.
+    fn read_value<'de, D: Deserializer<'de>>(
+        &mut self,
+        index: usize,
+        at: usize,
+        value: D,
+    ) -> Result<(), D::Error> {
+        let field = &self.inputs[at];
+        let cell = CellSeed {
+            field,
+            column: &mut self.columns[at],
+        }
+        .deserialize(value)?;
+        self.seen[at] = index + 1;
+        // A repeated key counts once, as its last value.
+        if !self.refused.is_empty() {
+            self.refused.retain(|(input, _)| *input != at);
+        }
+        if cell != Cell::Written {
+            // A key repeated with a null or a wrong value: the row holds no value, not the earlier one.
+            clear_last(&mut self.columns[at]);
+        }
+        match cell {
+            Cell::Written => {}
+            Cell::Null if field.nullable => {}
+            refused => self.refused.push((at, refused)),
+        }
+        Ok(())
+    }
+
+    /// Ends a record: its problems, in the model's input order.
     fn end_record(&mut self, index: usize) {
         if !self.unknown.is_empty() {
             self.unknown.sort_unstable();
@@ -166,46 +205,31 @@ impl<'a> Reader<'a> {
                 );
             }
         }
+        self.refused.sort_by_key(|(at, _)| *at);
+        let mut refused = std::mem::take(&mut self.refused).into_iter().peekable();
         for (at, field) in self.inputs.iter().enumerate() {
-            let cell = match self.row[at].take() {
-                None if field.nullable => Cell::Null,
-                None => {
-                    self.problems.push(
-                        Some(index),
-                        Some(&field.name),
-                        "missing required feature".into(),
-                    );
-                    Cell::Null
+            let problem = if self.seen[at] != index + 1 {
+                (!field.nullable).then(|| "missing required feature".to_owned())
+            } else {
+                match refused.next_if(|(input, _)| *input == at) {
+                    Some((_, Cell::Wrong(expected, got))) => {
+                        Some(format!("expected {expected}, got {got}"))
+                    }
+                    Some(_) => Some("null is not allowed: the model needs a value".to_owned()),
+                    None => None,
                 }
-                Some(Cell::Null) if !field.nullable => {
-                    self.problems.push(
-                        Some(index),
-                        Some(&field.name),
-                        "null is not allowed: the model needs a value".into(),
-                    );
-                    Cell::Null
-                }
-                Some(Cell::Wrong(expected, got)) => {
-                    self.problems.push(
-                        Some(index),
-                        Some(&field.name),
-                        format!("expected {expected}, got {got}"),
-                    );
-                    Cell::Null
-                }
-                Some(cell) => cell,
             };
-            push(&mut self.columns[at], cell);
+            if let Some(problem) = problem {
+                self.problems.push(Some(index), Some(&field.name), problem);
+            }
         }
     }
 
     /// A record that is not an object, or a feature row that is not an array of the right length:
-    /// one problem, and an empty row so the columns stay aligned.
+    /// one problem (the request is refused, so what its row holds does not matter).
     fn bad_record(&mut self, index: usize, problem: String) {
+        self.refused.clear();
         self.problems.push(Some(index), None, problem);
-        for column in &mut self.columns {
-            push(column, Cell::Null);
-        }
     }
 
     fn finish(mut self) -> Result<RawFrame, RequestError> {
@@ -249,24 +273,26 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn push(column: &mut RawColumn, cell: Cell) {
+fn clear_last(column: &mut RawColumn) {
+    fn clear<T>(values: &mut [Option<T>]) {
+        if let Some(last) = values.last_mut() {
+            *last = None;
+        }
+    }
     match column {
-        RawColumn::Numeric(values) => values.push(match cell {
-            Cell::Number(x) => Some(x),
-            _ => None,
-        }),
-        RawColumn::Text(values) => values.push(match &cell {
-            Cell::Text(s) => Some(s),
-            _ => None,
-        }),
-        RawColumn::Boolean(values) => values.push(match cell {
-            Cell::Boolean(b) => Some(b),
-            _ => None,
-        }),
-        RawColumn::Datetime(values) => values.push(match cell {
-            Cell::Time(t) => Some(t),
-            _ => None,
-        }),
+        RawColumn::Numeric(values) => clear(values),
+        RawColumn::Text(values) => values.clear_last(),
+        RawColumn::Boolean(values) => clear(values),
+        RawColumn::Datetime(values) => clear(values),
+    }
+}
+
+fn push_null(column: &mut RawColumn) {
+    match column {
+        RawColumn::Numeric(values) => values.push(None),
+        RawColumn::Text(values) => values.push(None),
+        RawColumn::Boolean(values) => values.push(None),
+        RawColumn::Datetime(values) => values.push(None),
     }
 }
 
@@ -452,6 +478,7 @@ impl RecordSeed<'_, '_> {
     /// A record of the wrong JSON type.
     fn wrong<E>(self, got: &'static str) -> Result<(), E> {
         let RecordSeed(reader, shape, index) = self;
+        reader.begin_record();
         let problem = match shape {
             Shape::Records => format!("a record is an object of field: value, not {got}"),
             Shape::Features => format!("a feature row is an array of values, not {got}"),
@@ -474,6 +501,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
             return self.wrong("an object");
         }
         let RecordSeed(reader, _, index) = self;
+        reader.begin_record();
         let reject_unknown = reader.limits.unknown_fields == UnknownFields::Reject;
         let mut position = 0;
         while let Some(key) = map.next_key_seed(KeySeed {
@@ -488,8 +516,11 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
                         None => reader.key_order.push(at),
                     }
                     position += 1;
-                    let cell = map.next_value_seed(CellSeed(&reader.inputs[at]))?;
-                    reader.row[at] = Some(cell);
+                    map.next_value_seed(ValueSeed {
+                        reader: &mut *reader,
+                        index,
+                        at,
+                    })?;
                 }
                 Key::Unknown(name) => {
                     map.next_value::<IgnoredAny>()?;
@@ -507,17 +538,18 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
             return self.wrong("an array");
         }
         let RecordSeed(reader, _, index) = self;
+        reader.begin_record();
         let mut values = 0;
         loop {
-            let more = match reader.inputs.get(values) {
-                Some(field) => match seq.next_element_seed(CellSeed(field))? {
-                    Some(cell) => {
-                        reader.row[values] = Some(cell);
-                        true
-                    }
-                    None => false,
-                },
-                None => seq.next_element::<IgnoredAny>()?.is_some(),
+            let more = if values < reader.inputs.len() {
+                seq.next_element_seed(ValueSeed {
+                    reader: &mut *reader,
+                    index,
+                    at: values,
+                })?
+                .is_some()
+            } else {
+                seq.next_element::<IgnoredAny>()?.is_some()
             };
             if !more {
                 break;
@@ -527,7 +559,6 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
         if values == reader.inputs.len() {
             reader.end_record(index);
         } else {
-            reader.row.iter_mut().for_each(|cell| *cell = None);
             let names: Vec<&str> = reader.inputs.iter().map(|f| f.name.as_str()).collect();
             let problem = format!(
                 "{values} values; the model takes {} in this order: [{}]",
@@ -600,8 +631,26 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 }
 
-/// One value, checked against its field's type. Never an error: a wrong type is a `Cell::Wrong`.
-struct CellSeed<'f>(&'f InputField);
+/// The value of input `at` in record `index`.
+struct ValueSeed<'r, 'a> {
+    reader: &'r mut Reader<'a>,
+    index: usize,
+    at: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        self.reader.read_value(self.index, self.at, deserializer)
+    }
+}
+
+/// One value, checked against its field's type and written into the current row of its column.
+/// Never an error: a wrong type is a `Cell::Wrong`.
+struct CellSeed<'c> {
+    field: &'c InputField,
+    column: &'c mut RawColumn,
+}
 
 const RFC3339: &str = "an RFC 3339 time such as 2013-07-01T09:00:00Z";
 
@@ -615,7 +664,7 @@ impl<'de> DeserializeSeed<'de> for CellSeed<'_> {
 impl CellSeed<'_> {
     /// What the field takes, for "expected …, got …".
     fn expected(&self) -> &'static str {
-        match self.0.kind {
+        match self.field.kind {
             ColumnType::Float => "a number",
             ColumnType::Integer => "an integer",
             ColumnType::String | ColumnType::Categorical => "a string",
@@ -628,19 +677,45 @@ impl CellSeed<'_> {
         Cell::Wrong(self.expected(), got)
     }
 
-    fn number(&self, x: f64, whole: Option<i64>) -> Cell {
-        match self.0.kind {
-            ColumnType::Float => Cell::Number(x),
-            ColumnType::Integer if x.fract() == 0.0 => Cell::Number(x),
-            ColumnType::Datetime => match whole {
-                Some(ms) => Cell::Time(ms),
-                None => Cell::Wrong(
-                    "milliseconds since the epoch, or an RFC 3339 time",
-                    "a number",
-                ),
-            },
+    fn number(self, x: f64, whole: Option<i64>) -> Cell {
+        match (self.field.kind, whole) {
+            (ColumnType::Float, _) => set_last(self.column, Typed::Number(x)),
+            (ColumnType::Integer, _) if x.fract() == 0.0 => set_last(self.column, Typed::Number(x)),
+            (ColumnType::Datetime, Some(ms)) => set_last(self.column, Typed::Time(ms)),
+            (ColumnType::Datetime, None) => Cell::Wrong(
+                "milliseconds since the epoch, or an RFC 3339 time",
+                "a number",
+            ),
             _ => self.wrong("a number"),
         }
+    }
+}
+
+/// A value of the type its field declares.
+enum Typed<'s> {
+    Number(f64),
+    Text(&'s str),
+    Boolean(bool),
+    Time(i64),
+}
+
+/// Writes `value` into the current (last) row of its column (made for its field's type, so the
+/// two always match).
+fn set_last(column: &mut RawColumn, value: Typed<'_>) -> Cell {
+    fn replace<T>(values: &mut [Option<T>], value: T) -> bool {
+        values.last_mut().map(|last| *last = Some(value)).is_some()
+    }
+    let written = match (column, value) {
+        (RawColumn::Numeric(values), Typed::Number(x)) => replace(values, x),
+        (RawColumn::Text(values), Typed::Text(s)) => values.set_last(s),
+        (RawColumn::Boolean(values), Typed::Boolean(b)) => replace(values, b),
+        (RawColumn::Datetime(values), Typed::Time(t)) => replace(values, t),
+        _ => false,
+    };
+    if written {
+        Cell::Written
+    } else {
+        Cell::Null
     }
 }
 
@@ -655,8 +730,8 @@ impl<'de> Visitor<'de> for CellSeed<'_> {
         Ok(Cell::Null)
     }
     fn visit_bool<E>(self, b: bool) -> Result<Cell, E> {
-        Ok(match self.0.kind {
-            ColumnType::Boolean => Cell::Boolean(b),
+        Ok(match self.field.kind {
+            ColumnType::Boolean => set_last(self.column, Typed::Boolean(b)),
             _ => self.wrong("a boolean"),
         })
     }
@@ -670,10 +745,10 @@ impl<'de> Visitor<'de> for CellSeed<'_> {
         Ok(self.number(x, None))
     }
     fn visit_str<E>(self, s: &str) -> Result<Cell, E> {
-        Ok(match self.0.kind {
-            ColumnType::String | ColumnType::Categorical => Cell::Text(s.to_owned()),
+        Ok(match self.field.kind {
+            ColumnType::String | ColumnType::Categorical => set_last(self.column, Typed::Text(s)),
             ColumnType::Datetime => match DateTime::parse_from_rfc3339(s) {
-                Ok(t) => Cell::Time(t.timestamp_millis()),
+                Ok(t) => set_last(self.column, Typed::Time(t.timestamp_millis())),
                 Err(_) => Cell::Wrong(RFC3339, "a string"),
             },
             _ => self.wrong("a string"),

@@ -262,3 +262,35 @@ fn records_may_order_their_fields_differently_and_repeat_one() {
         &RawColumn::Text([Some("UA"), Some("AA"), Some("B6")].into_iter().collect())
     );
 }
+
+#[test]
+fn a_repeated_field_counts_once_as_its_last_value() {
+    let frame = parse(
+        &body(json!({"records": [
+            {"distance": 1, "carrier": 7, "carrier": "UA", "time_hour": 0, "temp": null, "temp": 2.5},
+            {"distance": 2, "carrier": "AA", "carrier": "B6", "time_hour": 0, "temp": 1.0, "temp": null},
+        ]})),
+        &inputs(),
+        &Limits::default(),
+    )
+    .expect("the last value of each field is valid");
+    assert_eq!(
+        frame.column("carrier").expect("column"),
+        &RawColumn::Text([Some("UA"), Some("B6")].into_iter().collect())
+    );
+    assert_eq!(
+        frame.column("temp").expect("column"),
+        &RawColumn::Numeric(vec![Some(2.5), None])
+    );
+
+    let problems = problems(parse(
+        &body(json!({"records": [
+            {"distance": 1, "carrier": "UA", "carrier": null, "time_hour": 0},
+        ]})),
+        &inputs(),
+        &Limits::default(),
+    ));
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].field.as_deref(), Some("carrier"));
+    assert!(problems[0].problem.contains("null is not allowed"));
+}
