@@ -90,11 +90,70 @@ struct Counters {
     failed: AtomicU64,
 }
 
+/// Sampled records, already as JSON lines (one object per model and day), so that sampling costs a
+/// request no allocation per value.
 struct Buffer {
     rng: ChaCha8Rng,
-    records: Vec<InferenceRecord>,
+    lines: BTreeMap<(String, String), Lines>,
+    records: usize,
     oldest: Option<Instant>,
     batches: u64,
+}
+
+#[derive(Default)]
+struct Lines {
+    bytes: Vec<u8>,
+    records: u64,
+}
+
+/// One record as it is written: the shape of [`InferenceRecord`], borrowed from the request.
+#[derive(Serialize)]
+struct RecordLine<'a> {
+    request_id: &'a str,
+    model: &'a str,
+    version: u64,
+    at: &'a str,
+    features: RowFeatures<'a>,
+    #[serde(flatten)]
+    output: &'a Prediction,
+}
+
+/// One row's input values, by feature name, typed as the model's schema says.
+struct RowFeatures<'a> {
+    inputs: &'a [InputField],
+    /// The frame's column of each input, in input order.
+    columns: &'a [Option<&'a RawColumn>],
+    row: usize,
+}
+
+impl Serialize for RowFeatures<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.inputs.len()))?;
+        for (field, column) in self.inputs.iter().zip(self.columns) {
+            let row = self.row;
+            match column {
+                Some(RawColumn::Numeric(v)) => {
+                    map.serialize_entry(&field.name, &v.get(row).copied().flatten().map(number))?
+                }
+                Some(RawColumn::Text(v)) => map.serialize_entry(&field.name, &v.get(row))?,
+                Some(RawColumn::Boolean(v)) => {
+                    map.serialize_entry(&field.name, &v.get(row).copied().flatten())?
+                }
+                Some(RawColumn::Datetime(v)) => {
+                    let time = v
+                        .get(row)
+                        .copied()
+                        .flatten()
+                        .and_then(DateTime::from_timestamp_millis)
+                        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
+                    map.serialize_entry(&field.name, &time)?
+                }
+                None => map.serialize_entry(&field.name, &())?,
+            }
+        }
+        map.end()
+    }
 }
 
 pub struct InferenceLog {
@@ -120,7 +179,8 @@ impl InferenceLog {
             writer,
             buffer: Mutex::new(Buffer {
                 rng,
-                records: Vec::new(),
+                lines: BTreeMap::new(),
+                records: 0,
                 oldest: None,
                 batches: 0,
             }),
@@ -143,37 +203,59 @@ impl InferenceLog {
         if self.sampling.rate <= 0.0 {
             return;
         }
-        let at = Utc::now();
+        let now = Utc::now();
+        let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let day = now.format("%Y-%m-%d").to_string();
+        let columns: Vec<Option<&RawColumn>> = inputs
+            .iter()
+            .map(|field| frame.column(&field.name).ok())
+            .collect();
         let batch = {
             let Ok(mut buffer) = self.buffer.lock() else {
                 return;
             };
-            let before = buffer.records.len();
+            let Buffer { rng, lines, .. } = &mut *buffer;
+            let group = lines.entry((model.to_string(), day)).or_default();
+            let mut added = 0;
             for (row, prediction) in predictions.iter().enumerate() {
-                if self.sampling.rate < 1.0 && !buffer.rng.random_bool(self.sampling.rate) {
+                if self.sampling.rate < 1.0 && !rng.random_bool(self.sampling.rate) {
                     continue;
                 }
-                buffer.records.push(InferenceRecord {
-                    request_id: request_id.to_owned(),
-                    model: model.to_string(),
+                let line = RecordLine {
+                    request_id,
+                    model: model.as_str(),
                     version,
-                    at: at.to_rfc3339_opts(SecondsFormat::Millis, true),
-                    features: features(inputs, frame, row),
-                    output: prediction.clone(),
-                });
+                    at: &at,
+                    features: RowFeatures {
+                        inputs,
+                        columns: &columns,
+                        row,
+                    },
+                    output: prediction,
+                };
+                let mark = group.bytes.len();
+                if let Err(error) = serde_json::to_writer(&mut group.bytes, &line) {
+                    group.bytes.truncate(mark);
+                    tracing::warn!(%error, "an inference record could not be encoded");
+                    self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                group.bytes.push(b'\n');
+                group.records += 1;
+                added += 1;
             }
-            let added = buffer.records.len() - before;
+            buffer.records += added;
             self.counters
                 .sampled
                 .fetch_add(added as u64, Ordering::Relaxed);
             if added > 0 && buffer.oldest.is_none() {
                 buffer.oldest = Some(Instant::now());
             }
-            let due = buffer.records.len() >= self.sampling.batch_records
+            let due = buffer.records >= self.sampling.batch_records
                 || buffer
                     .oldest
                     .is_some_and(|t| t.elapsed() >= self.sampling.max_age);
-            due.then(|| self.take(&mut buffer, at))
+            due.then(|| self.take(&mut buffer, now))
         };
         if let Some(batch) = batch {
             self.spawn_write(batch);
@@ -208,19 +290,13 @@ impl InferenceLog {
     }
 
     /// The buffered records as objects to write, one per model and day.
-    fn take(&self, buffer: &mut Buffer, now: DateTime<Utc>) -> Vec<(String, Vec<InferenceRecord>)> {
+    fn take(&self, buffer: &mut Buffer, now: DateTime<Utc>) -> Vec<(String, Lines)> {
         buffer.oldest = None;
-        let mut groups: BTreeMap<(String, String), Vec<InferenceRecord>> = BTreeMap::new();
-        for record in buffer.records.drain(..) {
-            let day = record.at.get(..10).unwrap_or_default().to_owned();
-            groups
-                .entry((record.model.clone(), day))
-                .or_default()
-                .push(record);
-        }
-        groups
+        buffer.records = 0;
+        std::mem::take(&mut buffer.lines)
             .into_iter()
-            .map(|((model, day), records)| {
+            .filter(|(_, lines)| lines.records > 0)
+            .map(|((model, day), lines)| {
                 buffer.batches += 1;
                 let key = format!(
                     "inference/{model}/dt={day}/{}-{}-{:06}.jsonl",
@@ -228,21 +304,21 @@ impl InferenceLog {
                     self.writer,
                     buffer.batches
                 );
-                (key, records)
+                (key, lines)
             })
             .collect()
     }
 
-    fn spawn_write(&self, batch: Vec<(String, Vec<InferenceRecord>)>) {
+    fn spawn_write(&self, batch: Vec<(String, Lines)>) {
         if batch.is_empty() {
             return;
         }
         let store = self.store.clone();
         let counters = self.counters.clone();
         let write = async move {
-            for (key, records) in batch {
-                let count = records.len() as u64;
-                match write_batch(store.as_ref(), &key, &records).await {
+            for (key, lines) in batch {
+                let count = lines.records;
+                match write_batch(store.as_ref(), &key, lines.bytes).await {
                     Ok(()) => counters.written.fetch_add(count, Ordering::Relaxed),
                     Err(problem) => {
                         tracing::warn!(
@@ -264,50 +340,9 @@ impl InferenceLog {
     }
 }
 
-async fn write_batch(
-    store: &dyn ObjectStore,
-    key: &str,
-    records: &[InferenceRecord],
-) -> Result<(), String> {
+async fn write_batch(store: &dyn ObjectStore, key: &str, lines: Vec<u8>) -> Result<(), String> {
     let key = ObjectKey::parse(key).map_err(|e| e.to_string())?;
-    let mut lines = Vec::with_capacity(records.len() * 256);
-    for record in records {
-        serde_json::to_writer(&mut lines, record).map_err(|e| e.to_string())?;
-        lines.push(b'\n');
-    }
     store.put(&key, lines).await.map_err(|e| e.to_string())
-}
-
-/// One row's input values as JSON, typed as the model's schema says.
-fn features(inputs: &[InputField], frame: &RawFrame, row: usize) -> Map<String, Value> {
-    inputs
-        .iter()
-        .map(|field| {
-            let value = match frame.column(&field.name) {
-                Ok(RawColumn::Numeric(v)) => {
-                    v.get(row).copied().flatten().map_or(Value::Null, number)
-                }
-                Ok(RawColumn::Text(v)) => v
-                    .get(row)
-                    .map_or(Value::Null, |s| Value::String(s.to_owned())),
-                Ok(RawColumn::Boolean(v)) => v
-                    .get(row)
-                    .copied()
-                    .flatten()
-                    .map_or(Value::Null, Value::Bool),
-                Ok(RawColumn::Datetime(v)) => v
-                    .get(row)
-                    .copied()
-                    .flatten()
-                    .and_then(DateTime::from_timestamp_millis)
-                    .map_or(Value::Null, |t| {
-                        Value::String(t.to_rfc3339_opts(SecondsFormat::Millis, true))
-                    }),
-                Err(_) => Value::Null,
-            };
-            (field.name.clone(), value)
-        })
-        .collect()
 }
 
 /// Whole numbers stay integers in the records, as they came in.

@@ -111,6 +111,8 @@ struct Reader<'a> {
     seen: Vec<usize>,
     /// The current record's null or wrong values, by input position, reported when it ends.
     refused: Vec<(usize, Cell)>,
+    /// How many inputs the current record has.
+    present: usize,
     /// For the n-th key of a record, the input the n-th key of the previous record named: clients
     /// send their fields in the same order every time, so a key is found in one comparison.
     key_order: Vec<usize>,
@@ -141,6 +143,7 @@ impl<'a> Reader<'a> {
             columns,
             seen: vec![0; inputs.len()],
             refused: Vec::new(),
+            present: 0,
             key_order: Vec::new(),
             unknown: Vec::new(),
             shapes: Vec::new(),
@@ -157,6 +160,7 @@ impl<'a> Reader<'a> {
 
     /// Starts a record: a row of nulls that its values then fill.
     fn begin_record(&mut self) {
+        self.present = 0;
         for column in &mut self.columns {
             push_null(column);
         }
@@ -175,7 +179,10 @@ impl<'a> Reader<'a> {
             column: &mut self.columns[at],
         }
         .deserialize(value)?;
-        self.seen[at] = index + 1;
+        if self.seen[at] != index + 1 {
+            self.seen[at] = index + 1;
+            self.present += 1;
+        }
         // A repeated key counts once, as its last value.
         if !self.refused.is_empty() {
             self.refused.retain(|(input, _)| *input != at);
@@ -204,6 +211,9 @@ impl<'a> Reader<'a> {
                     "unknown field: the model does not read it".into(),
                 );
             }
+        }
+        if self.refused.is_empty() && self.present == self.inputs.len() {
+            return;
         }
         self.refused.sort_by_key(|(at, _)| *at);
         let mut refused = std::mem::take(&mut self.refused).into_iter().peekable();
