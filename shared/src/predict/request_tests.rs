@@ -118,6 +118,17 @@ fn a_missing_required_feature_and_unknown_fields_are_named() {
 
 #[test]
 fn malformed_shapes_and_sizes_get_their_own_errors() {
+    match parse(
+        b"{\"records\": [{\"distance\": 1,, }]}",
+        &inputs(),
+        &Limits::default(),
+    ) {
+        Err(RequestError::Malformed(message)) => {
+            assert!(message.contains("line 1 column"), "{message}");
+            assert!(!message.contains('\n'), "one line: {message:?}");
+        }
+        other => panic!("expected malformed JSON, got {other:?}"),
+    }
     assert!(matches!(
         parse(b"{\"records\": [", &inputs(), &Limits::default()),
         Err(RequestError::Malformed(_))
