@@ -33,6 +33,31 @@ impl RawColumn {
         self.len() == 0
     }
 
+    /// Adds a row holding a null.
+    pub fn push_null(&mut self) {
+        match self {
+            RawColumn::Numeric(v) => v.push(None),
+            RawColumn::Text(v) => v.push(None),
+            RawColumn::Boolean(v) => v.push(None),
+            RawColumn::Datetime(v) => v.push(None),
+        }
+    }
+
+    /// Makes the last row a null.
+    pub fn clear_last(&mut self) {
+        fn clear<T>(values: &mut [Option<T>]) {
+            if let Some(last) = values.last_mut() {
+                *last = None;
+            }
+        }
+        match self {
+            RawColumn::Numeric(v) => clear(v),
+            RawColumn::Text(v) => v.clear_last(),
+            RawColumn::Boolean(v) => clear(v),
+            RawColumn::Datetime(v) => clear(v),
+        }
+    }
+
     pub fn kind_name(&self) -> &'static str {
         match self {
             RawColumn::Numeric(_) => "numeric",

@@ -95,9 +95,14 @@ struct Counters {
 struct Buffer {
     rng: ChaCha8Rng,
     lines: BTreeMap<(String, String), Lines>,
-    records: usize,
     oldest: Option<Instant>,
     batches: u64,
+}
+
+impl Buffer {
+    fn records(&self) -> u64 {
+        self.lines.values().map(|lines| lines.records).sum()
+    }
 }
 
 #[derive(Default)]
@@ -180,7 +185,6 @@ impl InferenceLog {
             buffer: Mutex::new(Buffer {
                 rng,
                 lines: BTreeMap::new(),
-                records: 0,
                 oldest: None,
                 batches: 0,
             }),
@@ -203,59 +207,60 @@ impl InferenceLog {
         if self.sampling.rate <= 0.0 {
             return;
         }
-        let now = Utc::now();
-        let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
-        let day = now.format("%Y-%m-%d").to_string();
-        let columns: Vec<Option<&RawColumn>> = inputs
-            .iter()
-            .map(|field| frame.column(&field.name).ok())
-            .collect();
         let batch = {
             let Ok(mut buffer) = self.buffer.lock() else {
                 return;
             };
-            let Buffer { rng, lines, .. } = &mut *buffer;
-            let group = lines.entry((model.to_string(), day)).or_default();
-            let mut added = 0;
-            for (row, prediction) in predictions.iter().enumerate() {
-                if self.sampling.rate < 1.0 && !rng.random_bool(self.sampling.rate) {
-                    continue;
+            let rate = self.sampling.rate;
+            let rows: Vec<usize> = (0..predictions.len())
+                .filter(|_| rate >= 1.0 || buffer.rng.random_bool(rate))
+                .collect();
+            if !rows.is_empty() {
+                let now = Utc::now();
+                let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+                let columns: Vec<Option<&RawColumn>> = inputs
+                    .iter()
+                    .map(|field| frame.column(&field.name).ok())
+                    .collect();
+                let group = buffer
+                    .lines
+                    .entry((model.to_string(), now.format("%Y-%m-%d").to_string()))
+                    .or_default();
+                let mut added = 0;
+                for row in rows {
+                    let line = RecordLine {
+                        request_id,
+                        model: model.as_str(),
+                        version,
+                        at: &at,
+                        features: RowFeatures {
+                            inputs,
+                            columns: &columns,
+                            row,
+                        },
+                        output: &predictions[row],
+                    };
+                    let mark = group.bytes.len();
+                    if let Err(error) = serde_json::to_writer(&mut group.bytes, &line) {
+                        group.bytes.truncate(mark);
+                        tracing::warn!(%error, "an inference record could not be encoded");
+                        self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    group.bytes.push(b'\n');
+                    group.records += 1;
+                    added += 1;
                 }
-                let line = RecordLine {
-                    request_id,
-                    model: model.as_str(),
-                    version,
-                    at: &at,
-                    features: RowFeatures {
-                        inputs,
-                        columns: &columns,
-                        row,
-                    },
-                    output: prediction,
-                };
-                let mark = group.bytes.len();
-                if let Err(error) = serde_json::to_writer(&mut group.bytes, &line) {
-                    group.bytes.truncate(mark);
-                    tracing::warn!(%error, "an inference record could not be encoded");
-                    self.counters.failed.fetch_add(1, Ordering::Relaxed);
-                    continue;
+                self.counters.sampled.fetch_add(added, Ordering::Relaxed);
+                if added > 0 && buffer.oldest.is_none() {
+                    buffer.oldest = Some(Instant::now());
                 }
-                group.bytes.push(b'\n');
-                group.records += 1;
-                added += 1;
             }
-            buffer.records += added;
-            self.counters
-                .sampled
-                .fetch_add(added as u64, Ordering::Relaxed);
-            if added > 0 && buffer.oldest.is_none() {
-                buffer.oldest = Some(Instant::now());
-            }
-            let due = buffer.records >= self.sampling.batch_records
+            let due = buffer.records() >= self.sampling.batch_records as u64
                 || buffer
                     .oldest
                     .is_some_and(|t| t.elapsed() >= self.sampling.max_age);
-            due.then(|| self.take(&mut buffer, now))
+            due.then(|| self.take(&mut buffer, Utc::now()))
         };
         if let Some(batch) = batch {
             self.spawn_write(batch);
@@ -292,7 +297,6 @@ impl InferenceLog {
     /// The buffered records as objects to write, one per model and day.
     fn take(&self, buffer: &mut Buffer, now: DateTime<Utc>) -> Vec<(String, Lines)> {
         buffer.oldest = None;
-        buffer.records = 0;
         std::mem::take(&mut buffer.lines)
             .into_iter()
             .filter(|(_, lines)| lines.records > 0)

@@ -167,7 +167,7 @@ impl<'a> Reader<'a> {
     fn begin_record(&mut self) {
         self.present = 0;
         for column in &mut self.columns {
-            push_null(column);
+            column.push_null();
         }
     }
 
@@ -194,7 +194,7 @@ impl<'a> Reader<'a> {
         }
         if cell != Cell::Written {
             // A key repeated with a null or a wrong value: the row holds no value, not the earlier one.
-            clear_last(&mut self.columns[at]);
+            self.columns[at].clear_last();
         }
         match cell {
             Cell::Written => {}
@@ -285,29 +285,6 @@ impl<'a> Reader<'a> {
                 })?;
         }
         Ok(frame)
-    }
-}
-
-fn clear_last(column: &mut RawColumn) {
-    fn clear<T>(values: &mut [Option<T>]) {
-        if let Some(last) = values.last_mut() {
-            *last = None;
-        }
-    }
-    match column {
-        RawColumn::Numeric(values) => clear(values),
-        RawColumn::Text(values) => values.clear_last(),
-        RawColumn::Boolean(values) => clear(values),
-        RawColumn::Datetime(values) => clear(values),
-    }
-}
-
-fn push_null(column: &mut RawColumn) {
-    match column {
-        RawColumn::Numeric(values) => values.push(None),
-        RawColumn::Text(values) => values.push(None),
-        RawColumn::Boolean(values) => values.push(None),
-        RawColumn::Datetime(values) => values.push(None),
     }
 }
 

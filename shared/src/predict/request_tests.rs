@@ -133,6 +133,10 @@ fn malformed_shapes_and_sizes_get_their_own_errors() {
         parse(b"{\"records\": [", &inputs(), &Limits::default()),
         Err(RequestError::Malformed(_))
     ));
+    assert!(matches!(
+        parse(b"{\"records\": []} trailing", &inputs(), &Limits::default()),
+        Err(RequestError::Malformed(_))
+    ));
     let shape = problems(parse(
         &body(json!({"rows": []})),
         &inputs(),
