@@ -2,7 +2,7 @@
 # Runs every test: installs and starts the local AWS-compatible server (infra/moto.sh), builds the
 # function binaries, runs the Rust test suites against the server (the life-cycle test runs the
 # binaries under cargo-lambda's Runtime API emulator), lints the SAM template (cfn-lint, sam
-# validate), and always stops the server.
+# validate), checks its API authorisation, and always stops the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source infra/moto.sh
@@ -18,4 +18,7 @@ echo "== cfn-lint template.yaml"
 
 echo "== sam validate --lint (offline: the SAM transform and cfn-lint, no AWS call)"
 SAM_CLI_TELEMETRY=0 "$MOTO_VENV/bin/sam" validate --lint --region us-east-1 --template-file template.yaml
+
+echo "== who may call each API route, with and without the optional JWT authoriser (the SAM transform, offline)"
+"$MOTO_VENV/bin/python" infra/api_auth_test.py template.yaml
 echo "== all tests passed"
