@@ -5,10 +5,14 @@ API definition's routes are compared with the security the OpenAPI document decl
 infra/test.sh with the venv that holds the SAM CLI."""
 
 import json
+import logging
 import sys
 
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
+
+# The transform counts feature use for AWS's telemetry and warns that nothing published it.
+logging.getLogger("samtranslator.metrics").setLevel(logging.ERROR)
 
 NO_VALUE = object()
 OPENAPI = "shared/src/http/openapi.json"
