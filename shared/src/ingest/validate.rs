@@ -242,11 +242,12 @@ fn check_column(
     if let Some(pattern) = &col.regex {
         let regex = regex::Regex::new(pattern)
             .map_err(|e| polars_err!(ComputeError: "regex {pattern}: {e}"))?;
-        let mismatches: BooleanChunked = series
-            .str()?
-            .iter()
-            .map(|v| Some(v.is_some_and(|v| !regex.is_match(v))))
-            .collect();
+        let mismatches = mask(
+            series
+                .str()?
+                .iter()
+                .map(|v| v.is_some_and(|v| !regex.is_match(v))),
+        );
         checks.push(column_check(
             "regex",
             format!("{name:?} does not match /{pattern}/"),
@@ -460,10 +461,16 @@ fn no_nulls(mask: BooleanChunked) -> PolarsResult<BooleanChunked> {
     mask.fill_null_with_values(false)
 }
 
+/// A row mask without nulls. Built from plain booleans, it is several times faster than collecting
+/// `Option<bool>`s (a validity bitmap per mask), which showed in the profile of a month's ingest.
+fn mask(rows: impl Iterator<Item = bool>) -> BooleanChunked {
+    BooleanChunked::from_iter_values(PlSmallStr::EMPTY, rows)
+}
+
 fn not_allowed(series: &Series, allowed: &[AllowedValue]) -> PolarsResult<BooleanChunked> {
     Ok(match series.dtype() {
         DataType::Int64 => {
-            let set: HashSet<i64> = allowed
+            let set: foldhash::HashSet<i64> = allowed
                 .iter()
                 .filter_map(|v| {
                     if let AllowedValue::Integer(i) = v {
@@ -473,19 +480,21 @@ fn not_allowed(series: &Series, allowed: &[AllowedValue]) -> PolarsResult<Boolea
                     }
                 })
                 .collect();
-            series
-                .i64()?
-                .iter()
-                .map(|v| Some(v.is_some_and(|v| !set.contains(&v))))
-                .collect()
+            mask(
+                series
+                    .i64()?
+                    .iter()
+                    .map(|v| v.is_some_and(|v| !set.contains(&v))),
+            )
         }
         _ => {
-            let set: HashSet<String> = allowed.iter().map(ToString::to_string).collect();
-            series
-                .str()?
-                .iter()
-                .map(|v| Some(v.is_some_and(|v| !set.contains(v))))
-                .collect()
+            let set: foldhash::HashSet<String> = allowed.iter().map(ToString::to_string).collect();
+            mask(
+                series
+                    .str()?
+                    .iter()
+                    .map(|v| v.is_some_and(|v| !set.contains(v))),
+            )
         }
     })
 }
