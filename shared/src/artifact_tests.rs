@@ -33,11 +33,11 @@ pub(crate) fn artifact() -> ModelArtifact {
                 min: 17.0,
                 max: 4983.0,
             }],
-            categorical: vec![CategoricalEncoder {
-                column: "origin".into(),
-                source: CategorySource::Text,
-                levels: vec!["EWR".into(), "JFK".into()],
-            }],
+            categorical: vec![CategoricalEncoder::new(
+                "origin",
+                CategorySource::Text,
+                vec!["EWR".into(), "JFK".into()],
+            )],
         },
         learner: Model::GradientBoosting(GbdtModel {
             base: vec![-0.5],

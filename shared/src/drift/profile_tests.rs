@@ -12,11 +12,7 @@ pub(crate) fn pipeline() -> Pipeline {
             min: 0.0,
             max: 1.0,
         }],
-        categorical: vec![CategoricalEncoder {
-            column: "c".into(),
-            source: CategorySource::Text,
-            levels: vec!["a".into()],
-        }],
+        categorical: vec![CategoricalEncoder::new("c", CategorySource::Text, vec!["a".into()])],
     }
 }
 
