@@ -79,14 +79,8 @@ impl Serving {
                 "the model could not score this request",
             )
         })?;
-        self.inference.record(
-            request_id,
-            &model,
-            loaded.version,
-            &artifact.inputs,
-            &frame,
-            &predictions,
-        );
+        self.inference
+            .record(request_id, &model, &loaded, frame, &predictions);
         Ok(Answered {
             model,
             response: PredictResponse {

@@ -10,6 +10,14 @@ fn answered(body: &str) -> (RawFrame, Vec<Prediction>) {
     (frame, predictions)
 }
 
+/// The test artifact, loaded as version `version`.
+fn loaded(version: u64) -> Arc<Loaded> {
+    Arc::new(Loaded {
+        version,
+        artifact: artifact(),
+    })
+}
+
 fn sampling(rate: f64, batch_records: usize) -> Sampling {
     Sampling::new(rate, batch_records, Duration::from_secs(3600)).expect("valid settings")
 }
@@ -33,11 +41,10 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(LocalFolderStore::new(dir.path().to_path_buf()));
     let log = InferenceLog::new(store.clone(), sampling(1.0, 3));
-    let model = artifact();
     let name = ModelName::parse("flights").expect("valid");
     let (frame, predictions) =
         answered(r#"{"records": [{"distance": 500, "origin": "EWR"}, {"distance": 812.5}]}"#);
-    log.record("req-1", &name, 3, &model.inputs, &frame, &predictions);
+    log.record("req-1", &name, &loaded(3), frame, &predictions);
     assert_eq!(log.stats().sampled, 2);
     assert!(
         written(&store).await.is_empty(),
@@ -45,7 +52,7 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
     );
 
     let (frame2, predictions2) = answered(r#"{"records": [{"distance": 6000, "origin": "LGA"}]}"#);
-    log.record("req-2", &name, 3, &model.inputs, &frame2, &predictions2);
+    log.record("req-2", &name, &loaded(3), frame2, &predictions2);
     log.flush().await;
     let objects = written(&store).await;
     assert_eq!(objects.len(), 1, "{objects:?}");
@@ -79,7 +86,6 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
 async fn the_sample_rate_keeps_about_its_share_and_zero_keeps_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(LocalFolderStore::new(dir.path().to_path_buf()));
-    let model = artifact();
     let name = ModelName::parse("flights").expect("valid");
     let body = format!(
         r#"{{"records": [{}]}}"#,
@@ -88,13 +94,13 @@ async fn the_sample_rate_keeps_about_its_share_and_zero_keeps_nothing() {
     let (frame, predictions) = answered(&body);
 
     let none = InferenceLog::new(store.clone(), sampling(0.0, 10));
-    none.record("r", &name, 1, &model.inputs, &frame, &predictions);
+    none.record("r", &name, &loaded(1), frame.clone(), &predictions);
     none.flush().await;
     assert_eq!(none.stats(), InferenceStats::default());
     assert!(written(&store).await.is_empty());
 
     let half = InferenceLog::new(store.clone(), sampling(0.5, 100_000));
-    half.record("r", &name, 1, &model.inputs, &frame, &predictions);
+    half.record("r", &name, &loaded(1), frame, &predictions);
     half.flush().await;
     let stats = half.stats();
     // 1,000 draws at p = 0.5: the standard deviation is 16 records; 400..600 is six of them.
@@ -106,17 +112,39 @@ async fn the_sample_rate_keeps_about_its_share_and_zero_keeps_nothing() {
 }
 
 #[tokio::test]
+async fn a_sampled_share_of_a_request_keeps_each_record_with_its_own_answer() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(LocalFolderStore::new(dir.path().to_path_buf()));
+    let name = ModelName::parse("flights").expect("valid");
+    let records: Vec<String> = (0..200)
+        .map(|i| format!(r#"{{"distance": {}, "origin": "{}"}}"#, 100 + 20 * i, ["EWR", "JFK"][i % 2]))
+        .collect();
+    let (frame, predictions) = answered(&format!(r#"{{"records": [{}]}}"#, records.join(",")));
+    let log = InferenceLog::new(store.clone(), sampling(0.3, 100_000));
+    log.record("r", &name, &loaded(1), frame, &predictions);
+    log.flush().await;
+    let objects = written(&store).await;
+    let kept = &objects[0].1;
+    assert!((20..180).contains(&kept.len()), "{} of 200 kept", kept.len());
+    for record in kept {
+        let distance = record.features["distance"].as_i64().expect("a distance");
+        let index = ((distance - 100) / 20) as usize;
+        assert_eq!(record.output, predictions[index], "record {index}");
+        assert_eq!(record.features["origin"], ["EWR", "JFK"][index % 2]);
+    }
+}
+
+#[tokio::test]
 async fn a_batch_older_than_the_maximum_age_is_written_by_the_next_request() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(LocalFolderStore::new(dir.path().to_path_buf()));
     let settings = Sampling::new(1.0, 1000, Duration::from_millis(50)).expect("valid");
     let log = InferenceLog::new(store.clone(), settings);
-    let model = artifact();
     let name = ModelName::parse("flights").expect("valid");
     let (frame, predictions) = answered(r#"{"records": [{"distance": 500}]}"#);
-    log.record("r1", &name, 1, &model.inputs, &frame, &predictions);
+    log.record("r1", &name, &loaded(1), frame.clone(), &predictions);
     tokio::time::sleep(Duration::from_millis(80)).await;
-    log.record("r2", &name, 1, &model.inputs, &frame, &predictions);
+    log.record("r2", &name, &loaded(1), frame, &predictions);
     // Wait for the background write without flushing: only the age rule can have started it.
     for _ in 0..100 {
         if log.stats().written == 2 {
@@ -135,10 +163,9 @@ async fn a_failed_write_is_counted_and_never_reaches_the_caller() {
     let blocked = dir.path().join("objects");
     std::fs::write(&blocked, b"not a folder").expect("writes");
     let log = InferenceLog::new(Arc::new(LocalFolderStore::new(blocked)), sampling(1.0, 1));
-    let model = artifact();
     let name = ModelName::parse("flights").expect("valid");
     let (frame, predictions) = answered(r#"{"records": [{"distance": 500}, {"distance": 600}]}"#);
-    log.record("r", &name, 1, &model.inputs, &frame, &predictions);
+    log.record("r", &name, &loaded(1), frame, &predictions);
     log.flush().await;
     assert_eq!(
         log.stats(),
