@@ -12,7 +12,11 @@ pub(crate) fn pipeline() -> Pipeline {
             min: 0.0,
             max: 1.0,
         }],
-        categorical: vec![CategoricalEncoder::new("c", CategorySource::Text, vec!["a".into()])],
+        categorical: vec![CategoricalEncoder::new(
+            "c",
+            CategorySource::Text,
+            vec!["a".into()],
+        )],
     }
 }
 

@@ -117,7 +117,13 @@ async fn a_sampled_share_of_a_request_keeps_each_record_with_its_own_answer() {
     let store = Arc::new(LocalFolderStore::new(dir.path().to_path_buf()));
     let name = ModelName::parse("flights").expect("valid");
     let records: Vec<String> = (0..200)
-        .map(|i| format!(r#"{{"distance": {}, "origin": "{}"}}"#, 100 + 20 * i, ["EWR", "JFK"][i % 2]))
+        .map(|i| {
+            format!(
+                r#"{{"distance": {}, "origin": "{}"}}"#,
+                100 + 20 * i,
+                ["EWR", "JFK"][i % 2]
+            )
+        })
         .collect();
     let (frame, predictions) = answered(&format!(r#"{{"records": [{}]}}"#, records.join(",")));
     let log = InferenceLog::new(store.clone(), sampling(0.3, 100_000));
@@ -125,7 +131,11 @@ async fn a_sampled_share_of_a_request_keeps_each_record_with_its_own_answer() {
     log.flush().await;
     let objects = written(&store).await;
     let kept = &objects[0].1;
-    assert!((20..180).contains(&kept.len()), "{} of 200 kept", kept.len());
+    assert!(
+        (20..180).contains(&kept.len()),
+        "{} of 200 kept",
+        kept.len()
+    );
     for record in kept {
         let distance = record.features["distance"].as_i64().expect("a distance");
         let index = ((distance - 100) / 20) as usize;
