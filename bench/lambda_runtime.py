@@ -8,7 +8,9 @@ measures what Lambda would bill and users would feel:
   warm: per-invocation time (event handed out to response received) over many invocations of one
         process, and its peak memory at the end.
 
-Only the parts of the Runtime API a function uses are served: next invocation, response, errors.
+Only the parts of the Runtime API a function uses are served: next invocation, response, errors,
+and the Extensions API's register and next event (the predict function registers a no-op extension
+so that Lambda sends it SIGTERM before stopping it; no event is ever sent to it).
 The time includes one loopback HTTP round trip to this server per invocation.
 
 Usage: bench/lambda_runtime.py <binary> <event.json> [--cold N] [--warm N]
@@ -93,6 +95,8 @@ def handler_for(runtime: Runtime):
             self.wfile.write(body)
 
         def do_GET(self):
+            if self.path.endswith("/extension/event/next"):
+                threading.Event().wait()  # no event for an extension that subscribed to none
             if not self.path.endswith("/runtime/invocation/next"):
                 return self.reply(404)
             request_id = runtime.take()
@@ -107,6 +111,10 @@ def handler_for(runtime: Runtime):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             parts = self.path.strip("/").split("/")
+            if self.path.endswith("/extension/register"):
+                return self.reply(200, json.dumps({
+                    "functionName": "bench", "functionVersion": "$LATEST", "handler": "bootstrap",
+                }).encode(), [("Lambda-Extension-Identifier", "bench-extension")])
             if parts[-1] in ("response", "error") and "invocation" in parts:
                 runtime.finish(parts[-2], body, failed=parts[-1] == "error")
             elif parts[-1] == "error":  # init error

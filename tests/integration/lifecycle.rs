@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use mlops_shared::ingest::catalog;
 use mlops_shared::model_registry;
+use mlops_shared::predict::InferenceRecord;
 use mlops_tests::{
     aws_backends, flights_sample, install_spec, key, name, quick_flights_spec, repo_file,
     repo_root, AwsBackends,
@@ -100,6 +101,25 @@ impl Lambdas {
             "{function} failed ({status}): {answer}"
         );
         answer
+    }
+
+    /// Stops one function's process as Lambda stops a container (SIGTERM) and waits for it to exit.
+    fn terminate(&mut self, function: &str) {
+        let index = 1 + FUNCTIONS
+            .iter()
+            .position(|f| *f == function)
+            .expect("a function of the test");
+        let process = &mut self.processes[index];
+        let status = Command::new("kill")
+            .args(["-TERM", &process.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM {function}");
+        let exit = process.wait().expect("wait for the process");
+        assert!(
+            exit.success(),
+            "{function} exited cleanly after SIGTERM: {exit}"
+        );
     }
 }
 
@@ -255,11 +275,24 @@ async fn object_exists(aws: &AwsBackends, key_text: &str) -> bool {
     aws.backends.store.get(&key(key_text)).await.is_ok()
 }
 
+/// Every inference record written for the flights model, in key order.
+async fn inference_records(aws: &AwsBackends) -> Vec<InferenceRecord> {
+    let store = aws.backends.store.as_ref();
+    let mut records = Vec::new();
+    for object in store.list("inference/flights/").await.expect("lists") {
+        let bytes = store.get(&object.key).await.expect("reads").bytes;
+        for line in bytes.split(|&b| b == b'\n').filter(|line| !line.is_empty()) {
+            records.push(serde_json::from_slice(line).expect("an inference record"));
+        }
+    }
+    records
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_life_cycle_runs_under_the_lambda_runtime_api() {
     let aws = aws_backends().await;
     install_spec(&aws.backends, &quick_flights_spec()).await;
-    let lambdas = Lambdas::start(&aws);
+    let mut lambdas = Lambdas::start(&aws);
     let flights = name("flights");
 
     // Ingest: three months become three curated data versions in the registry.
@@ -300,6 +333,18 @@ async fn the_life_cycle_runs_under_the_lambda_runtime_api() {
         serde_json::from_str(answer["body"].as_str().expect("a body")).expect("JSON body");
     assert_eq!(body["version"], 1);
     assert_eq!(body["predictions"].as_array().map(Vec::len), Some(2));
+
+    // Lambda stops an idle container with SIGTERM: the two sampled records, too few and too new
+    // for a batch write, are written before the process exits rather than lost with it.
+    assert!(
+        inference_records(&aws).await.is_empty(),
+        "no batch was due yet"
+    );
+    lambdas.terminate("predict");
+    let written = inference_records(&aws).await;
+    assert_eq!(written.len(), 2, "{written:?}");
+    assert_eq!(written[0].version, 1);
+    assert_eq!(written[1].features["dest"], "BOS");
 
     // A summer month arrives and is checked for drift before it is ever served.
     let july = upload_and_ingest(&aws, &lambdas, "07").await;

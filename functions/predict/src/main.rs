@@ -2,6 +2,7 @@
 //! serving routes for every API Gateway request. Everything it does is in `mlops_shared::http`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use lambda_http::Error;
 use mlops_shared::adapters::Backends;
@@ -26,5 +27,23 @@ async fn serve() -> Result<(), Error> {
         backends.registry,
         settings,
     ));
+    let at_shutdown = Arc::clone(&serving);
+    lambda_runtime::spawn_graceful_shutdown_handler(move || write_inference_records(at_shutdown))
+        .await;
     http::lambda::run(http::finish(serving::router(serving))).await
+}
+
+/// Writes the inference records still buffered when Lambda stops the container, which would
+/// otherwise be lost with it: on a quiet API, most of them. Lambda allows 500 ms after SIGTERM.
+async fn write_inference_records(serving: Arc<serving::Serving>) {
+    let inference = serving.inference();
+    let flushed = tokio::time::timeout(Duration::from_millis(450), inference.flush()).await;
+    let stats = inference.stats();
+    lambda_http::tracing::info!(
+        sampled = stats.sampled,
+        written = stats.written,
+        failed = stats.failed,
+        finished = flushed.is_ok(),
+        "inference records written at shutdown"
+    );
 }
