@@ -78,13 +78,15 @@ pub async fn ingest_file(
     dataset: &DatasetName,
     file: &PathBuf,
 ) -> anyhow::Result<IngestOutcome> {
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let metadata =
+        std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?;
+    anyhow::ensure!(metadata.is_file(), "{} is not a file", file.display());
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
         .with_context(|| format!("{} has no usable file name", file.display()))?;
     ingestor
-        .upload_and_ingest(dataset, name, bytes)
+        .upload_file_and_ingest(dataset, name, file)
         .await
         .with_context(|| format!("ingesting {}", file.display()))
 }

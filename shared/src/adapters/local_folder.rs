@@ -96,8 +96,16 @@ fn read(path: &Path, key: &ObjectKey) -> Result<StoredObject, StoreError> {
     Ok(StoredObject { info, bytes })
 }
 
-/// Writes `bytes` to a fresh temporary file under the root and returns its path.
-fn write_temp(root: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+/// What an object is written from.
+enum Content<'a> {
+    Bytes(&'a [u8]),
+    /// Copied by the kernel (`std::io::copy` between files uses copy_file_range on Linux): for the
+    /// 50 MB of a year of flights, 0.02 s of CPU against 0.11 s to write them from memory.
+    File(std::fs::File),
+}
+
+/// Writes `content` to a fresh temporary file under the root and returns its path.
+fn write_temp(root: &Path, content: Content) -> std::io::Result<PathBuf> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = root.join(TMP_DIR);
     std::fs::create_dir_all(&dir)?;
@@ -108,7 +116,12 @@ fn write_temp(root: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     );
     let path = dir.join(name);
     let mut file = std::fs::File::create(&path)?;
-    file.write_all(bytes)?;
+    match content {
+        Content::Bytes(bytes) => file.write_all(bytes)?,
+        Content::File(mut from) => {
+            std::io::copy(&mut from, &mut file)?;
+        }
+    }
     file.sync_all()?;
     Ok(path)
 }
@@ -116,13 +129,13 @@ fn write_temp(root: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
 fn put_blocking(
     root: &Path,
     target: &Path,
-    bytes: &[u8],
+    content: Content,
     only_if_absent: bool,
 ) -> std::io::Result<PutOutcome> {
     if let Some(parent) = target.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let temp = write_temp(root, bytes)?;
+    let temp = write_temp(root, content)?;
     let outcome = if only_if_absent {
         match std::fs::hard_link(&temp, target) {
             Ok(()) => Ok(PutOutcome::Created),
@@ -206,10 +219,27 @@ impl ObjectStore for LocalFolderStore {
 
     async fn put(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<(), StoreError> {
         let (root, path) = (self.root.clone(), self.path(key));
-        blocking(move || put_blocking(&root, &path, &bytes, false))
+        blocking(move || put_blocking(&root, &path, Content::Bytes(&bytes), false))
             .await
             .map(|_| ())
             .map_err(|e| unavailable("writing", key, e))
+    }
+
+    async fn put_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StoreError> {
+        let (root, target, source, owned) = (
+            self.root.clone(),
+            self.path(key),
+            path.to_owned(),
+            key.clone(),
+        );
+        blocking(move || {
+            let file = std::fs::File::open(&source)
+                .map_err(|e| StoreError::unreadable_file(&owned, &source, e))?;
+            put_blocking(&root, &target, Content::File(file), false)
+                .map(|_| ())
+                .map_err(|e| unavailable("writing", &owned, e))
+        })
+        .await
     }
 
     async fn put_if_absent(
@@ -218,7 +248,7 @@ impl ObjectStore for LocalFolderStore {
         bytes: Vec<u8>,
     ) -> Result<PutOutcome, StoreError> {
         let (root, path) = (self.root.clone(), self.path(key));
-        blocking(move || put_blocking(&root, &path, &bytes, true))
+        blocking(move || put_blocking(&root, &path, Content::Bytes(&bytes), true))
             .await
             .map_err(|e| unavailable("writing", key, e))
     }

@@ -1,5 +1,7 @@
 //! The object store on Amazon S3 (or anything speaking its protocol, such as moto on loopback).
 
+use std::path::Path;
+
 use async_trait::async_trait;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
@@ -155,6 +157,24 @@ impl ObjectStore for S3Store {
             .bucket(&self.bucket)
             .key(key.as_str())
             .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| classify("writing", key.as_str(), &e))?;
+        Ok(())
+    }
+
+    async fn put_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StoreError> {
+        // From a path, not an open file, so that the SDK can read it again to retry.
+        let body = ByteStream::read_from()
+            .path(path)
+            .build()
+            .await
+            .map_err(|e| StoreError::unreadable_file(key, path, e))?;
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .body(body)
             .send()
             .await
             .map_err(|e| classify("writing", key.as_str(), &e))?;

@@ -12,6 +12,7 @@ pub mod profile;
 pub mod report;
 pub mod validate;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use polars::prelude::*;
@@ -516,28 +517,48 @@ impl Ingestor {
     }
 
     /// Stores `bytes` as an upload of `dataset` named `file_name` under `raw/`, then ingests it:
-    /// what the local runner does with a file from disk.
+    /// what the local runner does with data it holds (the demo's samples).
     pub async fn upload_and_ingest(
         &self,
         dataset: &DatasetName,
         file_name: &str,
         bytes: Vec<u8>,
     ) -> Result<IngestOutcome, IngestError> {
-        let upload =
-            ObjectKey::parse(&format!("{RAW_PREFIX}{dataset}/{file_name}")).map_err(|_| {
-                IngestError::NotAnUpload {
-                    key: file_name.to_owned(),
-                }
-            })?;
+        let upload = upload_key(dataset, file_name)?;
         self.store.put(&upload, bytes).await?;
+        self.ingest(&upload).await
+    }
+
+    /// The same for the file at `path` (`mlops ingest`), stored without passing through this
+    /// process's memory: writing a year of flights (50 MB) from memory took a sixth of its ingest.
+    pub async fn upload_file_and_ingest(
+        &self,
+        dataset: &DatasetName,
+        file_name: &str,
+        path: &Path,
+    ) -> Result<IngestOutcome, IngestError> {
+        let upload = upload_key(dataset, file_name)?;
+        self.store.put_file(&upload, path).await?;
         self.ingest(&upload).await
     }
 }
 
+/// Where a file given by name is uploaded: `raw/<dataset>/<file_name>`.
+fn upload_key(dataset: &DatasetName, file_name: &str) -> Result<ObjectKey, IngestError> {
+    ObjectKey::parse(&format!("{RAW_PREFIX}{dataset}/{file_name}")).map_err(|_| {
+        IngestError::NotAnUpload {
+            key: file_name.to_owned(),
+        }
+    })
+}
+
+/// zstd level 1, not polars' default 3: a year of flights came out 1.7% smaller (7.67 against
+/// 7.80 MB) for a little less CPU.
 fn parquet_bytes(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
+    let level = polars_parquet::write::ZstdLevel::try_new(1).ok();
     let mut bytes = Vec::new();
     ParquetWriter::new(&mut bytes)
-        .with_compression(ParquetCompression::Zstd(None))
+        .with_compression(ParquetCompression::Zstd(level))
         .finish(frame)?;
     Ok(bytes)
 }

@@ -1,5 +1,7 @@
 //! The object store port: S3 in AWS, a folder on a laptop.
 
+use std::path::Path;
+
 use async_trait::async_trait;
 
 use crate::names::ObjectKey;
@@ -51,6 +53,15 @@ impl StoreError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, StoreError::Unavailable { .. })
     }
+
+    /// The file given to `put_file` cannot be read: the caller's mistake, not the store's.
+    pub fn unreadable_file(key: &ObjectKey, path: &Path, err: impl std::fmt::Display) -> Self {
+        StoreError::Refused {
+            action: "reading the file to write at",
+            key: key.to_string(),
+            message: format!("{}: {err}", path.display()),
+        }
+    }
 }
 
 #[async_trait]
@@ -70,6 +81,10 @@ pub trait ObjectStore: Send + Sync {
     /// Writes `bytes` at `key`, replacing what was there, atomically: readers see the old or the new
     /// object, never a part.
     async fn put(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<(), StoreError>;
+
+    /// Writes the file at `path` at `key`, as `put` does, without reading it into memory first: a
+    /// local folder has the kernel copy it, S3 streams it. A file that cannot be read is `Refused`.
+    async fn put_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StoreError>;
 
     /// Writes only if nothing is at `key`. Of many concurrent writers exactly one gets `Created`.
     async fn put_if_absent(
