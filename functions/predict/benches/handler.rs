@@ -40,10 +40,8 @@ fn main() -> Result<(), Error> {
         .iter()
         .map(|path| Ok((path.clone(), std::fs::read(path)?)))
         .collect::<Result<Vec<_>, Error>>()?;
-    // The Lambda binary's runtime: one thread.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    // The Lambda binary's runtime: one thread, and its allocator settings.
+    let runtime = mlops_shared::process::start_light_runtime()?;
     runtime.block_on(run(home, model, one, batches))
 }
 

@@ -26,6 +26,18 @@ impl S3Store {
         }
     }
 
+    async fn put_body(&self, key: &ObjectKey, body: ByteStream) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| classify("writing", key.as_str(), &e))?;
+        Ok(())
+    }
+
     /// An S3 client for `config`. With an endpoint override (`AWS_ENDPOINT_URL`, e.g. a local server)
     /// it uses path-style addressing, which local servers need.
     pub fn client(config: &aws_config::SdkConfig) -> Client {
@@ -152,15 +164,7 @@ impl ObjectStore for S3Store {
     }
 
     async fn put(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<(), StoreError> {
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .body(ByteStream::from(bytes))
-            .send()
-            .await
-            .map_err(|e| classify("writing", key.as_str(), &e))?;
-        Ok(())
+        self.put_body(key, ByteStream::from(bytes)).await
     }
 
     async fn put_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StoreError> {
@@ -170,15 +174,7 @@ impl ObjectStore for S3Store {
             .build()
             .await
             .map_err(|e| StoreError::unreadable_file(key, path, e))?;
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| classify("writing", key.as_str(), &e))?;
-        Ok(())
+        self.put_body(key, body).await
     }
 
     async fn put_if_absent(
