@@ -50,10 +50,17 @@ impl MetricSet {
         self
     }
 
-    /// Several observations of one metric (a distribution), up to [`MAX_VALUES`]; none adds nothing.
+    /// Several observations of one metric (a distribution); none adds nothing. Of more than
+    /// [`MAX_VALUES`], an evenly spaced sample is kept, so that a large batch is represented across
+    /// its whole length rather than by its first rows.
     pub fn values(mut self, name: &str, values: &[f64], unit: Unit) -> Self {
         if !values.is_empty() {
-            let kept = &values[..values.len().min(MAX_VALUES)];
+            let n = values.len();
+            let kept: Vec<f64> = if n <= MAX_VALUES {
+                values.to_vec()
+            } else {
+                (0..MAX_VALUES).map(|i| values[i * n / MAX_VALUES]).collect()
+            };
             self.metrics.push((name.to_owned(), json!(kept), unit));
         }
         self

@@ -24,7 +24,7 @@ fn emf_documents_declare_every_metric_and_dimension() {
 }
 
 #[test]
-fn a_distribution_is_an_array_of_at_most_a_hundred_values() {
+fn a_distribution_is_an_array_of_at_most_a_hundred_values_sampled_across_them() {
     let scores: Vec<f64> = (0..250).map(|i| f64::from(i) / 250.0).collect();
     let doc = MetricSet::new()
         .metric("Requests", 1.0, Unit::Count)
@@ -33,7 +33,13 @@ fn a_distribution_is_an_array_of_at_most_a_hundred_values() {
         .to_json(0);
     let kept = doc["Score"].as_array().expect("an array");
     assert_eq!(kept.len(), MAX_VALUES);
-    assert_eq!(kept[1], json!(scores[1]));
+    assert_eq!(kept[0], json!(scores[0]));
+    assert_eq!(kept[1], json!(scores[2]), "every 2.5th value");
+    assert_eq!(kept[99], json!(scores[247]), "down to the last values");
+    let few = MetricSet::new()
+        .values("Score", &scores[..3], Unit::None)
+        .to_json(0);
+    assert_eq!(few["Score"], json!(scores[..3]), "a few values are all kept");
     let names: Vec<&Value> = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
         .as_array()
         .expect("metrics")
