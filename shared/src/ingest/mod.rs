@@ -530,7 +530,7 @@ impl Ingestor {
     }
 
     /// The same for the file at `path` (`mlops ingest`), stored without passing through this
-    /// process's memory: writing a year of flights (50 MB) from memory took a sixth of its ingest.
+    /// process's memory (CPU for a year of flights, 50 MB: 0.606 -> 0.582 s).
     pub async fn upload_file_and_ingest(
         &self,
         dataset: &DatasetName,
