@@ -59,7 +59,9 @@ impl MetricSet {
             let kept: Vec<f64> = if n <= MAX_VALUES {
                 values.to_vec()
             } else {
-                (0..MAX_VALUES).map(|i| values[i * n / MAX_VALUES]).collect()
+                (0..MAX_VALUES)
+                    .map(|i| values[i * n / MAX_VALUES])
+                    .collect()
             };
             self.metrics.push((name.to_owned(), json!(kept), unit));
         }

@@ -39,7 +39,11 @@ fn a_distribution_is_an_array_of_at_most_a_hundred_values_sampled_across_them() 
     let few = MetricSet::new()
         .values("Score", &scores[..3], Unit::None)
         .to_json(0);
-    assert_eq!(few["Score"], json!(scores[..3]), "a few values are all kept");
+    assert_eq!(
+        few["Score"],
+        json!(scores[..3]),
+        "a few values are all kept"
+    );
     let names: Vec<&Value> = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
         .as_array()
         .expect("metrics")

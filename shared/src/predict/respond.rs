@@ -71,12 +71,20 @@ fn warnings(
     let mut out = vec![Vec::new(); frame.rows()];
     for encoder in &artifact.pipeline.numeric {
         if let RawColumn::Numeric(values) = frame.column(&encoder.column)? {
+            // The text around the value, formatted at the column's first warning only: when data
+            // drifts every record warns, and formatting the range's two numbers each time tripled
+            // the cost of a warning; when nothing warns, a request formats nothing.
+            let mut text: Option<(String, String)> = None;
             for (row, value) in values.iter().enumerate() {
                 if let Some(x) = value.filter(|x| *x < encoder.min || *x > encoder.max) {
-                    out[row].push(format!(
-                        "{}: {x} is outside the training range [{}, {}]",
-                        encoder.column, encoder.min, encoder.max
-                    ));
+                    let (before, after) = text.get_or_insert_with(|| {
+                        let range = format!(
+                            " is outside the training range [{}, {}]",
+                            encoder.min, encoder.max
+                        );
+                        (format!("{}: ", encoder.column), range)
+                    });
+                    out[row].push(around(before, x, after));
                 }
             }
         }
@@ -92,17 +100,27 @@ fn warnings(
             continue;
         }
         if let RawColumn::Text(values) = frame.column(&encoder.column)? {
+            let mut before: Option<String> = None;
+            let after = " was unseen or rare in training; scored as a rare category";
             for (row, (value, &code)) in values.iter().zip(codes).enumerate() {
                 if let Some(v) = value.filter(|_| code == encoder.rare_code()) {
-                    out[row].push(format!(
-                        "{}: {v:?} was unseen or rare in training; scored as a rare category",
-                        encoder.column
-                    ));
+                    let before = before.get_or_insert_with(|| format!("{}: ", encoder.column));
+                    out[row].push(around(before, format_args!("{v:?}"), after));
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// `before`, then `value` as `format!` writes it, then `after`.
+fn around(before: &str, value: impl std::fmt::Display, after: &str) -> String {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(before.len() + 24 + after.len());
+    text.push_str(before);
+    let _ = write!(text, "{value}");
+    text.push_str(after);
+    text
 }
 
 #[cfg(test)]
