@@ -1,7 +1,8 @@
 //! The whole life cycle as AWS runs it: the five built function binaries, each polling cargo-lambda's
 //! Lambda Runtime API emulator, on moto, driven with the `events/` files. Upload months 1–3 →
 //! ingest → train → the `ModelTrained` event train published → promote → predict over the API
-//! route → upload July → ingest → drift → the `DriftDetected` event drift published → retrain.
+//! route → SIGTERM to the predict function, which writes its buffered inference records → upload
+//! July → ingest → drift → the `DriftDetected` event drift published → retrain.
 //! After each step the test reads S3 and the registry, not only what the function answered.
 //!
 //! Needs the binaries (`cargo build --workspace --bins`) and cargo-lambda (`.venv-aws/bin`, or on
