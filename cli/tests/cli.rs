@@ -171,6 +171,14 @@ fn bad_arguments_say_what_to_fix() {
         "{}",
         text(&out.stderr)
     );
+    let folder = home.path().display().to_string();
+    let out = mlops(home.path(), &["ingest", "--dataset", "flights", &folder]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(&format!("{folder} is not a file")),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
