@@ -131,6 +131,14 @@ pub struct TextColumn {
 }
 
 impl TextColumn {
+    /// Room for `rows` rows of a few characters each.
+    pub fn with_capacity(rows: usize) -> Self {
+        TextColumn {
+            text: String::with_capacity(rows * 4),
+            spans: Vec::with_capacity(rows),
+        }
+    }
+
     pub fn push(&mut self, value: Option<&str>) {
         self.spans.push(value.map(|v| {
             let start = self.text.len();

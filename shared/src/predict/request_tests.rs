@@ -66,6 +66,37 @@ fn records_and_feature_rows_read_to_the_same_frame() {
 }
 
 #[test]
+fn a_time_is_an_rfc3339_string_or_whole_milliseconds_and_integers_are_whole() {
+    let record = |time: serde_json::Value, distance: serde_json::Value| json!({"distance": distance, "carrier": "UA", "time_hour": time});
+    let found = problems(parse(
+        &body(json!({"records": [
+            record(json!(1357034400000.5), json!(1089)),
+            record(json!(true), json!(1089.0)),
+            record(json!(1357034400000_u64), json!(u64::MAX)),
+        ]})),
+        &inputs(),
+        &Limits::default(),
+    ));
+    let listed: Vec<(Option<usize>, &str)> = found
+        .iter()
+        .map(|p| (p.record, p.problem.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (
+                Some(0),
+                "expected milliseconds since the epoch, or an RFC 3339 time, got a number"
+            ),
+            (
+                Some(1),
+                "expected an RFC 3339 time such as 2013-07-01T09:00:00Z, got a boolean"
+            ),
+        ]
+    );
+}
+
+#[test]
 fn every_problem_is_reported_with_its_record_and_field() {
     let found = problems(parse(
         &body(json!({"records": [
@@ -93,6 +124,11 @@ fn every_problem_is_reported_with_its_record_and_field() {
     );
     assert_eq!(found[0].problem, "expected an integer, got a number");
     assert_eq!(found[1].problem, "expected a string, got a number");
+    assert_eq!(
+        found[2].problem,
+        "expected an RFC 3339 time such as 2013-07-01T09:00:00Z, got a string"
+    );
+    assert_eq!(found[3].problem, "expected a number, got a string");
     assert!(found[4].problem.contains("null is not allowed"));
     assert!(found[5].problem.contains("not a string"));
 }
@@ -308,4 +344,13 @@ fn a_repeated_field_counts_once_as_its_last_value() {
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].field.as_deref(), Some("carrier"));
     assert!(problems[0].problem.contains("null is not allowed"));
+}
+
+#[test]
+fn room_made_for_records_follows_the_body_and_stops_at_the_limit() {
+    let limits = Limits::default();
+    // A row of 18 values takes at least 38 bytes: "[1,…,1],".
+    assert_eq!(likely_records(380, 18, &limits), 10);
+    assert_eq!(likely_records(0, 18, &limits), 0);
+    assert_eq!(likely_records(6 << 20, 18, &limits), limits.max_records);
 }
