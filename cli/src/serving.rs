@@ -155,7 +155,7 @@ pub async fn predict(args: PredictArgs, target: &Target) -> anyhow::Result<ExitC
         let score = p.score.or_else(|| {
             p.probabilities
                 .as_ref()
-                .and_then(|all| all.get(&p.label).copied())
+                .and_then(|all| all.get(&*p.label).copied())
         });
         println!(
             "{i:>7}  {:<8} {:>7}  {}",

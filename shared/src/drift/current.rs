@@ -107,7 +107,7 @@ pub async fn inference_window(
             }
             let binary = scores.len() == labels.len() && !scores.is_empty();
             builder.add_predictions(
-                labels.iter().map(String::as_str),
+                labels.iter().map(|label| &**label),
                 binary.then_some(&scores[..]),
             );
         }
