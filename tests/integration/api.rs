@@ -125,6 +125,7 @@ async fn every_route_answers_its_event_file(backends: Backends) {
     let (status, headers, body) = send_event(&router, "api-predict.json").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(headers["x-model-version"], "1");
+    assert_eq!(headers["content-type"], "application/json");
     assert_eq!(conforms(&schema("PredictResponse"), &body), Ok(()));
     let predictions = body["predictions"].as_array().expect("predictions");
     assert_eq!(predictions.len(), 2);

@@ -97,6 +97,28 @@ impl Serving {
     }
 }
 
+/// The answer as JSON, written into a buffer sized for it: axum's `Json` starts at 128 bytes and
+/// doubles, copying a 10,000-record answer (0.5 MB) a dozen times on the way.
+fn json_reply(response: &PredictResponse) -> Response {
+    let mut body = Vec::with_capacity(64 + 56 * response.predictions.len());
+    match serde_json::to_writer(&mut body, response) {
+        Ok(()) => (
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "the answer could not be written as JSON");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the answer could not be written",
+            )
+            .into_response()
+        }
+    }
+}
+
 struct Answered {
     model: ModelName,
     response: PredictResponse,
@@ -181,7 +203,7 @@ async fn predict_route(
                     .emit();
             }
             let version = HeaderValue::from(response.version);
-            let mut reply = Json(response).into_response();
+            let mut reply = json_reply(&response);
             reply.headers_mut().insert("x-model-version", version);
             reply
         }
