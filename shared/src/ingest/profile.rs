@@ -89,12 +89,7 @@ pub fn profile(frame: &DataFrame, spec: &DatasetSpec) -> PolarsResult<Vec<Column
 /// which made profiling a month of flights ~4× faster.
 fn numeric(series: &Series) -> PolarsResult<Stats> {
     let values = series.cast(&DataType::Float64)?;
-    let values = values.f64()?;
-    let mut present: Vec<f64> = match values.cont_slice() {
-        Ok(all) => all.to_vec(),
-        Err(_) => values.iter().flatten().collect(),
-    };
-    present.retain(|v| !v.is_nan());
+    let mut present = present_values(values.f64()?);
     let n = present.len();
     if n == 0 {
         return Ok(Stats::Numeric {
@@ -135,6 +130,26 @@ fn numeric(series: &Series) -> PolarsResult<Stats> {
         std,
         quantiles,
     })
+}
+
+/// The values that are neither null nor NaN, read chunk by chunk over the arrays' slices and
+/// validity bitmaps: polars' per-value iterator took 4% of ingesting a month of flights (perf),
+/// whose delay and time columns have nulls.
+fn present_values(column: &Float64Chunked) -> Vec<f64> {
+    let mut present = Vec::with_capacity(column.len() - column.null_count());
+    for array in column.downcast_iter() {
+        let values = array.values().iter().copied();
+        match array.validity().filter(|valid| valid.unset_bits() > 0) {
+            None => present.extend(values.filter(|v| !v.is_nan())),
+            Some(valid) => present.extend(
+                values
+                    .zip(valid.iter())
+                    .filter(|&(v, ok)| ok && !v.is_nan())
+                    .map(|(v, _)| v),
+            ),
+        }
+    }
+    present
 }
 
 /// Reorders `values` so that each of the ascending `ranks` holds the value of that rank in sorted

@@ -120,3 +120,22 @@ fn categories_are_counted_and_ranked_by_count_then_value() {
     let ranked: Vec<(&str, u64)> = top.iter().map(|c| (c.value.as_str(), c.count)).collect();
     assert_eq!(ranked, [("AA", 2), ("UA", 2), ("B6", 1)]);
 }
+
+#[test]
+fn a_column_in_several_chunks_profiles_as_one() {
+    let with_nulls: Vec<Option<f64>> = VALUES[..20]
+        .iter()
+        .map(|&v| Some(v))
+        .chain([None, Some(f64::NAN)])
+        .collect();
+    let mut chunked = Series::new("x".into(), with_nulls);
+    chunked
+        .append(&Series::new("x".into(), &VALUES[20..]))
+        .unwrap();
+    assert_eq!(chunked.n_chunks(), 2);
+    let whole = numeric_stats(VALUES.iter().copied().map(Some).collect());
+    assert_eq!(
+        format!("{:?}", numeric(&chunked).unwrap()),
+        format!("{whole:?}")
+    );
+}
