@@ -7,6 +7,8 @@ pub mod config;
 pub mod drift;
 pub mod evaluate;
 pub mod features;
+#[cfg(feature = "lambda")]
+pub mod handler;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod ingest;

@@ -10,31 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info};
 
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    #[error("unusable event: {0}")]
-    BadEvent(String),
-    /// Retrying could help: Lambda retries asynchronous invocations, then sends them to the
-    /// dead-letter queue.
-    #[error("the drift check of {model} failed and may succeed on retry: {source}")]
-    Retryable { model: String, source: DriftError },
-    #[error("the drift check of {model} failed: {source}")]
-    Failed { model: String, source: DriftError },
-}
-
-impl From<HandlerError> for lambda_runtime::Diagnostic {
-    fn from(error: HandlerError) -> Self {
-        let error_type = match &error {
-            HandlerError::BadEvent(_) => "BadEvent",
-            HandlerError::Retryable { .. } => "Retryable",
-            HandlerError::Failed { .. } => "Failed",
-        };
-        Self {
-            error_type: error_type.to_owned(),
-            error_message: error.to_string(),
-        }
-    }
-}
+pub type HandlerError = mlops_shared::handler::HandlerError<DriftError>;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Response {
@@ -117,11 +93,17 @@ pub async fn handle(
     let outcome = match job.run(&request, now).await {
         Ok(outcome) => outcome,
         Err(source) if source.is_retryable() => {
-            return Err(HandlerError::Retryable { model, source })
+            return Err(HandlerError::Retryable {
+                task: format!("the drift check of {model}"),
+                source,
+            })
         }
         Err(source) => {
             error!(model, error = %source, "drift check failed");
-            return Err(HandlerError::Failed { model, source });
+            return Err(HandlerError::Failed {
+                task: format!("the drift check of {model}"),
+                source,
+            });
         }
     };
     for set in metrics(&outcome) {

@@ -36,30 +36,7 @@ impl Config {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    #[error("the event has no S3 records")]
-    NoRecords,
-    /// Retrying could help (a store was unavailable): Lambda retries, then sends it to the DLQ.
-    #[error("ingesting {key} failed and may succeed on retry: {source}")]
-    Retryable { key: String, source: IngestError },
-    #[error("ingesting {key} failed: {source}")]
-    Failed { key: String, source: IngestError },
-}
-
-impl From<HandlerError> for lambda_runtime::Diagnostic {
-    fn from(error: HandlerError) -> Self {
-        let error_type = match &error {
-            HandlerError::NoRecords => "NoRecords",
-            HandlerError::Retryable { .. } => "Retryable",
-            HandlerError::Failed { .. } => "Failed",
-        };
-        Self {
-            error_type: error_type.to_owned(),
-            error_message: error.to_string(),
-        }
-    }
-}
+pub type HandlerError = mlops_shared::handler::HandlerError<IngestError>;
 
 /// A record that named nothing this function ingests.
 #[derive(Debug, Clone, Serialize)]
@@ -81,7 +58,7 @@ pub async fn handle(
     event: S3Event,
 ) -> Result<Response, HandlerError> {
     if event.records.is_empty() {
-        return Err(HandlerError::NoRecords);
+        return Err(HandlerError::BadEvent("the event has no S3 records".into()));
     }
     let mut response = Response::default();
     for record in event.records {
@@ -120,14 +97,14 @@ pub async fn handle(
             }
             Err(source) if source.is_retryable() => {
                 return Err(HandlerError::Retryable {
-                    key: key.to_string(),
+                    task: format!("ingesting {key}"),
                     source,
                 })
             }
             Err(source) => {
                 error!(key = %key, error = %source, "ingestion failed");
                 return Err(HandlerError::Failed {
-                    key: key.to_string(),
+                    task: format!("ingesting {key}"),
                     source,
                 });
             }

@@ -16,31 +16,7 @@ pub struct TrainRequest {
     pub trigger: String,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    #[error("unusable event: {0}")]
-    BadEvent(String),
-    /// Retrying could help (a store or the bus was unavailable): Lambda retries asynchronous
-    /// invocations, then sends them to the dead-letter queue.
-    #[error("training {dataset} failed and may succeed on retry: {source}")]
-    Retryable { dataset: String, source: TrainError },
-    #[error("training {dataset} failed: {source}")]
-    Failed { dataset: String, source: TrainError },
-}
-
-impl From<HandlerError> for lambda_runtime::Diagnostic {
-    fn from(error: HandlerError) -> Self {
-        let error_type = match &error {
-            HandlerError::BadEvent(_) => "BadEvent",
-            HandlerError::Retryable { .. } => "Retryable",
-            HandlerError::Failed { .. } => "Failed",
-        };
-        Self {
-            error_type: error_type.to_owned(),
-            error_message: error.to_string(),
-        }
-    }
-}
+pub type HandlerError = mlops_shared::handler::HandlerError<TrainError>;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Response {
@@ -98,11 +74,17 @@ pub async fn handle(trainer: &Trainer, event: Value) -> Result<Response, Handler
     {
         Ok(outcome) => outcome,
         Err(source) if source.is_retryable() => {
-            return Err(HandlerError::Retryable { dataset, source })
+            return Err(HandlerError::Retryable {
+                task: format!("training {dataset}"),
+                source,
+            })
         }
         Err(source) => {
             error!(dataset, error = %source, "training failed");
-            return Err(HandlerError::Failed { dataset, source });
+            return Err(HandlerError::Failed {
+                task: format!("training {dataset}"),
+                source,
+            });
         }
     };
     metrics(&outcome.record, outcome.created).emit();
