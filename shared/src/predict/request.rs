@@ -68,11 +68,27 @@ pub enum RequestError {
 /// Reads `body` into a frame of the model's input columns, one row per record.
 ///
 /// The body is read in one pass straight into the columns (no JSON tree, no per-record maps, no
-/// allocation per value): this is the prediction path's cost per record.
+/// allocation per value): this is the prediction path's cost per record. The usual by-name body
+/// is read by [`super::canonical`], which compares its keys instead of parsing them; any other body
+/// by the general reader, which finds every problem.
 pub fn parse(
     body: &[u8],
     inputs: &[InputField],
     limits: &Limits,
+) -> Result<RawFrame, RequestError> {
+    let rows = likely_records(body.len(), inputs.len(), limits);
+    match super::canonical::read(body, inputs, limits, rows) {
+        Some(frame) => Ok(frame),
+        None => read_general(body, inputs, limits, rows),
+    }
+}
+
+/// Reads any body, finding every problem it has.
+pub(super) fn read_general(
+    body: &[u8],
+    inputs: &[InputField],
+    limits: &Limits,
+    rows: usize,
 ) -> Result<RawFrame, RequestError> {
     // sonic-rs (SIMD JSON, through the same serde visitors) reads a 10,000-record body in about
     // half serde_json's time. Its messages end with a snippet of the body: the first line is kept.
@@ -80,11 +96,7 @@ pub fn parse(
         let message = e.to_string();
         RequestError::Malformed(message.lines().next().unwrap_or_default().to_owned())
     };
-    let mut reader = Reader::new(
-        inputs,
-        limits,
-        likely_records(body.len(), inputs.len(), limits),
-    );
+    let mut reader = Reader::new(inputs, limits, rows);
     let mut json = sonic_rs::Deserializer::from_slice(body);
     BodySeed(&mut reader)
         .deserialize(&mut json)
@@ -184,23 +196,10 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn new(inputs: &'a [InputField], limits: &'a Limits, rows: usize) -> Self {
-        let columns = inputs
-            .iter()
-            .map(|field| match field.kind {
-                ColumnType::Integer | ColumnType::Float => {
-                    RawColumn::Numeric(Vec::with_capacity(rows))
-                }
-                ColumnType::String | ColumnType::Categorical => {
-                    RawColumn::Text(TextColumn::with_capacity(rows))
-                }
-                ColumnType::Boolean => RawColumn::Boolean(Vec::with_capacity(rows)),
-                ColumnType::Datetime => RawColumn::Datetime(Vec::with_capacity(rows)),
-            })
-            .collect();
         Reader {
             inputs,
             limits,
-            columns,
+            columns: new_columns(inputs, rows),
             seen: vec![0; inputs.len()],
             refused: Vec::new(),
             present: 0,
@@ -328,21 +327,45 @@ impl<'a> Reader<'a> {
                 problems: self.problems.listed,
             });
         }
-        let mut frame = RawFrame::new(self.count);
-        for (field, column) in self.inputs.iter().zip(self.columns) {
-            frame
-                .insert(field.name.clone(), column)
-                .map_err(|e| RequestError::Invalid {
-                    total: 1,
-                    problems: vec![Problem {
-                        record: None,
-                        field: Some(field.name.clone()),
-                        problem: e.to_string(),
-                    }],
-                })?;
-        }
-        Ok(frame)
+        frame_of(self.inputs, self.columns, self.count)
     }
+}
+
+/// An empty column for each input, of its type, with room for `rows` rows.
+pub(super) fn new_columns(inputs: &[InputField], rows: usize) -> Vec<RawColumn> {
+    inputs
+        .iter()
+        .map(|field| match field.kind {
+            ColumnType::Integer | ColumnType::Float => RawColumn::Numeric(Vec::with_capacity(rows)),
+            ColumnType::String | ColumnType::Categorical => {
+                RawColumn::Text(TextColumn::with_capacity(rows))
+            }
+            ColumnType::Boolean => RawColumn::Boolean(Vec::with_capacity(rows)),
+            ColumnType::Datetime => RawColumn::Datetime(Vec::with_capacity(rows)),
+        })
+        .collect()
+}
+
+/// The frame of the inputs' columns, `rows` rows each.
+pub(super) fn frame_of(
+    inputs: &[InputField],
+    columns: Vec<RawColumn>,
+    rows: usize,
+) -> Result<RawFrame, RequestError> {
+    let mut frame = RawFrame::new(rows);
+    for (field, column) in inputs.iter().zip(columns) {
+        frame
+            .insert(field.name.clone(), column)
+            .map_err(|e| RequestError::Invalid {
+                total: 1,
+                problems: vec![Problem {
+                    record: None,
+                    field: Some(field.name.clone()),
+                    problem: e.to_string(),
+                }],
+            })?;
+    }
+    Ok(frame)
 }
 
 #[derive(Default)]
