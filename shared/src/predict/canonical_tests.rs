@@ -2,22 +2,8 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::predict::request::tests::inputs;
 use crate::predict::request::{read_general, RequestError};
-
-fn inputs() -> Vec<InputField> {
-    let field = |name: &str, kind, nullable| InputField {
-        name: name.into(),
-        kind,
-        nullable,
-    };
-    vec![
-        field("distance", ColumnType::Integer, false),
-        field("temp", ColumnType::Float, true),
-        field("carrier", ColumnType::Categorical, false),
-        field("time_hour", ColumnType::Datetime, false),
-        field("holiday", ColumnType::Boolean, true),
-    ]
-}
 
 const ROWS: usize = 4;
 

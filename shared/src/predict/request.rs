@@ -821,4 +821,4 @@ impl<'de> Visitor<'de> for CellSeed<'_> {
 
 #[cfg(test)]
 #[path = "request_tests.rs"]
-mod tests;
+pub(super) mod tests;

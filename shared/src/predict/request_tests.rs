@@ -4,7 +4,8 @@ use serde_json::json;
 
 use super::*;
 
-fn inputs() -> Vec<InputField> {
+/// The inputs of a small model, one of each type (the fast reader's tests use them too).
+pub(in crate::predict) fn inputs() -> Vec<InputField> {
     let field = |name: &str, kind, nullable| InputField {
         name: name.into(),
         kind,
