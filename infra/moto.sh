@@ -1,17 +1,18 @@
 # Sourced by infra/test.sh and the benchmarks: installs the local AWS-compatible server (moto), the
-# template's linters (cfn-lint, the SAM CLI) and cargo-lambda (its Lambda Runtime API emulator runs
-# the built functions in the life-cycle test) into .venv-aws if needed, starts moto on a free loopback port (infra/moto_server.py),
+# template's linters (cfn-lint, the SAM CLI), cargo-lambda (its Lambda Runtime API emulator runs
+# the built functions in the life-cycle test) and schemathesis (it tests the API against its
+# OpenAPI document) into .venv-aws if needed, starts moto on a free loopback port (infra/moto_server.py),
 # points the AWS SDKs at it, and stops it when the calling script exits (a script that sets its own
 # EXIT trap calls moto_stop in it).
 # Run from the repository root. After it: MOTO_VENV and the AWS_* variables are set.
 
 MOTO_VENV=.venv-aws
 if [ ! -x "$MOTO_VENV/bin/moto_server" ] || [ ! -x "$MOTO_VENV/bin/cfn-lint" ] || [ ! -x "$MOTO_VENV/bin/sam" ] \
-   || [ ! -x "$MOTO_VENV/bin/cargo-lambda" ]; then
-  echo "== installing moto, cfn-lint, the SAM CLI and cargo-lambda into $MOTO_VENV"
+   || [ ! -x "$MOTO_VENV/bin/cargo-lambda" ] || [ ! -x "$MOTO_VENV/bin/st" ]; then
+  echo "== installing moto, cfn-lint, the SAM CLI, cargo-lambda and schemathesis into $MOTO_VENV"
   python3 -m venv "$MOTO_VENV"
   "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]>=5' 'cfn-lint>=1' \
-    'aws-sam-cli>=1.150' 'cargo-lambda>=1.9'
+    'aws-sam-cli>=1.150' 'cargo-lambda>=1.9' 'schemathesis>=4.3,<5'
 fi
 
 MOTO_PORT=$("$MOTO_VENV/bin/python" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')

@@ -256,7 +256,7 @@ async fn predict_through_router(backends: &Backends) -> anyhow::Result<String> {
         backends.registry.clone(),
         ServingSettings::default(),
     ));
-    let router = http::local_router(serving.clone(), Arc::new(Promoter::new(backends)));
+    let router = http::local_router(serving.clone(), None);
     let request = axum::http::Request::post("/models/flights/predict")
         .header("content-type", "application/json")
         .body(axum::body::Body::from(PREDICT_BODY))?;

@@ -24,6 +24,14 @@ pub struct ServeArgs {
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
+    /// Also serve the admin routes (promote, reject, rollback). They then take only requests
+    /// with `content-type: application/json`, so no web page can post to them.
+    #[arg(long)]
+    admin: bool,
+    /// The bearer token admin requests must carry (`authorization: Bearer <token>`), for a
+    /// machine others use too.
+    #[arg(long, env = "MLOPS_ADMIN_TOKEN", requires = "admin", hide_env_values = true)]
+    admin_token: Option<String>,
 }
 
 pub async fn serve(args: ServeArgs, target: &Target) -> anyhow::Result<ExitCode> {
@@ -34,7 +42,11 @@ pub async fn serve(args: ServeArgs, target: &Target) -> anyhow::Result<ExitCode>
         backends.registry.clone(),
         settings,
     ));
-    let router = http::local_router(serving.clone(), Arc::new(Promoter::new(&backends)));
+    let admin = args.admin.then(|| http::LocalAdmin {
+        promoter: Arc::new(Promoter::new(&backends)),
+        token: args.admin_token.clone(),
+    });
+    let router = http::local_router(serving.clone(), admin);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| {
@@ -53,6 +65,11 @@ pub async fn serve(args: ServeArgs, target: &Target) -> anyhow::Result<ExitCode>
     println!(
         "  curl -X POST http://{addr}/models/flights/predict -H 'content-type: application/json' -d @events/predict-body.json"
     );
+    match (args.admin, &args.admin_token) {
+        (false, _) => println!("  admin routes off (--admin serves promote, reject, rollback)"),
+        (true, None) => println!("  admin routes on, for anyone who can reach this address (--admin-token to require a token)"),
+        (true, Some(_)) => println!("  admin routes on, with the bearer token"),
+    }
     axum::serve(listener, router)
         .with_graceful_shutdown(stop_requested())
         .await?;

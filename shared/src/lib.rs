@@ -6,6 +6,7 @@ pub mod artifact;
 pub mod config;
 pub mod drift;
 pub mod evaluate;
+pub mod excerpt;
 pub mod features;
 #[cfg(feature = "lambda")]
 pub mod handler;

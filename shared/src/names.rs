@@ -136,11 +136,6 @@ impl ObjectKey {
     pub fn file_name(&self) -> &str {
         self.0.rsplit('/').next().unwrap_or(&self.0)
     }
-
-    /// This key with `suffix` appended to its last segment (`a/b.csv` + `.report.json`).
-    pub fn with_suffix(&self, suffix: &str) -> Result<Self, NameError> {
-        Self::parse(&format!("{}{suffix}", self.0))
-    }
 }
 
 impl TryFrom<String> for ObjectKey {

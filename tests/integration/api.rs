@@ -63,7 +63,11 @@ fn api(backends: &Backends, settings: ServingSettings) -> (Router, Arc<Serving>)
         backends.registry.clone(),
         settings,
     ));
-    let router = http::local_router(serving.clone(), Arc::new(Promoter::new(backends)));
+    let admin = http::LocalAdmin {
+        promoter: Arc::new(Promoter::new(backends)),
+        token: None,
+    };
+    let router = http::local_router(serving.clone(), Some(admin));
     (http::lambda::with_lambda_context(router), serving)
 }
 
@@ -178,9 +182,10 @@ async fn every_route_answers_its_event_file(backends: Backends) {
     let (status, _, body) = send_event(&router, "api-health.json").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(conforms(&schema("Health"), &body), Ok(()));
-    let loaded: Vec<u64> = body["loaded"]
+    assert_eq!(body["status"], "ok");
+    let loaded: Vec<u64> = body["models"]
         .as_array()
-        .expect("loaded")
+        .expect("models")
         .iter()
         .filter_map(|l| l["version"].as_u64())
         .collect();

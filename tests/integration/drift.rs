@@ -252,7 +252,7 @@ async fn serve_july(backends: &Backends) -> usize {
         backends.registry.clone(),
         settings,
     ));
-    let router = http::local_router(serving.clone(), Arc::new(Promoter::new(backends)));
+    let router = http::local_router(serving.clone(), None);
     let artifact_inputs = {
         let record = mlops_shared::model_registry::get_version(
             backends.registry.as_ref(),

@@ -177,9 +177,13 @@ async fn quarantines_every_broken_file_with_its_reason(backends: Backends) {
             "{name}: expected {rule}, report says {rules:?}"
         );
         assert_eq!(report["verdict"], "quarantined");
+        let folder = outcome
+            .report
+            .strip_suffix(".report.json")
+            .expect("a quarantine report");
         let copy = backends
             .store
-            .get(&key(&format!("quarantine/flights/{name}")))
+            .get(&key(&format!("{folder}/{name}")))
             .await
             .expect("quarantined copy");
         assert_eq!(

@@ -9,6 +9,7 @@ mod contracts;
 mod drift;
 mod ingest_files;
 mod ingest_handler;
+mod ingest_hostile;
 mod lifecycle;
 mod openapi;
 mod promote_handler;

@@ -233,6 +233,75 @@ async fn concurrent_runs_register_one_version(backends: Backends) {
         files.iter().all(|f| f.key.as_str().starts_with(&prefix)),
         "{files:?}"
     );
+    // Neither run is left pending: the winner registered, the loser withdrew.
+    assert_eq!(
+        model_registry::pending_runs(backends.registry.as_ref(), &name("flights"))
+            .await
+            .expect("reads"),
+        []
+    );
+}
+
+/// A run killed after taking version 2 (its number and a half-written folder), beside a run
+/// still training as version 3.
+async fn runs_killed_mid_write_are_swept_once_they_cannot_be_running(backends: Backends) {
+    ingest(&backends, &flights_spec(), sample_files()).await;
+    train(&backends, "flights").await.expect("trains");
+    let model = name("flights");
+    let registry = backends.registry.as_ref();
+    for version in [2, 3] {
+        let taken = model_registry::allocate_version(registry, &model, "flights", "now")
+            .await
+            .expect("numbers");
+        assert_eq!(taken, version);
+        backends
+            .store
+            .put(
+                &key(&format!("models/flights/{version}/model.bin")),
+                b"half".to_vec(),
+            )
+            .await
+            .expect("writes");
+    }
+    let now = chrono::Utc::now();
+    let later = now + mlops_shared::train::outputs::ABANDONED_AFTER;
+    let sweep = |at| {
+        mlops_shared::train::outputs::sweep_abandoned(
+            backends.store.as_ref(),
+            registry,
+            &model,
+            at,
+        )
+    };
+    assert_eq!(sweep(now).await.expect("sweeps"), Vec::<u64>::new(), "both may still be running");
+    assert_eq!(sweep(later).await.expect("sweeps"), [2, 3]);
+    let files = backends.store.list("models/flights/").await.expect("lists");
+    assert!(
+        files.iter().all(|f| f.key.as_str().starts_with("models/flights/1/")),
+        "{files:?}"
+    );
+    assert_eq!(
+        model_registry::pending_runs(registry, &model).await.expect("reads"),
+        []
+    );
+    // Numbers are never handed out twice: the next run is version 4.
+    assert_eq!(
+        model_registry::allocate_version(registry, &model, "flights", "now")
+            .await
+            .expect("numbers"),
+        4
+    );
+}
+
+#[tokio::test]
+async fn runs_killed_mid_write_are_swept_on_the_embedded_default() {
+    let (backends, _dir) = local_backends();
+    runs_killed_mid_write_are_swept_once_they_cannot_be_running(backends).await;
+}
+
+#[tokio::test]
+async fn runs_killed_mid_write_are_swept_on_dynamodb() {
+    runs_killed_mid_write_are_swept_once_they_cannot_be_running(aws_backends().await.backends).await;
 }
 
 #[tokio::test]

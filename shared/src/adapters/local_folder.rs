@@ -23,8 +23,12 @@ pub struct LocalFolderStore {
 }
 
 impl LocalFolderStore {
+    /// The store at `root`. Temporary files that a process no longer running left behind (killed
+    /// mid-write) are removed first: they would only fill the disk.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        let root = root.into();
+        sweep_orphan_temp_files(&root.join(TMP_DIR));
+        Self { root }
     }
 
     pub fn root(&self) -> &Path {
@@ -64,6 +68,7 @@ fn info(path: &Path, key: &ObjectKey) -> Result<ObjectInfo, StoreError> {
         key: key.clone(),
         size: metadata.len(),
         etag: etag(&metadata),
+        version: None,
     })
 }
 
@@ -92,6 +97,7 @@ fn read(path: &Path, key: &ObjectKey) -> Result<StoredObject, StoreError> {
         key: key.clone(),
         size: bytes.len() as u64,
         etag: etag(&metadata),
+        version: None,
     };
     Ok(StoredObject { info, bytes })
 }
@@ -104,7 +110,8 @@ enum Content<'a> {
     File(std::fs::File),
 }
 
-/// Writes `content` to a fresh temporary file under the root and returns its path.
+/// Writes `content` to a fresh temporary file under the root and returns its path. A write that
+/// fails (a full disk) removes its part-written file.
 fn write_temp(root: &Path, content: Content) -> std::io::Result<PathBuf> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = root.join(TMP_DIR);
@@ -115,15 +122,40 @@ fn write_temp(root: &Path, content: Content) -> std::io::Result<PathBuf> {
         COUNTER.fetch_add(1, Ordering::Relaxed)
     );
     let path = dir.join(name);
-    let mut file = std::fs::File::create(&path)?;
-    match content {
-        Content::Bytes(bytes) => file.write_all(bytes)?,
-        Content::File(mut from) => {
-            std::io::copy(&mut from, &mut file)?;
+    let written = std::fs::File::create(&path).and_then(|mut file| {
+        match content {
+            Content::Bytes(bytes) => file.write_all(bytes)?,
+            Content::File(mut from) => {
+                std::io::copy(&mut from, &mut file)?;
+            }
+        }
+        file.sync_all()
+    });
+    match written {
+        Ok(()) => Ok(path),
+        Err(e) => {
+            let _ = std::fs::remove_file(&path);
+            Err(e)
         }
     }
-    file.sync_all()?;
-    Ok(path)
+}
+
+/// Removes the temporary files of processes that are gone. A temporary file is named
+/// `<pid>-<n>`; a live process's files are left alone, as they may be mid-write.
+fn sweep_orphan_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|name| name.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !crate::process::is_running(pid)) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn put_blocking(
@@ -185,6 +217,7 @@ fn list_blocking(root: &Path, prefix: &str) -> std::io::Result<Vec<ObjectInfo>> 
                         key,
                         size: metadata.len(),
                         etag: etag(&metadata),
+                        version: None,
                     });
                 }
             }
@@ -225,7 +258,11 @@ impl ObjectStore for LocalFolderStore {
             .map_err(|e| unavailable("writing", key, e))
     }
 
-    async fn put_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StoreError> {
+    async fn put_file_if_absent(
+        &self,
+        key: &ObjectKey,
+        path: &Path,
+    ) -> Result<PutOutcome, StoreError> {
         let (root, target, source, owned) = (
             self.root.clone(),
             self.path(key),
@@ -235,8 +272,7 @@ impl ObjectStore for LocalFolderStore {
         blocking(move || {
             let file = std::fs::File::open(&source)
                 .map_err(|e| StoreError::unreadable_file(&owned, &source, e))?;
-            put_blocking(&root, &target, Content::File(file), false)
-                .map(|_| ())
+            put_blocking(&root, &target, Content::File(file), true)
                 .map_err(|e| unavailable("writing", &owned, e))
         })
         .await
@@ -272,5 +308,50 @@ impl ObjectStore for LocalFolderStore {
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
             Err(e) => Err(unavailable("deleting", key, e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_files(root: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(root.join(TMP_DIR))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_write_that_fails_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // Reading a folder fails part-way, as a full disk fails a write.
+        let unreadable = std::fs::File::open(dir.path()).expect("open the folder");
+        let target = dir.path().join("raw/x.csv");
+        let failed = put_blocking(dir.path(), &target, Content::File(unreadable), true);
+        assert!(failed.is_err());
+        assert!(!target.exists());
+        assert_eq!(temp_files(dir.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn opening_the_store_removes_temporary_files_of_processes_that_are_gone() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let tmp = dir.path().join(TMP_DIR);
+        std::fs::create_dir_all(&tmp).expect("temp folder");
+        // Above Linux's largest pid (2^22), so no process has it.
+        let gone = "4194305-7".to_owned();
+        let live = format!("{}-3", std::process::id());
+        for name in [&gone, &live] {
+            std::fs::write(tmp.join(name), b"part of a write").expect("write");
+        }
+        LocalFolderStore::new(dir.path());
+        assert_eq!(temp_files(dir.path()), [live]);
     }
 }

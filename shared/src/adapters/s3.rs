@@ -26,16 +26,27 @@ impl S3Store {
         }
     }
 
-    async fn put_body(&self, key: &ObjectKey, body: ByteStream) -> Result<(), StoreError> {
-        self.client
+    /// Writes `body` at `key`; only where nothing is there yet when `only_if_absent`.
+    async fn put_body(
+        &self,
+        key: &ObjectKey,
+        body: ByteStream,
+        only_if_absent: bool,
+    ) -> Result<PutOutcome, StoreError> {
+        let mut request = self
+            .client
             .put_object()
             .bucket(&self.bucket)
             .key(key.as_str())
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| classify("writing", key.as_str(), &e))?;
-        Ok(())
+            .body(body);
+        if only_if_absent {
+            request = request.if_none_match("*");
+        }
+        match request.send().await {
+            Ok(_) => Ok(PutOutcome::Created),
+            Err(e) if only_if_absent && status_of(&e) == Some(412) => Ok(PutOutcome::AlreadyExists),
+            Err(e) => Err(classify("writing", key.as_str(), &e)),
+        }
     }
 
     /// An S3 client for `config`. With an endpoint override (`AWS_ENDPOINT_URL`, e.g. a local server)
@@ -130,6 +141,7 @@ impl ObjectStore for S3Store {
             key: key.clone(),
             size,
             etag: clean_etag(out.e_tag()),
+            version: out.version_id().map(str::to_owned),
         })
     }
 
@@ -143,6 +155,7 @@ impl ObjectStore for S3Store {
             .await
             .map_err(|e| missing_or("reading", key, &e))?;
         let etag = clean_etag(out.e_tag());
+        let version = out.version_id().map(str::to_owned);
         let bytes = out
             .body
             .collect()
@@ -158,23 +171,30 @@ impl ObjectStore for S3Store {
                 key: key.clone(),
                 size: bytes.len() as u64,
                 etag,
+                version,
             },
             bytes,
         })
     }
 
     async fn put(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<(), StoreError> {
-        self.put_body(key, ByteStream::from(bytes)).await
+        self.put_body(key, ByteStream::from(bytes), false)
+            .await
+            .map(|_| ())
     }
 
-    async fn put_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StoreError> {
+    async fn put_file_if_absent(
+        &self,
+        key: &ObjectKey,
+        path: &Path,
+    ) -> Result<PutOutcome, StoreError> {
         // From a path, not an open file, so that the SDK can read it again to retry.
         let body = ByteStream::read_from()
             .path(path)
             .build()
             .await
             .map_err(|e| StoreError::unreadable_file(key, path, e))?;
-        self.put_body(key, body).await
+        self.put_body(key, body, true).await
     }
 
     async fn put_if_absent(
@@ -182,20 +202,7 @@ impl ObjectStore for S3Store {
         key: &ObjectKey,
         bytes: Vec<u8>,
     ) -> Result<PutOutcome, StoreError> {
-        let result = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .if_none_match("*")
-            .body(ByteStream::from(bytes))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(PutOutcome::Created),
-            Err(e) if status_of(&e) == Some(412) => Ok(PutOutcome::AlreadyExists),
-            Err(e) => Err(classify("writing", key.as_str(), &e)),
-        }
+        self.put_body(key, ByteStream::from(bytes), true).await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
@@ -218,6 +225,7 @@ impl ObjectStore for S3Store {
                     key,
                     size,
                     etag: clean_etag(object.e_tag()),
+                    version: None,
                 });
             }
         }

@@ -41,22 +41,31 @@ pub async fn put_replaces_and_changes_the_etag(store: Arc<dyn ObjectStore>) {
     assert_ne!(object.info.etag, first);
 }
 
-pub async fn put_file_writes_the_file_and_refuses_a_missing_one(store: Arc<dyn ObjectStore>) {
+pub async fn put_file_if_absent_writes_the_file_once_and_refuses_a_missing_one(
+    store: Arc<dyn ObjectStore>,
+) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let path = dir.path().join("jan.csv");
     let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
     std::fs::write(&path, &bytes).expect("writes the file");
     let k = key("raw/flights/jan.csv");
-    store
-        .put(&k, b"an older upload".to_vec())
-        .await
-        .expect("put");
-    store.put_file(&k, &path).await.expect("put_file");
+    assert_eq!(
+        store.put_file_if_absent(&k, &path).await.expect("put"),
+        PutOutcome::Created
+    );
+    assert_eq!(store.get(&k).await.expect("get").bytes, bytes);
+    // An upload already there is never replaced.
+    let other = dir.path().join("other.csv");
+    std::fs::write(&other, b"another upload").expect("writes the file");
+    assert_eq!(
+        store.put_file_if_absent(&k, &other).await.expect("put"),
+        PutOutcome::AlreadyExists
+    );
     assert_eq!(store.get(&k).await.expect("get").bytes, bytes);
 
     let missing = dir.path().join("feb.csv");
     let refused = store
-        .put_file(&key("raw/flights/feb.csv"), &missing)
+        .put_file_if_absent(&key("raw/flights/feb.csv"), &missing)
         .await
         .expect_err("no such file");
     assert!(!refused.is_retryable(), "{refused}");
@@ -202,7 +211,7 @@ macro_rules! object_store_contract_tests {
             put_then_get_returns_the_same_bytes,
             missing_objects_are_not_found,
             put_replaces_and_changes_the_etag,
-            put_file_writes_the_file_and_refuses_a_missing_one,
+            put_file_if_absent_writes_the_file_once_and_refuses_a_missing_one,
             put_if_absent_creates_once_and_keeps_the_first,
             exactly_one_concurrent_put_if_absent_wins,
             list_returns_keys_under_a_prefix_sorted,

@@ -158,7 +158,8 @@ pub fn file(
     let read = if bytes.starts_with(PARQUET_MAGIC) {
         parquet_batches(bytes, columns, BATCH_ROWS, profile)
     } else {
-        match decode(bytes, name, &spec.source, &numeric_schema(spec)) {
+        let max_content = spec.source.max_file_bytes;
+        match decode(bytes, name, &spec.source, &numeric_schema(spec), max_content) {
             Ok((frame, _)) => profile(frame),
             Err(e) => Err(Problem::Read(e.to_string())),
         }

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
@@ -24,6 +26,61 @@ pub fn router(promoter: Arc<Promoter>) -> Router {
         .route("/models/{model}/reject", post(reject_route))
         .route("/models/{model}/rollback", post(rollback_route))
         .with_state(promoter)
+}
+
+/// The admin routes on a local socket (`mlops serve --admin`), where no IAM signature protects
+/// them: a request must say `content-type: application/json` (which a web page cannot send to
+/// another origin without a CORS preflight, which this server never grants), and carry the bearer
+/// token when one is set.
+pub fn local_router(promoter: Arc<Promoter>, token: Option<String>) -> Router {
+    router(promoter).route_layer(middleware::from_fn_with_state(
+        token.map(Arc::<str>::from),
+        local_guard,
+    ))
+}
+
+async fn local_guard(
+    State(token): State<Option<Arc<str>>>,
+    mut request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers();
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "admin routes take `content-type: application/json` (an empty body too)",
+        )
+        .into_response();
+    }
+    if let Some(token) = token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !given.is_some_and(|given| same_secret(given.as_bytes(), token.as_bytes())) {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "admin routes need `authorization: Bearer <token>`, the token `mlops serve` was started with",
+            )
+            .into_response();
+        }
+        request
+            .extensions_mut()
+            .insert(Caller("http:token".into()));
+    }
+    next.run(request).await
+}
+
+/// Compares two secrets in time that does not depend on where they first differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 /// What every admin body may carry.
@@ -78,7 +135,7 @@ fn parse<T: DeserializeOwned + Default>(
     serde_json::from_slice(&body).map_err(|e| {
         let mut error = ApiError::from(crate::predict::RequestError::Malformed(e.to_string()));
         if !e.is_syntax() && !e.is_eof() {
-            error.status = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            error.status = StatusCode::UNPROCESSABLE_ENTITY;
             error.code = "invalid_request";
             error.message = format!("the body is not what this route takes: {e}");
         }
@@ -128,7 +185,7 @@ async fn reject_route(
             let body: AdminBody = parse(body)?;
             let Some(version) = body.version else {
                 let mut error = ApiError::new(
-                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_request",
                     "name the version to reject",
                 );
@@ -159,9 +216,21 @@ async fn rollback_route(
             let model = model_name(&model)?;
             let body: AdminBody = parse(body)?;
             if body.version.is_some() || body.force {
-                return Err(ApiError::bad_request(
+                let mut error = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_request",
                     "rollback returns to the previous champion; it takes no version or force",
-                ));
+                );
+                for (given, field) in [(body.version.is_some(), "version"), (body.force, "force")] {
+                    if given {
+                        error.details.push(Problem {
+                            record: None,
+                            field: Some(field.into()),
+                            problem: "not taken by rollback".into(),
+                        });
+                    }
+                }
+                return Err(error);
             }
             let request = context.request(&body)?;
             Ok(promoter.rollback(&model, &request).await?)

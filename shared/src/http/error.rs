@@ -67,6 +67,9 @@ impl From<RequestError> for ApiError {
             RequestError::Malformed(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", error.to_string())
             }
+            RequestError::TooDeep { .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, "too_deep", error.to_string())
+            }
             RequestError::TooMany { .. } => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_many_records",

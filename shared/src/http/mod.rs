@@ -40,12 +40,21 @@ pub fn finish(router: Router) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-/// Both APIs on one router, as `mlops serve` and the tests run them.
-pub fn local_router(
-    serving: Arc<serving::Serving>,
-    promoter: Arc<crate::promotion::Promoter>,
-) -> Router {
-    finish(serving::router(serving).merge(admin::router(promoter)))
+/// The admin routes on a local socket: off unless asked for.
+pub struct LocalAdmin {
+    pub promoter: Arc<crate::promotion::Promoter>,
+    /// The bearer token admin requests must carry, for a machine others use too.
+    pub token: Option<String>,
+}
+
+/// The serving routes, and the admin routes when asked for, on one router: as `mlops serve` and
+/// the tests run them.
+pub fn local_router(serving: Arc<serving::Serving>, admin: Option<LocalAdmin>) -> Router {
+    let router = serving::router(serving);
+    finish(match admin {
+        Some(admin) => router.merge(admin::local_router(admin.promoter, admin.token)),
+        None => router,
+    })
 }
 
 fn model_name(text: &str) -> Result<ModelName, ApiError> {

@@ -247,31 +247,47 @@ async fn model_route(State(app): State<Arc<Serving>>, Path(model): Path<String>)
     }
 }
 
+/// 200 `ok` while every model requests asked for is served; 503 `degraded` when one cannot be
+/// loaded (its cause is in the log, at error level).
 async fn health_route(State(app): State<Arc<Serving>>) -> Response {
-    let loaded: Vec<_> = app
-        .cache
-        .loaded()
+    let models = app.cache.health();
+    let degraded = models.iter().any(|m| m.unavailable_since.is_some());
+    let models: Vec<_> = models
         .into_iter()
-        .map(|(model, selector, version)| {
-            let selector = match selector {
+        .map(|m| {
+            let selector = match m.selector {
                 Selector::Alias(alias) => json!({"alias": alias.as_str()}),
                 Selector::Version(v) => json!({"version": v}),
             };
-            json!({"model": model.as_str(), "selector": selector, "version": version})
+            let mut entry = json!({
+                "model": m.model.as_str(),
+                "selector": selector,
+                "version": m.version,
+                "state": if m.unavailable_since.is_some() { "unavailable" } else { "loaded" },
+            });
+            if let Some(since) = m.unavailable_since {
+                entry["unavailable_since"] = json!(since.to_rfc3339());
+            }
+            entry
         })
         .collect();
     let inference = app.inference.stats();
-    Json(json!({
-        "status": "ok",
+    let status = if degraded {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    let body = Json(json!({
+        "status": if degraded { "degraded" } else { "ok" },
         "uptime_seconds": app.started.elapsed().as_secs(),
-        "loaded": loaded,
+        "models": models,
         "inference_records": {
             "sampled": inference.sampled,
             "written": inference.written,
             "failed": inference.failed,
         },
-    }))
-    .into_response()
+    }));
+    (status, body).into_response()
 }
 
 async fn openapi_route() -> Response {

@@ -48,10 +48,26 @@ pub fn coerce(raw: &Series, spec: &ColumnSpec) -> PolarsResult<TypedColumn> {
         }
     };
     let type_errors = raw.is_not_null() & series.is_null();
+    let series = if spec.kind == ColumnType::Float {
+        nan_as_missing(series)?
+    } else {
+        series
+    };
     Ok(TypedColumn {
         series,
         type_errors,
     })
+}
+
+/// NaN is a missing value, as pandas reads it: a range check must not call it "above the
+/// maximum", and nullability decides whether the column may lack it.
+fn nan_as_missing(series: Series) -> PolarsResult<Series> {
+    let values = series.f64()?;
+    let nan = values.is_nan();
+    if !nan.any() {
+        return Ok(series);
+    }
+    Ok(values.set(&nan, None)?.into_series())
 }
 
 fn parse_booleans(text: &StringChunked) -> Series {

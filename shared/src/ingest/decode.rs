@@ -1,13 +1,21 @@
 //! Bytes of an upload to a data frame: format detection, decompression and the checks that make a
 //! broken file fail with a reason a person can act on (not polars' first parse error).
 
+use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
-
-use polars::prelude::*;
-
 use std::sync::Arc;
 
+use polars::prelude::*;
+use serde::de::IgnoredAny;
+
+use super::layout::{self, RowWidth};
+use crate::excerpt::cut;
 use crate::spec::{ColumnType, DatasetSpec, FileFormat, SourceSection};
+
+/// A JSON Lines value nested deeper than this is refused before polars reads it: a row needs one
+/// level, and polars' reader recursed without a bound (5,000 levels aborted the process, 1,000 took
+/// 87 s of CPU).
+pub const MAX_JSON_NESTING: usize = 64;
 
 /// The format a file was read as, recorded in reports and manifests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -22,6 +30,11 @@ pub enum ReadFormat {
 pub struct Decoded {
     pub format: ReadFormat,
     pub gzipped: bool,
+    /// Blank lines skipped (CSV).
+    pub blank_lines: usize,
+    /// Data rows with fewer fields than the header (CSV): polars filled them with nulls, so
+    /// validation refuses them as rows, by the policy.
+    pub short_rows: Vec<RowWidth>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +45,24 @@ pub enum DecodeError {
     HeaderOnly,
     #[error("the gzip stream is truncated or corrupt: {0}")]
     BadGzip(String),
+    #[error("the gzip stream expands to more than {limit} bytes, the limit for a file's content; reading stopped there")]
+    DecompressedTooLarge { limit: u64 },
+    #[error("the lines end with a carriage return alone (old Mac style); save the file with \\n or \\r\\n line endings")]
+    CarriageReturnsOnly,
+    #[error("the header names {name:?} twice (columns {first} and {second}); every column needs its own name")]
+    RepeatedColumn {
+        name: String,
+        first: usize,
+        second: usize,
+    },
+    #[error("{count} row(s) have more fields than the header's {header}: {examples}")]
+    LongRows {
+        header: usize,
+        count: usize,
+        examples: String,
+    },
+    #[error("line {line} nests arrays or objects more than {max} levels deep; a row needs one")]
+    TooDeep { line: usize, max: usize },
     #[error("the file is not valid UTF-8: invalid bytes at line {line}, byte offset {offset}")]
     NotUtf8 { line: usize, offset: usize },
     #[error("the header has one column {header:?}: the file looks {found:?}-separated, but the spec expects {expected:?}")]
@@ -51,6 +82,11 @@ impl DecodeError {
             DecodeError::Empty => "empty_file",
             DecodeError::HeaderOnly => "no_data_rows",
             DecodeError::BadGzip(_) => "corrupt_compression",
+            DecodeError::DecompressedTooLarge { .. } => "decompressed_too_large",
+            DecodeError::CarriageReturnsOnly => "line_endings",
+            DecodeError::RepeatedColumn { .. } => "repeated_column",
+            DecodeError::LongRows { .. } => "unreadable",
+            DecodeError::TooDeep { .. } => "nesting",
             DecodeError::NotUtf8 { .. } => "encoding",
             DecodeError::WrongDelimiter { .. } => "delimiter",
             DecodeError::Unreadable { .. } => "unreadable",
@@ -76,12 +112,14 @@ pub fn numeric_schema(spec: &DatasetSpec) -> Schema {
 
 /// Reads `bytes` (named `file_name`) into a frame. CSV columns in `numeric` are parsed as numbers when
 /// every value parses; otherwise (and for every other column) they come back as text and are typed by
-/// [`super::coerce`], so every bad value can be reported, not just the first.
+/// [`super::coerce`], so every bad value can be reported, not just the first. Compressed content
+/// stops at `max_bytes`: a small gzip can expand past any memory.
 pub fn decode(
     bytes: &[u8],
     file_name: &str,
     source: &SourceSection,
     numeric: &Schema,
+    max_bytes: u64,
 ) -> Result<(DataFrame, Decoded), DecodeError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(DecodeError::Empty);
@@ -90,7 +128,7 @@ pub fn decode(
     let gzipped = bytes.starts_with(&GZIP_MAGIC);
     let inflated;
     let (bytes, inner_name) = if gzipped {
-        inflated = gunzip(bytes)?;
+        inflated = gunzip(bytes, max_bytes)?;
         (
             inflated.as_slice(),
             lower.strip_suffix(".gz").unwrap_or(&lower),
@@ -102,15 +140,27 @@ pub fn decode(
         return Err(DecodeError::Empty);
     }
     let format = detect(bytes, inner_name, source.format);
+    let mut decoded = Decoded {
+        format,
+        gzipped,
+        blank_lines: 0,
+        short_rows: vec![],
+    };
+    if format != ReadFormat::Parquet
+        && memchr::memchr(b'\n', bytes).is_none()
+        && memchr::memchr(b'\r', bytes).is_some()
+    {
+        return Err(DecodeError::CarriageReturnsOnly);
+    }
     let frame = match format {
         ReadFormat::Parquet => read_parquet(bytes)?,
-        ReadFormat::Csv => read_csv(utf8(bytes)?, source.delimiter, numeric)?,
+        ReadFormat::Csv => read_csv(utf8(bytes)?, source.delimiter, numeric, &mut decoded)?,
         ReadFormat::Jsonl => read_jsonl(utf8(bytes)?)?,
     };
     if frame.height() == 0 {
         return Err(DecodeError::HeaderOnly);
     }
-    Ok((frame, Decoded { format, gzipped }))
+    Ok((frame, decoded))
 }
 
 fn detect(bytes: &[u8], name: &str, declared: FileFormat) -> ReadFormat {
@@ -129,11 +179,17 @@ fn detect(bytes: &[u8], name: &str, declared: FileFormat) -> ReadFormat {
     }
 }
 
-fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
+fn gunzip(bytes: &[u8], max_bytes: u64) -> Result<Vec<u8>, DecodeError> {
+    let room = bytes.len().saturating_mul(4).min(max_bytes as usize);
+    let mut out = Vec::with_capacity(room);
+    // One byte past the limit tells a content of exactly the limit from a larger one.
     flate2::read::MultiGzDecoder::new(bytes)
+        .take(max_bytes.saturating_add(1))
         .read_to_end(&mut out)
         .map_err(|e| DecodeError::BadGzip(e.to_string()))?;
+    if out.len() as u64 > max_bytes {
+        return Err(DecodeError::DecompressedTooLarge { limit: max_bytes });
+    }
     Ok(out)
 }
 
@@ -145,8 +201,16 @@ fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
     })
 }
 
-fn read_csv(text: &str, delimiter: char, numeric: &Schema) -> Result<DataFrame, DecodeError> {
-    let header = text.lines().next().unwrap_or_default();
+fn read_csv(
+    text: &str,
+    delimiter: char,
+    numeric: &Schema,
+    decoded: &mut Decoded,
+) -> Result<DataFrame, DecodeError> {
+    let header = text
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or_default();
     let separator = u8::try_from(delimiter).unwrap_or(b',');
     if !header.contains(delimiter) {
         let found = [',', ';', '\t', '|']
@@ -155,12 +219,26 @@ fn read_csv(text: &str, delimiter: char, numeric: &Schema) -> Result<DataFrame, 
             .max_by_key(|c| header.matches(*c).count());
         if let Some(found) = found.filter(|c| header.contains(*c)) {
             return Err(DecodeError::WrongDelimiter {
-                header: truncate(header, 80),
+                header: cut(header, 80).into_owned(),
                 found,
                 expected: delimiter,
             });
         }
     }
+    let layout = layout::survey(text, separator);
+    if let Some((name, first, second)) = layout.repeated_name() {
+        return Err(DecodeError::RepeatedColumn {
+            name: cut(name, 80).into_owned(),
+            first,
+            second,
+        });
+    }
+    if !layout.long_rows.is_empty() {
+        return Err(long_rows(layout.header.len(), &layout.long_rows));
+    }
+    decoded.blank_lines = layout.blank_lines.len();
+    let text = layout.without_blank_lines(text);
+    decoded.short_rows = layout.short_rows;
     let read = |numeric: Option<SchemaRef>| {
         CsvReadOptions::default()
             .with_has_header(true)
@@ -188,14 +266,78 @@ fn read_csv(text: &str, delimiter: char, numeric: &Schema) -> Result<DataFrame, 
     }
 }
 
+/// The first rows with too many fields, named by their 1-based data row.
+fn long_rows(header: usize, rows: &[RowWidth]) -> DecodeError {
+    let examples: Vec<String> = rows
+        .iter()
+        .take(5)
+        .map(|r| format!("row {} has {}", r.row + 1, r.fields))
+        .collect();
+    DecodeError::LongRows {
+        header,
+        count: rows.len(),
+        examples: examples.join(", "),
+    }
+}
+
 fn read_jsonl(text: &str) -> Result<DataFrame, DecodeError> {
+    if let Some(line) = line_nested_deeper(text.as_bytes(), MAX_JSON_NESTING) {
+        return Err(DecodeError::TooDeep {
+            line,
+            max: MAX_JSON_NESTING,
+        });
+    }
     JsonReader::new(Cursor::new(text.as_bytes()))
         .with_json_format(JsonFormat::JsonLines)
         .finish()
         .map_err(|e| DecodeError::Unreadable {
             format: ReadFormat::Jsonl,
-            message: first_line(&e.to_string()),
+            message: bad_json_line(text).unwrap_or_else(|| first_line(&e.to_string())),
         })
+}
+
+/// The 1-based line of the first value nested deeper than `max`, strings skipped.
+fn line_nested_deeper(bytes: &[u8], max: usize) -> Option<usize> {
+    let (mut line, mut depth) = (1, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &byte in bytes {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                b'\n' => (line, in_string, depth) = (line + 1, false, 0),
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(line);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'\n' => (line, depth) = (line + 1, 0),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// polars names no line when JSON Lines fail to parse: the first line that is not a JSON object,
+/// and why, found again line by line (only once reading has failed).
+fn bad_json_line(text: &str) -> Option<String> {
+    text.lines().enumerate().find_map(|(index, line)| {
+        if line.trim().is_empty() {
+            return None;
+        }
+        serde_json::from_str::<BTreeMap<String, IgnoredAny>>(line)
+            .err()
+            .map(|e| format!("line {}: {e}", index + 1))
+    })
 }
 
 fn read_parquet(bytes: &[u8]) -> Result<DataFrame, DecodeError> {
@@ -208,14 +350,7 @@ fn read_parquet(bytes: &[u8]) -> Result<DataFrame, DecodeError> {
 }
 
 fn first_line(message: &str) -> String {
-    truncate(message.lines().next().unwrap_or_default(), 300)
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
-    }
+    cut(message.lines().next().unwrap_or_default(), 300).into_owned()
 }
 
 #[cfg(test)]

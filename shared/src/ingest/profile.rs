@@ -178,7 +178,7 @@ fn categorical(values: &StringChunked) -> Stats {
         .into_iter()
         .take(TOP_CATEGORIES)
         .map(|(value, count)| CategoryCount {
-            value: value.to_owned(),
+            value: crate::excerpt::excerpt(value).into_owned(),
             count,
         })
         .collect();

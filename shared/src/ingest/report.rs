@@ -1,6 +1,7 @@
 //! What ingestion writes for people and later functions: the validation report of a quarantined file
 //! and the manifest of an accepted data version.
 
+use sha2::Digest;
 use serde::{Deserialize, Serialize};
 
 use super::decode::ReadFormat;
@@ -14,9 +15,24 @@ pub struct SourceRef {
     pub store: String,
     pub key: String,
     pub etag: String,
+    /// S3's version id of the upload, in a versioned bucket: the exact object read, even after
+    /// the key is written again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     pub size: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+}
+
+impl SourceRef {
+    /// A name for this upload that no other upload has: 16 hex digits of the SHA-256 of its key
+    /// and its S3 version id (or, unversioned, its entity tag). The quarantine keeps each
+    /// upload's copy and report under it, so a later upload of the same name replaces nothing.
+    pub fn upload_id(&self) -> String {
+        let version = self.version_id.as_deref().unwrap_or(&self.etag);
+        let digest = sha2::Sha256::digest(format!("{}\n{version}", self.key).as_bytes());
+        hex::encode(&digest[..8])
+    }
 }
 
 /// The contract a file was checked against.
@@ -34,7 +50,7 @@ pub enum Verdict {
     Quarantined,
 }
 
-/// Every check's outcome for one upload, written next to a quarantined copy (`<file>.report.json`)
+/// Every check's outcome for one upload, written beside a quarantined copy (`<upload id>.report.json`)
 /// and summarised in an accepted version's manifest.
 #[derive(Debug, Clone, Serialize)]
 pub struct ValidationReport {

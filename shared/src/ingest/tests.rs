@@ -7,8 +7,12 @@ fn upload_keys_name_their_dataset() {
     assert_eq!(raw.dataset.as_str(), "flights");
     assert_eq!(raw.relative, "2013/jan.csv");
     assert_eq!(
-        raw.quarantine_key().as_str(),
-        "quarantine/flights/2013/jan.csv"
+        raw.quarantine_key("0123456789abcdef").as_str(),
+        "quarantine/flights/0123456789abcdef/2013/jan.csv"
+    );
+    assert_eq!(
+        raw.quarantine_report_key("0123456789abcdef").as_str(),
+        "quarantine/flights/0123456789abcdef.report.json"
     );
     for outside in [
         "curated/flights/x.csv",

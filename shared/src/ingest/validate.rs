@@ -8,6 +8,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::coerce::{coerce, TypedColumn};
+use super::decode::Decoded;
+use crate::excerpt::excerpt;
 use crate::spec::{AllowedValue, ColumnSpec, CompareOp, DatasetSpec, ExtraColumns, Operand};
 
 /// Example rows listed per finding.
@@ -76,8 +78,9 @@ pub struct Checked {
     pub warnings: Vec<Finding>,
 }
 
-pub fn check(raw: &DataFrame, spec: &DatasetSpec) -> PolarsResult<Checked> {
+pub fn check(raw: &DataFrame, decoded: &Decoded, spec: &DatasetSpec) -> PolarsResult<Checked> {
     let mut out = Checked::empty();
+    check_reading(raw, decoded, &mut out);
     check_extra_columns(raw, spec, &mut out);
     // Columns are independent: type and check them on every core, then merge in spec order.
     let columns: Vec<(Column, Checked)> = spec
@@ -155,6 +158,39 @@ impl Checked {
     }
 }
 
+/// What reading the file noticed: rows with fewer fields than the header (filled with nulls by the
+/// reader, so refused as rows here) and blank lines skipped.
+fn check_reading(raw: &DataFrame, decoded: &Decoded, out: &mut Checked) {
+    if decoded.blank_lines > 0 {
+        out.warnings.push(Finding::file_level(
+            "blank_lines",
+            vec![],
+            format!("{} blank line(s) skipped", decoded.blank_lines),
+        ));
+    }
+    if decoded.short_rows.is_empty() {
+        return;
+    }
+    let header = raw.width();
+    let short: HashSet<usize> = decoded.short_rows.iter().map(|r| r.row).collect();
+    let check = RowCheck {
+        rule: "unreadable".into(),
+        columns: vec![],
+        message: format!("rows with fewer fields than the header's {header}"),
+        rows: mask((0..raw.height()).map(|row| short.contains(&row))),
+        mostly: 1.0,
+    };
+    let fields_of = |row: usize| {
+        let fields = decoded
+            .short_rows
+            .iter()
+            .find(|r| r.row == row)
+            .map_or(0, |r| r.fields);
+        format!("{fields} field(s)")
+    };
+    check.judge(fields_of, out);
+}
+
 fn check_extra_columns(raw: &DataFrame, spec: &DatasetSpec, out: &mut Checked) {
     let declared: HashSet<&str> = spec.columns.iter().map(|c| c.name.as_str()).collect();
     let extra: Vec<String> = raw
@@ -204,7 +240,7 @@ fn check_column(
         let missing = series.is_null() & !&typed.type_errors;
         checks.push(column_check(
             "not_null",
-            format!("{name:?} is empty but not nullable"),
+            format!("{name:?} is empty (or NaN) but not nullable"),
             missing,
         ));
     }
@@ -504,9 +540,12 @@ fn examples(rows: &BooleanChunked, value_of: impl Fn(usize) -> String) -> Vec<Ex
         .enumerate()
         .filter(|(_, flagged)| *flagged == Some(true))
         .take(MAX_EXAMPLES)
-        .map(|(index, _)| Example {
-            row: index as u64 + 1,
-            value: value_of(index),
+        .map(|(index, _)| {
+            let value = value_of(index);
+            Example {
+                row: index as u64 + 1,
+                value: excerpt(&value).into_owned(),
+            }
         })
         .collect()
 }

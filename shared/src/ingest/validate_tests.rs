@@ -28,8 +28,15 @@ fn spec(extra: &str) -> DatasetSpec {
 }
 
 fn checked(csv: &str, spec: &DatasetSpec) -> Checked {
-    let (raw, _) = decode(csv.as_bytes(), "f.csv", &spec.source, &numeric_schema(spec)).unwrap();
-    check(&raw, spec).unwrap()
+    let (raw, decoded) = decode(
+        csv.as_bytes(),
+        "f.csv",
+        &spec.source,
+        &numeric_schema(spec),
+        1 << 30,
+    )
+    .unwrap();
+    check(&raw, &decoded, spec).unwrap()
 }
 
 fn rules(findings: &[Finding]) -> Vec<&str> {
@@ -88,8 +95,15 @@ fn reports_every_failure_with_rows_and_raw_values() {
 fn nested_json_values_are_type_failures_not_errors() {
     let spec = spec("");
     let jsonl = b"{\"id\": {\"n\": 1}, \"carrier\": \"AA\", \"delay\": 1.5}\n";
-    let (raw, _) = decode(jsonl, "f.jsonl", &spec.source, &numeric_schema(&spec)).unwrap();
-    let out = check(&raw, &spec).unwrap();
+    let (raw, decoded) = decode(
+        jsonl,
+        "f.jsonl",
+        &spec.source,
+        &numeric_schema(&spec),
+        1 << 30,
+    )
+    .unwrap();
+    let out = check(&raw, &decoded, &spec).unwrap();
     let failed: Vec<_> = out
         .row_failures
         .iter()

@@ -10,6 +10,8 @@
 //! - `pk = MODEL#<model>`, `sk = FINGERPRINT#<fingerprint>`: which version some training input became.
 //! - `pk = MODEL#<model>`, `sk = AUDIT#<10-digit revision>`: one transition, in order.
 //! - `pk = MODEL#<model>`, `sk = OPERATION#<id>`: an applied operation, so a retry is not applied twice.
+//! - `pk = MODEL#<model>`, `sk = RUN#<10-digit version>`: a training run that took a version number
+//!   and has not registered it yet; a run that never does (killed, crashed) is found by it and swept.
 
 mod audit;
 mod transition;
@@ -117,11 +119,51 @@ fn fingerprint_key(model: &ModelName, fingerprint: &str) -> ItemKey {
     ItemKey::new(model_pk(model), format!("FINGERPRINT#{fingerprint}"))
 }
 
+fn run_key(model: &ModelName, version: u64) -> ItemKey {
+    ItemKey::new(model_pk(model), format!("RUN#{version:010}"))
+}
+
+/// A version number handed to a training run that has not registered it (yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRun {
+    pub version: u64,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The runs of `model` that took a version number and have not registered it.
+pub async fn pending_runs(
+    registry: &dyn RegistryStore,
+    model: &ModelName,
+) -> Result<Vec<PendingRun>, RegistryError> {
+    registry
+        .query(&model_pk(model), "RUN#")
+        .await?
+        .into_iter()
+        .map(|item| item.into_record())
+        .collect()
+}
+
+/// Forgets a run that took `version` and will not register it (its outputs are removed first).
+pub async fn end_run(
+    registry: &dyn RegistryStore,
+    model: &ModelName,
+    version: u64,
+) -> Result<(), RegistryError> {
+    registry
+        .transact(vec![WriteOp::Delete {
+            key: run_key(model, version),
+            condition: Condition::Always,
+        }])
+        .await
+}
+
 /// Optimistic attempts before version numbering gives up under contention.
 const ALLOCATION_ATTEMPTS: usize = 20;
 
-/// Hands out the model's next version number (1, 2, 3, …); concurrent callers never get the same
-/// one. A number whose training then fails stays unused.
+/// Hands out the model's next version number (1, 2, 3, …) and records the run that took it;
+/// concurrent callers never get the same one. A number is never handed out twice, so a slow run
+/// can never write over a newer one's outputs: the number of a run that never registers stays
+/// unused, and its outputs are swept (see [`pending_runs`]).
 pub async fn allocate_version(
     registry: &dyn RegistryStore,
     model: &ModelName,
@@ -129,6 +171,13 @@ pub async fn allocate_version(
     now: &str,
 ) -> Result<u64, RegistryError> {
     let key = model_key(model);
+    let run = |version: u64| -> Result<WriteOp, RegistryError> {
+        let started_at = chrono::Utc::now();
+        Ok(WriteOp::Put {
+            item: Item::from_record(run_key(model, version), &PendingRun { version, started_at })?,
+            condition: Condition::NotExists,
+        })
+    };
     for _ in 0..ALLOCATION_ATTEMPTS {
         let result = match registry.get(&key).await? {
             None => {
@@ -147,6 +196,7 @@ pub async fn allocate_version(
                             item: listing,
                             condition: Condition::NotExists,
                         },
+                        run(1)?,
                     ])
                     .await
                     .map(|()| 1)
@@ -168,9 +218,16 @@ pub async fn allocate_version(
                     value: json!(latest),
                 };
                 registry
-                    .update(&key, set, condition)
+                    .transact(vec![
+                        WriteOp::Update {
+                            key: key.clone(),
+                            set,
+                            condition,
+                        },
+                        run(latest + 1)?,
+                    ])
                     .await
-                    .map(|_| latest + 1)
+                    .map(|()| latest + 1)
             }
         };
         match result {
@@ -215,6 +272,10 @@ pub async fn register_candidate(
             WriteOp::Put {
                 item: fingerprint,
                 condition: Condition::NotExists,
+            },
+            WriteOp::Delete {
+                key: run_key(model, record.version),
+                condition: Condition::Always,
             },
         ])
         .await;

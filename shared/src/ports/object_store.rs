@@ -13,6 +13,9 @@ pub struct ObjectInfo {
     pub size: u64,
     /// Changes whenever the content changes (S3's ETag; a content hash locally).
     pub etag: String,
+    /// S3's version id in a versioned bucket: which of the key's objects this is. None locally,
+    /// where a key never holds two uploads, and in listings.
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,7 +57,7 @@ impl StoreError {
         matches!(self, StoreError::Unavailable { .. })
     }
 
-    /// The file given to `put_file` cannot be read: the caller's mistake, not the store's.
+    /// The file given to `put_file_if_absent` cannot be read: the caller's mistake, not the store's.
     pub fn unreadable_file(key: &ObjectKey, path: &Path, err: impl std::fmt::Display) -> Self {
         StoreError::Refused {
             action: "reading the file to write at",
@@ -82,9 +85,14 @@ pub trait ObjectStore: Send + Sync {
     /// object, never a part.
     async fn put(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<(), StoreError>;
 
-    /// Writes the file at `path` at `key`, as `put` does, without reading it into memory first: a
-    /// local folder has the kernel copy it, S3 streams it. A file that cannot be read is `Refused`.
-    async fn put_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StoreError>;
+    /// Writes the file at `path` at `key` as `put_if_absent` does, without reading it into memory
+    /// first: a local folder has the kernel copy it, S3 streams it. A file that cannot be read is
+    /// `Refused`.
+    async fn put_file_if_absent(
+        &self,
+        key: &ObjectKey,
+        path: &Path,
+    ) -> Result<PutOutcome, StoreError>;
 
     /// Writes only if nothing is at `key`. Of many concurrent writers exactly one gets `Created`.
     async fn put_if_absent(

@@ -74,6 +74,18 @@ pub struct ModelCache {
     registry: Arc<dyn RegistryStore>,
     ttl: Duration,
     entries: RwLock<HashMap<(ModelName, Selector), Entry>>,
+    /// Models whose version could not be loaded at their last request: version, and since when.
+    failed: RwLock<HashMap<(ModelName, Selector), (u64, chrono::DateTime<chrono::Utc>)>>,
+}
+
+/// What a health check says of one model a request asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelHealth {
+    pub model: ModelName,
+    pub selector: Selector,
+    pub version: u64,
+    /// None while it serves; when it cannot be loaded, since when (requests get 503).
+    pub unavailable_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl ModelCache {
@@ -87,6 +99,7 @@ impl ModelCache {
             registry,
             ttl,
             entries: RwLock::new(HashMap::new()),
+            failed: RwLock::new(HashMap::new()),
         }
     }
 
@@ -111,8 +124,22 @@ impl ModelCache {
         let version = self.resolve(model, selector).await?;
         let loaded = match cached {
             Some((loaded, _)) if loaded.version == version => loaded,
-            _ => Arc::new(self.load(model, version).await?),
+            _ => match self.load(model, version).await {
+                Ok(loaded) => Arc::new(loaded),
+                Err(error) => {
+                    tracing::error!(%error, "a model cannot be loaded: its requests get 503");
+                    if let Ok(mut failed) = self.failed.write() {
+                        failed
+                            .entry(key)
+                            .or_insert_with(|| (version, chrono::Utc::now()));
+                    }
+                    return Err(error);
+                }
+            },
         };
+        if let Ok(mut failed) = self.failed.write() {
+            failed.remove(&key);
+        }
         if let Ok(mut entries) = self.entries.write() {
             entries.insert(
                 key,
@@ -125,19 +152,37 @@ impl ModelCache {
         Ok(loaded)
     }
 
-    /// The versions held now, by model and selector, for health checks.
-    pub fn loaded(&self) -> Vec<(ModelName, Selector, u64)> {
-        self.entries
+    /// Every model requests asked for: the version it serves, or the one it cannot load.
+    pub fn health(&self) -> Vec<ModelHealth> {
+        let failed = self
+            .failed
             .read()
-            .map(|entries| {
+            .map(|failed| failed.clone())
+            .unwrap_or_default();
+        let mut out: Vec<ModelHealth> = failed
+            .iter()
+            .map(|((model, selector), (version, since))| ModelHealth {
+                model: model.clone(),
+                selector: selector.clone(),
+                version: *version,
+                unavailable_since: Some(*since),
+            })
+            .collect();
+        if let Ok(entries) = self.entries.read() {
+            out.extend(
                 entries
                     .iter()
-                    .map(|((model, selector), e)| {
-                        (model.clone(), selector.clone(), e.model.version)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+                    .filter(|(key, _)| !failed.contains_key(*key))
+                    .map(|((model, selector), e)| ModelHealth {
+                        model: model.clone(),
+                        selector: selector.clone(),
+                        version: e.model.version,
+                        unavailable_since: None,
+                    }),
+            );
+        }
+        out.sort_by(|a, b| (&a.model, a.version).cmp(&(&b.model, b.version)));
+        out
     }
 
     async fn resolve(&self, model: &ModelName, selector: &Selector) -> Result<u64, ServeError> {

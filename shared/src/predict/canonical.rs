@@ -11,7 +11,7 @@
 
 use chrono::DateTime;
 
-use super::request::{frame_of, new_columns, Limits};
+use super::request::{frame_of, new_columns, Limits, MAX_SAFE_INTEGER};
 use crate::artifact::InputField;
 use crate::features::{RawColumn, RawFrame};
 use crate::spec::ColumnType;
@@ -240,8 +240,8 @@ impl<'b> Scan<'b> {
             (b'-' | b'0'..=b'9', RawColumn::Numeric(values)) => {
                 let number = self.number()?;
                 if field.kind == ColumnType::Integer
-                    && number.integer.is_none()
-                    && number.value.fract() != 0.0
+                    && (number.value.abs() > MAX_SAFE_INTEGER
+                        || number.integer.is_none() && number.value.fract() != 0.0)
                 {
                     return None;
                 }

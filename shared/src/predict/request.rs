@@ -2,10 +2,11 @@
 //! feature rows in the model's input order. Every problem is reported with its record and field,
 //! not just the first; nothing from outside can make this panic.
 
+use std::cell::Cell as Flag;
 use std::fmt;
 
 use chrono::DateTime;
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
 
 use crate::artifact::InputField;
@@ -49,11 +50,24 @@ pub struct Problem {
 /// At most this many problems are listed; the count says how many there were.
 pub const MAX_LISTED_PROBLEMS: usize = 100;
 
+/// Arrays and objects nested deeper than this are refused as soon as the reader meets them: a
+/// request needs three levels (body, list, record), and unbounded nesting would overflow the
+/// reading thread's stack (sonic-rs skips an unused value recursively, without a bound).
+pub const MAX_NESTING: usize = 64;
+
+/// The largest magnitude an integer feature takes: every integer up to it is exact in the f64 a
+/// feature is held in (2^53 - 1, JavaScript's `Number.MAX_SAFE_INTEGER`); beyond it, 2^63 would
+/// be scored as 9.2e18.
+pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RequestError {
     /// Not JSON at all (HTTP 400).
     #[error("the body is not valid JSON: {0}")]
     Malformed(String),
+    /// JSON nested deeper than [`MAX_NESTING`] (HTTP 400).
+    #[error("the body nests arrays or objects more than {max} levels deep; a request needs 3")]
+    TooDeep { max: usize },
     /// More records than allowed (HTTP 413).
     #[error("{count} records in one request; at most {max}")]
     TooMany { count: usize, max: usize },
@@ -98,9 +112,11 @@ pub(super) fn read_general(
     };
     let mut reader = Reader::new(inputs, limits, rows);
     let mut json = sonic_rs::Deserializer::from_slice(body);
-    BodySeed(&mut reader)
-        .deserialize(&mut json)
-        .map_err(malformed)?;
+    let read = BodySeed(&mut reader).deserialize(&mut json);
+    if reader.too_deep.get() {
+        return Err(RequestError::TooDeep { max: MAX_NESTING });
+    }
+    read.map_err(malformed)?;
     json.end().map_err(malformed)?;
     reader.finish()
 }
@@ -140,6 +156,8 @@ enum Got {
     String,
     Array,
     Object,
+    /// An integer beyond [`MAX_SAFE_INTEGER`] for an integer feature.
+    HugeInteger,
 }
 
 impl Got {
@@ -150,6 +168,7 @@ impl Got {
             Got::String => "a string",
             Got::Array => "an array",
             Got::Object => "an object",
+            Got::HugeInteger => "a number outside that range",
         }
     }
 }
@@ -160,6 +179,9 @@ const RFC3339: &str = "an RFC 3339 time such as 2013-07-01T09:00:00Z";
 fn expected(kind: ColumnType, got: Got) -> &'static str {
     match kind {
         ColumnType::Float => "a number",
+        ColumnType::Integer if got == Got::HugeInteger => {
+            "an integer between -9007199254740991 and 9007199254740991 (exact as a 64-bit float)"
+        }
         ColumnType::Integer => "an integer",
         ColumnType::String | ColumnType::Categorical => "a string",
         ColumnType::Boolean => "true or false",
@@ -190,6 +212,8 @@ struct Reader<'a> {
     shapes: Vec<Shape>,
     /// A `records` or `features` value that is not an array.
     not_a_list: bool,
+    /// Set where nesting passed [`MAX_NESTING`]: the read then stops with an error.
+    too_deep: Flag<bool>,
     count: usize,
     problems: Problems,
 }
@@ -207,8 +231,17 @@ impl<'a> Reader<'a> {
             unknown: Vec::new(),
             shapes: Vec::new(),
             not_a_list: false,
+            too_deep: Flag::new(false),
             count: 0,
             problems: Problems::default(),
+        }
+    }
+
+    /// A skipper for an unused value at `depth` (the body is at 1).
+    fn skip(&self, depth: usize) -> Skip<'_> {
+        Skip {
+            depth,
+            too_deep: &self.too_deep,
         }
     }
 
@@ -236,6 +269,7 @@ impl<'a> Reader<'a> {
         let cell = CellSeed {
             field,
             column: &mut self.columns[at],
+            too_deep: &self.too_deep,
         }
         .deserialize(value)?;
         if self.seen[at] != index + 1 {
@@ -407,12 +441,12 @@ impl<'de> Visitor<'de> for BodySeed<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key_seed(BodyKey)? {
             let Some(shape) = key else {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value_seed(self.0.skip(2))?;
                 continue;
             };
             self.0.shapes.push(shape);
             if self.0.shapes.len() > 1 {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value_seed(self.0.skip(2))?;
             } else {
                 map.next_value_seed(ListSeed(&mut *self.0, shape))?;
             }
@@ -422,7 +456,76 @@ impl<'de> Visitor<'de> for BodySeed<'_, '_> {
 
     // Any other body is JSON, but not a request: the problem is reported by `finish`.
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        while seq.next_element_seed(self.0.skip(2))?.is_some() {}
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// Skips a value the reader does not use, refusing nesting past [`MAX_NESTING`] before it recurses
+/// further.
+#[derive(Clone, Copy)]
+struct Skip<'f> {
+    /// How deep the skipped value is: the body is at 1.
+    depth: usize,
+    too_deep: &'f Flag<bool>,
+}
+
+impl<'f> Skip<'f> {
+    /// The skipper for the values inside this array or object.
+    fn enter<E: de::Error>(self) -> Result<Skip<'f>, E> {
+        if self.depth > MAX_NESTING {
+            self.too_deep.set(true);
+            return Err(E::custom("nested too deep"));
+        }
+        Ok(Skip {
+            depth: self.depth + 1,
+            too_deep: self.too_deep,
+        })
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Skip<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let inner = self.enter()?;
+        while seq.next_element_seed(inner)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let inner = self.enter()?;
+        while map.next_key::<IgnoredAny>()?.is_some() {
+            map.next_value_seed(inner)?;
+        }
         Ok(())
     }
     fn visit_unit<E>(self) -> Result<(), E> {
@@ -494,7 +597,7 @@ impl<'de> Visitor<'de> for ListSeed<'_, '_> {
             let index = reader.count;
             reader.count += 1;
             let more = if reader.over_limit() {
-                seq.next_element::<IgnoredAny>()?.is_some()
+                seq.next_element_seed(reader.skip(3))?.is_some()
             } else {
                 seq.next_element_seed(RecordSeed(&mut *reader, shape, index))?
                     .is_some()
@@ -508,7 +611,7 @@ impl<'de> Visitor<'de> for ListSeed<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
         self.0.not_a_list = true;
-        IgnoredAny.visit_map(map).map(|_| ())
+        self.0.skip(2).visit_map(map)
     }
     fn visit_unit<E>(self) -> Result<(), E> {
         self.0.not_a_list = true;
@@ -569,7 +672,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         if self.1 == Shape::Features {
-            IgnoredAny.visit_map(map)?;
+            self.0.skip(3).visit_map(map)?;
             return self.wrong("an object");
         }
         let RecordSeed(reader, _, index) = self;
@@ -595,7 +698,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
                     })?;
                 }
                 Key::Unknown(name) => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value_seed(reader.skip(4))?;
                     reader.unknown.extend(name);
                 }
             }
@@ -606,7 +709,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if self.1 == Shape::Records {
-            IgnoredAny.visit_seq(seq)?;
+            self.0.skip(3).visit_seq(seq)?;
             return self.wrong("an array");
         }
         let RecordSeed(reader, _, index) = self;
@@ -621,7 +724,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
                 })?
                 .is_some()
             } else {
-                seq.next_element::<IgnoredAny>()?.is_some()
+                seq.next_element_seed(reader.skip(4))?.is_some()
             };
             if !more {
                 break;
@@ -722,6 +825,7 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
 struct CellSeed<'c> {
     field: &'c InputField,
     column: &'c mut RawColumn,
+    too_deep: &'c Flag<bool>,
 }
 
 impl<'de> DeserializeSeed<'de> for CellSeed<'_> {
@@ -735,6 +839,9 @@ impl CellSeed<'_> {
     fn number(self, x: f64, whole: Option<i64>) -> Cell {
         match (self.field.kind, whole) {
             (ColumnType::Float, _) => set_last(self.column, Typed::Number(x)),
+            (ColumnType::Integer, _) if x.abs() > MAX_SAFE_INTEGER => {
+                Cell::Wrong(Got::HugeInteger)
+            }
             // JSON integers need no check (x.fract() is a libm call on baseline x86-64).
             (ColumnType::Integer, Some(_)) => set_last(self.column, Typed::Number(x)),
             (ColumnType::Integer, None) if x.fract() == 0.0 => {
@@ -810,11 +917,11 @@ impl<'de> Visitor<'de> for CellSeed<'_> {
         })
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Cell, A::Error> {
-        IgnoredAny.visit_seq(seq)?;
+        Skip { depth: 4, too_deep: self.too_deep }.visit_seq(seq)?;
         Ok(Cell::Wrong(Got::Array))
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Cell, A::Error> {
-        IgnoredAny.visit_map(map)?;
+        Skip { depth: 4, too_deep: self.too_deep }.visit_map(map)?;
         Ok(Cell::Wrong(Got::Object))
     }
 }

@@ -93,8 +93,97 @@ fn a_time_is_an_rfc3339_string_or_whole_milliseconds_and_integers_are_whole() {
                 Some(1),
                 "expected an RFC 3339 time such as 2013-07-01T09:00:00Z, got a boolean"
             ),
+            (
+                Some(2),
+                "expected an integer between -9007199254740991 and 9007199254740991 (exact as a 64-bit float), got a number outside that range"
+            ),
         ]
     );
+}
+
+#[test]
+fn an_integer_feature_takes_only_integers_a_float_holds_exactly() {
+    let record = |distance: &str| {
+        format!(r#"{{"distance": {distance}, "carrier": "UA", "time_hour": 0}}"#)
+    };
+    let huge = [
+        "9223372036854775808",
+        "-9223372036854775808",
+        "9007199254740992",
+        "1e300",
+        "-1.5e20",
+    ];
+    for distance in huge {
+        let body = format!(r#"{{"records": [{}]}}"#, record(distance));
+        let found = problems(parse(body.as_bytes(), &inputs(), &Limits::default()));
+        assert_eq!(found.len(), 1, "{distance}");
+        assert_eq!(found[0].field.as_deref(), Some("distance"));
+        assert!(
+            found[0].problem.contains("9007199254740991"),
+            "{distance}: {}",
+            found[0].problem
+        );
+    }
+    for (distance, value) in [
+        ("9007199254740991", 9_007_199_254_740_991.0),
+        ("-9007199254740991", -9_007_199_254_740_991.0),
+        ("1e15", 1e15),
+    ] {
+        let body = format!(r#"{{"records": [{}]}}"#, record(distance));
+        let frame = parse(body.as_bytes(), &inputs(), &Limits::default()).expect(distance);
+        assert_eq!(
+            frame.column("distance").expect("column"),
+            &RawColumn::Numeric(vec![Some(value)])
+        );
+    }
+}
+
+/// A body nested `depth` levels deep at `place` (`{}` marks where the nesting goes).
+fn nested(place: &str, depth: usize) -> Vec<u8> {
+    let inner = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    place.replace("{}", &inner).into_bytes()
+}
+
+const RECORD: &str = r#""distance": 1, "carrier": "UA", "time_hour": 0"#;
+
+#[test]
+fn deeply_nested_json_is_refused_wherever_it_is_without_overflowing_the_stack() {
+    let places = [
+        "{}".to_owned(),
+        r#"{"records": {}}"#.to_owned(),
+        r#"{"records": [{}]}"#.to_owned(),
+        format!(r#"{{"records": [{{{RECORD}, "unknown": {{}}}}]}}"#),
+        r#"{"records": [{"distance": {}, "carrier": "UA", "time_hour": 0}]}"#.to_owned(),
+        r#"{"features": [[1, null, "UA", 0, null, {}]]}"#.to_owned(),
+        r#"{"other": {}, "records": []}"#.to_owned(),
+        r#"{"records": [], "features": {}}"#.to_owned(),
+        r#"{"records": {"a": {}}}"#.to_owned(),
+    ];
+    for place in &places {
+        // 20,000 levels (20 KB) overflowed the reading thread's stack before the limit.
+        let result = parse(&nested(place, 20_000), &inputs(), &Limits::default());
+        assert_eq!(
+            result,
+            Err(RequestError::TooDeep { max: MAX_NESTING }),
+            "{place}"
+        );
+    }
+}
+
+#[test]
+fn nesting_up_to_the_limit_is_read_and_one_level_more_is_refused() {
+    // An unknown field's value starts at level 4 (body, records, record, value).
+    let place = format!(r#"{{"records": [{{{RECORD}, "unknown": {{}}}}]}}"#);
+    let deepest = MAX_NESTING - 3;
+    let frame = parse(&nested(&place, deepest), &inputs(), &Limits::default())
+        .expect("64 levels are read");
+    assert_eq!(frame.rows(), 1);
+    assert_eq!(
+        parse(&nested(&place, deepest + 1), &inputs(), &Limits::default()),
+        Err(RequestError::TooDeep { max: MAX_NESTING })
+    );
+    let message = RequestError::TooDeep { max: MAX_NESTING }.to_string();
+    assert!(message.contains("64 levels"), "{message}");
 }
 
 #[test]

@@ -112,7 +112,8 @@ fn warnings(
             for (row, (value, &code)) in values.iter().zip(codes).enumerate() {
                 if let Some(v) = value.filter(|_| code == encoder.rare_code()) {
                     let before = before.get_or_insert_with(|| format!("{}: ", encoder.column));
-                    out[row].push(around(before, format_args!("{v:?}"), after));
+                    let shown = crate::excerpt::excerpt(v);
+                    out[row].push(around(before, format_args!("{shown:?}"), after));
                 }
             }
         }

@@ -109,6 +109,41 @@ impl PromoteError {
     }
 }
 
+/// How often a command is tried when another change to the model wins the race.
+const ATTEMPTS: u32 = 8;
+
+/// Runs a command again, reading the registry afresh each time, while it loses optimistic races
+/// to other changes of the same model: with jittered, growing pauses (10 ms doubling up to 640 ms,
+/// "full jitter"), so that contenders spread out instead of colliding again, and at most
+/// [`ATTEMPTS`] times. Every attempt decides on the state it read; a caller gets a conflict only
+/// when the model kept changing under all of them.
+async fn retrying<F, Fut>(mut command: F) -> Result<Outcome, PromoteError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Outcome, PromoteError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match command().await {
+            Err(PromoteError::Conflict(conflict)) if attempt + 1 < ATTEMPTS => {
+                tracing::info!(%conflict, attempt, "lost a race to another change; trying again");
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A random pause below 10 ms × 2^attempt (at most 640 ms).
+fn backoff(attempt: u32) -> std::time::Duration {
+    use std::hash::BuildHasher;
+    let ceiling_us = 10_000u64 << attempt.min(6);
+    // A fresh RandomState is seeded randomly: enough randomness for jitter, no generator to keep.
+    let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
+    std::time::Duration::from_micros(random % ceiling_us)
+}
+
 fn failed_gates(decision: &Decision) -> String {
     decision
         .failed_gates()
@@ -183,10 +218,7 @@ impl Promoter {
         }
     }
 
-    /// The automatic step after training: the policy decides whether `version` replaces the
-    /// champion, waits for approval, or is refused (rejected). A duplicate event, or one about a
-    /// version already decided, changes nothing.
-    pub async fn on_trained(
+    async fn on_trained_once(
         &self,
         model: &ModelName,
         version: u64,
@@ -249,9 +281,7 @@ impl Promoter {
         }
     }
 
-    /// A person promotes `version` (default: the newest candidate). The policy still runs and is
-    /// recorded; `force` promotes even when a gate fails. The artifact check is never bypassed.
-    pub async fn promote(
+    async fn promote_once(
         &self,
         model: &ModelName,
         version: Option<u64>,
@@ -312,8 +342,7 @@ impl Promoter {
             .await
     }
 
-    /// A person rejects a candidate: it can no longer be promoted without `--force`.
-    pub async fn reject(
+    async fn reject_once(
         &self,
         model: &ModelName,
         version: u64,
@@ -342,8 +371,7 @@ impl Promoter {
         .await
     }
 
-    /// The champion returns to the one it replaced.
-    pub async fn rollback(
+    async fn rollback_once(
         &self,
         model: &ModelName,
         request: &Request,
@@ -412,8 +440,7 @@ impl Promoter {
         Ok(outcome)
     }
 
-    /// Points `alias` (not `champion`) at `version`, e.g. `challenger` or `shadow`.
-    pub async fn set_alias(
+    async fn set_alias_once(
         &self,
         model: &ModelName,
         alias: &Alias,
@@ -464,8 +491,7 @@ impl Promoter {
         };
         self.apply(model, transition).await
     }
-
-    pub async fn remove_alias(
+    async fn remove_alias_once(
         &self,
         model: &ModelName,
         alias: &Alias,
@@ -504,6 +530,69 @@ impl Promoter {
             ),
         };
         self.apply(model, transition).await
+    }
+
+    /// The automatic step after training: the policy decides whether `version` replaces the
+    /// champion, waits for approval, or is refused (rejected). A duplicate event, or one about a
+    /// version already decided, changes nothing.
+    pub async fn on_trained(
+        &self,
+        model: &ModelName,
+        version: u64,
+        request: &Request,
+    ) -> Result<Outcome, PromoteError> {
+        retrying(|| self.on_trained_once(model, version, request)).await
+    }
+
+    /// A person promotes `version` (default: the newest candidate). The policy still runs and is
+    /// recorded; `force` promotes even when a gate fails. The artifact check is never bypassed.
+    pub async fn promote(
+        &self,
+        model: &ModelName,
+        version: Option<u64>,
+        force: bool,
+        request: &Request,
+    ) -> Result<Outcome, PromoteError> {
+        retrying(|| self.promote_once(model, version, force, request)).await
+    }
+
+    /// A person rejects a candidate: it can no longer be promoted without `--force`.
+    pub async fn reject(
+        &self,
+        model: &ModelName,
+        version: u64,
+        request: &Request,
+    ) -> Result<Outcome, PromoteError> {
+        retrying(|| self.reject_once(model, version, request)).await
+    }
+
+    /// The champion returns to the one it replaced.
+    pub async fn rollback(
+        &self,
+        model: &ModelName,
+        request: &Request,
+    ) -> Result<Outcome, PromoteError> {
+        retrying(|| self.rollback_once(model, request)).await
+    }
+
+    /// Points `alias` (not `champion`) at `version`, e.g. `challenger` or `shadow`.
+    pub async fn set_alias(
+        &self,
+        model: &ModelName,
+        alias: &Alias,
+        version: u64,
+        request: &Request,
+    ) -> Result<Outcome, PromoteError> {
+        retrying(|| self.set_alias_once(model, alias, version, request)).await
+    }
+
+    pub async fn remove_alias(
+        &self,
+        model: &ModelName,
+        alias: &Alias,
+        request: &Request,
+    ) -> Result<Outcome, PromoteError> {
+        retrying(|| self.remove_alias_once(model, alias, request)).await
     }
 
     /// Records what became of a candidate that does not become champion: rejected (its aliases

@@ -7,7 +7,7 @@
 mod card;
 mod data;
 mod holdout;
-mod outputs;
+pub mod outputs;
 mod reference;
 mod split;
 
@@ -148,6 +148,19 @@ pub struct Trainer {
 /// The event announcing a new candidate, for the promote step.
 pub const MODEL_TRAINED: &str = "ModelTrained";
 
+/// What a training run records about itself beside the fitted model.
+struct Run<'a> {
+    dataset: &'a DatasetName,
+    trigger: &'a str,
+    fingerprint: String,
+    data_versions: Vec<outputs::DataVersionRef>,
+    versions: &'a [crate::ingest::catalog::DataVersionRecord],
+    spec_sha256: &'a str,
+    spec: &'a DatasetSpec,
+    trained_at: String,
+    started: Instant,
+}
+
 /// Everything the fitted model was judged on, before it is written out.
 struct Fitted {
     artifact: ModelArtifact,
@@ -196,6 +209,12 @@ impl Trainer {
         let spec = &loaded.spec;
         let settings = Settings::of(spec)?;
         let model: &ModelName = dataset;
+        // Killed or crashed runs of this model leave outputs no version points at.
+        if let Err(e) =
+            outputs::sweep_abandoned(self.store.as_ref(), self.registry.as_ref(), model, now).await
+        {
+            tracing::warn!(%model, error = %e, "could not sweep abandoned training runs");
+        }
         let versions =
             data::select_versions(self.registry.as_ref(), dataset, settings.window_days, now)
                 .await?;
@@ -231,6 +250,72 @@ impl Trainer {
             &trained_at,
         )
         .await?;
+        // Whatever fails before registration, the run's outputs and its claim on the number go
+        // with it.
+        let record = match self
+            .write_outputs(model, version, fitted, Run {
+                dataset,
+                trigger,
+                fingerprint,
+                data_versions,
+                versions: &versions,
+                spec_sha256: &loaded.sha256,
+                spec,
+                trained_at,
+                started,
+            })
+            .await
+        {
+            Ok(record) => record,
+            Err(e) => {
+                self.abandon(model, version).await;
+                return Err(e);
+            }
+        };
+        progress.end();
+        match model_registry::register_candidate(self.registry.as_ref(), model, &record).await {
+            Ok(()) => Ok(TrainOutcome {
+                record,
+                created: true,
+            }),
+            // A concurrent run with the same input won; its version stands, ours is withdrawn.
+            Err(RegisterError::AlreadyRegistered(existing)) => {
+                self.abandon(model, version).await;
+                let record = model_registry::get_version(self.registry.as_ref(), model, existing)
+                    .await?
+                    .ok_or_else(|| {
+                        RegistryError::Invalid(format!("{model} version {existing} is missing"))
+                    })?;
+                Ok(TrainOutcome {
+                    record,
+                    created: false,
+                })
+            }
+            // The registration may have happened all the same (an answer lost on the way): the
+            // outputs stay. If it did not, the run's record remains and the sweep removes them.
+            Err(RegisterError::Registry(e)) => Err(e.into()),
+        }
+    }
+
+    /// Writes a fitted model's outputs as `version`; the record that registers them.
+    async fn write_outputs(
+        &self,
+        model: &ModelName,
+        version: u64,
+        fitted: Fitted,
+        run: Run<'_>,
+    ) -> Result<ModelVersionRecord, TrainError> {
+        let Run {
+            dataset,
+            trigger,
+            fingerprint,
+            data_versions,
+            versions,
+            spec_sha256,
+            spec,
+            trained_at,
+            started,
+        } = run;
         let mut artifact = fitted.artifact;
         artifact.version = version;
         artifact.fingerprint = fingerprint.clone();
@@ -239,7 +324,7 @@ impl Trainer {
         lineage.version = version;
         lineage.fingerprint = fingerprint.clone();
         lineage.data_versions = data_versions;
-        lineage.spec_sha256 = loaded.sha256.clone();
+        lineage.spec_sha256 = spec_sha256.to_owned();
         lineage.spec_version = spec.dataset.version;
         lineage.trained_at = trained_at.clone();
         lineage.training_seconds = started.elapsed().as_secs_f64();
@@ -262,9 +347,8 @@ impl Trainer {
             .map_err(|e| TrainError::Card(e.to_string()))?,
         )
         .await?;
-        progress.end();
 
-        let record = ModelVersionRecord {
+        Ok(ModelVersionRecord {
             model: model.to_string(),
             version,
             status: ModelStatus::Candidate,
@@ -281,7 +365,7 @@ impl Trainer {
             metrics: fitted.metrics.summary(),
             fingerprint,
             data_versions: versions.iter().map(|v| v.version.clone()).collect(),
-            spec_sha256: loaded.sha256.clone(),
+            spec_sha256: spec_sha256.to_owned(),
             code_version: CODE_VERSION.to_owned(),
             trigger: trigger.to_owned(),
             trained_at,
@@ -289,26 +373,14 @@ impl Trainer {
             description: String::new(),
             tags: BTreeMap::new(),
             annotations: 0,
-        };
-        match model_registry::register_candidate(self.registry.as_ref(), model, &record).await {
-            Ok(()) => Ok(TrainOutcome {
-                record,
-                created: true,
-            }),
-            // A concurrent run with the same input won; its version stands, ours is withdrawn.
-            Err(RegisterError::AlreadyRegistered(existing)) => {
-                outputs::remove(self.store.as_ref(), &written).await;
-                let record = model_registry::get_version(self.registry.as_ref(), model, existing)
-                    .await?
-                    .ok_or_else(|| {
-                        RegistryError::Invalid(format!("{model} version {existing} is missing"))
-                    })?;
-                Ok(TrainOutcome {
-                    record,
-                    created: false,
-                })
-            }
-            Err(RegisterError::Registry(e)) => Err(e.into()),
+        })
+    }
+
+    /// Withdraws a run that will not register `version`: its outputs, then its claim.
+    async fn abandon(&self, model: &ModelName, version: u64) {
+        outputs::remove(self.store.as_ref(), model, version).await;
+        if let Err(e) = model_registry::end_run(self.registry.as_ref(), model, version).await {
+            tracing::warn!(%model, version, error = %e, "could not withdraw an unregistered run; it is swept later");
         }
     }
 }

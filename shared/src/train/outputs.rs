@@ -11,8 +11,9 @@ use crate::artifact::ModelArtifact;
 use crate::evaluate::{Evaluation, Threshold};
 use crate::ingest::catalog::DataVersionRecord;
 use crate::learn::ModelParams;
+use crate::model_registry;
 use crate::names::{ModelName, ObjectKey};
-use crate::ports::ObjectStore;
+use crate::ports::{ObjectStore, RegistryError, RegistryStore};
 use crate::spec::{Metric, SplitSection};
 
 use crate::drift::Profile;
@@ -129,19 +130,6 @@ pub struct Written {
     pub card: ObjectKey,
 }
 
-impl Written {
-    fn keys(&self) -> [&ObjectKey; 6] {
-        [
-            &self.artifact,
-            &self.checksum,
-            &self.metrics,
-            &self.lineage,
-            &self.reference,
-            &self.card,
-        ]
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 pub async fn write(
     store: &dyn ObjectStore,
@@ -184,12 +172,47 @@ pub async fn write(
 
 /// Removes the files of a version that will not be registered. Best effort: a file left behind
 /// is unreferenced, never pointed at.
-pub async fn remove(store: &dyn ObjectStore, written: &Written) {
-    for key in written.keys() {
-        if let Err(e) = store.delete(key).await {
-            tracing::warn!(key = %key, error = %e, "could not remove an unregistered model file");
+/// Removes what a run that will not register `version` wrote under `models/<model>/<version>/`.
+pub async fn remove(store: &dyn ObjectStore, model: &ModelName, version: u64) {
+    let prefix = format!("{}/", model_prefix(model, version));
+    let written = match store.list(&prefix).await {
+        Ok(written) => written,
+        Err(e) => {
+            tracing::warn!(%prefix, error = %e, "could not list an unregistered run's files");
+            return;
+        }
+    };
+    for object in written {
+        if let Err(e) = store.delete(&object.key).await {
+            tracing::warn!(key = %object.key, error = %e, "could not remove an unregistered model file");
         }
     }
+}
+
+/// A run still unregistered this long after it took its number was killed or crashed: no
+/// training runs this long in a Lambda (15 minutes at most), and a container task has hours.
+pub const ABANDONED_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(6);
+
+/// Removes the outputs of `model`'s runs that took a version number more than
+/// [`ABANDONED_AFTER`] before `now` and never registered it, forgets those runs and returns
+/// their versions. The numbers stay unused: a number is never handed out twice.
+pub async fn sweep_abandoned(
+    store: &dyn ObjectStore,
+    registry: &dyn RegistryStore,
+    model: &ModelName,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<u64>, RegistryError> {
+    let mut swept = Vec::new();
+    for run in model_registry::pending_runs(registry, model).await? {
+        if now - run.started_at < ABANDONED_AFTER {
+            continue;
+        }
+        remove(store, model, run.version).await;
+        model_registry::end_run(registry, model, run.version).await?;
+        tracing::warn!(%model, version = run.version, started_at = %run.started_at, "swept the outputs of a training run that never registered");
+        swept.push(run.version);
+    }
+    Ok(swept)
 }
 
 fn json(value: &impl Serialize) -> Result<Vec<u8>, TrainError> {

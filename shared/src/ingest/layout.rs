@@ -1,0 +1,170 @@
+//! The record structure of a CSV text, surveyed before polars parses it. polars reads a blank line
+//! as a row of nulls, pads a row with too few fields with nulls, renames a repeated header name
+//! (`hour_duplicated_0`) and names no row when one has too many fields: each of those would be
+//! reported wrongly or not at all. The survey finds them, quote-aware, in one pass.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// A data row whose field count differs from the header's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowWidth {
+    /// 0-based among the data rows, blank lines not counted (the frame's row index).
+    pub row: usize,
+    pub fields: usize,
+}
+
+/// What the survey found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Layout {
+    /// The header's names, unquoted.
+    pub header: Vec<String>,
+    /// Blank lines (nothing but whitespace), each with its line break: skipped, as every CSV
+    /// reader users know skips them.
+    pub blank_lines: Vec<Range<usize>>,
+    pub short_rows: Vec<RowWidth>,
+    pub long_rows: Vec<RowWidth>,
+}
+
+impl Layout {
+    /// A name the header gives twice, with both 1-based positions.
+    pub fn repeated_name(&self) -> Option<(&str, usize, usize)> {
+        self.header.iter().enumerate().find_map(|(second, name)| {
+            self.header[..second]
+                .iter()
+                .position(|earlier| earlier == name)
+                .map(|first| (name.as_str(), first + 1, second + 1))
+        })
+    }
+
+    /// `text` without its blank lines (borrowed when it has none).
+    pub fn without_blank_lines<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        if self.blank_lines.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let mut kept = String::with_capacity(text.len());
+        let mut from = 0;
+        for blank in &self.blank_lines {
+            kept.push_str(&text[from..blank.start]);
+            from = blank.end;
+        }
+        kept.push_str(&text[from..]);
+        Cow::Owned(kept)
+    }
+}
+
+/// Surveys `text`, a CSV whose fields are separated by `separator` and quoted with `"`.
+pub fn survey(text: &str, separator: u8) -> Layout {
+    let bytes = text.as_bytes();
+    // Without a quote anywhere, a record is a line and its separators are all field breaks: the
+    // common case, counted a line at a time.
+    let quoted = memchr::memchr(b'"', bytes).is_some();
+    let mut layout = Layout::default();
+    let mut header_fields = None;
+    let mut row = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        let record = if quoted {
+            quoted_record(bytes, at, separator)
+        } else {
+            plain_record(bytes, at, separator)
+        };
+        let content = &bytes[record.content.clone()];
+        if content.trim_ascii().is_empty() {
+            layout.blank_lines.push(at..record.next);
+        } else {
+            match header_fields {
+                None => {
+                    header_fields = Some(record.fields);
+                    layout.header = header_names(&text[record.content.clone()], separator);
+                }
+                Some(expected) => {
+                    let width = RowWidth {
+                        row,
+                        fields: record.fields,
+                    };
+                    if record.fields < expected {
+                        layout.short_rows.push(width);
+                    } else if record.fields > expected {
+                        layout.long_rows.push(width);
+                    }
+                    row += 1;
+                }
+            }
+        }
+        at = record.next;
+    }
+    layout
+}
+
+/// One record: its bytes without the line break, its field count, where the next one starts.
+struct Record {
+    content: Range<usize>,
+    fields: usize,
+    next: usize,
+}
+
+fn plain_record(bytes: &[u8], at: usize, separator: u8) -> Record {
+    let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
+    let line = &bytes[at..end];
+    // A plain count, which the compiler vectorises.
+    let separators = line.iter().filter(|&&b| b == separator).count();
+    Record {
+        content: at..end - usize::from(line.last() == Some(&b'\r')),
+        fields: 1 + separators,
+        next: (end + 1).min(bytes.len()),
+    }
+}
+
+fn quoted_record(bytes: &[u8], at: usize, separator: u8) -> Record {
+    let mut in_quotes = false;
+    let mut separators = 0;
+    let mut end = bytes.len();
+    for (offset, &byte) in bytes[at..].iter().enumerate() {
+        match byte {
+            // A doubled quote inside a quoted field toggles twice: still inside.
+            b'"' => in_quotes = !in_quotes,
+            b'\n' if !in_quotes => {
+                end = at + offset;
+                break;
+            }
+            b if b == separator && !in_quotes => separators += 1,
+            _ => {}
+        }
+    }
+    let content_end = if end > at && bytes[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    };
+    Record {
+        content: at..content_end,
+        fields: 1 + separators,
+        next: (end + 1).min(bytes.len()),
+    }
+}
+
+/// The header's names: split at separators outside quotes, quotes removed (`""` is one quote).
+fn header_names(header: &str, separator: u8) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut name = String::new();
+    let mut in_quotes = false;
+    let mut chars = header.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if in_quotes && chars.peek() == Some(&'"') => {
+                chars.next();
+                name.push('"');
+            }
+            '"' => in_quotes = !in_quotes,
+            c if c == char::from(separator) && !in_quotes => names.push(std::mem::take(&mut name)),
+            c => name.push(c),
+        }
+    }
+    names.push(name);
+    names
+}
+
+#[cfg(test)]
+#[path = "layout_tests.rs"]
+mod tests;
