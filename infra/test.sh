@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: installs and starts the local AWS-compatible server (infra/moto.sh), builds the
 # function binaries, runs the Rust test suites against the server (the life-cycle test runs the
-# binaries under cargo-lambda's Runtime API emulator), lints the SAM template (cfn-lint, sam
-# validate), checks its API authorisation, and always stops the server.
+# binaries under cargo-lambda's Runtime API emulator), runs schemathesis against `mlops serve`,
+# lints the SAM template (cfn-lint, sam validate), checks its API authorisation, and always stops
+# the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source infra/moto.sh
@@ -12,6 +13,9 @@ cargo build --workspace --bins --locked
 
 echo "== cargo test"
 cargo test --workspace --locked
+
+echo "== schemathesis: mlops serve --admin on the demo's models, against the OpenAPI document it serves"
+infra/api_schema_test.sh
 
 echo "== cfn-lint template.yaml"
 "$MOTO_VENV/bin/cfn-lint" template.yaml

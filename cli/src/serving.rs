@@ -28,9 +28,9 @@ pub struct ServeArgs {
     /// with `content-type: application/json`, so no web page can post to them.
     #[arg(long)]
     admin: bool,
-    /// The bearer token admin requests must carry (`authorization: Bearer <token>`), for a
-    /// machine others use too.
-    #[arg(long, env = "MLOPS_ADMIN_TOKEN", requires = "admin", hide_env_values = true)]
+    /// Serve the admin routes to requests carrying this bearer token only
+    /// (`authorization: Bearer <token>`), for a machine others use too.
+    #[arg(long, env = "MLOPS_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
 }
 
@@ -42,7 +42,7 @@ pub async fn serve(args: ServeArgs, target: &Target) -> anyhow::Result<ExitCode>
         backends.registry.clone(),
         settings,
     ));
-    let admin = args.admin.then(|| http::LocalAdmin {
+    let admin = (args.admin || args.admin_token.is_some()).then(|| http::LocalAdmin {
         promoter: Arc::new(Promoter::new(&backends)),
         token: args.admin_token.clone(),
     });
@@ -66,9 +66,9 @@ pub async fn serve(args: ServeArgs, target: &Target) -> anyhow::Result<ExitCode>
         "  curl -X POST http://{addr}/models/flights/predict -H 'content-type: application/json' -d @events/predict-body.json"
     );
     match (args.admin, &args.admin_token) {
-        (false, _) => println!("  admin routes off (--admin serves promote, reject, rollback)"),
+        (_, Some(_)) => println!("  admin routes on, for requests with the bearer token"),
         (true, None) => println!("  admin routes on, for anyone who can reach this address (--admin-token to require a token)"),
-        (true, Some(_)) => println!("  admin routes on, with the bearer token"),
+        (false, None) => println!("  admin routes off (--admin serves promote, reject, rollback)"),
     }
     axum::serve(listener, router)
         .with_graceful_shutdown(stop_requested())

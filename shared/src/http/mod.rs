@@ -48,13 +48,60 @@ pub struct LocalAdmin {
 }
 
 /// The serving routes, and the admin routes when asked for, on one router: as `mlops serve` and
-/// the tests run them.
+/// the tests run them. Its `/openapi.json` describes this deployment, not the AWS one.
 pub fn local_router(serving: Arc<serving::Serving>, admin: Option<LocalAdmin>) -> Router {
-    let router = serving::router(serving);
+    let document = local_openapi(admin.as_ref().map(|admin| admin.token.is_some()));
+    let router = serving::routes(serving).route(
+        "/openapi.json",
+        axum::routing::get(move || async move { serving::openapi(document) }),
+    );
     finish(match admin {
         Some(admin) => router.merge(admin::local_router(admin.promoter, admin.token)),
         None => router,
     })
+}
+
+/// The OpenAPI document as a local socket serves it: without the admin routes when they are off
+/// (`None`); otherwise with what they require there instead of IAM (the bearer token when
+/// `Some(true)`, nothing but the JSON content type when `Some(false)`).
+pub fn local_openapi(admin_with_token: Option<bool>) -> String {
+    let mut document: serde_json::Value = match serde_json::from_str(OPENAPI) {
+        Ok(document) => document,
+        Err(e) => unreachable!("the OpenAPI document is checked JSON: {e}"),
+    };
+    let is_admin = |item: &serde_json::Value| {
+        item.as_object().is_some_and(|ops| {
+            ops.values()
+                .any(|op| op["tags"].as_array().is_some_and(|t| t.contains(&"admin".into())))
+        })
+    };
+    if let Some(paths) = document["paths"].as_object_mut() {
+        match admin_with_token {
+            None => paths.retain(|_, item| !is_admin(item)),
+            Some(token) => {
+                let security = if token {
+                    serde_json::json!([{ "token": [] }])
+                } else {
+                    serde_json::json!([])
+                };
+                for item in paths.values_mut().filter(|item| is_admin(item)) {
+                    if let Some(ops) = item.as_object_mut() {
+                        for op in ops.values_mut() {
+                            op["security"] = security.clone();
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if admin_with_token == Some(true) {
+        document["components"]["securitySchemes"]["token"] = serde_json::json!({
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The token `mlops serve --admin --admin-token` was started with."
+        });
+    }
+    document.to_string()
 }
 
 fn model_name(text: &str) -> Result<ModelName, ApiError> {

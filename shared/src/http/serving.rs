@@ -147,14 +147,24 @@ impl Which {
     }
 }
 
+/// The serving routes and the OpenAPI document of the AWS deployment (the predict function).
 pub fn router(serving: Arc<Serving>) -> Router {
+    routes(serving).route("/openapi.json", get(|| async { openapi(OPENAPI.to_owned()) }))
+}
+
+/// The serving routes, without the document: a deployment serves the one that describes it.
+pub fn routes(serving: Arc<Serving>) -> Router {
     Router::new()
         .route("/models/{model}/predict", post(predict_route))
         .route("/models", get(models_route))
         .route("/models/{model}", get(model_route))
         .route("/health", get(health_route))
-        .route("/openapi.json", get(openapi_route))
         .with_state(serving)
+}
+
+/// `GET /openapi.json`'s answer.
+pub fn openapi(document: String) -> Response {
+    ([(CONTENT_TYPE, "application/json")], document).into_response()
 }
 
 async fn predict_route(
@@ -290,6 +300,3 @@ async fn health_route(State(app): State<Arc<Serving>>) -> Response {
     (status, body).into_response()
 }
 
-async fn openapi_route() -> Response {
-    ([(CONTENT_TYPE, "application/json")], OPENAPI).into_response()
-}

@@ -126,7 +126,7 @@ impl ModelCache {
             Some((loaded, _)) if loaded.version == version => loaded,
             _ => match self.load(model, version).await {
                 Ok(loaded) => Arc::new(loaded),
-                Err(error) => {
+                Err(error @ ServeError::Unavailable { .. }) => {
                     tracing::error!(%error, "a model cannot be loaded: its requests get 503");
                     if let Ok(mut failed) = self.failed.write() {
                         failed
@@ -135,6 +135,7 @@ impl ModelCache {
                     }
                     return Err(error);
                 }
+                Err(error) => return Err(error),
             },
         };
         if let Ok(mut failed) = self.failed.write() {
