@@ -624,6 +624,76 @@ fn serve_answers_the_api_on_a_socket_and_stops_on_ctrl_c() {
     assert_eq!(inference_records(&home), before + 2);
 }
 
+/// `mlops serve` with `args` on a free port of `home`; the server and its address.
+fn start_serve(home: &Path, args: &[&str]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut server = Command::new(env!("CARGO_BIN_EXE_mlops"))
+        .arg("--home")
+        .arg(home)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("MLOPS_BUCKET")
+        .env_remove("MLOPS_TABLE")
+        .env_remove("MLOPS_ADMIN_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start mlops serve");
+    let mut banner = String::new();
+    BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut banner)
+        .expect("banner");
+    let addr = banner
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the banner names the address")
+        .to_owned();
+    (server, addr)
+}
+
+/// A POST of a promotion to `addr` with the given extra header lines; the response's status line.
+fn promote_status(addr: &str, headers: &str) -> String {
+    let body = r#"{"version": 1}"#;
+    let answer = http(
+        addr,
+        &format!(
+            "POST /models/flights/promote HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn serve_keeps_the_admin_routes_off_unless_asked_and_behind_json_and_a_token() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let home = demo_home(tmp.path());
+    let json = "Content-Type: application/json\r\n";
+
+    let (mut server, addr) = start_serve(&home, &[]);
+    assert!(promote_status(&addr, json).starts_with("HTTP/1.1 404"));
+    server.kill().expect("stop");
+    server.wait().expect("wait");
+
+    let (mut server, addr) = start_serve(&home, &["--admin"]);
+    // What a web page's form or fetch without a preflight can send.
+    for simple in ["", "Content-Type: text/plain\r\n", "Content-Type: application/x-www-form-urlencoded\r\n"] {
+        assert!(promote_status(&addr, simple).starts_with("HTTP/1.1 415"), "{simple:?}");
+    }
+    assert!(promote_status(&addr, json).starts_with("HTTP/1.1 200"));
+    server.kill().expect("stop");
+    server.wait().expect("wait");
+
+    let (mut server, addr) = start_serve(&home, &["--admin-token", "s3cret"]);
+    assert!(promote_status(&addr, json).starts_with("HTTP/1.1 401"));
+    let wrong = format!("{json}Authorization: Bearer s3cre\r\n");
+    assert!(promote_status(&addr, &wrong).starts_with("HTTP/1.1 401"));
+    let right = format!("{json}Authorization: Bearer s3cret\r\n");
+    assert!(promote_status(&addr, &right).starts_with("HTTP/1.1 200"));
+    server.kill().expect("stop");
+    server.wait().expect("wait");
+}
+
 /// The inference records in a home, counted line by line across its day folders.
 fn inference_records(home: &Path) -> usize {
     let Ok(days) = std::fs::read_dir(home.join("objects/inference/flights")) else {

@@ -26,3 +26,5 @@ pub mod train;
 
 #[cfg(feature = "testing")]
 pub mod contract;
+#[cfg(feature = "testing")]
+pub mod fuzzing;

@@ -388,8 +388,27 @@ async fn every_failure_has_its_status_and_code_and_leaks_nothing() {
         ),
         (
             post("/models/routes/rollback", r#"{"version": 1}"#),
-            (StatusCode::BAD_REQUEST, "bad_request"),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
         ),
+        (
+            // A web page's cross-origin "simple" request cannot set the JSON content type.
+            Request::post("/models/routes/promote")
+                .header("content-type", "text/plain")
+                .body(Body::from(r#"{"version": 1, "force": true}"#))
+                .expect("request"),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        ),
+        (
+            Request::post("/models/routes/rollback")
+                .body(Body::empty())
+                .expect("request"),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        ),
+        (
+            post(uri, format!(r#"{{"records": {}}}"#, "[".repeat(20_000))),
+            (StatusCode::BAD_REQUEST, "too_deep"),
+        ),
+
         (
             post("/models/routes/rollback", ""),
             (StatusCode::CONFLICT, "not_allowed"),

@@ -7,6 +7,7 @@
 mod api;
 mod contracts;
 mod drift;
+mod fuzz_corpus;
 mod ingest_files;
 mod ingest_handler;
 mod ingest_hostile;

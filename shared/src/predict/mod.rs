@@ -4,7 +4,7 @@
 
 pub mod batch;
 pub mod cache;
-mod canonical;
+pub(crate) mod canonical;
 pub mod inference;
 pub mod request;
 pub mod respond;

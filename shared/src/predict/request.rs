@@ -98,7 +98,7 @@ pub fn parse(
 }
 
 /// Reads any body, finding every problem it has.
-pub(super) fn read_general(
+pub(crate) fn read_general(
     body: &[u8],
     inputs: &[InputField],
     limits: &Limits,
