@@ -638,10 +638,11 @@ fn start_serve(home: &Path, args: &[&str]) -> (std::process::Child, String) {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("start mlops serve");
+    let mut stdout = BufReader::new(server.stdout.take().expect("stdout"));
     let mut banner = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut banner)
-        .expect("banner");
+    stdout.read_line(&mut banner).expect("banner");
+    // The rest is read as it comes, so the server never writes to a closed pipe.
+    std::thread::spawn(move || stdout.lines().for_each(drop));
     let addr = banner
         .split("http://")
         .nth(1)
