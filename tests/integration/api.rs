@@ -427,6 +427,7 @@ async fn every_failure_has_its_status_and_code_and_leaks_nothing() {
         .expect("reads")
         .expect("exists");
     let artifact = mlops_tests::key(&record.artifact_key);
+    let mut original = backends.store.get(&artifact).await.expect("reads").bytes;
     backends
         .store
         .put(&artifact, b"garbage".to_vec())
@@ -443,6 +444,28 @@ async fn every_failure_has_its_status_and_code_and_leaks_nothing() {
         !message.contains("SHA") && !message.contains(&record.artifact_key),
         "{message}"
     );
+    // Health says so: degraded, the version that cannot be loaded, since when.
+    let (status, _, body) = send(&router, get("/health")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(conforms(&schema("Health"), &body), Ok(()), "{body}");
+    assert_eq!(body["status"], "degraded");
+    let model = &body["models"][0];
+    assert_eq!(
+        (&model["selector"]["version"], &model["state"]),
+        (&json!(1), &json!("unavailable"))
+    );
+    assert!(model["unavailable_since"].is_string(), "{body}");
+
+    // Once the artifact is right again, the next request loads it and health is ok.
+    backends
+        .store
+        .put(&artifact, std::mem::take(&mut original))
+        .await
+        .expect("restores");
+    let (status, _, _) = send(&router, post(uri, one)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, body) = send(&router, get("/health")).await;
+    assert_eq!((status, &body["status"]), (StatusCode::OK, &json!("ok")));
 }
 
 #[tokio::test]
