@@ -645,6 +645,14 @@ impl Promoter {
     ) -> Result<Outcome, PromoteError> {
         let version = record.version;
         let previous = state.champion();
+        if previous == Some(version) {
+            // The model was read as having this champion, its version record afterwards as not
+            // one: a change came between the two reads. Read both again.
+            return Err(PromoteError::Conflict(TransitionError::Conflict {
+                model: state.model.clone(),
+                revision: state.revision,
+            }));
+        }
         let mut aliases = state.aliases.clone();
         aliases.insert(CHAMPION.to_owned(), version);
         let mut champions = state.champions.clone();
