@@ -24,6 +24,9 @@ pub struct Layout {
     pub blank_lines: Vec<Range<usize>>,
     pub short_rows: Vec<RowWidth>,
     pub long_rows: Vec<RowWidth>,
+    /// The record whose quoted field is still open at the end of the text (0 the header, n the
+    /// n-th data row): everything after its quote would be one value.
+    pub unclosed_quote: Option<usize>,
 }
 
 impl Layout {
@@ -69,6 +72,9 @@ pub fn survey(text: &str, separator: u8) -> Layout {
         } else {
             plain_record(bytes, at, separator)
         };
+        if record.unclosed_quote {
+            layout.unclosed_quote = Some(header_fields.map_or(0, |_| row + 1));
+        }
         let content = &bytes[record.content.clone()];
         if content.trim_ascii().is_empty() {
             layout.blank_lines.push(at..record.next);
@@ -97,11 +103,13 @@ pub fn survey(text: &str, separator: u8) -> Layout {
     layout
 }
 
-/// One record: its bytes without the line break, its field count, where the next one starts.
+/// One record: its bytes without the line break, its field count, where the next one starts,
+/// whether the text ended inside one of its quoted fields.
 struct Record {
     content: Range<usize>,
     fields: usize,
     next: usize,
+    unclosed_quote: bool,
 }
 
 fn plain_record(bytes: &[u8], at: usize, separator: u8) -> Record {
@@ -113,6 +121,7 @@ fn plain_record(bytes: &[u8], at: usize, separator: u8) -> Record {
         content: at..end - usize::from(line.last() == Some(&b'\r')),
         fields: 1 + separators,
         next: (end + 1).min(bytes.len()),
+        unclosed_quote: false,
     }
 }
 
@@ -141,6 +150,7 @@ fn quoted_record(bytes: &[u8], at: usize, separator: u8) -> Record {
         content: at..content_end,
         fields: 1 + separators,
         next: (end + 1).min(bytes.len()),
+        unclosed_quote: in_quotes,
     }
 }
 
