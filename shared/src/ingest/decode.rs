@@ -61,6 +61,8 @@ pub enum DecodeError {
         count: usize,
         examples: String,
     },
+    #[error("{} opens a quoted field that is never closed, so the rest of the file would be one value: close the quote, and write a quote inside a quoted field as \"\"", quote_opener(*.row))]
+    UnclosedQuote { row: usize },
     #[error("line {line} nests arrays or objects more than {max} levels deep; a row needs one")]
     TooDeep { line: usize, max: usize },
     #[error("the file is not valid UTF-8: invalid bytes at line {line}, byte offset {offset}")]
@@ -86,6 +88,7 @@ impl DecodeError {
             DecodeError::CarriageReturnsOnly => "line_endings",
             DecodeError::RepeatedColumn { .. } => "repeated_column",
             DecodeError::LongRows { .. } => "unreadable",
+            DecodeError::UnclosedQuote { .. } => "unreadable",
             DecodeError::TooDeep { .. } => "nesting",
             DecodeError::NotUtf8 { .. } => "encoding",
             DecodeError::WrongDelimiter { .. } => "delimiter",
@@ -233,6 +236,10 @@ fn read_csv(
             second,
         });
     }
+    // polars would panic on a lone quote at the very end, and misread anything less.
+    if let Some(row) = layout.unclosed_quote {
+        return Err(DecodeError::UnclosedQuote { row });
+    }
     if !layout.long_rows.is_empty() {
         return Err(long_rows(layout.header.len(), &layout.long_rows));
     }
@@ -263,6 +270,14 @@ fn read_csv(
             format: ReadFormat::Csv,
             message: first_line(&e.to_string()),
         }),
+    }
+}
+
+/// The header (0) or a 1-based data row.
+fn quote_opener(row: usize) -> String {
+    match row {
+        0 => "the header".to_string(),
+        row => format!("row {row}"),
     }
 }
 

@@ -222,3 +222,78 @@ fn a_json_lines_error_names_its_line() {
     assert_eq!(refused.rule(), "unreadable");
     assert!(refused.to_string().contains("line 3:"), "{refused}");
 }
+
+#[test]
+fn a_quote_never_closed_is_refused_with_the_row_that_opened_it() {
+    // The lone quote at the very end once panicked inside polars (found by `infra/fuzz.sh`).
+    for (text, opener) in [
+        (&b"id,c\n1,a\n\"1\",\""[..], "row 2"),
+        (b"id,c\n1,\"a\n2,b\n3,c\n", "row 1"),
+        (b"id,\"c\n1,a\n", "the header"),
+    ] {
+        let refused = decode(text, "f.csv", &csv_source(), &Schema::default()).unwrap_err();
+        assert!(
+            matches!(refused, DecodeError::UnclosedQuote { .. }),
+            "{refused}"
+        );
+        assert_eq!(refused.rule(), "unreadable");
+        assert!(
+            refused
+                .to_string()
+                .starts_with(&format!("{opener} opens a quoted field that is never closed")),
+            "{refused}"
+        );
+    }
+    // Closed quotes, doubled quotes and line breaks inside quotes are fine.
+    let (frame, _) = decode(
+        b"id,c\n1,\"a \"\"b\"\"\nc\"\n2,\"\"\n",
+        "f.csv",
+        &csv_source(),
+        &Schema::default(),
+    )
+    .unwrap();
+    assert_eq!(frame.height(), 2);
+}
+
+#[test]
+fn parquet_with_small_wide_and_decimal_numbers_is_read_and_typed() {
+    // pandas writes int8/int16 for small integers and Spark writes decimals for money: polars
+    // refused the first and panicked on the second until their types were enabled.
+    let mut frame = polars::df!(
+        "a" => [1i8, -2],
+        "b" => [300i16, 4],
+        "c" => [5u8, 6],
+        "d" => [7u16, 8],
+        "x" => [1.5f64, 120.25],
+    )
+    .unwrap();
+    frame
+        .apply("x", |x| x.cast(&DataType::Decimal(10, 2)).unwrap())
+        .unwrap();
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes).finish(&mut frame).unwrap();
+    let (read, _) = decode(&bytes, "f.parquet", &csv_source(), &Schema::default()).unwrap();
+    assert_eq!(read.column("x").unwrap().dtype(), &DataType::Decimal(10, 2));
+    for (name, kind, expected) in [
+        ("a", ColumnType::Integer, [1.0, -2.0]),
+        ("b", ColumnType::Integer, [300.0, 4.0]),
+        ("c", ColumnType::Integer, [5.0, 6.0]),
+        ("d", ColumnType::Float, [7.0, 8.0]),
+        ("x", ColumnType::Float, [1.5, 120.25]),
+    ] {
+        let spec: crate::spec::ColumnSpec = toml::from_str(&format!("name = \"{name}\"\ntype = \"{kind}\"")).unwrap();
+        let typed = super::super::coerce::coerce(read.column(name).unwrap().as_materialized_series(), &spec).unwrap();
+        assert!(!typed.type_errors.any(), "{name}");
+        let values: Vec<f64> = typed.series.cast(&DataType::Float64).unwrap().f64().unwrap().into_no_null_iter().collect();
+        assert_eq!(values, expected, "{name}");
+    }
+}
+
+#[test]
+fn a_json_integer_beyond_64_bits_is_a_type_error_not_a_crash() {
+    let text = b"{\"id\": 1}\n{\"id\": 66666666666666666666666666}\n";
+    let (read, _) = decode(text, "f.jsonl", &csv_source(), &Schema::default()).unwrap();
+    let spec: crate::spec::ColumnSpec = toml::from_str("name = \"id\"\ntype = \"integer\"").unwrap();
+    let typed = super::super::coerce::coerce(read.column("id").unwrap().as_materialized_series(), &spec).unwrap();
+    assert_eq!(typed.type_errors.iter().collect::<Vec<_>>(), [Some(false), Some(true)]);
+}
