@@ -5,13 +5,16 @@
 # memory (max RSS), verdict and report size. A figure, not a test: nothing here fails on a number.
 #
 # Usage: bench/hostile.sh [folder with flights-2013-MM.csv]   (default: ../shared/data/flights)
+# PROFILE=dev reuses the test build (dependencies optimised, the common crate less so) when a
+# release build is not at hand: memory and verdicts are the same, times somewhat longer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 DATA=$(flights_data "${1:-}")
 
-cargo build --quiet --release -p mlops
-BIN=target/release/mlops
+PROFILE=${PROFILE:-release}
+cargo build --quiet --profile "$PROFILE" -p mlops
+BIN=target/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")/mlops
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -48,7 +51,7 @@ with open(f"{work}/deep.jsonl", "wb") as out:
 PY
 ls -l "$WORK"/*.gz "$WORK"/*.csv "$WORK"/*.jsonl | awk '{printf "  %-16s %12d bytes\n", $NF, $5}' | sed "s|$WORK/||"
 
-echo "== ingesting each (mlops --jobs 1, release build)"
+echo "== ingesting each (mlops --jobs 1, $PROFILE build)"
 printf '%-18s %9s %9s  %-14s %-24s %s\n' file seconds "peak MB" verdict rule "report bytes"
 for file in bomb.csv.gz members.csv.gz big-cell.csv deep.jsonl; do
   rm -rf "$WORK/home"

@@ -678,8 +678,15 @@ fn serve_keeps_the_admin_routes_off_unless_asked_and_behind_json_and_a_token() {
 
     let (mut server, addr) = start_serve(&home, &["--admin"]);
     // What a web page's form or fetch without a preflight can send.
-    for simple in ["", "Content-Type: text/plain\r\n", "Content-Type: application/x-www-form-urlencoded\r\n"] {
-        assert!(promote_status(&addr, simple).starts_with("HTTP/1.1 415"), "{simple:?}");
+    for simple in [
+        "",
+        "Content-Type: text/plain\r\n",
+        "Content-Type: application/x-www-form-urlencoded\r\n",
+    ] {
+        assert!(
+            promote_status(&addr, simple).starts_with("HTTP/1.1 415"),
+            "{simple:?}"
+        );
     }
     assert!(promote_status(&addr, json).starts_with("HTTP/1.1 200"));
     server.kill().expect("stop");

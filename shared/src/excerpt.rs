@@ -41,7 +41,10 @@ mod tests {
         let long = "é".repeat(1_000_000);
         let shown = excerpt(&long);
         assert!(shown.starts_with(&"é".repeat(MAX_SHOWN_CHARS)));
-        assert!(shown.ends_with("… [cut: 1000000 characters in all]"), "{shown}");
+        assert!(
+            shown.ends_with("… [cut: 1000000 characters in all]"),
+            "{shown}"
+        );
         assert!(shown.len() < 500);
     }
 }

@@ -195,7 +195,10 @@ async fn every_route_answers_its_event_file(backends: Backends) {
     let (status, _, body) = send_event(&router, "api-openapi.json").await;
     let local: Value = serde_json::from_str(&http::local_openapi(Some(false))).expect("JSON");
     assert_eq!((status, &body), (StatusCode::OK, &local));
-    assert_eq!(body["paths"]["/models/{model}/promote"]["post"]["security"], json!([]));
+    assert_eq!(
+        body["paths"]["/models/{model}/promote"]["post"]["security"],
+        json!([])
+    );
     assert_eq!(
         body["paths"]["/models/{model}/predict"],
         document()["paths"]["/models/{model}/predict"]
@@ -408,7 +411,6 @@ async fn every_failure_has_its_status_and_code_and_leaks_nothing() {
             post(uri, format!(r#"{{"records": {}}}"#, "[".repeat(20_000))),
             (StatusCode::BAD_REQUEST, "too_deep"),
         ),
-
         (
             post("/models/routes/rollback", ""),
             (StatusCode::CONFLICT, "not_allowed"),

@@ -10,7 +10,11 @@ fn replay(target: &str, harness: fn(&[u8])) {
         .map(|entry| entry.expect("an entry").path())
         .collect();
     inputs.sort();
-    assert!(inputs.len() >= 3, "{target}: a corpus of {} inputs", inputs.len());
+    assert!(
+        inputs.len() >= 3,
+        "{target}: a corpus of {} inputs",
+        inputs.len()
+    );
     for input in &inputs {
         let bytes = std::fs::read(input).expect("reads");
         if let Err(panic) = std::panic::catch_unwind(|| harness(&bytes)) {

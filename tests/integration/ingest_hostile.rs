@@ -131,7 +131,9 @@ async fn careless_files_get_the_verdict_a_person_expects(backends: Backends) {
 
     // A 1 MB value is quoted in the report cut to a few hundred characters.
     let huge = "Q".repeat(1 << 20);
-    let big_cell = changing_rows(&csv, &[0], |line| line.replacen(",UA,", &format!(",{huge},"), 1));
+    let big_cell = changing_rows(&csv, &[0], |line| {
+        line.replacen(",UA,", &format!(",{huge},"), 1)
+    });
     let outcome = ingestor
         .upload_and_ingest(&flights(), "big-cell.csv", big_cell.into_bytes())
         .await
@@ -148,7 +150,11 @@ async fn careless_files_get_the_verdict_a_person_expects(backends: Backends) {
     );
 
     // Files a reader cannot take row by row are quarantined with the reason named.
-    let deep = format!("{{\"year\": {}{}}}\n", "[".repeat(20_000), "]".repeat(20_000));
+    let deep = format!(
+        "{{\"year\": {}{}}}\n",
+        "[".repeat(20_000),
+        "]".repeat(20_000)
+    );
     let header = csv.lines().next().unwrap_or_default();
     for (name, bytes, rule, says) in [
         (
@@ -189,7 +195,9 @@ async fn careless_files_get_the_verdict_a_person_expects(backends: Backends) {
         assert_eq!(outcome.status, Status::Quarantined, "{name}: {outcome:?}");
         let report = json(&backends, &outcome.report).await;
         assert_eq!(rules(&report, "failures"), [rule], "{name}");
-        let message = report["failures"][0]["message"].as_str().unwrap_or_default();
+        let message = report["failures"][0]["message"]
+            .as_str()
+            .unwrap_or_default();
         assert!(message.contains(says), "{name}: {message}");
         let copy = backends
             .store
@@ -263,9 +271,14 @@ async fn no_upload_replaces_another_uploads_evidence(backends: Backends) {
         .await
         .expect("ingested");
     assert_eq!(quarantined.status, Status::Quarantined, "{quarantined:?}");
-    assert_ne!(quarantined.key, accepted.key, "the second upload got a key of its own");
+    assert_ne!(
+        quarantined.key, accepted.key,
+        "the second upload got a key of its own"
+    );
     assert!(
-        quarantined.key.ends_with(&format!("{}/jan.csv", &sha256(&bad)[..16])),
+        quarantined
+            .key
+            .ends_with(&format!("{}/jan.csv", &sha256(&bad)[..16])),
         "{}",
         quarantined.key
     );
@@ -285,7 +298,10 @@ async fn no_upload_replaces_another_uploads_evidence(backends: Backends) {
         .upload_and_ingest(&flights(), "jan.csv", good.clone())
         .await
         .expect("ingested");
-    assert_eq!((again.status, &again.key), (Status::Duplicate, &accepted.key));
+    assert_eq!(
+        (again.status, &again.key),
+        (Status::Duplicate, &accepted.key)
+    );
 
     // A bad upload of the same name as an earlier bad one keeps both copies and both reports.
     let worse = crlf(&bad);
@@ -302,7 +318,10 @@ async fn no_upload_replaces_another_uploads_evidence(backends: Backends) {
             .await
             .expect("copy");
         assert_eq!(&copy.bytes, bytes);
-        assert_eq!(json(&backends, &outcome.report).await["verdict"], "quarantined");
+        assert_eq!(
+            json(&backends, &outcome.report).await["verdict"],
+            "quarantined"
+        );
     }
 
     // An upload named like a report cannot reach one.

@@ -467,7 +467,12 @@ async fn promotions_under_contention_all_get_through(backends: Backends) {
         async move {
             let version = 1 + i % 2;
             promoter
-                .promote(&routes(), Some(version), true, &request(&format!("force-{i}")))
+                .promote(
+                    &routes(),
+                    Some(version),
+                    true,
+                    &request(&format!("force-{i}")),
+                )
                 .await
         }
     });
@@ -476,7 +481,12 @@ async fn promotions_under_contention_all_get_through(backends: Backends) {
         async move {
             let alias = Alias::parse(&format!("shadow{i}")).expect("valid");
             promoter
-                .set_alias(&routes(), &alias, 1 + i % 2, &request(&format!("alias-{i}")))
+                .set_alias(
+                    &routes(),
+                    &alias,
+                    1 + i % 2,
+                    &request(&format!("alias-{i}")),
+                )
                 .await
         }
     });

@@ -266,22 +266,25 @@ async fn runs_killed_mid_write_are_swept_once_they_cannot_be_running(backends: B
     let now = chrono::Utc::now();
     let later = now + mlops_shared::train::outputs::ABANDONED_AFTER;
     let sweep = |at| {
-        mlops_shared::train::outputs::sweep_abandoned(
-            backends.store.as_ref(),
-            registry,
-            &model,
-            at,
-        )
+        mlops_shared::train::outputs::sweep_abandoned(backends.store.as_ref(), registry, &model, at)
     };
-    assert_eq!(sweep(now).await.expect("sweeps"), Vec::<u64>::new(), "both may still be running");
+    assert_eq!(
+        sweep(now).await.expect("sweeps"),
+        Vec::<u64>::new(),
+        "both may still be running"
+    );
     assert_eq!(sweep(later).await.expect("sweeps"), [2, 3]);
     let files = backends.store.list("models/flights/").await.expect("lists");
     assert!(
-        files.iter().all(|f| f.key.as_str().starts_with("models/flights/1/")),
+        files
+            .iter()
+            .all(|f| f.key.as_str().starts_with("models/flights/1/")),
         "{files:?}"
     );
     assert_eq!(
-        model_registry::pending_runs(registry, &model).await.expect("reads"),
+        model_registry::pending_runs(registry, &model)
+            .await
+            .expect("reads"),
         []
     );
     // Numbers are never handed out twice: the next run is version 4.
@@ -301,7 +304,8 @@ async fn runs_killed_mid_write_are_swept_on_the_embedded_default() {
 
 #[tokio::test]
 async fn runs_killed_mid_write_are_swept_on_dynamodb() {
-    runs_killed_mid_write_are_swept_once_they_cannot_be_running(aws_backends().await.backends).await;
+    runs_killed_mid_write_are_swept_once_they_cannot_be_running(aws_backends().await.backends)
+        .await;
 }
 
 #[tokio::test]

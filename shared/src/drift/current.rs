@@ -159,7 +159,13 @@ pub fn file(
         parquet_batches(bytes, columns, BATCH_ROWS, profile)
     } else {
         let max_content = spec.source.max_file_bytes;
-        match decode(bytes, name, &spec.source, &numeric_schema(spec), max_content) {
+        match decode(
+            bytes,
+            name,
+            &spec.source,
+            &numeric_schema(spec),
+            max_content,
+        ) {
             Ok((frame, _)) => profile(frame),
             Err(e) => Err(Problem::Read(e.to_string())),
         }

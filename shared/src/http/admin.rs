@@ -71,9 +71,7 @@ async fn local_guard(
             )
             .into_response();
         }
-        request
-            .extensions_mut()
-            .insert(Caller("http:token".into()));
+        request.extensions_mut().insert(Caller("http:token".into()));
     }
     next.run(request).await
 }

@@ -71,8 +71,11 @@ pub fn local_openapi(admin_with_token: Option<bool>) -> String {
     };
     let is_admin = |item: &serde_json::Value| {
         item.as_object().is_some_and(|ops| {
-            ops.values()
-                .any(|op| op["tags"].as_array().is_some_and(|t| t.contains(&"admin".into())))
+            ops.values().any(|op| {
+                op["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.contains(&"admin".into()))
+            })
         })
     };
     if let Some(paths) = document["paths"].as_object_mut() {

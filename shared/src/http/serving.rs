@@ -149,7 +149,10 @@ impl Which {
 
 /// The serving routes and the OpenAPI document of the AWS deployment (the predict function).
 pub fn router(serving: Arc<Serving>) -> Router {
-    routes(serving).route("/openapi.json", get(|| async { openapi(OPENAPI.to_owned()) }))
+    routes(serving).route(
+        "/openapi.json",
+        get(|| async { openapi(OPENAPI.to_owned()) }),
+    )
 }
 
 /// The serving routes, without the document: a deployment serves the one that describes it.
@@ -299,4 +302,3 @@ async fn health_route(State(app): State<Arc<Serving>>) -> Response {
     }));
     (status, body).into_response()
 }
-

@@ -356,12 +356,26 @@ fn bad_json_line(text: &str) -> Option<String> {
 }
 
 fn read_parquet(bytes: &[u8]) -> Result<DataFrame, DecodeError> {
-    ParquetReader::new(Cursor::new(bytes))
-        .finish()
-        .map_err(|e| DecodeError::Unreadable {
-            format: ReadFormat::Parquet,
-            message: first_line(&e.to_string()),
-        })
+    // polars' footer decoder panics on some corrupt metadata (found by fuzzing, polars 0.55) instead
+    // of returning an error: the upload is then unreadable, and the process that must quarantine it
+    // lives on. Nothing outside the reader is shared with it, so unwinding leaves no broken state.
+    let read = std::panic::catch_unwind(|| ParquetReader::new(Cursor::new(bytes)).finish());
+    let message = match read {
+        Ok(Ok(frame)) => return Ok(frame),
+        Ok(Err(e)) => first_line(&e.to_string()),
+        Err(panic) => {
+            let cause = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            first_line(&format!("its metadata is corrupt ({cause})"))
+        }
+    };
+    Err(DecodeError::Unreadable {
+        format: ReadFormat::Parquet,
+        message,
+    })
 }
 
 fn first_line(message: &str) -> String {

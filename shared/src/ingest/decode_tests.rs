@@ -149,8 +149,13 @@ fn decompression_stops_at_the_limit_of_a_files_content() {
     let mut content = b"a\n".to_vec();
     content.resize(1 << 20, b'7');
     content[(1 << 20) - 1] = b'\n';
-    let (frame, _) = decode(&gzip(&content), "f.csv.gz", &csv_source(), &Schema::default())
-        .expect("content at the limit");
+    let (frame, _) = decode(
+        &gzip(&content),
+        "f.csv.gz",
+        &csv_source(),
+        &Schema::default(),
+    )
+    .expect("content at the limit");
     assert_eq!(frame.height(), 1);
 }
 
@@ -170,8 +175,13 @@ fn blank_lines_are_skipped_and_counted() {
 
 #[test]
 fn short_rows_are_named_for_validation_and_long_rows_refuse_the_file() {
-    let (frame, decoded) =
-        decode(b"a,b,c\n1,2,3\n4,5\n", "f.csv", &csv_source(), &Schema::default()).unwrap();
+    let (frame, decoded) = decode(
+        b"a,b,c\n1,2,3\n4,5\n",
+        "f.csv",
+        &csv_source(),
+        &Schema::default(),
+    )
+    .unwrap();
     assert_eq!(frame.height(), 2);
     assert_eq!(decoded.short_rows, [RowWidth { row: 1, fields: 2 }]);
     let wide = format!("a,b\n1,2\n{}\n", vec!["x"; 10_000].join(","));
@@ -185,11 +195,21 @@ fn short_rows_are_named_for_validation_and_long_rows_refuse_the_file() {
 
 #[test]
 fn carriage_return_line_endings_and_repeated_names_are_named() {
-    let refused = decode(b"a,b\r1,2\r3,4\r", "f.csv", &csv_source(), &Schema::default())
-        .unwrap_err();
+    let refused = decode(
+        b"a,b\r1,2\r3,4\r",
+        "f.csv",
+        &csv_source(),
+        &Schema::default(),
+    )
+    .unwrap_err();
     assert_eq!(refused.rule(), "line_endings");
-    let refused = decode(b"hour,x,hour\n1,2,3\n", "f.csv", &csv_source(), &Schema::default())
-        .unwrap_err();
+    let refused = decode(
+        b"hour,x,hour\n1,2,3\n",
+        "f.csv",
+        &csv_source(),
+        &Schema::default(),
+    )
+    .unwrap_err();
     assert_eq!(refused.rule(), "repeated_column");
     assert_eq!(
         refused.to_string(),
@@ -201,8 +221,13 @@ fn carriage_return_line_endings_and_repeated_names_are_named() {
 fn deeply_nested_json_lines_are_refused_with_their_line() {
     let deep = format!("{{\"a\": {}{}}}", "[".repeat(5_000), "]".repeat(5_000));
     let text = format!("{{\"a\": 1}}\n{{\"a\": \"[[[[\"}}\n{deep}\n");
-    let refused = decode(text.as_bytes(), "f.jsonl", &csv_source(), &Schema::default())
-        .unwrap_err();
+    let refused = decode(
+        text.as_bytes(),
+        "f.jsonl",
+        &csv_source(),
+        &Schema::default(),
+    )
+    .unwrap_err();
     assert!(
         matches!(refused, DecodeError::TooDeep { line: 3, max: 64 }),
         "{refused}"
@@ -238,9 +263,9 @@ fn a_quote_never_closed_is_refused_with_the_row_that_opened_it() {
         );
         assert_eq!(refused.rule(), "unreadable");
         assert!(
-            refused
-                .to_string()
-                .starts_with(&format!("{opener} opens a quoted field that is never closed")),
+            refused.to_string().starts_with(&format!(
+                "{opener} opens a quoted field that is never closed"
+            )),
             "{refused}"
         );
     }
@@ -281,10 +306,22 @@ fn parquet_with_small_wide_and_decimal_numbers_is_read_and_typed() {
         ("d", ColumnType::Float, [7.0, 8.0]),
         ("x", ColumnType::Float, [1.5, 120.25]),
     ] {
-        let spec: crate::spec::ColumnSpec = toml::from_str(&format!("name = \"{name}\"\ntype = \"{kind}\"")).unwrap();
-        let typed = super::super::coerce::coerce(read.column(name).unwrap().as_materialized_series(), &spec).unwrap();
+        let spec: crate::spec::ColumnSpec =
+            toml::from_str(&format!("name = \"{name}\"\ntype = \"{kind}\"")).unwrap();
+        let typed = super::super::coerce::coerce(
+            read.column(name).unwrap().as_materialized_series(),
+            &spec,
+        )
+        .unwrap();
         assert!(!typed.type_errors.any(), "{name}");
-        let values: Vec<f64> = typed.series.cast(&DataType::Float64).unwrap().f64().unwrap().into_no_null_iter().collect();
+        let values: Vec<f64> = typed
+            .series
+            .cast(&DataType::Float64)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
         assert_eq!(values, expected, "{name}");
     }
 }
@@ -293,7 +330,23 @@ fn parquet_with_small_wide_and_decimal_numbers_is_read_and_typed() {
 fn a_json_integer_beyond_64_bits_is_a_type_error_not_a_crash() {
     let text = b"{\"id\": 1}\n{\"id\": 66666666666666666666666666}\n";
     let (read, _) = decode(text, "f.jsonl", &csv_source(), &Schema::default()).unwrap();
-    let spec: crate::spec::ColumnSpec = toml::from_str("name = \"id\"\ntype = \"integer\"").unwrap();
-    let typed = super::super::coerce::coerce(read.column("id").unwrap().as_materialized_series(), &spec).unwrap();
-    assert_eq!(typed.type_errors.iter().collect::<Vec<_>>(), [Some(false), Some(true)]);
+    let spec: crate::spec::ColumnSpec =
+        toml::from_str("name = \"id\"\ntype = \"integer\"").unwrap();
+    let typed =
+        super::super::coerce::coerce(read.column("id").unwrap().as_materialized_series(), &spec)
+            .unwrap();
+    assert_eq!(
+        typed.type_errors.iter().collect::<Vec<_>>(),
+        [Some(false), Some(true)]
+    );
+}
+
+#[test]
+fn a_parquet_footer_that_stops_the_reader_is_unreadable_not_a_crash() {
+    // Found by fuzzing: polars' footer decoder panics on this corrupt statistics field.
+    let input =
+        include_bytes!("../../../fuzz/corpus/ingest_upload/parquet-corrupt-footer-statistics");
+    let err = decode(&input[1..], "f.parquet", &csv_source(), &Schema::default()).unwrap_err();
+    assert_eq!(err.rule(), "unreadable");
+    assert!(err.to_string().contains("metadata is corrupt"), "{err}");
 }

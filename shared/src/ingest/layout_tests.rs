@@ -53,7 +53,10 @@ fn a_repeated_header_name_is_found_with_both_positions() {
 
 #[test]
 fn a_quote_open_at_the_end_names_the_record_that_opened_it() {
-    assert_eq!(survey("a,b\n1,2\n3,\"4\n5,6\n", b',').unclosed_quote, Some(2));
+    assert_eq!(
+        survey("a,b\n1,2\n3,\"4\n5,6\n", b',').unclosed_quote,
+        Some(2)
+    );
     assert_eq!(survey("a,\"b\n1,2\n", b',').unclosed_quote, Some(0));
     assert_eq!(survey("a,b\n1,\"2\"\"\"\n", b',').unclosed_quote, None);
 }

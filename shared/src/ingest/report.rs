@@ -1,8 +1,8 @@
 //! What ingestion writes for people and later functions: the validation report of a quarantined file
 //! and the manifest of an accepted data version.
 
-use sha2::Digest;
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 use super::decode::ReadFormat;
 use super::profile::ColumnProfile;

@@ -174,7 +174,13 @@ pub async fn allocate_version(
     let run = |version: u64| -> Result<WriteOp, RegistryError> {
         let started_at = chrono::Utc::now();
         Ok(WriteOp::Put {
-            item: Item::from_record(run_key(model, version), &PendingRun { version, started_at })?,
+            item: Item::from_record(
+                run_key(model, version),
+                &PendingRun {
+                    version,
+                    started_at,
+                },
+            )?,
             condition: Condition::NotExists,
         })
     };

@@ -839,9 +839,7 @@ impl CellSeed<'_> {
     fn number(self, x: f64, whole: Option<i64>) -> Cell {
         match (self.field.kind, whole) {
             (ColumnType::Float, _) => set_last(self.column, Typed::Number(x)),
-            (ColumnType::Integer, _) if x.abs() > MAX_SAFE_INTEGER => {
-                Cell::Wrong(Got::HugeInteger)
-            }
+            (ColumnType::Integer, _) if x.abs() > MAX_SAFE_INTEGER => Cell::Wrong(Got::HugeInteger),
             // JSON integers need no check (x.fract() is a libm call on baseline x86-64).
             (ColumnType::Integer, Some(_)) => set_last(self.column, Typed::Number(x)),
             (ColumnType::Integer, None) if x.fract() == 0.0 => {
@@ -917,11 +915,19 @@ impl<'de> Visitor<'de> for CellSeed<'_> {
         })
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Cell, A::Error> {
-        Skip { depth: 4, too_deep: self.too_deep }.visit_seq(seq)?;
+        Skip {
+            depth: 4,
+            too_deep: self.too_deep,
+        }
+        .visit_seq(seq)?;
         Ok(Cell::Wrong(Got::Array))
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Cell, A::Error> {
-        Skip { depth: 4, too_deep: self.too_deep }.visit_map(map)?;
+        Skip {
+            depth: 4,
+            too_deep: self.too_deep,
+        }
+        .visit_map(map)?;
         Ok(Cell::Wrong(Got::Object))
     }
 }

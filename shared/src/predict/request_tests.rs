@@ -103,9 +103,8 @@ fn a_time_is_an_rfc3339_string_or_whole_milliseconds_and_integers_are_whole() {
 
 #[test]
 fn an_integer_feature_takes_only_integers_a_float_holds_exactly() {
-    let record = |distance: &str| {
-        format!(r#"{{"distance": {distance}, "carrier": "UA", "time_hour": 0}}"#)
-    };
+    let record =
+        |distance: &str| format!(r#"{{"distance": {distance}, "carrier": "UA", "time_hour": 0}}"#);
     let huge = [
         "9223372036854775808",
         "-9223372036854775808",
@@ -175,8 +174,8 @@ fn nesting_up_to_the_limit_is_read_and_one_level_more_is_refused() {
     // An unknown field's value starts at level 4 (body, records, record, value).
     let place = format!(r#"{{"records": [{{{RECORD}, "unknown": {{}}}}]}}"#);
     let deepest = MAX_NESTING - 3;
-    let frame = parse(&nested(&place, deepest), &inputs(), &Limits::default())
-        .expect("64 levels are read");
+    let frame =
+        parse(&nested(&place, deepest), &inputs(), &Limits::default()).expect("64 levels are read");
     assert_eq!(frame.rows(), 1);
     assert_eq!(
         parse(&nested(&place, deepest + 1), &inputs(), &Limits::default()),

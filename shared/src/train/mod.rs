@@ -253,17 +253,22 @@ impl Trainer {
         // Whatever fails before registration, the run's outputs and its claim on the number go
         // with it.
         let record = match self
-            .write_outputs(model, version, fitted, Run {
-                dataset,
-                trigger,
-                fingerprint,
-                data_versions,
-                versions: &versions,
-                spec_sha256: &loaded.sha256,
-                spec,
-                trained_at,
-                started,
-            })
+            .write_outputs(
+                model,
+                version,
+                fitted,
+                Run {
+                    dataset,
+                    trigger,
+                    fingerprint,
+                    data_versions,
+                    versions: &versions,
+                    spec_sha256: &loaded.sha256,
+                    spec,
+                    trained_at,
+                    started,
+                },
+            )
             .await
         {
             Ok(record) => record,
