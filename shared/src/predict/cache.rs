@@ -69,13 +69,16 @@ struct Entry {
     resolved_at: Instant,
 }
 
+/// A model as requests name it: its name and the alias or version asked for.
+type CacheKey = (ModelName, Selector);
+
 pub struct ModelCache {
     store: Arc<dyn ObjectStore>,
     registry: Arc<dyn RegistryStore>,
     ttl: Duration,
-    entries: RwLock<HashMap<(ModelName, Selector), Entry>>,
+    entries: RwLock<HashMap<CacheKey, Entry>>,
     /// Models whose version could not be loaded at their last request: version, and since when.
-    failed: RwLock<HashMap<(ModelName, Selector), (u64, chrono::DateTime<chrono::Utc>)>>,
+    failed: RwLock<HashMap<CacheKey, (u64, chrono::DateTime<chrono::Utc>)>>,
 }
 
 /// What a health check says of one model a request asked for.
