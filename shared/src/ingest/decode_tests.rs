@@ -14,6 +14,18 @@ fn csv_source() -> SourceSection {
     SourceSection::default()
 }
 
+/// A decoded column typed as ingest types it, for a column of the spec declared `kind`.
+fn typed(
+    frame: &DataFrame,
+    name: &str,
+    kind: impl std::fmt::Display,
+) -> super::super::coerce::TypedColumn {
+    let spec: crate::spec::ColumnSpec =
+        toml::from_str(&format!("name = \"{name}\"\ntype = \"{kind}\"")).unwrap();
+    super::super::coerce::coerce(frame.column(name).unwrap().as_materialized_series(), &spec)
+        .unwrap()
+}
+
 #[test]
 fn reads_csv_with_every_column_as_text() {
     let (frame, decoded) = decode(
@@ -306,13 +318,7 @@ fn parquet_with_small_wide_and_decimal_numbers_is_read_and_typed() {
         ("d", ColumnType::Float, [7.0, 8.0]),
         ("x", ColumnType::Float, [1.5, 120.25]),
     ] {
-        let spec: crate::spec::ColumnSpec =
-            toml::from_str(&format!("name = \"{name}\"\ntype = \"{kind}\"")).unwrap();
-        let typed = super::super::coerce::coerce(
-            read.column(name).unwrap().as_materialized_series(),
-            &spec,
-        )
-        .unwrap();
+        let typed = typed(&read, name, kind);
         assert!(!typed.type_errors.any(), "{name}");
         let values: Vec<f64> = typed
             .series
@@ -330,11 +336,7 @@ fn parquet_with_small_wide_and_decimal_numbers_is_read_and_typed() {
 fn a_json_integer_beyond_64_bits_is_a_type_error_not_a_crash() {
     let text = b"{\"id\": 1}\n{\"id\": 66666666666666666666666666}\n";
     let (read, _) = decode(text, "f.jsonl", &csv_source(), &Schema::default()).unwrap();
-    let spec: crate::spec::ColumnSpec =
-        toml::from_str("name = \"id\"\ntype = \"integer\"").unwrap();
-    let typed =
-        super::super::coerce::coerce(read.column("id").unwrap().as_materialized_series(), &spec)
-            .unwrap();
+    let typed = typed(&read, "id", "integer");
     assert_eq!(
         typed.type_errors.iter().collect::<Vec<_>>(),
         [Some(false), Some(true)]
