@@ -8,7 +8,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 use serde::de::IgnoredAny;
 
-use super::layout::{self, RowWidth};
+use super::layout::{self, QuoteFault, QuoteFaultKind, RowWidth};
 use crate::excerpt::cut;
 use crate::spec::{ColumnType, DatasetSpec, FileFormat, SourceSection};
 
@@ -61,8 +61,10 @@ pub enum DecodeError {
         count: usize,
         examples: String,
     },
-    #[error("{} opens a quoted field that is never closed, so the rest of the file would be one value: close the quote, and write a quote inside a quoted field as \"\"", quote_opener(*.row))]
+    #[error("{} opens a quoted field that is never closed, so the rest of the file would be one value: close the quote, and write a quote inside a quoted field as \"\"", record_name(*.row))]
     UnclosedQuote { row: usize },
+    #[error("{}, field {field}, has a quote inside a field that does not start with one, or after its closing quote: put the whole field in quotes and double each quote inside it (5'10\" becomes \"5'10\"\"\")", record_name(*.row))]
+    StrayQuote { row: usize, field: usize },
     #[error("line {line} nests arrays or objects more than {max} levels deep; a row needs one")]
     TooDeep { line: usize, max: usize },
     #[error("the file is not valid UTF-8: invalid bytes at line {line}, byte offset {offset}")]
@@ -89,6 +91,7 @@ impl DecodeError {
             DecodeError::RepeatedColumn { .. } => "repeated_column",
             DecodeError::LongRows { .. } => "unreadable",
             DecodeError::UnclosedQuote { .. } => "unreadable",
+            DecodeError::StrayQuote { .. } => "unreadable",
             DecodeError::TooDeep { .. } => "nesting",
             DecodeError::NotUtf8 { .. } => "encoding",
             DecodeError::WrongDelimiter { .. } => "delimiter",
@@ -236,9 +239,12 @@ fn read_csv(
             second,
         });
     }
-    // polars would panic on a lone quote at the very end, and misread anything less.
-    if let Some(row) = layout.unclosed_quote {
-        return Err(DecodeError::UnclosedQuote { row });
+    // polars would misread the rows after such a quote, or abort on a lone one at the end.
+    if let Some(QuoteFault { record: row, kind }) = layout.quote_fault {
+        return Err(match kind {
+            QuoteFaultKind::Unclosed => DecodeError::UnclosedQuote { row },
+            QuoteFaultKind::Stray { field } => DecodeError::StrayQuote { row, field },
+        });
     }
     if !layout.long_rows.is_empty() {
         return Err(long_rows(layout.header.len(), &layout.long_rows));
@@ -274,7 +280,7 @@ fn read_csv(
 }
 
 /// The header (0) or a 1-based data row.
-fn quote_opener(row: usize) -> String {
+fn record_name(row: usize) -> String {
     match row {
         0 => "the header".to_string(),
         row => format!("row {row}"),

@@ -293,6 +293,28 @@ fn a_quote_never_closed_is_refused_with_the_row_that_opened_it() {
 }
 
 #[test]
+fn a_quote_inside_an_unquoted_field_is_refused_with_its_row_and_field() {
+    // polars counts this file's quotes as even, splits its fields differently, and aborted in
+    // its number parser on the last field's lone quote (found by `infra/fuzz.sh`).
+    let numeric: Schema = [Field::new("id".into(), DataType::Int64)]
+        .into_iter()
+        .collect();
+    let text = b"id,x\n1,b\"e3\"2\"\n\"2\",\"\"\"3\"\"\"\n,\"";
+    let refused = decode(text, "f.csv", &csv_source(), &numeric).unwrap_err();
+    assert!(
+        matches!(refused, DecodeError::StrayQuote { row: 1, field: 2 }),
+        "{refused}"
+    );
+    assert_eq!(refused.rule(), "unreadable");
+    assert!(
+        refused
+            .to_string()
+            .starts_with("row 1, field 2, has a quote"),
+        "{refused}"
+    );
+}
+
+#[test]
 fn parquet_with_small_wide_and_decimal_numbers_is_read_and_typed() {
     // pandas writes int8/int16 for small integers and Spark writes decimals for money: polars
     // refused the first and panicked on the second until their types were enabled.

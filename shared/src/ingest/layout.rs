@@ -2,6 +2,11 @@
 //! as a row of nulls, pads a row with too few fields with nulls, renames a repeated header name
 //! (`hour_duplicated_0`) and names no row when one has too many fields: each of those would be
 //! reported wrongly or not at all. The survey finds them, quote-aware, in one pass.
+//!
+//! Quotes follow RFC 4180: a quote opens a quoted field only at the field's start, and inside one
+//! a quote is written twice. polars splits lines by counting every quote but splits fields by the
+//! field-start rule, so a quote anywhere else makes it misread rows, or abort inside its number
+//! parser: such a quote is a fault of the file, found here with its record and field.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -24,9 +29,25 @@ pub struct Layout {
     pub blank_lines: Vec<Range<usize>>,
     pub short_rows: Vec<RowWidth>,
     pub long_rows: Vec<RowWidth>,
-    /// The record whose quoted field is still open at the end of the text (0 the header, n the
-    /// n-th data row): everything after its quote would be one value.
-    pub unclosed_quote: Option<usize>,
+    /// The first quote the file gets wrong; the survey stops there, since the records after it
+    /// have no one reading.
+    pub quote_fault: Option<QuoteFault>,
+}
+
+/// A quote the CSV rules do not allow, in record `record` (0 the header, n the n-th data row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuoteFault {
+    pub record: usize,
+    pub kind: QuoteFaultKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuoteFaultKind {
+    /// A quoted field still open at the end of the text: everything after its quote would be one
+    /// value.
+    Unclosed,
+    /// A quote inside a field (1-based) that does not start with one, or after a closing quote.
+    Stray { field: usize },
 }
 
 impl Layout {
@@ -72,8 +93,10 @@ pub fn survey(text: &str, separator: u8) -> Layout {
         } else {
             plain_record(bytes, at, separator)
         };
-        if record.unclosed_quote {
-            layout.unclosed_quote = Some(header_fields.map_or(0, |_| row + 1));
+        if let Some(kind) = record.quote_fault {
+            let record = header_fields.map_or(0, |_| row + 1);
+            layout.quote_fault = Some(QuoteFault { record, kind });
+            return layout;
         }
         let content = &bytes[record.content.clone()];
         if content.trim_ascii().is_empty() {
@@ -104,12 +127,12 @@ pub fn survey(text: &str, separator: u8) -> Layout {
 }
 
 /// One record: its bytes without the line break, its field count, where the next one starts,
-/// whether the text ended inside one of its quoted fields.
+/// and the first quote it gets wrong.
 struct Record {
     content: Range<usize>,
     fields: usize,
     next: usize,
-    unclosed_quote: bool,
+    quote_fault: Option<QuoteFaultKind>,
 }
 
 fn plain_record(bytes: &[u8], at: usize, separator: u8) -> Record {
@@ -121,25 +144,56 @@ fn plain_record(bytes: &[u8], at: usize, separator: u8) -> Record {
         content: at..end - usize::from(line.last() == Some(&b'\r')),
         fields: 1 + separators,
         next: (end + 1).min(bytes.len()),
-        unclosed_quote: false,
+        quote_fault: None,
     }
 }
 
+/// Where the scanner is within a field of a text that has quotes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Within {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// Just after a quote inside a quoted field: a second quote is an escaped one, anything else
+    /// means the field was closed.
+    QuoteInQuoted,
+    /// After a closing quote and a carriage return: a line break or a separator must follow.
+    Closed,
+}
+
 fn quoted_record(bytes: &[u8], at: usize, separator: u8) -> Record {
-    let mut in_quotes = false;
+    let mut within = Within::FieldStart;
     let mut separators = 0;
+    let mut quote_fault = None;
     let mut end = bytes.len();
     for (offset, &byte) in bytes[at..].iter().enumerate() {
-        match byte {
-            // A doubled quote inside a quoted field toggles twice: still inside.
-            b'"' => in_quotes = !in_quotes,
-            b'\n' if !in_quotes => {
+        let field_break = byte == separator || byte == b'\n';
+        within = match (within, byte) {
+            (Within::Quoted, b'"') => Within::QuoteInQuoted,
+            (Within::Quoted, _) => Within::Quoted,
+            (Within::QuoteInQuoted, b'"') => Within::Quoted,
+            (Within::QuoteInQuoted, b'\r') => Within::Closed,
+            (Within::FieldStart, b'"') => Within::Quoted,
+            (_, _) if field_break => Within::FieldStart,
+            (Within::FieldStart | Within::Unquoted, _) if byte != b'"' => Within::Unquoted,
+            _ => {
+                quote_fault = Some(QuoteFaultKind::Stray {
+                    field: separators + 1,
+                });
                 end = at + offset;
                 break;
             }
-            b if b == separator && !in_quotes => separators += 1,
-            _ => {}
+        };
+        if within == Within::FieldStart {
+            if byte == b'\n' {
+                end = at + offset;
+                break;
+            }
+            separators += 1;
         }
+    }
+    if within == Within::Quoted && quote_fault.is_none() {
+        quote_fault = Some(QuoteFaultKind::Unclosed);
     }
     let content_end = if end > at && bytes[end - 1] == b'\r' {
         end - 1
@@ -150,7 +204,7 @@ fn quoted_record(bytes: &[u8], at: usize, separator: u8) -> Record {
         content: at..content_end,
         fields: 1 + separators,
         next: (end + 1).min(bytes.len()),
-        unclosed_quote: in_quotes,
+        quote_fault,
     }
 }
 

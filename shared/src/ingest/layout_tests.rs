@@ -51,12 +51,48 @@ fn a_repeated_header_name_is_found_with_both_positions() {
     assert_eq!(survey("a;b\n1;2\n", b';').repeated_name(), None);
 }
 
+fn fault(text: &str) -> Option<(usize, QuoteFaultKind)> {
+    survey(text, b',')
+        .quote_fault
+        .map(|fault| (fault.record, fault.kind))
+}
+
 #[test]
 fn a_quote_open_at_the_end_names_the_record_that_opened_it() {
     assert_eq!(
-        survey("a,b\n1,2\n3,\"4\n5,6\n", b',').unclosed_quote,
-        Some(2)
+        fault("a,b\n1,2\n3,\"4\n5,6\n"),
+        Some((2, QuoteFaultKind::Unclosed))
     );
-    assert_eq!(survey("a,\"b\n1,2\n", b',').unclosed_quote, Some(0));
-    assert_eq!(survey("a,b\n1,\"2\"\"\"\n", b',').unclosed_quote, None);
+    assert_eq!(fault("a,\"b\n1,2\n"), Some((0, QuoteFaultKind::Unclosed)));
+    assert_eq!(fault("a,b\n1,\"2\"\"\"\n"), None);
+}
+
+#[test]
+fn a_quote_that_does_not_open_a_field_is_named_with_its_record_and_field() {
+    // Inside an unquoted field, after a closing quote, or in front of a field's opening quote.
+    for (text, record, field) in [
+        ("h,w\n1,5'10\"\n", 1, 2),
+        ("h,w\n1,2\n\"ab\"c,3\n", 2, 1),
+        ("a, \"b\"\n", 0, 2),
+        ("a,b\n1,\"x\"\r\"\n", 1, 2),
+    ] {
+        assert_eq!(
+            fault(text),
+            Some((record, QuoteFaultKind::Stray { field })),
+            "{text:?}"
+        );
+    }
+    // The quote counts of the fuzzer's input are even, so counting them alone finds nothing.
+    assert_eq!(
+        fault("a,b\n_\"x\"\",1\n,\"\n"),
+        Some((1, QuoteFaultKind::Stray { field: 1 }))
+    );
+}
+
+#[test]
+fn closed_quotes_may_end_a_line_with_a_carriage_return() {
+    let layout = survey("\"a\",\"b\"\r\n\"1\",\"2\"\r\n", b',');
+    assert_eq!(layout.quote_fault, None);
+    assert_eq!(layout.header, ["a", "b"]);
+    assert!(layout.short_rows.is_empty() && layout.long_rows.is_empty());
 }
