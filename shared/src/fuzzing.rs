@@ -45,6 +45,8 @@ name = "fuzz"
 version = 1
 [source]
 max_file_bytes = 1048576
+# Low enough that the fuzzer's inputs reach the limit, high enough to leave most values alone.
+max_value_bytes = 256
 [policy]
 extra_columns = "drop"
 invalid_rows = "drop"

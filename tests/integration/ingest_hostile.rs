@@ -129,7 +129,8 @@ async fn careless_files_get_the_verdict_a_person_expects(backends: Backends) {
     assert_eq!(outcome.status, Status::Accepted, "{outcome:?}");
     assert_eq!(outcome.rows_dropped, 0, "{outcome:?}");
 
-    // A 1 MB value is quoted in the report cut to a few hundred characters.
+    // A value of 1 MiB, the default limit, is read; its report quotes it cut to a few hundred
+    // characters.
     let huge = "Q".repeat(1 << 20);
     let big_cell = changing_rows(&csv, &[0], |line| {
         line.replacen(",UA,", &format!(",{huge},"), 1)
@@ -174,6 +175,15 @@ async fn careless_files_get_the_verdict_a_person_expects(backends: Backends) {
             format!("{header}\n{}\n", vec!["1"; 10_000].join(",")).into_bytes(),
             "unreadable",
             "row 1 has 10000",
+        ),
+        (
+            "over-a-mebibyte.csv",
+            changing_rows(&csv, &[0], |line| {
+                line.replacen(",UA,", &format!(",{huge}Q,"), 1)
+            })
+            .into_bytes(),
+            "value_too_large",
+            "row 1, column \"carrier\", holds a value of 1048577 bytes",
         ),
         (
             "deep.jsonl",

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use polars::prelude::*;
 use serde::de::IgnoredAny;
 
-use super::layout::{self, QuoteFault, QuoteFaultKind, RowWidth};
+use super::layout::{self, OversizedValue, QuoteFault, QuoteFaultKind, RowWidth};
+use super::parquet_footer;
 use crate::excerpt::cut;
 use crate::spec::{ColumnType, DatasetSpec, FileFormat, SourceSection};
 
@@ -65,6 +66,13 @@ pub enum DecodeError {
     UnclosedQuote { row: usize },
     #[error("{}, field {field}, has a quote inside a field that does not start with one, or after its closing quote: put the whole field in quotes and double each quote inside it (5'10\" becomes \"5'10\"\"\")", record_name(*.row))]
     StrayQuote { row: usize, field: usize },
+    #[error("{place} holds a value of {bytes} bytes; values may have at most {limit} (the spec's source.max_value_bytes)")]
+    ValueTooLarge {
+        /// Where: "row 3, column \"note\"", "line 2", "column \"note\"".
+        place: String,
+        bytes: usize,
+        limit: u64,
+    },
     #[error("line {line} nests arrays or objects more than {max} levels deep; a row needs one")]
     TooDeep { line: usize, max: usize },
     #[error("the file is not valid UTF-8: invalid bytes at line {line}, byte offset {offset}")]
@@ -92,6 +100,7 @@ impl DecodeError {
             DecodeError::LongRows { .. } => "unreadable",
             DecodeError::UnclosedQuote { .. } => "unreadable",
             DecodeError::StrayQuote { .. } => "unreadable",
+            DecodeError::ValueTooLarge { .. } => "value_too_large",
             DecodeError::TooDeep { .. } => "nesting",
             DecodeError::NotUtf8 { .. } => "encoding",
             DecodeError::WrongDelimiter { .. } => "delimiter",
@@ -159,9 +168,9 @@ pub fn decode(
         return Err(DecodeError::CarriageReturnsOnly);
     }
     let frame = match format {
-        ReadFormat::Parquet => read_parquet(bytes)?,
-        ReadFormat::Csv => read_csv(utf8(bytes)?, source.delimiter, numeric, &mut decoded)?,
-        ReadFormat::Jsonl => read_jsonl(utf8(bytes)?)?,
+        ReadFormat::Parquet => read_parquet(bytes, source.max_value_bytes)?,
+        ReadFormat::Csv => read_csv(utf8(bytes)?, source, numeric, &mut decoded)?,
+        ReadFormat::Jsonl => read_jsonl(utf8(bytes)?, source.max_value_bytes)?,
     };
     if frame.height() == 0 {
         return Err(DecodeError::HeaderOnly);
@@ -209,10 +218,11 @@ fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
 
 fn read_csv(
     text: &str,
-    delimiter: char,
+    source: &SourceSection,
     numeric: &Schema,
     decoded: &mut Decoded,
 ) -> Result<DataFrame, DecodeError> {
+    let delimiter = source.delimiter;
     let header = text
         .lines()
         .find(|line| !line.trim().is_empty())
@@ -231,7 +241,8 @@ fn read_csv(
             });
         }
     }
-    let layout = layout::survey(text, separator);
+    let max_value_bytes = usize::try_from(source.max_value_bytes).unwrap_or(usize::MAX);
+    let layout = layout::survey(text, separator, max_value_bytes);
     if let Some((name, first, second)) = layout.repeated_name() {
         return Err(DecodeError::RepeatedColumn {
             name: cut(name, 80).into_owned(),
@@ -244,6 +255,22 @@ fn read_csv(
         return Err(match kind {
             QuoteFaultKind::Unclosed => DecodeError::UnclosedQuote { row },
             QuoteFaultKind::Stray { field } => DecodeError::StrayQuote { row, field },
+        });
+    }
+    if let Some(OversizedValue {
+        record,
+        field,
+        bytes,
+    }) = layout.oversized_value
+    {
+        let column = layout.header.get(field - 1).map_or_else(
+            || format!("field {field}"),
+            |name| format!("column {:?}", cut(name, 80)),
+        );
+        return Err(DecodeError::ValueTooLarge {
+            place: format!("{}, {column},", record_name(record)),
+            bytes,
+            limit: source.max_value_bytes,
         });
     }
     if !layout.long_rows.is_empty() {
@@ -301,12 +328,23 @@ fn long_rows(header: usize, rows: &[RowWidth]) -> DecodeError {
     }
 }
 
-fn read_jsonl(text: &str) -> Result<DataFrame, DecodeError> {
-    if let Some(line) = line_nested_deeper(text.as_bytes(), MAX_JSON_NESTING) {
-        return Err(DecodeError::TooDeep {
-            line,
-            max: MAX_JSON_NESTING,
-        });
+fn read_jsonl(text: &str, max_value_bytes: u64) -> Result<DataFrame, DecodeError> {
+    let max_value = usize::try_from(max_value_bytes).unwrap_or(usize::MAX);
+    match jsonl_fault(text.as_bytes(), MAX_JSON_NESTING, max_value) {
+        Some(JsonlFault::TooDeep { line }) => {
+            return Err(DecodeError::TooDeep {
+                line,
+                max: MAX_JSON_NESTING,
+            })
+        }
+        Some(JsonlFault::ValueTooLarge { line, bytes }) => {
+            return Err(DecodeError::ValueTooLarge {
+                place: format!("line {line}"),
+                bytes,
+                limit: max_value_bytes,
+            })
+        }
+        None => {}
     }
     JsonReader::new(Cursor::new(text.as_bytes()))
         .with_json_format(JsonFormat::JsonLines)
@@ -317,11 +355,40 @@ fn read_jsonl(text: &str) -> Result<DataFrame, DecodeError> {
         })
 }
 
-/// The 1-based line of the first value nested deeper than `max`, strings skipped.
-fn line_nested_deeper(bytes: &[u8], max: usize) -> Option<usize> {
+/// What JSON Lines must not hold before polars reads them, with its 1-based line.
+#[derive(Debug, PartialEq, Eq)]
+enum JsonlFault {
+    /// A value nested deeper than the limit.
+    TooDeep { line: usize },
+    /// A string, number or literal longer than the limit (a string's quotes included).
+    ValueTooLarge { line: usize, bytes: usize },
+}
+
+/// The first fault of JSON Lines, found in one pass over the bytes without parsing them.
+fn jsonl_fault(bytes: &[u8], max_depth: usize, max_value: usize) -> Option<JsonlFault> {
     let (mut line, mut depth) = (1, 0usize);
     let (mut in_string, mut escaped) = (false, false);
-    for &byte in bytes {
+    // Where the string, number or literal being read began.
+    let mut token_start: Option<usize> = None;
+    for (at, &byte) in bytes.iter().enumerate() {
+        // The byte that ends a token: a string's closing quote belongs to it.
+        let token_end = match (in_string, escaped, byte) {
+            (true, false, b'"') => Some(at + 1),
+            (true, _, b'\n') => Some(at),
+            (
+                false,
+                _,
+                b'"' | b'[' | b'{' | b']' | b'}' | b'\n' | b',' | b':' | b' ' | b'\t' | b'\r',
+            ) => Some(at),
+            _ => None,
+        };
+        if let (Some(end), Some(start)) = (token_end, token_start) {
+            if end - start > max_value {
+                let bytes = end - start;
+                return Some(JsonlFault::ValueTooLarge { line, bytes });
+            }
+            token_start = None;
+        }
         if in_string {
             match byte {
                 _ if escaped => escaped = false,
@@ -333,19 +400,26 @@ fn line_nested_deeper(bytes: &[u8], max: usize) -> Option<usize> {
             continue;
         }
         match byte {
-            b'"' => in_string = true,
+            b'"' => (in_string, token_start) = (true, Some(at)),
             b'[' | b'{' => {
                 depth += 1;
-                if depth > max {
-                    return Some(line);
+                if depth > max_depth {
+                    return Some(JsonlFault::TooDeep { line });
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
             b'\n' => (line, depth) = (line + 1, 0),
-            _ => {}
+            b',' | b':' | b' ' | b'\t' | b'\r' => {}
+            _ => token_start = token_start.or(Some(at)),
         }
     }
-    None
+    match token_start {
+        Some(start) if bytes.len() - start > max_value => Some(JsonlFault::ValueTooLarge {
+            line,
+            bytes: bytes.len() - start,
+        }),
+        _ => None,
+    }
 }
 
 /// polars names no line when JSON Lines fail to parse: the first line that is not a JSON object,
@@ -361,7 +435,32 @@ fn bad_json_line(text: &str) -> Option<String> {
     })
 }
 
-fn read_parquet(bytes: &[u8]) -> Result<DataFrame, DecodeError> {
+fn read_parquet(bytes: &[u8], max_value_bytes: u64) -> Result<DataFrame, DecodeError> {
+    let frame = read_parquet_frame(bytes)?;
+    // Compression hides a long value's size until it is read, but the checks after reading would
+    // hold it several times over.
+    for column in frame.columns() {
+        let Ok(texts) = column.str() else { continue };
+        let longest = texts.iter().flatten().map(str::len).max().unwrap_or(0);
+        if longest as u64 > max_value_bytes {
+            return Err(DecodeError::ValueTooLarge {
+                place: format!("column {:?}", cut(column.name(), 80)),
+                bytes: longest,
+                limit: max_value_bytes,
+            });
+        }
+    }
+    Ok(frame)
+}
+
+fn read_parquet_frame(bytes: &[u8]) -> Result<DataFrame, DecodeError> {
+    // polars reserves memory by the lengths the footer declares: a lying one aborts the process.
+    if let Err(fault) = parquet_footer::check(bytes) {
+        return Err(DecodeError::Unreadable {
+            format: ReadFormat::Parquet,
+            message: format!("its metadata is corrupt ({fault})"),
+        });
+    }
     // polars' footer decoder panics on some corrupt metadata (found by fuzzing, polars 0.55) instead
     // of returning an error: the upload is then unreadable, and the process that must quarantine it
     // lives on. Nothing outside the reader is shared with it, so unwinding leaves no broken state.

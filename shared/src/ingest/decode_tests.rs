@@ -247,6 +247,95 @@ fn deeply_nested_json_lines_are_refused_with_their_line() {
     assert_eq!(refused.rule(), "nesting");
 }
 
+/// A source whose values may have at most `max` bytes.
+fn values_up_to(max: u64) -> SourceSection {
+    SourceSection {
+        max_value_bytes: max,
+        ..SourceSection::default()
+    }
+}
+
+fn value_too_large(text: &[u8], name: &str, max: u64) -> (String, usize) {
+    match decode(text, name, &values_up_to(max), &Schema::default()) {
+        Err(DecodeError::ValueTooLarge {
+            place,
+            bytes,
+            limit,
+        }) => {
+            assert_eq!(limit, max);
+            (place, bytes)
+        }
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+#[test]
+fn a_value_longer_than_the_limit_is_refused_unread_with_where_it_is() {
+    let long = "Q".repeat(40);
+    let csv = format!("id,carrier\n1,AA\n2,{long}\n");
+    assert_eq!(
+        value_too_large(csv.as_bytes(), "f.csv", 32),
+        ("row 2, column \"carrier\",".to_string(), 40)
+    );
+    let refused = decode(
+        csv.as_bytes(),
+        "f.csv",
+        &values_up_to(32),
+        &Schema::default(),
+    );
+    let refused = refused.unwrap_err();
+    assert_eq!(refused.rule(), "value_too_large");
+    assert_eq!(
+        refused.to_string(),
+        "row 2, column \"carrier\", holds a value of 40 bytes; values may have at most 32 (the spec's source.max_value_bytes)"
+    );
+    // A JSON string (quotes included) or number, named by its line.
+    let jsonl = format!("{{\"id\": 1}}\n{{\"id\": 2, \"carrier\": \"{long}\"}}\n");
+    assert_eq!(
+        value_too_large(jsonl.as_bytes(), "f.jsonl", 32),
+        ("line 2".to_string(), 42)
+    );
+    let number = format!("{{\"id\": {}}}\n", "9".repeat(40));
+    assert_eq!(
+        value_too_large(number.as_bytes(), "f.jsonl", 32),
+        ("line 1".to_string(), 40)
+    );
+    // Parquet compresses a long value to almost nothing: its size is known once read.
+    let mut frame = polars::df!("id" => [1i64, 2], "carrier" => ["AA", long.as_str()]).unwrap();
+    let mut parquet = Vec::new();
+    ParquetWriter::new(&mut parquet).finish(&mut frame).unwrap();
+    assert_eq!(
+        value_too_large(&parquet, "f.parquet", 32),
+        ("column \"carrier\"".to_string(), 40)
+    );
+    // At the limit, every format is read.
+    for (bytes, name) in [(csv.as_bytes(), "f.csv"), (jsonl.as_bytes(), "f.jsonl")] {
+        assert!(decode(bytes, name, &values_up_to(42), &Schema::default()).is_ok());
+    }
+    assert!(decode(&parquet, "f.parquet", &values_up_to(40), &Schema::default()).is_ok());
+}
+
+#[test]
+fn json_lines_faults_are_found_without_parsing() {
+    let fault = |text: &str, max_value| jsonl_fault(text.as_bytes(), 3, max_value);
+    // Escaped quotes stay inside the string; brackets inside a string do not nest.
+    assert_eq!(fault("{\"a\": \"x\\\"[[[[y\"}\n", 10), None);
+    assert_eq!(
+        fault("{\"a\": \"x\\\"[[[[y\"}\n", 9),
+        Some(JsonlFault::ValueTooLarge { line: 1, bytes: 10 })
+    );
+    assert_eq!(
+        fault("{\"a\": 1}\n{\"a\": [[[1]]]}\n", 9),
+        Some(JsonlFault::TooDeep { line: 2 })
+    );
+    // Literals and numbers count as values; keys do too.
+    assert_eq!(
+        fault("{\"a\": true, \"b\": 12345}", 4),
+        Some(JsonlFault::ValueTooLarge { line: 1, bytes: 5 })
+    );
+    assert_eq!(fault("{\"a\": true, \"b\": 1234}", 4), None);
+}
+
 #[test]
 fn a_json_lines_error_names_its_line() {
     let refused = decode(

@@ -1,7 +1,9 @@
 //! The record structure of a CSV text, surveyed before polars parses it. polars reads a blank line
 //! as a row of nulls, pads a row with too few fields with nulls, renames a repeated header name
 //! (`hour_duplicated_0`) and names no row when one has too many fields: each of those would be
-//! reported wrongly or not at all. The survey finds them, quote-aware, in one pass.
+//! reported wrongly or not at all. The survey finds them, quote-aware, in one pass, and the first
+//! value too large to read: a single 200 MB cell once took polars and the checks after it ten times
+//! its size in memory.
 //!
 //! Quotes follow RFC 4180: a quote opens a quoted field only at the field's start, and inside one
 //! a quote is written twice. polars splits lines by counting every quote but splits fields by the
@@ -32,6 +34,16 @@ pub struct Layout {
     /// The first quote the file gets wrong; the survey stops there, since the records after it
     /// have no one reading.
     pub quote_fault: Option<QuoteFault>,
+    /// The first value longer than the survey's limit; the survey stops there too.
+    pub oversized_value: Option<OversizedValue>,
+}
+
+/// A value of `bytes` bytes (quotes included) in field `field` (1-based) of record `record`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OversizedValue {
+    pub record: usize,
+    pub field: usize,
+    pub bytes: usize,
 }
 
 /// A quote the CSV rules do not allow, in record `record` (0 the header, n the n-th data row).
@@ -77,8 +89,9 @@ impl Layout {
     }
 }
 
-/// Surveys `text`, a CSV whose fields are separated by `separator` and quoted with `"`.
-pub fn survey(text: &str, separator: u8) -> Layout {
+/// Surveys `text`, a CSV whose fields are separated by `separator` and quoted with `"`, whose
+/// values may have at most `max_value_bytes` bytes.
+pub fn survey(text: &str, separator: u8, max_value_bytes: usize) -> Layout {
     let bytes = text.as_bytes();
     // Without a quote anywhere, a record is a line and its separators are all field breaks: the
     // common case, counted a line at a time.
@@ -99,6 +112,18 @@ pub fn survey(text: &str, separator: u8) -> Layout {
             return layout;
         }
         let content = &bytes[record.content.clone()];
+        // Only a record longer than the limit can hold a value longer than it.
+        if content.len() > max_value_bytes && !content.trim_ascii().is_empty() {
+            if let Some((field, bytes)) = first_field_over(content, separator, max_value_bytes) {
+                let record = header_fields.map_or(0, |_| row + 1);
+                layout.oversized_value = Some(OversizedValue {
+                    record,
+                    field,
+                    bytes,
+                });
+                return layout;
+            }
+        }
         if content.trim_ascii().is_empty() {
             layout.blank_lines.push(at..record.next);
         } else {
@@ -206,6 +231,25 @@ fn quoted_record(bytes: &[u8], at: usize, separator: u8) -> Record {
         next: (end + 1).min(bytes.len()),
         quote_fault,
     }
+}
+
+/// The first field (1-based) of a record's content longer than `max` bytes, with its length. The
+/// record's quotes are well formed (the survey stops at the first that is not).
+fn first_field_over(content: &[u8], separator: u8, max: usize) -> Option<(usize, usize)> {
+    let mut in_quotes = false;
+    let mut start = 0;
+    let mut field = 1;
+    for (at, &byte) in content.iter().enumerate() {
+        if byte == b'"' {
+            in_quotes = !in_quotes;
+        } else if byte == separator && !in_quotes {
+            if at - start > max {
+                return Some((field, at - start));
+            }
+            (start, field) = (at + 1, field + 1);
+        }
+    }
+    (content.len() - start > max).then_some((field, content.len() - start))
 }
 
 /// The header's names: split at separators outside quotes, quotes removed (`""` is one quote).

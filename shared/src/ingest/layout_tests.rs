@@ -1,9 +1,11 @@
 use super::*;
 
+const LIMIT: usize = 1 << 20;
+
 #[test]
 fn blank_lines_anywhere_are_found_with_their_line_breaks() {
     let text = "\na,b\n1,2\n\n  \r\n3,4\n\n\n";
-    let layout = survey(text, b',');
+    let layout = survey(text, b',', LIMIT);
     assert_eq!(layout.header, ["a", "b"]);
     assert_eq!(layout.blank_lines.len(), 5);
     assert_eq!(layout.without_blank_lines(text), "a,b\n1,2\n3,4\n");
@@ -13,7 +15,7 @@ fn blank_lines_anywhere_are_found_with_their_line_breaks() {
 #[test]
 fn a_text_without_blank_lines_is_not_copied() {
     let text = "a,b\n1,2\n3,4";
-    let layout = survey(text, b',');
+    let layout = survey(text, b',', LIMIT);
     assert!(matches!(layout.without_blank_lines(text), Cow::Borrowed(_)));
 }
 
@@ -21,7 +23,7 @@ fn a_text_without_blank_lines_is_not_copied() {
 fn rows_with_too_few_or_too_many_fields_are_named_by_their_data_row() {
     // Row indices count data rows only: the blank line is skipped.
     let text = "a,b,c\r\n1,2,3\r\n\r\n1,2\r\n1,2,3,4\r\n1,2,3";
-    let layout = survey(text, b',');
+    let layout = survey(text, b',', LIMIT);
     assert_eq!(layout.short_rows, [RowWidth { row: 1, fields: 2 }]);
     assert_eq!(layout.long_rows, [RowWidth { row: 2, fields: 4 }]);
 }
@@ -29,7 +31,7 @@ fn rows_with_too_few_or_too_many_fields_are_named_by_their_data_row() {
 #[test]
 fn separators_and_line_breaks_inside_quotes_belong_to_the_field() {
     let text = "name,\"note, with comma\"\n\"x, y\",\"two\n\nlines\"\n\"he said \"\"hi\"\"\",z\n";
-    let layout = survey(text, b',');
+    let layout = survey(text, b',', LIMIT);
     assert_eq!(layout.header, ["name", "note, with comma"]);
     assert!(layout.blank_lines.is_empty(), "{layout:?}");
     assert!(layout.short_rows.is_empty() && layout.long_rows.is_empty());
@@ -38,7 +40,7 @@ fn separators_and_line_breaks_inside_quotes_belong_to_the_field() {
 #[test]
 fn a_quoted_file_counts_fields_as_a_plain_one_does() {
     let text = "\"a\",\"b\"\n1\n1,2,3\n\n";
-    let layout = survey(text, b',');
+    let layout = survey(text, b',', LIMIT);
     assert_eq!(layout.short_rows, [RowWidth { row: 0, fields: 1 }]);
     assert_eq!(layout.long_rows, [RowWidth { row: 1, fields: 3 }]);
     assert_eq!(layout.blank_lines.len(), 1);
@@ -46,13 +48,13 @@ fn a_quoted_file_counts_fields_as_a_plain_one_does() {
 
 #[test]
 fn a_repeated_header_name_is_found_with_both_positions() {
-    let layout = survey("hour,minute,hour\n1,2,3\n", b',');
+    let layout = survey("hour,minute,hour\n1,2,3\n", b',', LIMIT);
     assert_eq!(layout.repeated_name(), Some(("hour", 1, 3)));
-    assert_eq!(survey("a;b\n1;2\n", b';').repeated_name(), None);
+    assert_eq!(survey("a;b\n1;2\n", b';', LIMIT).repeated_name(), None);
 }
 
 fn fault(text: &str) -> Option<(usize, QuoteFaultKind)> {
-    survey(text, b',')
+    survey(text, b',', LIMIT)
         .quote_fault
         .map(|fault| (fault.record, fault.kind))
 }
@@ -91,8 +93,46 @@ fn a_quote_that_does_not_open_a_field_is_named_with_its_record_and_field() {
 
 #[test]
 fn closed_quotes_may_end_a_line_with_a_carriage_return() {
-    let layout = survey("\"a\",\"b\"\r\n\"1\",\"2\"\r\n", b',');
+    let layout = survey("\"a\",\"b\"\r\n\"1\",\"2\"\r\n", b',', LIMIT);
     assert_eq!(layout.quote_fault, None);
     assert_eq!(layout.header, ["a", "b"]);
     assert!(layout.short_rows.is_empty() && layout.long_rows.is_empty());
+}
+
+#[test]
+fn the_first_value_over_the_limit_is_named_with_its_record_and_field() {
+    let text = "a,b,c\n1,22,\"3,3\"\n4,5555,6\n";
+    assert_eq!(survey(text, b',', 5).oversized_value, None);
+    assert_eq!(
+        survey(text, b',', 4).oversized_value,
+        Some(OversizedValue {
+            record: 1,
+            field: 3,
+            bytes: 5
+        })
+    );
+    assert_eq!(
+        survey(text, b',', 1).oversized_value,
+        Some(OversizedValue {
+            record: 1,
+            field: 2,
+            bytes: 2
+        })
+    );
+    // The last field of a record, a long line of short values, and the header.
+    assert_eq!(
+        survey("a,b\n1,22222\n", b',', 4).oversized_value,
+        Some(OversizedValue {
+            record: 1,
+            field: 2,
+            bytes: 5
+        })
+    );
+    assert_eq!(survey("a,b,c,d\n1,2,3,4\n", b',', 2).oversized_value, None);
+    assert_eq!(
+        survey("abcdef,b\n1,2\n", b',', 4)
+            .oversized_value
+            .map(|v| v.record),
+        Some(0)
+    );
 }

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod coerce;
 pub mod decode;
 pub mod layout;
+pub mod parquet_footer;
 pub mod profile;
 pub mod report;
 pub mod validate;

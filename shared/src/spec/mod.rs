@@ -70,6 +70,10 @@ pub struct SourceSection {
     /// Uploads larger than this are quarantined unread.
     #[serde(default = "default_max_file_bytes")]
     pub max_file_bytes: u64,
+    /// A file holding a longer value (a cell, a JSON string or number) is quarantined unread: one
+    /// 200 MB cell took ten times its size in memory to read and check.
+    #[serde(default = "default_max_value_bytes")]
+    pub max_value_bytes: u64,
 }
 
 impl Default for SourceSection {
@@ -78,6 +82,7 @@ impl Default for SourceSection {
             format: FileFormat::Auto,
             delimiter: default_delimiter(),
             max_file_bytes: default_max_file_bytes(),
+            max_value_bytes: default_max_value_bytes(),
         }
     }
 }
@@ -88,6 +93,12 @@ fn default_delimiter() -> char {
 
 fn default_max_file_bytes() -> u64 {
     512 * 1024 * 1024
+}
+
+/// A mebibyte: far above any feature value (a long review is a few kilobytes), far below what
+/// would strain a function's memory.
+fn default_max_value_bytes() -> u64 {
+    1024 * 1024
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -538,6 +549,9 @@ impl DatasetSpec {
         }
         if self.source.max_file_bytes == 0 {
             out.push("source.max_file_bytes", "must be greater than 0");
+        }
+        if self.source.max_value_bytes == 0 {
+            out.push("source.max_value_bytes", "must be greater than 0");
         }
         out.0
     }
