@@ -437,6 +437,19 @@ fn bad_json_line(text: &str) -> Option<String> {
 
 fn read_parquet(bytes: &[u8], max_value_bytes: u64) -> Result<DataFrame, DecodeError> {
     let frame = read_parquet_frame(bytes)?;
+    // polars trusts the row counts a file declares per column chunk: a file whose columns disagree
+    // comes back as a frame whose columns have different lengths, which nothing after can use.
+    if let Some(short) = frame.columns().iter().find(|c| c.len() != frame.height()) {
+        return Err(DecodeError::Unreadable {
+            format: ReadFormat::Parquet,
+            message: format!(
+                "its metadata is corrupt (column {:?} has {} rows, the file {})",
+                cut(short.name(), 80),
+                short.len(),
+                frame.height()
+            ),
+        });
+    }
     // Compression hides a long value's size until it is read, but the checks after reading would
     // hold it several times over.
     for column in frame.columns() {
