@@ -9,7 +9,7 @@ use polars::prelude::*;
 use serde::de::IgnoredAny;
 
 use super::layout::{self, OversizedValue, QuoteFault, QuoteFaultKind, RowWidth};
-use super::parquet_footer;
+use super::parquet_metadata::{self, MetadataFault};
 use crate::excerpt::cut;
 use crate::spec::{ColumnType, DatasetSpec, FileFormat, SourceSection};
 
@@ -46,7 +46,7 @@ pub enum DecodeError {
     HeaderOnly,
     #[error("the gzip stream is truncated or corrupt: {0}")]
     BadGzip(String),
-    #[error("the gzip stream expands to more than {limit} bytes, the limit for a file's content; reading stopped there")]
+    #[error("the content expands to more than {limit} bytes (gzip, or the counts a Parquet file declares), the limit for a file's content; reading stopped there")]
     DecompressedTooLarge { limit: u64 },
     #[error("the lines end with a carriage return alone (old Mac style); save the file with \\n or \\r\\n line endings")]
     CarriageReturnsOnly,
@@ -168,7 +168,7 @@ pub fn decode(
         return Err(DecodeError::CarriageReturnsOnly);
     }
     let frame = match format {
-        ReadFormat::Parquet => read_parquet(bytes, source.max_value_bytes)?,
+        ReadFormat::Parquet => read_parquet(bytes, source.max_value_bytes, max_bytes)?,
         ReadFormat::Csv => read_csv(utf8(bytes)?, source, numeric, &mut decoded)?,
         ReadFormat::Jsonl => read_jsonl(utf8(bytes)?, source.max_value_bytes)?,
     };
@@ -435,7 +435,24 @@ fn bad_json_line(text: &str) -> Option<String> {
     })
 }
 
-fn read_parquet(bytes: &[u8], max_value_bytes: u64) -> Result<DataFrame, DecodeError> {
+fn read_parquet(
+    bytes: &[u8],
+    max_value_bytes: u64,
+    max_bytes: u64,
+) -> Result<DataFrame, DecodeError> {
+    // polars reserves memory by the counts the metadata declares: a lying one aborts the process.
+    match parquet_metadata::check(bytes, max_bytes) {
+        Ok(()) => {}
+        Err(MetadataFault::OverLimit { .. }) => {
+            return Err(DecodeError::DecompressedTooLarge { limit: max_bytes })
+        }
+        Err(fault) => {
+            return Err(DecodeError::Unreadable {
+                format: ReadFormat::Parquet,
+                message: format!("its metadata is corrupt ({fault})"),
+            })
+        }
+    }
     let frame = read_parquet_frame(bytes)?;
     // polars trusts the row counts a file declares per column chunk: a file whose columns disagree
     // comes back as a frame whose columns have different lengths, which nothing after can use.
@@ -467,13 +484,6 @@ fn read_parquet(bytes: &[u8], max_value_bytes: u64) -> Result<DataFrame, DecodeE
 }
 
 fn read_parquet_frame(bytes: &[u8]) -> Result<DataFrame, DecodeError> {
-    // polars reserves memory by the lengths the footer declares: a lying one aborts the process.
-    if let Err(fault) = parquet_footer::check(bytes) {
-        return Err(DecodeError::Unreadable {
-            format: ReadFormat::Parquet,
-            message: format!("its metadata is corrupt ({fault})"),
-        });
-    }
     // polars' footer decoder panics on some corrupt metadata (found by fuzzing, polars 0.55) instead
     // of returning an error: the upload is then unreadable, and the process that must quarantine it
     // lives on. Nothing outside the reader is shared with it, so unwinding leaves no broken state.

@@ -9,7 +9,7 @@ pub mod catalog;
 pub mod coerce;
 pub mod decode;
 pub mod layout;
-pub mod parquet_footer;
+pub mod parquet_metadata;
 pub mod profile;
 pub mod report;
 pub mod validate;
