@@ -370,7 +370,8 @@ fn jsonl_fault(bytes: &[u8], max_depth: usize, max_value: usize) -> Option<Jsonl
     let (mut in_string, mut escaped) = (false, false);
     // Where the string, number or literal being read began.
     let mut token_start: Option<usize> = None;
-    for (at, &byte) in bytes.iter().enumerate() {
+    // A line break after the last byte ends the last token as any line's end does.
+    for (at, byte) in bytes.iter().copied().chain([b'\n']).enumerate() {
         // The byte that ends a token: a string's closing quote belongs to it.
         let token_end = match (in_string, escaped, byte) {
             (true, false, b'"') => Some(at + 1),
@@ -413,13 +414,7 @@ fn jsonl_fault(bytes: &[u8], max_depth: usize, max_value: usize) -> Option<Jsonl
             _ => token_start = token_start.or(Some(at)),
         }
     }
-    match token_start {
-        Some(start) if bytes.len() - start > max_value => Some(JsonlFault::ValueTooLarge {
-            line,
-            bytes: bytes.len() - start,
-        }),
-        _ => None,
-    }
+    None
 }
 
 /// polars names no line when JSON Lines fail to parse: the first line that is not a JSON object,

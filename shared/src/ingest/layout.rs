@@ -106,25 +106,29 @@ pub fn survey(text: &str, separator: u8, max_value_bytes: usize) -> Layout {
         } else {
             plain_record(bytes, at, separator)
         };
+        // 0 the header, n the n-th data row: how faults name the record.
+        let number = header_fields.map_or(0, |_| row + 1);
         if let Some(kind) = record.quote_fault {
-            let record = header_fields.map_or(0, |_| row + 1);
-            layout.quote_fault = Some(QuoteFault { record, kind });
+            layout.quote_fault = Some(QuoteFault {
+                record: number,
+                kind,
+            });
             return layout;
         }
         let content = &bytes[record.content.clone()];
+        let blank = content.trim_ascii().is_empty();
         // Only a record longer than the limit can hold a value longer than it.
-        if content.len() > max_value_bytes && !content.trim_ascii().is_empty() {
+        if content.len() > max_value_bytes && !blank {
             if let Some((field, bytes)) = first_field_over(content, separator, max_value_bytes) {
-                let record = header_fields.map_or(0, |_| row + 1);
                 layout.oversized_value = Some(OversizedValue {
-                    record,
+                    record: number,
                     field,
                     bytes,
                 });
                 return layout;
             }
         }
-        if content.trim_ascii().is_empty() {
+        if blank {
             layout.blank_lines.push(at..record.next);
         } else {
             match header_fields {
