@@ -35,7 +35,7 @@ fn a_page_header_declaring_an_impossible_value_count_is_caught() {
     // The first page, after the leading `PAR1`, is the dictionary of "name": its header's field 7
     // (a struct, 0x4c) holds field 1 (an i32, 0x15), 3 values (zigzag 6).
     let mut file = polars_file();
-    let (header, length) = Reader::new(&file[4..]).read_struct(0).unwrap();
+    let (header, length) = Reader::new(&file[4..]).read_struct(PAGE_HEADER).unwrap();
     assert_eq!(header.field(7).and_then(|page| page.int(1)), Some(3));
     let at = 4 + file[4..4 + length]
         .windows(3)
@@ -91,8 +91,9 @@ fn a_row_group_over_the_limit_is_caught_from_the_footer() {
 
 #[test]
 fn a_list_longer_than_the_bytes_after_it_is_corrupt() {
-    // Field 1, a list (type 9) of i32 (5) whose length (15: given in full) is a billion.
-    let footer = [0x19, 0xf5, 0x80, 0x94, 0xeb, 0xdc, 0x03, 0x00];
+    // Field 10 (unknown to Parquet), a list (type 9) of i32 (5) whose length (15: given in full)
+    // is a billion.
+    let footer = [0xa9, 0xf5, 0x80, 0x94, 0xeb, 0xdc, 0x03, 0x00];
     assert_eq!(
         check(&file_with_footer(&footer), LIMIT),
         Err(MetadataFault::ListTooLong {
@@ -103,7 +104,7 @@ fn a_list_longer_than_the_bytes_after_it_is_corrupt() {
     // Three i32 entries fit.
     assert_eq!(
         check(
-            &file_with_footer(&[0x19, 0x35, 0x02, 0x04, 0x06, 0x00]),
+            &file_with_footer(&[0xa9, 0x35, 0x02, 0x04, 0x06, 0x00]),
             LIMIT
         ),
         Ok(())
@@ -112,17 +113,19 @@ fn a_list_longer_than_the_bytes_after_it_is_corrupt() {
 
 #[test]
 fn strings_nesting_truncation_and_bounds_are_checked() {
-    // Field 1, a string (8) declaring 100 bytes with 2 left.
+    // Field 6 (created_by), a string (8) declaring 100 bytes with 2 left.
     assert_eq!(
-        check(&file_with_footer(&[0x18, 0x64, b'a', 0x00]), LIMIT),
+        check(&file_with_footer(&[0x68, 0x64, b'a', 0x00]), LIMIT),
         Err(MetadataFault::StringTooLong {
             declared: 100,
             left: 2
         })
     );
-    // A struct in a struct in a struct… (field 1, type 12) without end.
+    // A struct in a struct in a struct… (field 10, then fields 1, type 12) without end.
+    let mut nested = vec![0xac];
+    nested.extend_from_slice(&[0x1c; 99]);
     assert_eq!(
-        check(&file_with_footer(&[0x1c; 100]), LIMIT),
+        check(&file_with_footer(&nested), LIMIT),
         Err(MetadataFault::TooDeep)
     );
     assert_eq!(
@@ -133,4 +136,63 @@ fn strings_nesting_truncation_and_bounds_are_checked() {
     let at = beyond.len() - 8;
     beyond[at..at + 4].copy_from_slice(&1000u32.to_le_bytes());
     assert_eq!(check(&beyond, LIMIT), Err(MetadataFault::FooterOutOfFile));
+}
+
+#[test]
+fn a_known_field_declared_with_another_type_is_refused() {
+    // polars reads FileMetaData field 4 as the list of row groups whatever the file declares;
+    // declared as a struct (0x4c), the checks would skip what polars then reads as row groups.
+    assert_eq!(
+        check(&file_with_footer(&[0x4c, 0x00, 0x00]), LIMIT),
+        Err(MetadataFault::WrongType {
+            field: "FileMetaData.row_groups"
+        })
+    );
+    // A list of row groups whose entries are declared as i32 (0x15).
+    assert_eq!(
+        check(&file_with_footer(&[0x49, 0x15, 0x02, 0x00]), LIMIT),
+        Err(MetadataFault::WrongType {
+            field: "FileMetaData.row_groups"
+        })
+    );
+    // An empty list reads the same whatever its entries' type.
+    assert_eq!(check(&file_with_footer(&[0x49, 0x05, 0x00]), LIMIT), Ok(()));
+}
+
+#[test]
+fn a_known_field_given_twice_is_refused() {
+    // num_rows (field 3, i64) by delta, then again by its full id (0x06: type 6, id zigzag 3).
+    assert_eq!(
+        check(
+            &file_with_footer(&[0x36, 0x02, 0x06, 0x06, 0x04, 0x00]),
+            LIMIT
+        ),
+        Err(MetadataFault::Repeated {
+            field: "FileMetaData.num_rows"
+        })
+    );
+}
+
+#[test]
+fn a_list_of_booleans_is_refused() {
+    // polars' two readers skip a boolean entry differently; Parquet's metadata has none.
+    assert_eq!(
+        check(&file_with_footer(&[0xa9, 0x21, 0x01, 0x01, 0x00]), LIMIT),
+        Err(MetadataFault::BooleanList)
+    );
+}
+
+#[test]
+fn an_i32_keeps_its_low_32_bits_as_polars_does() {
+    // A dictionary page header (field 7) whose value count (field 1, i32) is 2^32 + 3.
+    let mut header = vec![0x7c, 0x15];
+    let mut zigzag = ((1u64 << 32) + 3) << 1;
+    while zigzag >= 0x80 {
+        header.push((zigzag as u8) | 0x80);
+        zigzag >>= 7;
+    }
+    header.extend_from_slice(&[zigzag as u8, 0x00, 0x00]);
+    let (page, length) = Reader::new(&header).read_struct(PAGE_HEADER).unwrap();
+    assert_eq!(page.field(7).and_then(|kind| kind.int(1)), Some(3));
+    assert_eq!(length, header.len());
 }
