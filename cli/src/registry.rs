@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use chrono::Utc;
 use clap::Args;
+use mlops_shared::model_registry::Decision;
 use mlops_shared::model_registry::{self, AuditEntry, ModelVersionRecord};
 use mlops_shared::names::{Alias, ModelName};
-use mlops_shared::promotion::{describe, Decision, Outcome, Promoter, Request};
+use mlops_shared::promotion::{describe, Outcome, Promoter, Request};
 use serde_json::json;
 
 use crate::Target;

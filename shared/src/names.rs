@@ -62,6 +62,9 @@ impl fmt::Display for DatasetName {
 /// A model is named after the dataset it learns from (one model per dataset), under the same rules.
 pub type ModelName = DatasetName;
 
+/// The alias every prediction is answered by unless another is asked for.
+pub const CHAMPION: &str = "champion";
+
 /// An alias name: a lowercase identifier, such as `champion`, `challenger` or `shadow`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -77,7 +80,7 @@ impl Alias {
     }
 
     pub fn champion() -> Alias {
-        Alias(crate::model_registry::CHAMPION.to_owned())
+        Alias(CHAMPION.to_owned())
     }
 
     pub fn as_str(&self) -> &str {

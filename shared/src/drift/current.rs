@@ -8,7 +8,7 @@ use polars::prelude::*;
 use serde_json::{Map, Value};
 use tracing::warn;
 
-use super::job::DriftError;
+use super::error::DriftError;
 use super::profile::ProfileBuilder;
 use crate::artifact::ModelArtifact;
 use crate::features::RawFrame;

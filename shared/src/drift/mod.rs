@@ -7,6 +7,7 @@
 
 pub mod compare;
 pub mod current;
+mod error;
 pub mod job;
 pub mod profile;
 pub mod report;
@@ -14,6 +15,7 @@ pub mod stats;
 
 pub use compare::{compare, Comparison, FeatureDrift, Kind, Test, Thresholds};
 pub use current::Current;
-pub use job::{DriftError, DriftJob, DriftOutcome, DriftRequest, Reference, DRIFT_DETECTED};
+pub use error::DriftError;
+pub use job::{DriftJob, DriftOutcome, DriftRequest, Reference, DRIFT_DETECTED};
 pub use profile::{FeatureProfile, Profile, ProfileBuilder};
 pub use report::DriftReport;

@@ -6,7 +6,7 @@ mod pipeline;
 mod raw;
 
 pub use pipeline::{CategoricalEncoder, CategorySource, NumericEncoder, Pipeline};
-pub use raw::{RawColumn, RawFrame, TextColumn};
+pub use raw::{RawColumn, RawFrame, TextColumn, MAX_SAFE_INTEGER};
 
 /// Rows as the learners see them: numeric features after imputation (and standardisation), and
 /// categorical features as level codes. Both are column-major.

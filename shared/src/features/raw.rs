@@ -8,6 +8,11 @@ use polars::prelude::*;
 use super::FeatureError;
 use crate::spec::{ColumnSpec, ColumnType};
 
+/// The largest magnitude an integer feature takes: every integer up to it is exact in the f64 a
+/// feature is held in (2^53 - 1, JavaScript's `Number.MAX_SAFE_INTEGER`); beyond it, 2^63 would
+/// be scored as 9.2e18.
+pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum RawColumn {
     /// Integer and float columns.
@@ -20,6 +25,18 @@ pub enum RawColumn {
 }
 
 impl RawColumn {
+    /// An empty column for values of `kind`, with room for `rows` rows.
+    pub fn with_capacity(kind: ColumnType, rows: usize) -> RawColumn {
+        match kind {
+            ColumnType::Integer | ColumnType::Float => RawColumn::Numeric(Vec::with_capacity(rows)),
+            ColumnType::String | ColumnType::Categorical => {
+                RawColumn::Text(TextColumn::with_capacity(rows))
+            }
+            ColumnType::Boolean => RawColumn::Boolean(Vec::with_capacity(rows)),
+            ColumnType::Datetime => RawColumn::Datetime(Vec::with_capacity(rows)),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             RawColumn::Numeric(v) => v.len(),

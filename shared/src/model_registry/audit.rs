@@ -4,10 +4,10 @@
 use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 
+use super::Decision;
 use super::{model_pk, ModelStatus};
 use crate::names::ModelName;
 use crate::ports::{Item, RegistryError, RegistryStore};
-use crate::promotion::Decision;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

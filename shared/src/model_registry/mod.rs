@@ -14,12 +14,14 @@
 //!   and has not registered it yet; a run that never does (killed, crashed) is found by it and swept.
 
 mod audit;
+mod decision;
 mod transition;
 mod view;
 
 pub use audit::{champion_at, entry, history, Action, AuditEntry};
+pub use decision::{Decision, Gate, APPROVAL};
 pub use transition::{
-    applied_revision, apply, ModelState, StatusChange, Transition, TransitionError, CHAMPION,
+    applied_revision, apply, ModelState, StatusChange, Transition, TransitionError,
 };
 pub use view::{summaries, view, ModelSummary, ModelView};
 
@@ -30,7 +32,6 @@ use serde_json::{json, Map, Value};
 
 use crate::names::ModelName;
 use crate::ports::{Condition, Item, ItemKey, RegistryError, RegistryStore, WriteOp};
-use crate::promotion::Decision;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -9,13 +9,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::{attrs, model_key, model_pk, version_key, AuditEntry, ModelStatus};
-use crate::names::ModelName;
+use super::{attrs, model_key, model_pk, version_key, AuditEntry, Decision, ModelStatus};
+use crate::names::{ModelName, CHAMPION};
 use crate::ports::{Condition, Item, ItemKey, RegistryError, RegistryStore, WriteOp};
-use crate::promotion::Decision;
-
-/// The alias of the version that answers predictions.
-pub const CHAMPION: &str = "champion";
 
 /// How long an applied operation id is remembered (the table's TTL removes it after).
 const OPERATION_TTL_DAYS: i64 = 30;

@@ -11,22 +11,30 @@
 
 use chrono::DateTime;
 
-use super::request::{frame_of, new_columns, Limits, MAX_SAFE_INTEGER};
 use crate::artifact::InputField;
-use crate::features::{RawColumn, RawFrame};
+use crate::features::{RawColumn, RawFrame, MAX_SAFE_INTEGER};
 use crate::spec::ColumnType;
 
 /// The frame of `body` when it has the usual shape; None when the general reader must read it.
-pub fn read(body: &[u8], inputs: &[InputField], limits: &Limits, rows: usize) -> Option<RawFrame> {
+/// At most `max_records` records are read; `rows` is the room to make for them.
+pub fn read(
+    body: &[u8],
+    inputs: &[InputField],
+    max_records: usize,
+    rows: usize,
+) -> Option<RawFrame> {
     let mut scan = Scan { body, at: 0 };
     scan.token(b'{')?;
     scan.key(b"records")?;
     scan.token(b'[')?;
-    let mut columns = new_columns(inputs, rows);
+    let mut columns: Vec<RawColumn> = inputs
+        .iter()
+        .map(|field| RawColumn::with_capacity(field.kind, rows))
+        .collect();
     let order = scan.first_record(inputs, &mut columns)?;
     let mut count = 1;
     loop {
-        if count > limits.max_records {
+        if count > max_records {
             return None;
         }
         if scan.token(b',').is_none() {
@@ -41,7 +49,11 @@ pub fn read(body: &[u8], inputs: &[InputField], limits: &Limits, rows: usize) ->
     if scan.at != body.len() {
         return None;
     }
-    frame_of(inputs, columns, count).ok()
+    let mut frame = RawFrame::new(count);
+    for (field, column) in inputs.iter().zip(columns) {
+        frame.insert(field.name.clone(), column).ok()?;
+    }
+    Some(frame)
 }
 
 /// The powers of ten an f64 holds exactly.

@@ -3,12 +3,17 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::predict::request::tests::inputs;
-use crate::predict::request::{read_general, RequestError};
+use crate::predict::request::{read_general, Limits, RequestError};
 
 const ROWS: usize = 4;
 
 fn read_here(body: &str) -> Option<RawFrame> {
-    read(body.as_bytes(), &inputs(), &Limits::default(), ROWS)
+    read(
+        body.as_bytes(),
+        &inputs(),
+        Limits::default().max_records,
+        ROWS,
+    )
 }
 
 /// The general reader's frame, or why it refused the body.
@@ -78,16 +83,8 @@ fn anything_but_the_usual_shape_is_left_to_the_general_reader() {
         assert!(read_here(&body).is_none(), "{body}");
     }
     let many = list(&[record; 3]);
-    let limits = Limits {
-        max_records: 2,
-        ..Limits::default()
-    };
-    assert!(read(many.as_bytes(), &inputs(), &limits, ROWS).is_none());
-    let limits = Limits {
-        max_records: 3,
-        ..Limits::default()
-    };
-    assert!(read(many.as_bytes(), &inputs(), &limits, ROWS).is_some());
+    assert!(read(many.as_bytes(), &inputs(), 2, ROWS).is_none());
+    assert!(read(many.as_bytes(), &inputs(), 3, ROWS).is_some());
 }
 
 /// A record's JSON values, of each field's type (with the ways clients write them).
@@ -171,7 +168,7 @@ proptest! {
                 body.remove(at);
             }
         }
-        if let Some(here) = read(&body, &inputs(), &Limits::default(), ROWS) {
+        if let Some(here) = read(&body, &inputs(), Limits::default().max_records, ROWS) {
             assert_same(&here, &read_there(&body).expect("read here, so valid there"));
         }
     }

@@ -10,7 +10,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Serialize;
 
 use crate::artifact::InputField;
-use crate::features::{RawColumn, RawFrame, TextColumn};
+use crate::features::{RawColumn, RawFrame, MAX_SAFE_INTEGER};
 use crate::spec::ColumnType;
 
 /// What a request may carry.
@@ -55,11 +55,6 @@ pub const MAX_LISTED_PROBLEMS: usize = 100;
 /// reading thread's stack (sonic-rs skips an unused value recursively, without a bound).
 pub const MAX_NESTING: usize = 64;
 
-/// The largest magnitude an integer feature takes: every integer up to it is exact in the f64 a
-/// feature is held in (2^53 - 1, JavaScript's `Number.MAX_SAFE_INTEGER`); beyond it, 2^63 would
-/// be scored as 9.2e18.
-pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
-
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RequestError {
     /// Not JSON at all (HTTP 400).
@@ -91,7 +86,7 @@ pub fn parse(
     limits: &Limits,
 ) -> Result<RawFrame, RequestError> {
     let rows = likely_records(body.len(), inputs.len(), limits);
-    match super::canonical::read(body, inputs, limits, rows) {
+    match super::canonical::read(body, inputs, limits.max_records, rows) {
         Some(frame) => Ok(frame),
         None => read_general(body, inputs, limits, rows),
     }
@@ -223,7 +218,10 @@ impl<'a> Reader<'a> {
         Reader {
             inputs,
             limits,
-            columns: new_columns(inputs, rows),
+            columns: inputs
+                .iter()
+                .map(|field| RawColumn::with_capacity(field.kind, rows))
+                .collect(),
             seen: vec![0; inputs.len()],
             refused: Vec::new(),
             present: 0,
@@ -365,23 +363,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// An empty column for each input, of its type, with room for `rows` rows.
-pub(super) fn new_columns(inputs: &[InputField], rows: usize) -> Vec<RawColumn> {
-    inputs
-        .iter()
-        .map(|field| match field.kind {
-            ColumnType::Integer | ColumnType::Float => RawColumn::Numeric(Vec::with_capacity(rows)),
-            ColumnType::String | ColumnType::Categorical => {
-                RawColumn::Text(TextColumn::with_capacity(rows))
-            }
-            ColumnType::Boolean => RawColumn::Boolean(Vec::with_capacity(rows)),
-            ColumnType::Datetime => RawColumn::Datetime(Vec::with_capacity(rows)),
-        })
-        .collect()
-}
-
 /// The frame of the inputs' columns, `rows` rows each.
-pub(super) fn frame_of(
+fn frame_of(
     inputs: &[InputField],
     columns: Vec<RawColumn>,
     rows: usize,

@@ -7,7 +7,7 @@ mod compare;
 pub mod policy;
 
 pub use compare::{Comparison, Scored};
-pub use policy::{Approval, Decision, Gate, Policy};
+pub use policy::{Approval, Policy};
 
 use std::sync::Arc;
 
@@ -20,10 +20,10 @@ use crate::adapters::Backends;
 use crate::artifact::ModelArtifact;
 use crate::ingest::catalog;
 use crate::model_registry::{
-    self, Action, AuditEntry, ModelState, ModelStatus, ModelVersionRecord, StatusChange,
-    Transition, TransitionError, CHAMPION,
+    self, Action, AuditEntry, Decision, Gate, ModelState, ModelStatus, ModelVersionRecord,
+    StatusChange, Transition, TransitionError,
 };
-use crate::names::{Alias, ModelName, ObjectKey};
+use crate::names::{Alias, ModelName, ObjectKey, CHAMPION};
 use crate::ports::{
     DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore, StoreError,
 };
