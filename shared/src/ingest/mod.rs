@@ -26,6 +26,7 @@ use crate::names::{DatasetName, ObjectKey};
 use crate::ports::{ObjectStore, PutOutcome, RegistryError, RegistryStore, StoreError};
 use crate::spec::stored::{self, StoredSpecError};
 use crate::spec::{InvalidRows, LoadedSpec};
+use crate::version::CODE_VERSION;
 use catalog::{DataVersionRecord, UploadRecord, UploadStatus};
 use report::{ColumnSchema, Manifest, ObjectRef, SourceRef, SpecRef, ValidationReport, Verdict};
 use validate::{Checked, Finding};
@@ -35,7 +36,6 @@ pub use catalog::UploadStatus as Status;
 pub const RAW_PREFIX: &str = "raw/";
 pub const CURATED_PREFIX: &str = "curated/";
 pub const QUARANTINE_PREFIX: &str = "quarantine/";
-pub const CODE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {

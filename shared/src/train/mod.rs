@@ -38,9 +38,14 @@ use crate::spec::stored::{self, StoredSpecError};
 use crate::spec::{
     ClassBalance, ColumnSpec, DatasetSpec, Metric, SplitSection, SplitStrategy, TargetKind,
 };
+use crate::version::CODE_VERSION;
 
-/// The version of this code, part of every training fingerprint: a new build retrains.
-pub const CODE_VERSION: &str = env!("MLOPS_CODE_VERSION");
+/// The version of what training does, part of every training fingerprint. Bump it when the same
+/// data, spec and seed would give another model: a learner, the split, the search, the metrics or
+/// the artifact's format changed. A build that changes none of that (documentation, serving, the
+/// command line) then reports the model it trained before instead of training again; the build
+/// itself is recorded in the lineage ([`CODE_VERSION`]).
+pub const MODEL_CODE_VERSION: u32 = 1;
 
 /// Each class needs at least this many training rows (and one row in validation and test).
 pub const MIN_CLASS_ROWS: usize = 10;
@@ -479,7 +484,7 @@ impl<'a> Settings<'a> {
 }
 
 /// A hash of everything that determines the model: the data versions (by content), the spec,
-/// this code's version and the seed.
+/// the version of training's code and the seed.
 fn fingerprint(
     versions: &[crate::ingest::catalog::DataVersionRecord],
     spec_sha256: &str,
@@ -490,7 +495,7 @@ fn fingerprint(
         hasher.update(format!("data:{}:{}\n", v.version, v.data_sha256));
     }
     hasher.update(format!(
-        "spec:{spec_sha256}\ncode:{CODE_VERSION}\nseed:{seed}\n"
+        "spec:{spec_sha256}\ncode:{MODEL_CODE_VERSION}\nseed:{seed}\n"
     ));
     hex::encode(&hasher.finalize()[..16])
 }
@@ -937,3 +942,6 @@ pub(crate) fn object_key(text: &str) -> ObjectKey {
     // Built from a validated model name, a number and fixed file names.
     ObjectKey::parse(text).unwrap_or_else(|_| unreachable!("valid by construction: {text}"))
 }
+
+#[cfg(test)]
+mod tests;
