@@ -23,6 +23,7 @@ pub mod process;
 pub mod promotion;
 pub mod spec;
 pub mod train;
+pub mod training_data;
 pub mod version;
 
 #[cfg(feature = "testing")]

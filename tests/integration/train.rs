@@ -11,6 +11,7 @@ use mlops_shared::learn::LearnError;
 use mlops_shared::model_registry::{self, ModelStatus};
 use mlops_shared::spec::DatasetSpec;
 use mlops_shared::train::TrainError;
+use mlops_shared::training_data::DataError;
 use mlops_tests::{
     aws_backends, flights_sample, flights_spec, gunzip, ingest, install_spec, json_object, key,
     local_backends, name, train,
@@ -562,7 +563,10 @@ fn plants_with(species: impl Fn(usize) -> &'static str) -> Vec<(String, Vec<u8>)
 #[tokio::test]
 async fn no_curated_data_is_a_clear_error() {
     let error = fails_cleanly(&flights_spec(), vec![]).await;
-    assert!(matches!(error, TrainError::NoData { .. }), "{error}");
+    assert!(
+        matches!(error, TrainError::Data(DataError::NoData { .. })),
+        "{error}"
+    );
     assert!(
         error
             .to_string()
@@ -644,7 +648,7 @@ async fn a_spec_naming_a_column_the_data_lacks_is_a_clear_error() {
     install_spec(&backends, &changed).await;
     let error = train(&backends, "plants").await.expect_err("fails");
     assert!(
-        matches!(&error, TrainError::MissingColumn { column, .. } if column == "height"),
+        matches!(&error, TrainError::Data(DataError::MissingColumn { column, .. }) if column == "height"),
         "{error}"
     );
     assert!(

@@ -9,7 +9,7 @@ use crate::evaluate::{self, Evaluation};
 use crate::features::RawFrame;
 use crate::ports::ObjectStore;
 use crate::spec::DatasetSpec;
-use crate::train::{self, Lineage, TrainError};
+use crate::training_data::{self, DataError, Lineage};
 
 /// A model's metrics on the test part, overall and per value of each slice column.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +35,7 @@ pub async fn compare(
     candidate: &ModelArtifact,
     champion: Option<&ModelArtifact>,
     slices: &[String],
-) -> Result<Comparison, TrainError> {
+) -> Result<Comparison, DataError> {
     let mut columns: Vec<&str> = candidate.inputs.iter().map(|f| f.name.as_str()).collect();
     columns.extend(slices.iter().map(String::as_str));
     // The champion may read columns the candidate does not; if the spec or the data no longer
@@ -51,7 +51,7 @@ pub async fn compare(
         .unwrap_or_default();
     let mut all = columns.clone();
     all.extend(&champion_only);
-    let (part, champion_problem) = match train::test_part(
+    let (part, champion_problem) = match training_data::test_part(
         store,
         spec,
         lineage,
@@ -62,10 +62,10 @@ pub async fn compare(
     .await
     {
         Ok(part) => (part, None),
-        Err(e @ (TrainError::MissingColumn { .. } | TrainError::Features(_)))
+        Err(e @ (DataError::MissingColumn { .. } | DataError::Features(_)))
             if !champion_only.is_empty() =>
         {
-            let part = train::test_part(
+            let part = training_data::test_part(
                 store,
                 spec,
                 lineage,
@@ -103,12 +103,12 @@ fn score(
     frame: &RawFrame,
     y: &[u32],
     slices: &[String],
-) -> Result<Scored, TrainError> {
+) -> Result<Scored, DataError> {
     let probabilities = model.predict(frame)?;
     let overall = evaluate::evaluate(&probabilities, y, &model.classes, model.threshold);
     let mut by_slice = BTreeMap::new();
     for column in slices {
-        let values = train::slice_values(frame.column(column)?);
+        let values = training_data::slice_values(frame.column(column)?);
         by_slice.insert(
             column.clone(),
             evaluate::by_slice(&probabilities, y, &model.classes, model.threshold, &values),

@@ -29,7 +29,7 @@ use crate::ports::{
 };
 use crate::spec::stored::{self, StoredSpecError};
 use crate::spec::DatasetSpec;
-use crate::train::{Lineage, TrainError};
+use crate::training_data::{DataError, Lineage};
 
 pub const MODEL_PROMOTED: &str = "ModelPromoted";
 pub const MODEL_ROLLED_BACK: &str = "ModelRolledBack";
@@ -83,7 +83,7 @@ pub enum PromoteError {
     #[error(transparent)]
     Spec(#[from] StoredSpecError),
     #[error("scoring on the test part failed: {0}")]
-    Scoring(#[from] TrainError),
+    Scoring(#[from] DataError),
     #[error("{what} is unreadable: {problem}")]
     Corrupt { what: String, problem: String },
     #[error(transparent)]

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use minijinja::Environment;
 use serde::Serialize;
 
-use super::outputs::DataVersionRef;
-use super::{CandidateResult, Lineage, MetricsReport, RowCounts, TimeRange};
+use super::{CandidateResult, MetricsReport};
 use crate::artifact::ModelArtifact;
 use crate::evaluate::Threshold;
 use crate::spec::{DatasetSpec, Metric};
+use crate::training_data::{DataVersionRef, Lineage, RowCounts, TimeRange};
 
 const TEMPLATE: &str = include_str!("../../templates/card.html");
 /// Enough points to draw a smooth ROC curve; more only makes the page heavier.

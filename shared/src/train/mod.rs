@@ -1,20 +1,14 @@
 //! Training: from the curated versions a dataset's spec selects to a registered candidate model
 //! whose artifact, metrics, lineage, reference profile and model card are in the object store.
 //!
-//! Idempotent: the training fingerprint (data versions, spec, code version, seed) is registered
+//! Idempotent: the training fingerprint (data versions, spec, training's code version, seed) is registered
 //! with the version, and the same input again reports that version instead of training.
 
 mod card;
-mod data;
-mod holdout;
 pub mod outputs;
 mod reference;
-mod split;
 
-pub use holdout::{test_part, TestPart};
-pub use outputs::{CandidateResult, DataVersionRef, Lineage, MetricsReport, RowCounts};
-
-pub use split::TimeRange;
+pub use outputs::{CandidateResult, MetricsReport};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,7 +21,7 @@ use crate::adapters::Backends;
 use crate::artifact::{ArtifactError, InputField, ModelArtifact};
 use crate::drift::Profile;
 use crate::evaluate::{self, choose_threshold, higher_is_better};
-use crate::features::{FeatureError, Pipeline, RawColumn, RawFrame};
+use crate::features::{FeatureError, Pipeline, RawFrame};
 use crate::learn::{self, Dataset, LearnError, Model, ModelParams};
 use crate::model_registry::{self, ModelStatus, ModelVersionRecord, RegisterError};
 use crate::names::{DatasetName, ModelName, ObjectKey};
@@ -35,9 +29,9 @@ use crate::ports::{
     DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore, StoreError,
 };
 use crate::spec::stored::{self, StoredSpecError};
-use crate::spec::{
-    ClassBalance, ColumnSpec, DatasetSpec, Metric, SplitSection, SplitStrategy, TargetKind,
-};
+use crate::spec::{ClassBalance, ColumnSpec, DatasetSpec, Metric, TargetKind};
+use crate::training_data::split::{self, split_rows};
+use crate::training_data::{curated, slice_values, DataError, DataVersionRef, Lineage, RowCounts};
 use crate::version::CODE_VERSION;
 
 /// The version of what training does, part of every training fingerprint. Bump it when the same
@@ -59,13 +53,8 @@ pub enum TrainError {
         dataset: DatasetName,
         section: &'static str,
     },
-    #[error("no curated data for {dataset}{}: ingest a file under raw/{dataset}/ first", window_days.map(|d| format!(" in the last {d} days")).unwrap_or_default())]
-    NoData {
-        dataset: DatasetName,
-        window_days: Option<u32>,
-    },
-    #[error("column {column:?} is missing from curated version {version} (ingested under an older spec?)")]
-    MissingColumn { column: String, version: String },
+    #[error(transparent)]
+    Data(#[from] DataError),
     #[error("{what} is unreadable: {problem}")]
     Corrupt { what: String, problem: String },
     #[error(transparent)]
@@ -111,6 +100,7 @@ impl TrainError {
     /// Whether running the same training again could succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
+            TrainError::Data(e) => e.is_retryable(),
             TrainError::Store(e) => e.is_retryable(),
             TrainError::Registry(e) => e.is_retryable(),
             TrainError::Events(e) => e.is_retryable(),
@@ -158,7 +148,7 @@ struct Run<'a> {
     dataset: &'a DatasetName,
     trigger: &'a str,
     fingerprint: String,
-    data_versions: Vec<outputs::DataVersionRef>,
+    data_versions: Vec<DataVersionRef>,
     versions: &'a [crate::ingest::catalog::DataVersionRecord],
     spec_sha256: &'a str,
     spec: &'a DatasetSpec,
@@ -221,7 +211,7 @@ impl Trainer {
             tracing::warn!(%model, error = %e, "could not sweep abandoned training runs");
         }
         let versions =
-            data::select_versions(self.registry.as_ref(), dataset, settings.window_days, now)
+            curated::select_versions(self.registry.as_ref(), dataset, settings.window_days, now)
                 .await?;
         let fingerprint = fingerprint(&versions, &loaded.sha256, settings.seed);
         if let Some(existing) =
@@ -239,9 +229,9 @@ impl Trainer {
 
         progress.begin("loading curated data", versions.len() as u64);
         let columns = settings.columns(spec);
-        let data_versions: Vec<outputs::DataVersionRef> =
-            versions.iter().map(outputs::DataVersionRef::from).collect();
-        let frame = data::load(self.store.as_ref(), &data_versions, &columns).await?;
+        let data_versions: Vec<DataVersionRef> =
+            versions.iter().map(DataVersionRef::from).collect();
+        let frame = curated::load(self.store.as_ref(), &data_versions, &columns).await?;
         progress.end();
 
         let trained_at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
@@ -568,7 +558,7 @@ fn fit(
     progress: &dyn Progress,
 ) -> Result<Fitted, TrainError> {
     let loaded_rows = frame.rows();
-    let target_labels = data::labels(frame.column(&settings.target.name)?);
+    let target_labels = curated::labels(frame.column(&settings.target.name)?);
     let labelled: Vec<usize> = (0..frame.rows())
         .filter(|&i| target_labels[i].is_some())
         .collect();
@@ -844,45 +834,6 @@ fn fit(
     })
 }
 
-/// Train, validation and test rows of the labelled `frame` as the split section says, with each
-/// row's time for a time split. Training and the promotion's holdout both split here, so the test
-/// part the champion is scored on is exactly the candidate's.
-fn split_rows(
-    split: &SplitSection,
-    frame: &RawFrame,
-    y: &[u32],
-    classes: usize,
-) -> Result<(split::Split, Option<Vec<i64>>), TrainError> {
-    let fractions = split::Fractions {
-        train: split.train,
-        validation: split.validation,
-    };
-    let times = match (&split.strategy, &split.time_column) {
-        (SplitStrategy::Time, Some(column)) => match frame.column(column)? {
-            RawColumn::Datetime(values) => Some(
-                values
-                    .iter()
-                    .map(|v| v.unwrap_or(i64::MIN))
-                    .collect::<Vec<_>>(),
-            ),
-            other => {
-                return Err(FeatureError::WrongType {
-                    column: column.clone(),
-                    expected: "datetime",
-                    found: other.kind_name(),
-                }
-                .into())
-            }
-        },
-        _ => None,
-    };
-    let parts = match &times {
-        Some(times) => split::by_time(times, fractions),
-        None => split::stratified(y, classes, fractions, split.seed),
-    };
-    Ok((parts, times))
-}
-
 /// "Balanced" weights as scikit-learn computes them: rows / (classes × rows of the class).
 fn class_weights(y: &[u32], classes: usize, balance: ClassBalance) -> Vec<f64> {
     if balance != ClassBalance::Weights {
@@ -895,13 +846,6 @@ fn class_weights(y: &[u32], classes: usize, balance: ClassBalance) -> Vec<f64> {
     counts
         .iter()
         .map(|&n| y.len() as f64 / (classes as f64 * n.max(1) as f64))
-        .collect()
-}
-
-pub fn slice_values(column: &RawColumn) -> Vec<String> {
-    data::labels(column)
-        .into_iter()
-        .map(|v| v.unwrap_or_else(|| "(missing)".to_owned()))
         .collect()
 }
 

@@ -6,15 +6,15 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{model_prefix, object_key, TimeRange, TrainError};
+use super::{model_prefix, object_key, TrainError};
 use crate::artifact::ModelArtifact;
 use crate::evaluate::{Evaluation, Threshold};
-use crate::ingest::catalog::DataVersionRecord;
 use crate::learn::ModelParams;
 use crate::model_registry;
 use crate::names::{ModelName, ObjectKey};
 use crate::ports::{ObjectStore, RegistryError, RegistryStore};
-use crate::spec::{Metric, SplitSection};
+use crate::spec::Metric;
+use crate::training_data::Lineage;
 
 use crate::drift::Profile;
 
@@ -62,60 +62,6 @@ pub struct CandidateResult {
     pub fit_seconds: f64,
     /// Boosting rounds kept after early stopping.
     pub rounds: Option<usize>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Lineage {
-    pub model: String,
-    pub version: u64,
-    pub fingerprint: String,
-    pub data_versions: Vec<DataVersionRef>,
-    pub spec_sha256: String,
-    pub spec_version: u32,
-    pub code_version: String,
-    pub seed: u64,
-    pub learner: String,
-    pub params: ModelParams,
-    pub rows: RowCounts,
-    /// How the rows were split, so the test part can be rebuilt (promotion scores the champion on it).
-    pub split: SplitSection,
-    /// For a time split: the first and last time in each part.
-    pub time_ranges: Option<BTreeMap<String, Option<TimeRange>>>,
-    pub trained_at: String,
-    pub training_seconds: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RowCounts {
-    pub loaded: usize,
-    /// Rows left out because their target is null.
-    pub without_target: usize,
-    pub train: usize,
-    /// Training rows after oversampling (equal to `train` otherwise).
-    pub train_after_balancing: usize,
-    pub validation: usize,
-    pub test: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DataVersionRef {
-    pub version: String,
-    pub data_key: String,
-    pub data_sha256: String,
-    pub rows: u64,
-    pub source_key: String,
-}
-
-impl From<&DataVersionRecord> for DataVersionRef {
-    fn from(v: &DataVersionRecord) -> Self {
-        Self {
-            version: v.version.clone(),
-            data_key: v.data_key.clone(),
-            data_sha256: v.data_sha256.clone(),
-            rows: v.rows,
-            source_key: v.source_key.clone(),
-        }
-    }
 }
 
 pub struct Written {

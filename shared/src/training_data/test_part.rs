@@ -2,7 +2,9 @@
 //! training evaluated it on. Promotion scores the champion on them, so candidate and champion are
 //! compared on the same data.
 
-use super::{data, split_rows, Lineage, TrainError};
+use super::curated;
+use super::split::split_rows;
+use super::{DataError, Lineage};
 use crate::features::{FeatureError, RawFrame};
 use crate::ports::ObjectStore;
 use crate::spec::{ColumnSpec, DatasetSpec};
@@ -25,7 +27,7 @@ pub async fn test_part(
     target: &str,
     classes: &[String],
     columns: &[&str],
-) -> Result<TestPart, TrainError> {
+) -> Result<TestPart, DataError> {
     let mut names: Vec<&str> = columns.to_vec();
     names.push(target);
     names.extend(lineage.split.time_column.as_deref());
@@ -40,14 +42,14 @@ pub async fn test_part(
     }
     // Only the target and time columns are converted for every row; the rest only for the
     // test rows (a fraction of the data), straight from the compact polars frame.
-    let data = data::read(store, &lineage.data_versions, &specs).await?;
+    let data = curated::read(store, &lineage.data_versions, &specs).await?;
     let keys: Vec<&ColumnSpec> = specs
         .iter()
         .copied()
         .filter(|c| c.name == target || lineage.split.time_column.as_deref() == Some(&c.name))
         .collect();
     let key_frame = RawFrame::from_polars(&data, &keys)?;
-    let labels = data::labels(key_frame.column(target)?);
+    let labels = curated::labels(key_frame.column(target)?);
     let mut labelled = Vec::new();
     let mut y = Vec::new();
     for (row, label) in labels.iter().enumerate() {
@@ -55,7 +57,7 @@ pub async fn test_part(
         let class = classes
             .iter()
             .position(|c| c == label)
-            .ok_or_else(|| TrainError::Corrupt {
+            .ok_or_else(|| DataError::Corrupt {
                 what: format!("the data of {} version {}", lineage.model, lineage.version),
                 problem: format!(
                     "class {label:?} of {target:?} is not one the model was trained on ({})",
@@ -73,7 +75,7 @@ pub async fn test_part(
     )?;
     let rows: Vec<usize> = parts.test.iter().map(|&i| labelled[i]).collect();
     Ok(TestPart {
-        frame: data::take(&data, &rows, &specs)?,
+        frame: curated::take(&data, &rows, &specs)?,
         y: parts.test.iter().map(|&i| y[i]).collect(),
     })
 }

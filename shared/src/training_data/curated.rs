@@ -6,8 +6,7 @@ use std::io::Cursor;
 use chrono::{DateTime, Duration, Utc};
 use polars::prelude::*;
 
-use super::outputs::DataVersionRef;
-use super::TrainError;
+use super::{DataError, DataVersionRef};
 use crate::features::{RawColumn, RawFrame};
 use crate::ingest::catalog::{self, DataVersionRecord};
 use crate::names::{DatasetName, ObjectKey};
@@ -21,7 +20,7 @@ pub async fn select_versions(
     dataset: &DatasetName,
     window_days: Option<u32>,
     now: DateTime<Utc>,
-) -> Result<Vec<DataVersionRecord>, TrainError> {
+) -> Result<Vec<DataVersionRecord>, DataError> {
     let mut versions = catalog::versions(registry, dataset).await?;
     if let Some(days) = window_days {
         let since = now - Duration::days(days.into());
@@ -29,7 +28,7 @@ pub async fn select_versions(
             .retain(|v| DateTime::parse_from_rfc3339(&v.ingested_at).is_ok_and(|at| at >= since));
     }
     if versions.is_empty() {
-        return Err(TrainError::NoData {
+        return Err(DataError::NoData {
             dataset: dataset.clone(),
             window_days,
         });
@@ -43,9 +42,9 @@ pub async fn load(
     store: &dyn ObjectStore,
     versions: &[DataVersionRef],
     columns: &[&ColumnSpec],
-) -> Result<RawFrame, TrainError> {
+) -> Result<RawFrame, DataError> {
     let frame = read(store, versions, columns).await?;
-    RawFrame::from_polars(&frame, columns).map_err(TrainError::Features)
+    RawFrame::from_polars(&frame, columns).map_err(DataError::Features)
 }
 
 /// Reads `columns` of every version into one polars frame (compact, before any conversion).
@@ -53,18 +52,18 @@ pub async fn read(
     store: &dyn ObjectStore,
     versions: &[DataVersionRef],
     columns: &[&ColumnSpec],
-) -> Result<DataFrame, TrainError> {
+) -> Result<DataFrame, DataError> {
     let names: Vec<PlSmallStr> = columns.iter().map(|c| c.name.as_str().into()).collect();
     let mut frame: Option<DataFrame> = None;
     for version in versions {
-        let key = ObjectKey::parse(&version.data_key).map_err(|e| TrainError::Corrupt {
+        let key = ObjectKey::parse(&version.data_key).map_err(|e| DataError::Corrupt {
             what: version.data_key.clone(),
             problem: e.to_string(),
         })?;
         let bytes = match store.get(&key).await {
             Ok(object) => object.bytes,
             Err(StoreError::NotFound(_)) => {
-                return Err(TrainError::Corrupt {
+                return Err(DataError::Corrupt {
                     what: format!("curated version {}", version.version),
                     problem: format!(
                         "its data {key} is missing from the store, though the registry lists it"
@@ -73,14 +72,14 @@ pub async fn read(
             }
             Err(e) => return Err(e.into()),
         };
-        let corrupt = |e: PolarsError| TrainError::Corrupt {
+        let corrupt = |e: PolarsError| DataError::Corrupt {
             what: version.data_key.clone(),
             problem: e.to_string(),
         };
         let mut reader = ParquetReader::new(Cursor::new(bytes));
         let schema = reader.schema().map_err(corrupt)?;
         if let Some(missing) = names.iter().find(|name| !schema.contains(name)) {
-            return Err(TrainError::MissingColumn {
+            return Err(DataError::MissingColumn {
                 column: missing.to_string(),
                 version: version.version.clone(),
             });
@@ -105,8 +104,8 @@ pub fn take(
     frame: &DataFrame,
     indices: &[usize],
     columns: &[&ColumnSpec],
-) -> Result<RawFrame, TrainError> {
-    let corrupt = |e: PolarsError| TrainError::Corrupt {
+) -> Result<RawFrame, DataError> {
+    let corrupt = |e: PolarsError| DataError::Corrupt {
         what: "the curated data".into(),
         problem: e.to_string(),
     };
@@ -114,14 +113,14 @@ pub fn take(
         .iter()
         .map(|&i| IdxSize::try_from(i))
         .collect::<Result<_, _>>()
-        .map_err(|e| TrainError::Corrupt {
+        .map_err(|e| DataError::Corrupt {
             what: "the curated data".into(),
             problem: e.to_string(),
         })?;
     let picked = frame
         .take(&IdxCa::from_vec("rows".into(), indices))
         .map_err(corrupt)?;
-    RawFrame::from_polars(&picked, columns).map_err(TrainError::Features)
+    RawFrame::from_polars(&picked, columns).map_err(DataError::Features)
 }
 
 /// The target column as text labels (None where it is null).
@@ -143,4 +142,12 @@ pub fn labels(column: &RawColumn) -> Vec<Option<String>> {
         RawColumn::Boolean(values) => values.iter().map(|v| v.map(|b| b.to_string())).collect(),
         RawColumn::Datetime(values) => values.iter().map(|v| v.map(|t| t.to_string())).collect(),
     }
+}
+
+/// A slice column's values as text, for metrics per slice (a missing value is its own slice).
+pub fn slice_values(column: &RawColumn) -> Vec<String> {
+    labels(column)
+        .into_iter()
+        .map(|v| v.unwrap_or_else(|| "(missing)".to_owned()))
+        .collect()
 }

@@ -6,6 +6,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::DataError;
+use crate::features::{FeatureError, RawColumn, RawFrame};
+use crate::spec::{SplitSection, SplitStrategy};
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Split {
     pub train: Vec<usize>,
@@ -101,6 +105,45 @@ pub fn time_range(times: &[i64], rows: &[usize]) -> Option<TimeRange> {
         from: text(min),
         to: text(max),
     })
+}
+
+/// Train, validation and test rows of the labelled `frame` as the split section says, with each
+/// row's time for a time split. Training and the promotion's holdout both split here, so the test
+/// part the champion is scored on is exactly the candidate's.
+pub fn split_rows(
+    split: &SplitSection,
+    frame: &RawFrame,
+    y: &[u32],
+    classes: usize,
+) -> Result<(Split, Option<Vec<i64>>), DataError> {
+    let fractions = Fractions {
+        train: split.train,
+        validation: split.validation,
+    };
+    let times = match (&split.strategy, &split.time_column) {
+        (SplitStrategy::Time, Some(column)) => match frame.column(column)? {
+            RawColumn::Datetime(values) => Some(
+                values
+                    .iter()
+                    .map(|v| v.unwrap_or(i64::MIN))
+                    .collect::<Vec<_>>(),
+            ),
+            other => {
+                return Err(FeatureError::WrongType {
+                    column: column.clone(),
+                    expected: "datetime",
+                    found: other.kind_name(),
+                }
+                .into())
+            }
+        },
+        _ => None,
+    };
+    let parts = match &times {
+        Some(times) => by_time(times, fractions),
+        None => stratified(y, classes, fractions, split.seed),
+    };
+    Ok((parts, times))
 }
 
 #[cfg(test)]
