@@ -14,7 +14,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use mlops_shared::adapters::Backends;
+use mlops_shared::adapters;
+use mlops_shared::ports::Backends;
 
 #[derive(Parser)]
 #[command(
@@ -55,8 +56,8 @@ struct Target {
 impl Target {
     async fn backends(&self) -> anyhow::Result<Backends> {
         match (&self.bucket, &self.table) {
-            (Some(bucket), Some(table)) => Ok(Backends::aws(bucket, table, &self.event_bus).await),
-            _ => Backends::local(&self.home).with_context(|| {
+            (Some(bucket), Some(table)) => Ok(adapters::aws(bucket, table, &self.event_bus).await),
+            _ => adapters::local(&self.home).with_context(|| {
                 format!(
                     "opening the local home {} (choose another with --home)",
                     self.home.display()

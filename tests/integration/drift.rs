@@ -11,10 +11,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::Utc;
 use drift::{handle, HandlerError};
-use mlops_shared::adapters::Backends;
 use mlops_shared::drift::{Current, DriftJob, DriftOutcome, DriftReport, DriftRequest, Reference};
 use mlops_shared::http::{self, serving::Serving};
 use mlops_shared::ingest::catalog;
+use mlops_shared::ports::Backends;
 use mlops_shared::predict::{self, BatchFormat, Sampling, ServingSettings};
 use mlops_shared::promotion::{Promoter, Request as PromoteRequest};
 use mlops_tests::{

@@ -3,9 +3,9 @@
 
 use std::io::{Cursor, Write};
 
-use mlops_shared::adapters::Backends;
 use mlops_shared::ingest::{catalog, IngestError, IngestOutcome, Ingestor, Status};
 use mlops_shared::names::{DatasetName, ObjectKey};
+use mlops_shared::ports::Backends;
 use mlops_shared::spec::{stored, DatasetSpec};
 use mlops_tests::{aws_backends, flights_sample, flights_spec, gunzip, local_backends};
 use polars::prelude::*;

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::s3::S3Event;
 use ingest::{handle, Config, HandlerError};
-use mlops_shared::adapters::Backends;
 use mlops_shared::ingest::{catalog, Ingestor, Status};
 use mlops_shared::names::{DatasetName, ObjectKey};
+use mlops_shared::ports::Backends;
 use mlops_shared::spec::{stored, DatasetSpec};
 use mlops_tests::{aws_backends, flights_sample, flights_spec, repo_file};
 use serde_json::Value;

@@ -1,9 +1,9 @@
 //! Hostile and careless uploads: each gets a clear verdict and a report, on the embedded default
 //! and on moto alike, and nothing uploaded is lost or has its evidence overwritten.
 
-use mlops_shared::adapters::Backends;
 use mlops_shared::ingest::{IngestOutcome, Ingestor, Status};
 use mlops_shared::names::DatasetName;
+use mlops_shared::ports::Backends;
 use mlops_tests::{aws_backends, flights_sample, flights_spec, gunzip, key, local_backends};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

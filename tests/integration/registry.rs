@@ -5,11 +5,12 @@
 //! with nothing written.
 
 use futures::future::join_all;
-use mlops_shared::adapters::{Backends, EventLog};
+use mlops_shared::adapters::EventLog;
 use mlops_shared::model_registry::{
     self, Action, Annotation, ModelStatus, StatusChange, Transition, TransitionError,
 };
 use mlops_shared::names::{Alias, ModelName};
+use mlops_shared::ports::Backends;
 use mlops_shared::promotion::{Outcome, PromoteError, Promoter, Request};
 use mlops_tests::{
     aws_backends, ingest, install_spec, key, local_backends, name, on_both_stores, train,

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mlops_shared::adapters::Backends;
 use mlops_shared::names::Alias;
+use mlops_shared::ports::Backends;
 use mlops_shared::predict::{self, Limits, ModelCache, Selector, ServeError};
 use mlops_shared::promotion::Promoter;
 use mlops_tests::{name, on_both_stores};

@@ -2,13 +2,14 @@
 //! written and registered, idempotency, serving reproducing the test predictions, races, a
 //! multiclass data set, and every bad input ending in a clear error with nothing registered.
 
-use mlops_shared::adapters::{Backends, EventLog};
+use mlops_shared::adapters::EventLog;
 use mlops_shared::artifact::ModelArtifact;
 use mlops_shared::evaluate::evaluate;
 use mlops_shared::features::RawFrame;
 use mlops_shared::ingest::catalog;
 use mlops_shared::learn::LearnError;
 use mlops_shared::model_registry::{self, ModelStatus};
+use mlops_shared::ports::Backends;
 use mlops_shared::spec::DatasetSpec;
 use mlops_shared::train::TrainError;
 use mlops_shared::training_data::DataError;

@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use mlops_shared::adapters::{
-    Backends, DynamoRegistry, EventBridgePublisher, LocalFolderStore, S3Store, SqliteRegistry,
+    self, DynamoRegistry, EventBridgePublisher, LocalFolderStore, S3Store, SqliteRegistry,
 };
 use mlops_shared::ingest::{Ingestor, Status};
 use mlops_shared::names::{DatasetName, ObjectKey};
+use mlops_shared::ports::Backends;
 use mlops_shared::ports::{ObjectStore, RegistryStore};
 use mlops_shared::spec::{stored, DatasetSpec};
 use mlops_shared::train::{Silent, TrainError, TrainOutcome, Trainer};
@@ -188,7 +189,7 @@ impl AwsBackends {
 /// The embedded default in a temporary folder, kept alive by the returned guard.
 pub fn local_backends() -> (Backends, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    (Backends::local(dir.path()).expect("local backends"), dir)
+    (adapters::local(dir.path()).expect("local backends"), dir)
 }
 
 pub fn local_store() -> (Arc<dyn ObjectStore>, tempfile::TempDir) {

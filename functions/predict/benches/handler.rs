@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use mlops_shared::adapters::Backends;
+use mlops_shared::adapters;
 use mlops_shared::http::{self, serving};
 use mlops_shared::names::ModelName;
+use mlops_shared::ports::Backends;
 use mlops_shared::predict::{self, ModelCache, Selector, ServingSettings};
 use tower::ServiceExt;
 
@@ -51,7 +52,7 @@ async fn run(
     one: Vec<u8>,
     batches: Vec<(String, Vec<u8>)>,
 ) -> Result<(), Error> {
-    let backends = Backends::local(&home)?;
+    let backends = adapters::local(&home)?;
     let cache = ModelCache::new(
         backends.store.clone(),
         backends.registry.clone(),

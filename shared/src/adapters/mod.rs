@@ -27,41 +27,31 @@ pub(crate) fn http_status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::ports::{EventPublisher, ObjectStore, RegistryError, RegistryStore};
+use crate::ports::{Backends, RegistryError};
 
-/// The ports, wired once per process and shared by every request.
-#[derive(Clone)]
-pub struct Backends {
-    pub store: Arc<dyn ObjectStore>,
-    pub registry: Arc<dyn RegistryStore>,
-    pub events: Arc<dyn EventPublisher>,
+/// S3, DynamoDB and EventBridge, configured from the environment (region, credentials,
+/// `AWS_ENDPOINT_URL`).
+pub async fn aws(bucket: &str, table: &str, event_bus: &str) -> Backends {
+    let config = aws_config::load_from_env().await;
+    Backends {
+        store: Arc::new(S3Store::new(S3Store::client(&config), bucket)),
+        registry: Arc::new(DynamoRegistry::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            table,
+        )),
+        events: Arc::new(EventBridgePublisher::new(
+            aws_sdk_eventbridge::Client::new(&config),
+            event_bus,
+        )),
+    }
 }
 
-impl Backends {
-    /// S3, DynamoDB and EventBridge, configured from the environment (region, credentials,
-    /// `AWS_ENDPOINT_URL`).
-    pub async fn aws(bucket: &str, table: &str, event_bus: &str) -> Self {
-        let config = aws_config::load_from_env().await;
-        Self {
-            store: Arc::new(S3Store::new(S3Store::client(&config), bucket)),
-            registry: Arc::new(DynamoRegistry::new(
-                aws_sdk_dynamodb::Client::new(&config),
-                table,
-            )),
-            events: Arc::new(EventBridgePublisher::new(
-                aws_sdk_eventbridge::Client::new(&config),
-                event_bus,
-            )),
-        }
-    }
-
-    /// The embedded default: objects under `<home>/objects`, the registry in
-    /// `<home>/registry.sqlite`, events appended to `<home>/events.jsonl`.
-    pub fn local(home: &Path) -> Result<Self, RegistryError> {
-        Ok(Self {
-            store: Arc::new(LocalFolderStore::new(home.join("objects"))),
-            registry: Arc::new(SqliteRegistry::open(&home.join("registry.sqlite"))?),
-            events: Arc::new(EventLog::new(home.join("events.jsonl"))),
-        })
-    }
+/// The embedded default: objects under `<home>/objects`, the registry in
+/// `<home>/registry.sqlite`, events appended to `<home>/events.jsonl`.
+pub fn local(home: &Path) -> Result<Backends, RegistryError> {
+    Ok(Backends {
+        store: Arc::new(LocalFolderStore::new(home.join("objects"))),
+        registry: Arc::new(SqliteRegistry::open(&home.join("registry.sqlite"))?),
+        events: Arc::new(EventLog::new(home.join("events.jsonl"))),
+    })
 }

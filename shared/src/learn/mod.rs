@@ -8,7 +8,7 @@ mod params;
 
 pub use gbdt::{GbdtModel, GbdtParams, Node, Tree};
 pub use logistic::{Layout, LogisticModel, LogisticParams};
-pub use params::{check_search, grid, ModelParams};
+pub use params::{grid, ModelKind, ModelParams};
 
 use serde::{Deserialize, Serialize};
 

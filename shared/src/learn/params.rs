@@ -6,7 +6,14 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{GbdtParams, LogisticParams};
-use crate::spec::{CandidateSpec, ModelKind};
+
+/// A learner, as a spec names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    LogisticRegression,
+    GradientBoosting,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -62,10 +69,14 @@ impl ModelParams {
     }
 }
 
-/// Every combination of the candidate's search values, on top of the learner's defaults.
-pub fn grid(candidate: &CandidateSpec) -> Result<Vec<ModelParams>, String> {
-    let mut combos = vec![ModelParams::defaults(candidate.model)];
-    for (name, values) in &candidate.search {
+/// Every combination of a search space's values (each parameter and the values to try), on top of
+/// the learner's defaults.
+pub fn grid(
+    model: ModelKind,
+    search: &BTreeMap<String, Vec<toml::Value>>,
+) -> Result<Vec<ModelParams>, String> {
+    let mut combos = vec![ModelParams::defaults(model)];
+    for (name, values) in search {
         if values.is_empty() {
             return Err(format!("{name}: list at least one value"));
         }
@@ -80,19 +91,6 @@ pub fn grid(candidate: &CandidateSpec) -> Result<Vec<ModelParams>, String> {
         combos = next;
     }
     Ok(combos)
-}
-
-/// Problems with each candidate's search space, by spec path.
-pub fn check_search(candidates: &[CandidateSpec]) -> BTreeMap<String, String> {
-    candidates
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| {
-            grid(c)
-                .err()
-                .map(|e| (format!("training.candidates[{i}].search"), e))
-        })
-        .collect()
 }
 
 fn unknown(name: &str, known: &str) -> String {

@@ -1,4 +1,5 @@
-//! What the domain needs from the world, as small traits. Adapters live in `crate::adapters`.
+//! What the domain needs from the world, as small traits, and the bundle of them a process wires
+//! once. The adapters (AWS, local) implement them.
 
 pub mod events;
 pub mod object_store;
@@ -7,3 +8,14 @@ pub mod registry;
 pub use events::{DomainEvent, EventError, EventPublisher};
 pub use object_store::{ObjectInfo, ObjectStore, PutOutcome, StoreError, StoredObject};
 pub use registry::{Condition, Item, ItemKey, RegistryError, RegistryStore, WriteOp};
+
+use std::sync::Arc;
+
+/// The ports, wired once per process and shared by every request (built by `adapters::aws` or
+/// `adapters::local`).
+#[derive(Clone)]
+pub struct Backends {
+    pub store: Arc<dyn ObjectStore>,
+    pub registry: Arc<dyn RegistryStore>,
+    pub events: Arc<dyn EventPublisher>,
+}

@@ -16,7 +16,6 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::adapters::Backends;
 use crate::artifact::ModelArtifact;
 use crate::ingest::catalog;
 use crate::model_registry::{
@@ -24,6 +23,7 @@ use crate::model_registry::{
     StatusChange, Transition, TransitionError,
 };
 use crate::names::{Alias, ModelName, ObjectKey, CHAMPION};
+use crate::ports::Backends;
 use crate::ports::{
     DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore, StoreError,
 };

@@ -13,6 +13,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::learn::ModelKind;
 use crate::names::DatasetName;
 pub use rule::{CompareOp, Comparison, Operand};
 
@@ -335,13 +336,6 @@ pub struct SplitSection {
     pub test: f64,
     #[serde(default)]
     pub seed: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ModelKind {
-    LogisticRegression,
-    GradientBoosting,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -775,8 +769,10 @@ impl DatasetSpec {
             if training.candidates.is_empty() {
                 out.push("training.candidates", "name at least one candidate model");
             }
-            for (path, problem) in crate::learn::check_search(&training.candidates) {
-                out.push(path, problem);
+            for (i, candidate) in training.candidates.iter().enumerate() {
+                if let Err(problem) = crate::learn::grid(candidate.model, &candidate.search) {
+                    out.push(format!("training.candidates[{i}].search"), problem);
+                }
             }
             if training.threshold == ThresholdObjective::MinCost {
                 for (name, cost) in [("cost_fp", training.cost_fp), ("cost_fn", training.cost_fn)] {

@@ -17,7 +17,6 @@ use std::time::Instant;
 use chrono::{SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::adapters::Backends;
 use crate::artifact::{ArtifactError, InputField, ModelArtifact};
 use crate::drift::Profile;
 use crate::evaluate::{self, choose_threshold, higher_is_better};
@@ -25,6 +24,7 @@ use crate::features::{FeatureError, Pipeline, RawFrame};
 use crate::learn::{self, Dataset, LearnError, Model, ModelParams};
 use crate::model_registry::{self, ModelStatus, ModelVersionRecord, RegisterError};
 use crate::names::{DatasetName, ModelName, ObjectKey};
+use crate::ports::Backends;
 use crate::ports::{
     DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore, StoreError,
 };
@@ -643,7 +643,7 @@ fn fit(
         .training
         .candidates
         .iter()
-        .map(learn::grid)
+        .map(|candidate| learn::grid(candidate.model, &candidate.search))
         .collect::<Result<Vec<_>, _>>()
         .map_err(TrainError::Search)?;
     let combos: Vec<ModelParams> = grids.into_iter().flatten().collect();
