@@ -16,7 +16,6 @@ use http_body_util::BodyExt;
 use mlops_shared::adapters;
 use mlops_shared::http::{self, serving};
 use mlops_shared::names::ModelName;
-use mlops_shared::ports::Backends;
 use mlops_shared::predict::{self, ModelCache, Selector, ServingSettings};
 use tower::ServiceExt;
 
