@@ -4,11 +4,11 @@ use tokio::runtime::Runtime;
 
 /// Tunes glibc's malloc for batch work, before any other thread starts:
 /// - two arenas at most: glibc gives threads their own arenas and keeps freed memory in each, and
-///   polars allocates from every thread of its pool. bench/ingest.sh (12 months, one file at a
-///   time): peak RSS 90 MB with the default, 62 MB with two arenas, at the same speed.
+///   polars allocates from every thread of its pool: a third less peak memory at the same speed
+///   (bench/ingest.sh).
 /// - batches' buffers (megabytes each, allocated and freed per batch) stay in the heap instead of
-///   being mapped, unmapped, and faulted in again each time. bench/drift.sh (1 M rows per side):
-///   0.70 s, 0.3 s of it in the kernel, against 0.40 s.
+///   being mapped, unmapped, and faulted in again each time, which spent much of a drift check in
+///   the kernel (bench/drift.sh).
 fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only adjusts allocator parameters; it is called before any other thread starts.

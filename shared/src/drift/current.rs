@@ -202,8 +202,8 @@ fn missing_column(name: &str) -> Problem {
 }
 
 /// Reads the input columns of a Parquet file a slice of rows at a time, so a file of millions of
-/// rows is never decoded whole. Slices cost some re-reading (bench/drift.sh, 1 M rows per side:
-/// 0.52 s whole, 0.72 s sliced) for bounded memory (264 MB whole, 105 MB sliced).
+/// rows is never decoded whole. Slices cost some re-reading for bounded memory (bench/drift.sh
+/// measures both).
 fn parquet_batches(
     bytes: &[u8],
     columns: &[&ColumnSpec],

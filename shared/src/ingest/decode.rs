@@ -14,8 +14,8 @@ use crate::excerpt::cut;
 use crate::spec::{ColumnType, DatasetSpec, FileFormat, SourceSection};
 
 /// A JSON Lines value nested deeper than this is refused before polars reads it: a row needs one
-/// level, and polars' reader recursed without a bound (5,000 levels aborted the process, 1,000 took
-/// 87 s of CPU).
+/// level, and polars' reader recursed without a bound (deep values aborted the process, or took
+/// minutes of CPU).
 pub const MAX_JSON_NESTING: usize = 64;
 
 /// The format a file was read as, recorded in reports and manifests.

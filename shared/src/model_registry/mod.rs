@@ -15,11 +15,13 @@
 
 mod audit;
 mod decision;
+mod load;
 mod transition;
 mod view;
 
 pub use audit::{champion_at, entry, history, Action, AuditEntry};
 pub use decision::{Decision, Gate, APPROVAL};
+pub use load::{load_verified, LoadError};
 pub use transition::{
     applied_revision, apply, ModelState, StatusChange, Transition, TransitionError,
 };

@@ -6,11 +6,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
 use crate::artifact::ModelArtifact;
 use crate::model_registry;
-use crate::names::{Alias, ModelName, ObjectKey};
+use crate::names::{Alias, ModelName};
 use crate::ports::{ObjectStore, RegistryError, RegistryStore};
 
 /// Which version of a model to serve.
@@ -220,21 +218,9 @@ impl ModelCache {
             version,
             problem,
         };
-        let key = ObjectKey::parse(&record.artifact_key).map_err(|e| unavailable(e.to_string()))?;
-        let bytes = self
-            .store
-            .get(&key)
+        let artifact = model_registry::load_verified(self.store.as_ref(), &record)
             .await
-            .map_err(|e| unavailable(e.to_string()))?
-            .bytes;
-        let found = hex::encode(Sha256::digest(&bytes));
-        if found != record.artifact_sha256 {
-            return Err(unavailable(format!(
-                "{key} has SHA-256 {found}, the registry recorded {}",
-                record.artifact_sha256
-            )));
-        }
-        let artifact = ModelArtifact::decode(&bytes).map_err(|e| unavailable(e.to_string()))?;
+            .map_err(|e| unavailable(e.to_string()))?;
         Ok(Loaded { version, artifact })
     }
 }

@@ -14,13 +14,12 @@ use std::sync::Arc;
 use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::artifact::ModelArtifact;
 use crate::ingest::catalog;
 use crate::model_registry::{
-    self, Action, AuditEntry, Decision, Gate, ModelState, ModelStatus, ModelVersionRecord,
-    StatusChange, Transition, TransitionError,
+    self, Action, AuditEntry, Decision, Gate, LoadError, ModelState, ModelStatus,
+    ModelVersionRecord, StatusChange, Transition, TransitionError,
 };
 use crate::names::{Alias, ModelName, ObjectKey, CHAMPION};
 use crate::ports::Backends;
@@ -796,20 +795,11 @@ impl Promoter {
             version: record.version,
             problem,
         };
-        let key = ObjectKey::parse(&record.artifact_key).map_err(|e| unusable(e.to_string()))?;
-        let bytes = match self.store.get(&key).await {
-            Ok(object) => object.bytes,
-            Err(StoreError::NotFound(_)) => return Err(unusable(format!("{key} is missing"))),
-            Err(e) => return Err(e.into()),
+        let artifact = match model_registry::load_verified(self.store.as_ref(), &record).await {
+            Ok(artifact) => artifact,
+            Err(LoadError::Store(e)) => return Err(e.into()),
+            Err(e) => return Err(unusable(e.to_string())),
         };
-        let found = hex::encode(Sha256::digest(&bytes));
-        if found != record.artifact_sha256 {
-            return Err(unusable(format!(
-                "{key} has SHA-256 {found}, the registry recorded {}",
-                record.artifact_sha256
-            )));
-        }
-        let artifact = ModelArtifact::decode(&bytes).map_err(|e| unusable(e.to_string()))?;
         Ok(Checked { record, artifact })
     }
 
