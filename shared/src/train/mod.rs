@@ -5,9 +5,11 @@
 //! with the version, and the same input again reports that version instead of training.
 
 mod card;
+mod fit;
 pub mod outputs;
 mod reference;
 
+pub use fit::MIN_CLASS_ROWS;
 pub use outputs::{CandidateResult, MetricsReport};
 
 use std::collections::BTreeMap;
@@ -18,10 +20,8 @@ use chrono::{SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::artifact::{ArtifactError, InputField, ModelArtifact};
-use crate::drift::Profile;
-use crate::evaluate::{self, choose_threshold, higher_is_better};
-use crate::features::{FeatureError, Pipeline, RawFrame};
-use crate::learn::{self, Dataset, LearnError, Model, ModelParams};
+use crate::features::{FeatureError, Pipeline};
+use crate::learn::LearnError;
 use crate::model_registry::{self, ModelStatus, ModelVersionRecord, RegisterError};
 use crate::names::{DatasetName, ModelName, ObjectKey};
 use crate::ports::Backends;
@@ -29,9 +29,8 @@ use crate::ports::{
     DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore, StoreError,
 };
 use crate::spec::stored::{self, StoredSpecError};
-use crate::spec::{ClassBalance, ColumnSpec, DatasetSpec, Metric, TargetKind};
-use crate::training_data::split::{self, split_rows};
-use crate::training_data::{curated, slice_values, DataError, DataVersionRef, Lineage, RowCounts};
+use crate::spec::{ColumnSpec, DatasetSpec, Metric, TargetKind};
+use crate::training_data::{curated, DataError, DataVersionRef, Lineage};
 use crate::version::CODE_VERSION;
 
 /// The version of what training does, part of every training fingerprint. Bump it when the same
@@ -40,9 +39,6 @@ use crate::version::CODE_VERSION;
 /// command line) then reports the model it trained before instead of training again; the build
 /// itself is recorded in the lineage ([`CODE_VERSION`]).
 pub const MODEL_CODE_VERSION: u32 = 1;
-
-/// Each class needs at least this many training rows (and one row in validation and test).
-pub const MIN_CLASS_ROWS: usize = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
@@ -152,17 +148,9 @@ struct Run<'a> {
     versions: &'a [crate::ingest::catalog::DataVersionRecord],
     spec_sha256: &'a str,
     spec: &'a DatasetSpec,
+    settings: &'a Settings<'a>,
     trained_at: String,
     started: Instant,
-}
-
-/// Everything the fitted model was judged on, before it is written out.
-struct Fitted {
-    artifact: ModelArtifact,
-    metrics: MetricsReport,
-    lineage: Lineage,
-    reference: Profile,
-    roc: Option<Vec<(f64, f64)>>,
 }
 
 impl Trainer {
@@ -235,7 +223,7 @@ impl Trainer {
         progress.end();
 
         let trained_at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
-        let fitted = fit(spec, &settings, frame, progress)?;
+        let fitted = fit::fit(&settings, frame, progress)?;
 
         progress.begin("writing artifacts", 0);
         let version = model_registry::allocate_version(
@@ -260,6 +248,7 @@ impl Trainer {
                     versions: &versions,
                     spec_sha256: &loaded.sha256,
                     spec,
+                    settings: &settings,
                     trained_at,
                     started,
                 },
@@ -302,7 +291,7 @@ impl Trainer {
         &self,
         model: &ModelName,
         version: u64,
-        fitted: Fitted,
+        fitted: fit::Fitted,
         run: Run<'_>,
     ) -> Result<ModelVersionRecord, TrainError> {
         let Run {
@@ -313,21 +302,44 @@ impl Trainer {
             versions,
             spec_sha256,
             spec,
+            settings,
             trained_at,
             started,
         } = run;
-        let mut artifact = fitted.artifact;
-        artifact.version = version;
-        artifact.fingerprint = fingerprint.clone();
-        artifact.trained_at = trained_at.clone();
-        let mut lineage = fitted.lineage;
-        lineage.version = version;
-        lineage.fingerprint = fingerprint.clone();
-        lineage.data_versions = data_versions;
-        lineage.spec_sha256 = spec_sha256.to_owned();
-        lineage.spec_version = spec.dataset.version;
-        lineage.trained_at = trained_at.clone();
-        lineage.training_seconds = started.elapsed().as_secs_f64();
+        let threshold = fitted.threshold();
+        let lineage = Lineage {
+            model: spec.dataset.name.to_string(),
+            version,
+            fingerprint: fingerprint.clone(),
+            data_versions,
+            spec_sha256: spec_sha256.to_owned(),
+            spec_version: spec.dataset.version,
+            code_version: CODE_VERSION.to_owned(),
+            seed: settings.seed,
+            learner: fitted.params.learner().to_owned(),
+            params: fitted.params.clone(),
+            rows: fitted.rows,
+            split: settings.split.clone(),
+            time_ranges: fitted.time_ranges,
+            trained_at: trained_at.clone(),
+            training_seconds: started.elapsed().as_secs_f64(),
+        };
+        let artifact = ModelArtifact {
+            model: spec.dataset.name.to_string(),
+            version,
+            dataset: spec.dataset.name.to_string(),
+            target: settings.target.name.clone(),
+            task: settings.kind,
+            threshold,
+            classes: fitted.classes,
+            inputs: input_fields(spec, &fitted.pipeline),
+            pipeline: fitted.pipeline,
+            learner: fitted.model,
+            params: fitted.params,
+            fingerprint: fingerprint.clone(),
+            code_version: CODE_VERSION.to_owned(),
+            trained_at: trained_at.clone(),
+        };
 
         let written = outputs::write(
             self.store.as_ref(),
@@ -490,365 +502,6 @@ fn fingerprint(
     hex::encode(&hasher.finalize()[..16])
 }
 
-/// The class of each labelled row and the class names, checked against the spec's target kind.
-fn classes_of(
-    settings: &Settings,
-    labels: &[String],
-) -> Result<(Vec<String>, Vec<u32>), TrainError> {
-    let mut classes: Vec<String> = labels.to_vec();
-    classes.sort();
-    classes.dedup();
-    let target = settings.target.name.clone();
-    if classes.len() == 1 {
-        return Err(TrainError::OneClass {
-            target,
-            class: classes.remove(0),
-        });
-    }
-    if settings.kind == TargetKind::Binary {
-        if classes.len() != 2 {
-            return Err(TrainError::NotBinary { target, classes });
-        }
-        let positive = settings.positive.clone().unwrap_or_default();
-        let Some(at) = classes.iter().position(|c| *c == positive) else {
-            return Err(TrainError::PositiveAbsent { target, positive });
-        };
-        // The positive class is always the second.
-        if at == 0 {
-            classes.swap(0, 1);
-        }
-    }
-    let index: BTreeMap<&str, u32> = classes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.as_str(), i as u32))
-        .collect();
-    let y = labels.iter().map(|l| index[l.as_str()]).collect();
-    Ok((classes, y))
-}
-
-fn check_class_rows(
-    classes: &[String],
-    y: &[u32],
-    parts: [(&'static str, &[usize], usize); 3],
-) -> Result<(), TrainError> {
-    for (part, rows, needed) in parts {
-        let mut counts = vec![0usize; classes.len()];
-        for &row in rows {
-            counts[y[row] as usize] += 1;
-        }
-        if let Some((class, &rows)) = counts.iter().enumerate().find(|(_, &n)| n < needed) {
-            return Err(TrainError::TooFewRows {
-                class: classes[class].clone(),
-                part,
-                rows,
-                needed,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Splits, fits the pipeline and every candidate, keeps the best on validation, picks the
-/// threshold, and evaluates on the untouched test part.
-fn fit(
-    spec: &DatasetSpec,
-    settings: &Settings,
-    frame: RawFrame,
-    progress: &dyn Progress,
-) -> Result<Fitted, TrainError> {
-    let loaded_rows = frame.rows();
-    let target_labels = curated::labels(frame.column(&settings.target.name)?);
-    let labelled: Vec<usize> = (0..frame.rows())
-        .filter(|&i| target_labels[i].is_some())
-        .collect();
-    if labelled.is_empty() {
-        return Err(TrainError::NoLabels(settings.target.name.clone()));
-    }
-    // The unlabelled frame is dropped at once: training holds the data only once at a time.
-    let frame = {
-        let labelled_frame = frame.take(&labelled);
-        drop(frame);
-        labelled_frame
-    };
-    let labels: Vec<String> = labelled
-        .iter()
-        .filter_map(|&i| target_labels[i].clone())
-        .collect();
-    let (classes, y) = classes_of(settings, &labels)?;
-    let (parts, times) = split_rows(settings.split, &frame, &y, classes.len())?;
-    check_class_rows(
-        &classes,
-        &y,
-        [
-            ("training", &parts.train, MIN_CLASS_ROWS),
-            ("validation", &parts.validation, 1),
-            ("test", &parts.test, 1),
-        ],
-    )?;
-
-    progress.begin("fitting the feature pipeline", 0);
-    let train_frame = frame.take(&parts.train);
-    let pipeline = Pipeline::fit(settings.features, &train_frame)?;
-    let train_rows = match settings.training.class_balance {
-        ClassBalance::Oversample => {
-            split::oversample(&parts.train, &y, classes.len(), settings.seed)
-        }
-        ClassBalance::None | ClassBalance::Weights => parts.train.clone(),
-    };
-    let x_all = pipeline.transform(&frame)?;
-    let test_slices = settings
-        .slices
-        .iter()
-        .map(|column| {
-            let values = slice_values(frame.column(column)?);
-            Ok((
-                column.clone(),
-                parts.test.iter().map(|&i| values[i].clone()).collect(),
-            ))
-        })
-        .collect::<Result<Vec<(String, Vec<String>)>, TrainError>>()?;
-    drop(frame);
-    let x_fit = x_all.take(&parts.train);
-    let x_oversampled = (settings.training.class_balance == ClassBalance::Oversample)
-        .then(|| x_all.take(&train_rows));
-    let x_train = x_oversampled.as_ref().unwrap_or(&x_fit);
-    let x_valid = x_all.take(&parts.validation);
-    let x_test = x_all.take(&parts.test);
-    drop(x_all);
-    let pick = |rows: &[usize]| rows.iter().map(|&i| y[i]).collect::<Vec<u32>>();
-    let (y_train, y_valid, y_test) = (
-        pick(&train_rows),
-        pick(&parts.validation),
-        pick(&parts.test),
-    );
-    let class_weight = class_weights(&y_train, classes.len(), settings.training.class_balance);
-    let w_train: Vec<f64> = y_train.iter().map(|&c| class_weight[c as usize]).collect();
-    let w_valid: Vec<f64> = y_valid.iter().map(|&c| class_weight[c as usize]).collect();
-    progress.end();
-
-    let train_set = Dataset {
-        x: x_train,
-        y: &y_train,
-        weights: &w_train,
-        classes: classes.len(),
-    };
-    let valid_set = Dataset {
-        x: &x_valid,
-        y: &y_valid,
-        weights: &w_valid,
-        classes: classes.len(),
-    };
-    let grids = settings
-        .training
-        .candidates
-        .iter()
-        .map(|candidate| learn::grid(candidate.model, &candidate.search))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(TrainError::Search)?;
-    let combos: Vec<ModelParams> = grids.into_iter().flatten().collect();
-    progress.begin("fitting candidates", combos.len() as u64);
-    let binary = classes.len() == 2;
-    let threshold_for = |probabilities: &[f64]| {
-        binary.then(|| {
-            let truth: Vec<bool> = y_valid.iter().map(|&c| c == 1).collect();
-            let scores: Vec<f64> = probabilities.chunks(2).map(|p| p[1]).collect();
-            choose_threshold(
-                &truth,
-                &scores,
-                settings.training.threshold,
-                settings.training.cost_fp.unwrap_or(1.0),
-                settings.training.cost_fn.unwrap_or(1.0),
-            )
-        })
-    };
-    let mut results = Vec::new();
-    /// The best candidate so far, with what validation said of it.
-    struct Best {
-        index: usize,
-        model: Model,
-        score: f64,
-        threshold: Option<evaluate::Threshold>,
-        validation: evaluate::Evaluation,
-    }
-    let mut best: Option<Best> = None;
-    for (i, params) in combos.iter().enumerate() {
-        let started = Instant::now();
-        let model =
-            Model::fit(params, &train_set, &valid_set).map_err(|source| TrainError::Learn {
-                candidate: describe(params),
-                source,
-            })?;
-        let probabilities = model.probabilities(&x_valid);
-        let threshold = threshold_for(&probabilities);
-        let validation = evaluate::evaluate(
-            &probabilities,
-            &y_valid,
-            &classes,
-            threshold.map(|t| t.value),
-        );
-        let score = validation.get(settings.primary).unwrap_or(f64::NAN);
-        let better = best.as_ref().is_none_or(|b| {
-            b.score.is_nan()
-                || if higher_is_better(settings.primary) {
-                    score > b.score
-                } else {
-                    score < b.score
-                }
-        });
-        results.push(CandidateResult {
-            params: params.clone(),
-            description: describe(params),
-            validation_score: score,
-            fit_seconds: started.elapsed().as_secs_f64(),
-            rounds: match &model {
-                Model::GradientBoosting(m) => Some(m.rounds()),
-                Model::LogisticRegression(_) => None,
-            },
-        });
-        progress.advance(&format!("{} → {:.4}", describe(params), score));
-        if better {
-            best = Some(Best {
-                index: i,
-                model,
-                score,
-                threshold,
-                validation,
-            });
-        }
-    }
-    progress.end();
-    let Some(Best {
-        index: best_index,
-        model,
-        threshold,
-        validation,
-        ..
-    }) = best
-    else {
-        return Err(TrainError::Search("no candidate to fit".into()));
-    };
-
-    progress.begin("evaluating on the test part", 0);
-    let threshold_value = threshold.map(|t| t.value);
-    let test_probabilities = model.probabilities(&x_test);
-    let test = evaluate::evaluate(&test_probabilities, &y_test, &classes, threshold_value);
-    let mut slices = BTreeMap::new();
-    for (column, values) in &test_slices {
-        slices.insert(
-            column.clone(),
-            evaluate::by_slice(
-                &test_probabilities,
-                &y_test,
-                &classes,
-                threshold_value,
-                values,
-            ),
-        );
-    }
-    let roc = binary
-        .then(|| {
-            let truth: Vec<bool> = y_test.iter().map(|&c| c == 1).collect();
-            let scores: Vec<f64> = test_probabilities.chunks(2).map(|p| p[1]).collect();
-            evaluate::roc_curve(&truth, &scores)
-        })
-        .flatten();
-    let train_probabilities = model.probabilities(&x_fit);
-    let predicted: Vec<usize> = train_probabilities
-        .chunks(classes.len())
-        .map(|p| crate::learn::predicted_class(p, threshold_value))
-        .collect();
-    let reference = reference::profile(
-        &pipeline,
-        &train_frame,
-        &train_probabilities,
-        &predicted,
-        &classes,
-        settings.seed,
-    )?;
-    progress.end();
-
-    let params = combos[best_index].clone();
-    let time_range = |rows: &[usize]| times.as_ref().and_then(|t| split::time_range(t, rows));
-    let lineage = Lineage {
-        model: spec.dataset.name.to_string(),
-        version: 0,
-        fingerprint: String::new(),
-        data_versions: Vec::new(),
-        spec_sha256: String::new(),
-        spec_version: spec.dataset.version,
-        code_version: CODE_VERSION.to_owned(),
-        seed: settings.seed,
-        learner: params.learner().to_owned(),
-        params: params.clone(),
-        rows: RowCounts {
-            loaded: loaded_rows,
-            without_target: loaded_rows - labelled.len(),
-            train: parts.train.len(),
-            train_after_balancing: train_rows.len(),
-            validation: parts.validation.len(),
-            test: parts.test.len(),
-        },
-        time_ranges: times.as_ref().map(|_| {
-            BTreeMap::from([
-                ("train".to_owned(), time_range(&parts.train)),
-                ("validation".to_owned(), time_range(&parts.validation)),
-                ("test".to_owned(), time_range(&parts.test)),
-            ])
-        }),
-        split: settings.split.clone(),
-        trained_at: String::new(),
-        training_seconds: 0.0,
-    };
-    let metrics = MetricsReport {
-        primary_metric: settings.primary,
-        threshold,
-        test,
-        validation,
-        slices,
-        candidates: results,
-        chosen: best_index,
-    };
-    let artifact = ModelArtifact {
-        model: spec.dataset.name.to_string(),
-        version: 0,
-        dataset: spec.dataset.name.to_string(),
-        target: settings.target.name.clone(),
-        task: settings.kind,
-        classes: classes.clone(),
-        threshold: threshold_value,
-        inputs: input_fields(spec, &pipeline),
-        pipeline,
-        learner: model,
-        params,
-        fingerprint: String::new(),
-        code_version: CODE_VERSION.to_owned(),
-        trained_at: String::new(),
-    };
-    Ok(Fitted {
-        artifact,
-        metrics,
-        lineage,
-        reference,
-        roc,
-    })
-}
-
-/// "Balanced" weights as scikit-learn computes them: rows / (classes × rows of the class).
-fn class_weights(y: &[u32], classes: usize, balance: ClassBalance) -> Vec<f64> {
-    if balance != ClassBalance::Weights {
-        return vec![1.0; classes];
-    }
-    let mut counts = vec![0usize; classes];
-    for &c in y {
-        counts[c as usize] += 1;
-    }
-    counts
-        .iter()
-        .map(|&n| y.len() as f64 / (classes as f64 * n.max(1) as f64))
-        .collect()
-}
-
 fn input_fields(spec: &DatasetSpec, pipeline: &Pipeline) -> Vec<InputField> {
     pipeline
         .input_columns()
@@ -860,21 +513,6 @@ fn input_fields(spec: &DatasetSpec, pipeline: &Pipeline) -> Vec<InputField> {
             nullable: c.nullable || !c.required,
         })
         .collect()
-}
-
-fn describe(params: &ModelParams) -> String {
-    match params {
-        ModelParams::LogisticRegression(p) => format!("logistic_regression(c={})", p.c),
-        ModelParams::GradientBoosting(p) => format!(
-            "gradient_boosting(rounds={}, learning_rate={}, num_leaves={}, max_depth={}, min_leaf_rows={}, l2={})",
-            p.rounds,
-            p.learning_rate,
-            p.num_leaves,
-            p.max_depth.map_or("none".to_owned(), |d| d.to_string()),
-            p.min_leaf_rows,
-            p.l2
-        ),
-    }
 }
 
 /// Where a model version's files live.
