@@ -21,7 +21,7 @@ use mlops_shared::spec::{stored, DatasetSpec};
 use crate::ingest::print_outcome;
 use crate::registry::print_gates;
 use crate::train::{print_human, Bars};
-use mlops_shared::promotion::{self, Promoter, Request};
+use mlops_shared::promotion::{self, Command, Promoter, Request};
 use mlops_shared::train::Trainer;
 use tower::ServiceExt;
 
@@ -235,8 +235,12 @@ async fn decide(
     note: &str,
 ) -> anyhow::Result<promotion::Outcome> {
     let request = Request::new(&format!("demo-{version}"), "demo", Some(note.into()))?;
+    let command = Command::Decide {
+        model: dataset.clone(),
+        version,
+    };
     let decided = Promoter::new(backends)
-        .on_trained(dataset, version, &request)
+        .execute(&command, &request)
         .await
         .with_context(|| format!("deciding on version {version}"))?;
     println!("{}", decided.message);

@@ -10,7 +10,7 @@ use clap::Args;
 use mlops_shared::model_registry::Decision;
 use mlops_shared::model_registry::{self, AuditEntry, ModelVersionRecord};
 use mlops_shared::names::{Alias, ModelName};
-use mlops_shared::promotion::{describe, Outcome, Promoter, Request};
+use mlops_shared::promotion::{describe, Command, Outcome, PromoteError, Promoter, Request};
 use serde_json::json;
 
 use crate::Target;
@@ -237,48 +237,51 @@ fn decision_text(decision: &Decision) -> String {
 }
 
 pub async fn promote(args: PromoteArgs, target: &Target) -> anyhow::Result<ExitCode> {
-    let promoter = Promoter::new(&target.backends().await?);
-    let outcome = promoter
-        .promote(
-            &args.model,
-            args.version,
-            args.force,
-            &request(args.reason)?,
-        )
-        .await;
-    report(outcome, args.json)
+    let command = Command::Promote {
+        model: args.model,
+        version: args.version,
+        force: args.force,
+    };
+    execute(command, args.reason, args.json, target).await
 }
 
 pub async fn reject(args: RejectArgs, target: &Target) -> anyhow::Result<ExitCode> {
-    let promoter = Promoter::new(&target.backends().await?);
-    let outcome = promoter
-        .reject(&args.model, args.version, &request(args.reason)?)
-        .await;
-    report(outcome, args.json)
+    let command = Command::Reject {
+        model: args.model,
+        version: args.version,
+    };
+    execute(command, args.reason, args.json, target).await
 }
 
 pub async fn rollback(args: RollbackArgs, target: &Target) -> anyhow::Result<ExitCode> {
-    let promoter = Promoter::new(&target.backends().await?);
-    let outcome = promoter.rollback(&args.model, &request(args.reason)?).await;
-    report(outcome, args.json)
+    let command = Command::Rollback { model: args.model };
+    execute(command, args.reason, args.json, target).await
 }
 
 pub async fn alias(args: AliasArgs, target: &Target) -> anyhow::Result<ExitCode> {
-    let promoter = Promoter::new(&target.backends().await?);
-    let request = request(args.reason)?;
-    let outcome = match args.version {
-        Some(version) if !args.remove => {
-            promoter
-                .set_alias(&args.model, &args.name, version, &request)
-                .await
-        }
-        _ => {
-            promoter
-                .remove_alias(&args.model, &args.name, &request)
-                .await
-        }
+    let command = match args.version {
+        Some(version) if !args.remove => Command::SetAlias {
+            model: args.model,
+            alias: args.name,
+            version,
+        },
+        _ => Command::RemoveAlias {
+            model: args.model,
+            alias: args.name,
+        },
     };
-    report(outcome, args.json)
+    execute(command, args.reason, args.json, target).await
+}
+
+async fn execute(
+    command: Command,
+    reason: Option<String>,
+    json: bool,
+    target: &Target,
+) -> anyhow::Result<ExitCode> {
+    let promoter = Promoter::new(&target.backends().await?);
+    let outcome = promoter.execute(&command, &request(reason)?).await;
+    report(outcome, json)
 }
 
 pub async fn annotate(args: AnnotateArgs, target: &Target) -> anyhow::Result<ExitCode> {
@@ -376,10 +379,7 @@ fn print_entry(entry: &AuditEntry) {
 }
 
 /// Prints what a request did (or the gates that stopped it) and picks the exit code.
-fn report(
-    outcome: Result<Outcome, mlops_shared::promotion::PromoteError>,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
+fn report(outcome: Result<Outcome, PromoteError>, json: bool) -> anyhow::Result<ExitCode> {
     match outcome {
         Ok(outcome) => {
             if json {
@@ -392,7 +392,7 @@ fn report(
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(mlops_shared::promotion::PromoteError::GatesFailed {
+        Err(PromoteError::GatesFailed {
             model,
             version,
             decision,
@@ -408,6 +408,11 @@ fn report(
             }
             Ok(ExitCode::from(1))
         }
+        // The domain speaks of the command; here the command is a flag.
+        Err(e @ PromoteError::NotPromotable { .. }) => Err(anyhow::anyhow!("{e} (--force)")),
+        Err(PromoteError::NoCandidate(model)) => Err(anyhow::anyhow!(
+            "{model} has no candidate version to promote; name one with --version"
+        )),
         Err(e) => Err(e.into()),
     }
 }

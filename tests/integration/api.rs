@@ -13,7 +13,7 @@ use mlops_shared::http::{self, serving::Serving};
 use mlops_shared::model_registry;
 use mlops_shared::ports::Backends;
 use mlops_shared::predict::{Limits, Sampling, ServingSettings, UnknownFields};
-use mlops_shared::promotion::Promoter;
+use mlops_shared::promotion::{Command, Promoter};
 use mlops_tests::{
     flights_sample, ingest, name, on_both_stores, quick_flights_spec, repo_file, train,
 };
@@ -96,7 +96,13 @@ async fn flights_models(backends: &Backends) {
     );
     let request = mlops_shared::promotion::Request::new("first", "test", None).expect("valid");
     Promoter::new(backends)
-        .on_trained(&name("flights"), 1, &request)
+        .execute(
+            &Command::Decide {
+                model: name("flights"),
+                version: 1,
+            },
+            &request,
+        )
         .await
         .expect("first champion");
     ingest(

@@ -16,7 +16,7 @@ use mlops_shared::http::{self, serving::Serving};
 use mlops_shared::ingest::catalog;
 use mlops_shared::ports::Backends;
 use mlops_shared::predict::{self, BatchFormat, Sampling, ServingSettings};
-use mlops_shared::promotion::{Promoter, Request as PromoteRequest};
+use mlops_shared::promotion::{Command, Promoter, Request as PromoteRequest};
 use mlops_tests::{
     aws_backends, flights_sample, gunzip, ingest, json_object, key, name, on_both_stores,
     quick_flights_spec, repo_file, train,
@@ -40,7 +40,13 @@ async fn trained_on_first_quarter(backends: &Backends) {
     assert_eq!(version, 1);
     let request = PromoteRequest::new("first", "test", None).expect("valid");
     Promoter::new(backends)
-        .on_trained(&name("flights"), 1, &request)
+        .execute(
+            &Command::Decide {
+                model: name("flights"),
+                version: 1,
+            },
+            &request,
+        )
         .await
         .expect("first champion");
 }

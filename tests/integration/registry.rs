@@ -11,7 +11,7 @@ use mlops_shared::model_registry::{
 };
 use mlops_shared::names::{Alias, ModelName};
 use mlops_shared::ports::Backends;
-use mlops_shared::promotion::{Outcome, PromoteError, Promoter, Request};
+use mlops_shared::promotion::{Command, Outcome, PromoteError, Promoter, Request};
 use mlops_tests::{
     aws_backends, ingest, install_spec, key, local_backends, name, on_both_stores, train,
 };
@@ -148,7 +148,13 @@ async fn the_policy_promotes_the_better_refuses_the_worse_and_rollback_restores(
     let promoter = Promoter::new(&backends);
     first_version(&backends).await;
     let first = promoter
-        .on_trained(&routes(), 1, &request("event-1"))
+        .execute(
+            &Command::Decide {
+                model: routes(),
+                version: 1,
+            },
+            &request("event-1"),
+        )
         .await
         .expect("decides");
     assert_eq!((first.action, first.applied), (Some(Action::Promote), true));
@@ -164,7 +170,13 @@ async fn the_policy_promotes_the_better_refuses_the_worse_and_rollback_restores(
     // Version 2 learned the new rule: better than version 1 on version 2's own test rows.
     second_version(&backends).await;
     let second = promoter
-        .on_trained(&routes(), 2, &request("event-2"))
+        .execute(
+            &Command::Decide {
+                model: routes(),
+                version: 2,
+            },
+            &request("event-2"),
+        )
         .await
         .expect("decides");
     assert_eq!(second.action, Some(Action::Promote), "{}", second.message);
@@ -203,7 +215,13 @@ async fn the_policy_promotes_the_better_refuses_the_worse_and_rollback_restores(
     let third = train(&backends, "routes").await.expect("trains");
     assert_eq!(third.record.version, 3);
     let refused = promoter
-        .on_trained(&routes(), 3, &request("event-3"))
+        .execute(
+            &Command::Decide {
+                model: routes(),
+                version: 3,
+            },
+            &request("event-3"),
+        )
         .await
         .expect("decides");
     assert_eq!(refused.action, Some(Action::Refuse));
@@ -229,7 +247,10 @@ async fn the_policy_promotes_the_better_refuses_the_worse_and_rollback_restores(
     assert_eq!(stored.decision.as_ref(), Some(&decision));
 
     let rolled = promoter
-        .rollback(&routes(), &request("rollback-1"))
+        .execute(
+            &Command::Rollback { model: routes() },
+            &request("rollback-1"),
+        )
         .await
         .expect("rolls back");
     assert_eq!(
@@ -299,7 +320,10 @@ async fn the_policy_promotes_the_better_refuses_the_worse_and_rollback_restores(
 
     // With nothing before version 1, there is no further rollback.
     let err = promoter
-        .rollback(&routes(), &request("rollback-2"))
+        .execute(
+            &Command::Rollback { model: routes() },
+            &request("rollback-2"),
+        )
         .await
         .expect_err("nothing to return to");
     assert!(matches!(err, PromoteError::NoPreviousChampion(_)), "{err}");
@@ -349,12 +373,24 @@ async fn replays_are_no_ops(backends: Backends) {
     let promoter = Promoter::new(&backends);
     first_version(&backends).await;
     let first = promoter
-        .on_trained(&routes(), 1, &request("event-1"))
+        .execute(
+            &Command::Decide {
+                model: routes(),
+                version: 1,
+            },
+            &request("event-1"),
+        )
         .await
         .expect("decides");
     assert!(first.applied);
     let again = promoter
-        .on_trained(&routes(), 1, &request("event-1"))
+        .execute(
+            &Command::Decide {
+                model: routes(),
+                version: 1,
+            },
+            &request("event-1"),
+        )
         .await
         .expect("replay");
     assert!(!again.applied);
@@ -364,23 +400,41 @@ async fn replays_are_no_ops(backends: Backends) {
     );
     // A second ModelTrained event (another id) about a version already decided.
     let other = promoter
-        .on_trained(&routes(), 1, &request("event-1b"))
+        .execute(
+            &Command::Decide {
+                model: routes(),
+                version: 1,
+            },
+            &request("event-1b"),
+        )
         .await
         .expect("duplicate");
     assert!(!other.applied && other.action.is_none(), "{other:?}");
 
     second_version(&backends).await;
     promoter
-        .on_trained(&routes(), 2, &request("event-2"))
+        .execute(
+            &Command::Decide {
+                model: routes(),
+                version: 2,
+            },
+            &request("event-2"),
+        )
         .await
         .expect("decides");
     let rollback = promoter
-        .rollback(&routes(), &request("rollback-once"))
+        .execute(
+            &Command::Rollback { model: routes() },
+            &request("rollback-once"),
+        )
         .await
         .expect("rolls back");
     // A retry after a timeout carries the same operation id: not a second rollback.
     let retry = promoter
-        .rollback(&routes(), &request("rollback-once"))
+        .execute(
+            &Command::Rollback { model: routes() },
+            &request("rollback-once"),
+        )
         .await
         .expect("replay");
     assert!(rollback.applied && !retry.applied);
@@ -443,7 +497,14 @@ async fn concurrent_transitions_have_one_winner(backends: Backends) {
         let promoter = promoter.clone();
         async move {
             promoter
-                .promote(&routes(), Some(1), false, &request(&format!("promote-{i}")))
+                .execute(
+                    &Command::Promote {
+                        model: routes(),
+                        version: Some(1),
+                        force: false,
+                    },
+                    &request(&format!("promote-{i}")),
+                )
                 .await
         }
     });
@@ -468,10 +529,12 @@ async fn promotions_under_contention_all_get_through(backends: Backends) {
         async move {
             let version = 1 + i % 2;
             promoter
-                .promote(
-                    &routes(),
-                    Some(version),
-                    true,
+                .execute(
+                    &Command::Promote {
+                        model: routes(),
+                        version: Some(version),
+                        force: true,
+                    },
                     &request(&format!("force-{i}")),
                 )
                 .await
@@ -482,10 +545,12 @@ async fn promotions_under_contention_all_get_through(backends: Backends) {
         async move {
             let alias = Alias::parse(&format!("shadow{i}")).expect("valid");
             promoter
-                .set_alias(
-                    &routes(),
-                    &alias,
-                    1 + i % 2,
+                .execute(
+                    &Command::SetAlias {
+                        model: routes(),
+                        alias: alias.clone(),
+                        version: 1 + i % 2,
+                    },
                     &request(&format!("alias-{i}")),
                 )
                 .await
@@ -583,7 +648,14 @@ on_both_stores!(a_failed_transition_leaves_nothing);
 async fn bad_requests_are_refused_with_nothing_written(backends: Backends) {
     let promoter = Promoter::new(&backends);
     let unknown = promoter
-        .promote(&name("nosuch"), None, false, &request("p0"))
+        .execute(
+            &Command::Promote {
+                model: name("nosuch"),
+                version: None,
+                force: false,
+            },
+            &request("p0"),
+        )
         .await
         .expect_err("unknown model");
     assert!(
@@ -599,25 +671,43 @@ async fn bad_requests_are_refused_with_nothing_written(backends: Backends) {
     let cases: Vec<(Result<Outcome, PromoteError>, &str)> = vec![
         (
             promoter
-                .promote(&routes(), Some(9), false, &request("p1"))
+                .execute(
+                    &Command::Promote {
+                        model: routes(),
+                        version: Some(9),
+                        force: false,
+                    },
+                    &request("p1"),
+                )
                 .await,
             "has no version 9",
         ),
         (
-            promoter.rollback(&routes(), &request("p2")).await,
+            promoter
+                .execute(&Command::Rollback { model: routes() }, &request("p2"))
+                .await,
             "no previous champion",
         ),
         (
             promoter
-                .set_alias(&routes(), &Alias::champion(), 1, &request("p3"))
+                .execute(
+                    &Command::SetAlias {
+                        model: routes(),
+                        alias: Alias::champion(),
+                        version: 1,
+                    },
+                    &request("p3"),
+                )
                 .await,
             "only by promote or rollback",
         ),
         (
             promoter
-                .remove_alias(
-                    &routes(),
-                    &Alias::parse("shadow").expect("valid"),
+                .execute(
+                    &Command::RemoveAlias {
+                        model: routes(),
+                        alias: Alias::parse("shadow").expect("valid"),
+                    },
                     &request("p4"),
                 )
                 .await,
@@ -631,13 +721,26 @@ async fn bad_requests_are_refused_with_nothing_written(backends: Backends) {
     assert!(Alias::parse("Not An Alias").is_err());
     assert!(Request::new("", "test", None).is_err());
 
-    // A rejected version cannot be promoted (or aliased) without --force.
+    // A rejected version cannot be promoted (or aliased) unless the promotion is forced.
     promoter
-        .reject(&routes(), 1, &request("reject-1"))
+        .execute(
+            &Command::Reject {
+                model: routes(),
+                version: 1,
+            },
+            &request("reject-1"),
+        )
         .await
         .expect("rejects");
     let err = promoter
-        .promote(&routes(), Some(1), false, &request("p5"))
+        .execute(
+            &Command::Promote {
+                model: routes(),
+                version: Some(1),
+                force: false,
+            },
+            &request("p5"),
+        )
         .await
         .expect_err("rejected");
     assert!(
@@ -650,9 +753,15 @@ async fn bad_requests_are_refused_with_nothing_written(backends: Backends) {
         ),
         "{err}"
     );
-    assert!(err.to_string().contains("--force"), "{err}");
+    assert!(err.to_string().contains("only a forced promotion"), "{err}");
     let err = promoter
-        .reject(&routes(), 1, &request("p6"))
+        .execute(
+            &Command::Reject {
+                model: routes(),
+                version: 1,
+            },
+            &request("p6"),
+        )
         .await
         .expect_err("already rejected");
     assert!(matches!(err, PromoteError::NotRejectable { .. }), "{err}");
@@ -667,7 +776,14 @@ async fn bad_requests_are_refused_with_nothing_written(backends: Backends) {
 
     // Forced: recorded as such, and allowed.
     let forced = promoter
-        .promote(&routes(), Some(1), true, &request("p7"))
+        .execute(
+            &Command::Promote {
+                model: routes(),
+                version: Some(1),
+                force: true,
+            },
+            &request("p7"),
+        )
         .await
         .expect("forced promotion");
     assert!(forced.applied);
@@ -700,14 +816,27 @@ async fn a_missing_or_altered_artifact_is_never_promoted(backends: Backends) {
         .await
         .expect("overwrites");
     let err = promoter
-        .promote(&routes(), Some(1), true, &request("forced"))
+        .execute(
+            &Command::Promote {
+                model: routes(),
+                version: Some(1),
+                force: true,
+            },
+            &request("forced"),
+        )
         .await
         .expect_err("even --force does not bypass the artifact check");
     assert!(err.to_string().contains("SHA-256"), "{err}");
 
     backends.store.delete(&artifact).await.expect("deletes");
     let refused = promoter
-        .on_trained(&routes(), 1, &request("event-1"))
+        .execute(
+            &Command::Decide {
+                model: routes(),
+                version: 1,
+            },
+            &request("event-1"),
+        )
         .await
         .expect("decides");
     assert_eq!(refused.action, Some(Action::Refuse));
@@ -725,15 +854,36 @@ async fn named_aliases_move_and_are_audited(backends: Backends) {
     second_version(&backends).await;
     let challenger = Alias::parse("challenger").expect("valid");
     promoter
-        .set_alias(&routes(), &challenger, 1, &request("a1"))
+        .execute(
+            &Command::SetAlias {
+                model: routes(),
+                alias: challenger.clone(),
+                version: 1,
+            },
+            &request("a1"),
+        )
         .await
         .expect("sets");
     promoter
-        .set_alias(&routes(), &challenger, 2, &request("a2"))
+        .execute(
+            &Command::SetAlias {
+                model: routes(),
+                alias: challenger.clone(),
+                version: 2,
+            },
+            &request("a2"),
+        )
         .await
         .expect("moves");
     let same = promoter
-        .set_alias(&routes(), &challenger, 2, &request("a3"))
+        .execute(
+            &Command::SetAlias {
+                model: routes(),
+                alias: challenger.clone(),
+                version: 2,
+            },
+            &request("a3"),
+        )
         .await
         .expect("no-op");
     assert!(!same.applied);
@@ -743,7 +893,13 @@ async fn named_aliases_move_and_are_audited(backends: Backends) {
         .expect("exists");
     assert_eq!(state.aliases.get("challenger"), Some(&2));
     promoter
-        .remove_alias(&routes(), &challenger, &request("a4"))
+        .execute(
+            &Command::RemoveAlias {
+                model: routes(),
+                alias: challenger.clone(),
+            },
+            &request("a4"),
+        )
         .await
         .expect("removes");
     let history = model_registry::history(backends.registry.as_ref(), &routes())
@@ -763,11 +919,24 @@ async fn named_aliases_move_and_are_audited(backends: Backends) {
     );
     // Rejecting a version drops the aliases that pointed to it.
     promoter
-        .set_alias(&routes(), &challenger, 2, &request("a5"))
+        .execute(
+            &Command::SetAlias {
+                model: routes(),
+                alias: challenger.clone(),
+                version: 2,
+            },
+            &request("a5"),
+        )
         .await
         .expect("sets");
     promoter
-        .reject(&routes(), 2, &request("a6"))
+        .execute(
+            &Command::Reject {
+                model: routes(),
+                version: 2,
+            },
+            &request("a6"),
+        )
         .await
         .expect("rejects");
     let state = model_registry::get_model(backends.registry.as_ref(), &routes())
@@ -842,7 +1011,13 @@ async fn required_approval_holds_a_candidate_until_a_person_promotes_it(backends
     .await;
     train(&backends, "routes").await.expect("trains");
     let held = promoter
-        .on_trained(&routes(), 1, &request("event-1"))
+        .execute(
+            &Command::Decide {
+                model: routes(),
+                version: 1,
+            },
+            &request("event-1"),
+        )
         .await
         .expect("decides");
     assert_eq!(held.action, Some(Action::AwaitApproval));
@@ -851,7 +1026,13 @@ async fn required_approval_holds_a_candidate_until_a_person_promotes_it(backends
         (ModelStatus::Candidate, None)
     );
     let again = promoter
-        .on_trained(&routes(), 1, &request("event-1-redelivered"))
+        .execute(
+            &Command::Decide {
+                model: routes(),
+                version: 1,
+            },
+            &request("event-1-redelivered"),
+        )
         .await
         .expect("no-op");
     assert!(
@@ -860,10 +1041,12 @@ async fn required_approval_holds_a_candidate_until_a_person_promotes_it(backends
     );
 
     let approved = promoter
-        .promote(
-            &routes(),
-            None,
-            false,
+        .execute(
+            &Command::Promote {
+                model: routes(),
+                version: None,
+                force: false,
+            },
             &Request::new("approve-1", "cli:alice", None).expect("valid"),
         )
         .await

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use mlops_shared::names::Alias;
 use mlops_shared::ports::Backends;
 use mlops_shared::predict::{self, Limits, ModelCache, Selector, ServeError};
-use mlops_shared::promotion::Promoter;
+use mlops_shared::promotion::{Command, Promoter};
 use mlops_tests::{name, on_both_stores};
 
 use crate::registry::{first_version, request, routes, second_version};
@@ -39,7 +39,13 @@ async fn a_promotion_reaches_serving_within_the_ttl(backends: Backends) {
         .expect_err("no champion yet");
     assert!(matches!(none, ServeError::NoAlias { .. }), "{none}");
     promoter
-        .on_trained(&routes(), 1, &request("event-1"))
+        .execute(
+            &Command::Decide {
+                model: routes(),
+                version: 1,
+            },
+            &request("event-1"),
+        )
         .await
         .expect("first champion");
 
@@ -66,7 +72,13 @@ async fn a_promotion_reaches_serving_within_the_ttl(backends: Backends) {
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
     let promoted = promoter
-        .on_trained(&routes(), 2, &request("event-2"))
+        .execute(
+            &Command::Decide {
+                model: routes(),
+                version: 2,
+            },
+            &request("event-2"),
+        )
         .await
         .expect("decides");
     assert_eq!(promoted.champion, Some(2), "{}", promoted.message);
@@ -89,7 +101,7 @@ async fn a_promotion_reaches_serving_within_the_ttl(backends: Backends) {
     assert_eq!(champion_version(&stale).await, 1);
 
     promoter
-        .rollback(&routes(), &request("rollback"))
+        .execute(&Command::Rollback { model: routes() }, &request("rollback"))
         .await
         .expect("rolls back");
     assert_eq!(champion_version(&cache(&backends, Duration::ZERO)).await, 1);

@@ -5,41 +5,10 @@
 use mlops_shared::model_registry::Action;
 use mlops_shared::names::{Alias, ModelName};
 use mlops_shared::observability::{MetricSet, Unit};
-use mlops_shared::promotion::{Outcome, PromoteError, Promoter, Request};
+use mlops_shared::promotion::{Command, Outcome, PromoteError, Promoter, Request};
 use serde::Deserialize;
 use serde_json::Value;
 use tracing::{info, warn};
-
-/// What an event asks for.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    /// A `ModelTrained` event: the policy decides.
-    Decide {
-        model: ModelName,
-        version: u64,
-    },
-    Promote {
-        model: ModelName,
-        version: Option<u64>,
-        force: bool,
-    },
-    Reject {
-        model: ModelName,
-        version: u64,
-    },
-    Rollback {
-        model: ModelName,
-    },
-    SetAlias {
-        model: ModelName,
-        alias: Alias,
-        version: u64,
-    },
-    RemoveAlias {
-        model: ModelName,
-        alias: Alias,
-    },
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -187,24 +156,7 @@ pub async fn handle(
         operation = request.operation,
         "promotion request"
     );
-    let result = match &command {
-        Command::Decide { model, version } => promoter.on_trained(model, *version, &request).await,
-        Command::Promote {
-            model,
-            version,
-            force,
-        } => promoter.promote(model, *version, *force, &request).await,
-        Command::Reject { model, version } => promoter.reject(model, *version, &request).await,
-        Command::Rollback { model } => promoter.rollback(model, &request).await,
-        Command::SetAlias {
-            model,
-            alias,
-            version,
-        } => promoter.set_alias(model, alias, *version, &request).await,
-        Command::RemoveAlias { model, alias } => {
-            promoter.remove_alias(model, alias, &request).await
-        }
-    };
+    let result = promoter.execute(&command, &request).await;
     match result {
         Ok(outcome) => {
             metrics(&outcome).emit();

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::{model_name, ApiError, Caller, RequestId};
 use crate::predict::Problem;
-use crate::promotion::{Outcome, PromoteError, Promoter, Request};
+use crate::promotion::{Command, Outcome, PromoteError, Promoter, Request};
 
 pub fn router(promoter: Arc<Promoter>) -> Router {
     Router::new()
@@ -161,9 +161,12 @@ async fn promote_route(
             let model = model_name(&model)?;
             let body: AdminBody = parse(body)?;
             let request = context.request(&body)?;
-            Ok(promoter
-                .promote(&model, body.version, body.force, &request)
-                .await?)
+            let command = Command::Promote {
+                model,
+                version: body.version,
+                force: body.force,
+            };
+            Ok(promoter.execute(&command, &request).await?)
         }
         .await,
     )
@@ -195,7 +198,8 @@ async fn reject_route(
                 return Err(error);
             };
             let request = context.request(&body)?;
-            Ok(promoter.reject(&model, version, &request).await?)
+            let command = Command::Reject { model, version };
+            Ok(promoter.execute(&command, &request).await?)
         }
         .await,
     )
@@ -231,7 +235,9 @@ async fn rollback_route(
                 return Err(error);
             }
             let request = context.request(&body)?;
-            Ok(promoter.rollback(&model, &request).await?)
+            Ok(promoter
+                .execute(&Command::Rollback { model }, &request)
+                .await?)
         }
         .await,
     )

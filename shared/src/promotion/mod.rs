@@ -3,9 +3,11 @@
 //! one optimistic transaction in the registry with its audit entry; the artifact an alias would
 //! point to is read and its SHA-256 checked first.
 
+mod command;
 mod compare;
 pub mod policy;
 
+pub use command::Command;
 pub use compare::{Comparison, Scored};
 pub use policy::{Approval, Policy};
 
@@ -39,9 +41,9 @@ pub enum PromoteError {
     UnknownModel(ModelName),
     #[error("{model} has no version {version}")]
     UnknownVersion { model: ModelName, version: u64 },
-    #[error("{0} has no candidate version to promote; name one with --version")]
+    #[error("{0} has no candidate version to promote; name the version")]
     NoCandidate(ModelName),
-    #[error("{model} version {version} is {status}: promoting it needs --force{hint}", hint = if *status == ModelStatus::Archived { " (or use rollback to return to the previous champion)" } else { "" })]
+    #[error("{model} version {version} is {status}: only a forced promotion makes it champion{hint}", hint = if *status == ModelStatus::Archived { " (or use rollback to return to the previous champion)" } else { "" })]
     NotPromotable {
         model: ModelName,
         version: u64,
@@ -63,7 +65,7 @@ pub enum PromoteError {
     ChampionAlias,
     #[error("{model} has no alias {alias}")]
     UnknownAlias { model: ModelName, alias: Alias },
-    #[error("{model} version {version} fails the promotion policy: {}; use --force to promote anyway", failed_gates(.decision))]
+    #[error("{model} version {version} fails the promotion policy: {}; a forced promotion overrides it", failed_gates(.decision))]
     GatesFailed {
         model: ModelName,
         version: u64,
@@ -531,67 +533,43 @@ impl Promoter {
         self.apply(model, transition).await
     }
 
-    /// The automatic step after training: the policy decides whether `version` replaces the
-    /// champion, waits for approval, or is refused (rejected). A duplicate event, or one about a
-    /// version already decided, changes nothing.
-    pub async fn on_trained(
+    /// Carries out `command` for `request`'s caller. Every command is applied at most once per
+    /// operation id (a retry reports what the first attempt did), and is tried again, on the
+    /// registry read afresh, while it loses races to other changes of the same model.
+    ///
+    /// `Decide`: the policy decides whether the version replaces the champion, waits for
+    /// approval, or is refused (rejected); a duplicate event, or one about a version already
+    /// decided, changes nothing. `Promote`: the policy still runs and is recorded.
+    pub async fn execute(
         &self,
-        model: &ModelName,
-        version: u64,
+        command: &Command,
         request: &Request,
     ) -> Result<Outcome, PromoteError> {
-        retrying(|| self.on_trained_once(model, version, request)).await
-    }
-
-    /// A person promotes `version` (default: the newest candidate). The policy still runs and is
-    /// recorded; `force` promotes even when a gate fails. The artifact check is never bypassed.
-    pub async fn promote(
-        &self,
-        model: &ModelName,
-        version: Option<u64>,
-        force: bool,
-        request: &Request,
-    ) -> Result<Outcome, PromoteError> {
-        retrying(|| self.promote_once(model, version, force, request)).await
-    }
-
-    /// A person rejects a candidate: it can no longer be promoted without `--force`.
-    pub async fn reject(
-        &self,
-        model: &ModelName,
-        version: u64,
-        request: &Request,
-    ) -> Result<Outcome, PromoteError> {
-        retrying(|| self.reject_once(model, version, request)).await
-    }
-
-    /// The champion returns to the one it replaced.
-    pub async fn rollback(
-        &self,
-        model: &ModelName,
-        request: &Request,
-    ) -> Result<Outcome, PromoteError> {
-        retrying(|| self.rollback_once(model, request)).await
-    }
-
-    /// Points `alias` (not `champion`) at `version`, e.g. `challenger` or `shadow`.
-    pub async fn set_alias(
-        &self,
-        model: &ModelName,
-        alias: &Alias,
-        version: u64,
-        request: &Request,
-    ) -> Result<Outcome, PromoteError> {
-        retrying(|| self.set_alias_once(model, alias, version, request)).await
-    }
-
-    pub async fn remove_alias(
-        &self,
-        model: &ModelName,
-        alias: &Alias,
-        request: &Request,
-    ) -> Result<Outcome, PromoteError> {
-        retrying(|| self.remove_alias_once(model, alias, request)).await
+        retrying(|| async {
+            match command {
+                Command::Decide { model, version } => {
+                    self.on_trained_once(model, *version, request).await
+                }
+                Command::Promote {
+                    model,
+                    version,
+                    force,
+                } => self.promote_once(model, *version, *force, request).await,
+                Command::Reject { model, version } => {
+                    self.reject_once(model, *version, request).await
+                }
+                Command::Rollback { model } => self.rollback_once(model, request).await,
+                Command::SetAlias {
+                    model,
+                    alias,
+                    version,
+                } => self.set_alias_once(model, alias, *version, request).await,
+                Command::RemoveAlias { model, alias } => {
+                    self.remove_alias_once(model, alias, request).await
+                }
+            }
+        })
+        .await
     }
 
     /// Records what became of a candidate that does not become champion: rejected (its aliases
