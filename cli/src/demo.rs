@@ -9,7 +9,6 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use chrono::Utc;
 use clap::Args;
-use mlops_shared::adapters;
 use mlops_shared::drift::{Current, DriftJob, DriftRequest, Reference};
 use mlops_shared::http::{self, serving::Serving};
 use mlops_shared::ingest::{catalog, IngestOutcome, Ingestor, Status};
@@ -56,7 +55,7 @@ pub struct DemoArgs {
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     fresh_folder(&args.dir)?;
-    let backends = adapters::local(&args.dir)?;
+    let backends = mlops_local::backends(&args.dir)?;
     let ingestor = Ingestor::new(backends.store.clone(), backends.registry.clone(), u64::MAX);
     let dataset = DatasetName::parse("flights")?;
 

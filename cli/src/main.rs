@@ -14,7 +14,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use mlops_shared::adapters;
 use mlops_shared::ports::Backends;
 
 #[derive(Parser)]
@@ -56,8 +55,10 @@ struct Target {
 impl Target {
     async fn backends(&self) -> anyhow::Result<Backends> {
         match (&self.bucket, &self.table) {
-            (Some(bucket), Some(table)) => Ok(adapters::aws(bucket, table, &self.event_bus).await),
-            _ => adapters::local(&self.home).with_context(|| {
+            (Some(bucket), Some(table)) => {
+                Ok(mlops_aws::backends(bucket, table, &self.event_bus).await)
+            }
+            _ => mlops_local::backends(&self.home).with_context(|| {
                 format!(
                     "opening the local home {} (choose another with --home)",
                     self.home.display()

@@ -79,4 +79,4 @@ impl ModelArtifact {
 
 #[cfg(test)]
 #[path = "artifact_tests.rs"]
-pub(crate) mod tests;
+mod tests;

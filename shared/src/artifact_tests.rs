@@ -1,65 +1,5 @@
 use super::*;
-use crate::features::{CategoricalEncoder, CategorySource, NumericEncoder};
-use crate::learn::{GbdtModel, GbdtParams, Layout, LogisticModel, LogisticParams, Node, Tree};
-
-/// A small binary gradient-boosting artifact over `distance` and `origin` (also used by serving tests).
-pub(crate) fn artifact() -> ModelArtifact {
-    ModelArtifact {
-        model: "flights".into(),
-        version: 3,
-        dataset: "flights".into(),
-        target: "late".into(),
-        task: TargetKind::Binary,
-        classes: vec!["0".into(), "1".into()],
-        threshold: Some(0.42),
-        inputs: vec![
-            InputField {
-                name: "distance".into(),
-                kind: ColumnType::Float,
-                nullable: true,
-            },
-            InputField {
-                name: "origin".into(),
-                kind: ColumnType::Categorical,
-                nullable: true,
-            },
-        ],
-        pipeline: Pipeline {
-            numeric: vec![NumericEncoder {
-                column: "distance".into(),
-                median: 800.0,
-                center: 1000.0,
-                scale: 700.0,
-                min: 17.0,
-                max: 4983.0,
-            }],
-            categorical: vec![CategoricalEncoder::new(
-                "origin",
-                CategorySource::Text,
-                vec!["EWR".into(), "JFK".into()],
-            )],
-        },
-        learner: Model::GradientBoosting(GbdtModel {
-            base: vec![-0.5],
-            trees: vec![Tree {
-                nodes: vec![
-                    Node::Categorical {
-                        feature: 0,
-                        left_codes: [0b101, 0, 0, 1 << 63],
-                        left: 1,
-                        right: 2,
-                    },
-                    Node::Leaf { value: 0.25 },
-                    Node::Leaf { value: -0.125 },
-                ],
-            }],
-        }),
-        params: ModelParams::GradientBoosting(GbdtParams::default()),
-        fingerprint: "abc".into(),
-        code_version: "0.1.0+test".into(),
-        trained_at: "2026-11-24T00:00:00Z".into(),
-    }
-}
+use crate::sample_artifacts::artifact;
 
 #[test]
 fn an_artifact_decodes_to_exactly_what_was_encoded() {
@@ -86,38 +26,4 @@ fn foreign_newer_and_truncated_files_are_refused_clearly() {
         ModelArtifact::decode(&bytes[..bytes.len() / 2]),
         Err(ArtifactError::Corrupt(_))
     ));
-}
-
-/// The same inputs scored by a logistic regression, plus two weather features with little spread
-/// (as rain and visibility have) whose weights pull against each other, so extreme inputs can
-/// overflow the margin both ways.
-pub(crate) fn logistic_artifact() -> ModelArtifact {
-    let mut model = artifact();
-    for (name, scale) in [("precip", 0.01), ("visib", 0.5)] {
-        model.inputs.push(InputField {
-            name: name.into(),
-            kind: ColumnType::Float,
-            nullable: true,
-        });
-        model.pipeline.numeric.push(NumericEncoder {
-            column: name.into(),
-            median: 0.0,
-            center: 0.004,
-            scale,
-            min: 0.0,
-            max: 10.0,
-        });
-    }
-    // Intercept, distance, precip, visib, then origin's codes: EWR, JFK, rare, missing.
-    let weights = vec![-0.4, 0.35, 2.0, -1.5, 0.2, -0.1, 0.05, 0.0];
-    model.learner = Model::LogisticRegression(LogisticModel {
-        layout: Layout {
-            outputs: 1,
-            width: weights.len(),
-            offsets: vec![4],
-        },
-        weights,
-    });
-    model.params = ModelParams::LogisticRegression(LogisticParams::default());
-    model
 }

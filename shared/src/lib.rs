@@ -1,7 +1,8 @@
 //! The common crate of the mlops functions and the local runner: the domain (dataset contracts,
-//! ingestion, features, learners, evaluation, training, the model registry), the ports it needs from the world, and their adapters for AWS and for local use.
+//! ingestion, features, learners, evaluation, training, the model registry) and the ports it
+//! needs from the world. Their adapters are the crates `mlops-aws` (shared/aws) and
+//! `mlops-local` (shared/local).
 
-pub mod adapters;
 pub mod artifact;
 pub mod config;
 pub mod drift;
@@ -30,3 +31,5 @@ pub mod version;
 pub mod contract;
 #[cfg(feature = "testing")]
 pub mod fuzzing;
+#[cfg(any(test, feature = "testing"))]
+pub mod sample_artifacts;

@@ -35,21 +35,3 @@ pub fn start_light_runtime() -> std::io::Result<Runtime> {
         .enable_all()
         .build()
 }
-
-/// Whether a process with this id is running (it may belong to another user).
-pub fn is_running(pid: u32) -> bool {
-    #[cfg(unix)]
-    {
-        let Ok(pid) = libc::pid_t::try_from(pid) else {
-            return false;
-        };
-        // SAFETY: signal 0 sends nothing; it only asks whether the process exists.
-        let answer = unsafe { libc::kill(pid, 0) };
-        answer == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = pid;
-        true
-    }
-}

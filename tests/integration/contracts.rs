@@ -3,7 +3,7 @@
 mod local_folder {
     use std::sync::Arc;
 
-    use mlops_shared::adapters::LocalFolderStore;
+    use mlops_local::LocalFolderStore;
     use mlops_shared::ports::ObjectStore;
 
     fn fresh() -> Arc<dyn ObjectStore> {
@@ -30,7 +30,7 @@ mod s3 {
 mod sqlite {
     use std::sync::Arc;
 
-    use mlops_shared::adapters::SqliteRegistry;
+    use mlops_local::SqliteRegistry;
     use mlops_shared::ports::RegistryStore;
 
     fn fresh() -> Arc<dyn RegistryStore> {
@@ -57,7 +57,7 @@ mod dynamodb {
 /// mutex, must keep conditional writes atomic.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_conditional_puts_are_atomic_across_connections() {
-    use mlops_shared::adapters::SqliteRegistry;
+    use mlops_local::SqliteRegistry;
     use mlops_shared::ports::{Condition, Item, ItemKey, RegistryError, RegistryStore};
 
     let dir = tempfile::tempdir().expect("temp dir");

@@ -8,6 +8,7 @@ mod api;
 mod contracts;
 mod drift;
 mod fuzz_corpus;
+mod inference_log;
 mod ingest_files;
 mod ingest_handler;
 mod ingest_hostile;

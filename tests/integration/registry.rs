@@ -5,7 +5,7 @@
 //! with nothing written.
 
 use futures::future::join_all;
-use mlops_shared::adapters::EventLog;
+use mlops_local::EventLog;
 use mlops_shared::model_registry::{
     self, Action, Annotation, ModelStatus, StatusChange, Transition, TransitionError,
 };

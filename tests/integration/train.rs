@@ -2,7 +2,7 @@
 //! written and registered, idempotency, serving reproducing the test predictions, races, a
 //! multiclass data set, and every bad input ending in a clear error with nothing registered.
 
-use mlops_shared::adapters::EventLog;
+use mlops_local::EventLog;
 use mlops_shared::artifact::ModelArtifact;
 use mlops_shared::evaluate::evaluate;
 use mlops_shared::features::RawFrame;

@@ -5,9 +5,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use mlops_shared::adapters::{
-    self, DynamoRegistry, EventBridgePublisher, LocalFolderStore, S3Store, SqliteRegistry,
-};
+use mlops_aws::{DynamoRegistry, EventBridgePublisher, S3Store};
+use mlops_local::{LocalFolderStore, SqliteRegistry};
 use mlops_shared::ingest::{Ingestor, Status};
 use mlops_shared::names::{DatasetName, ObjectKey};
 use mlops_shared::ports::Backends;
@@ -189,7 +188,10 @@ impl AwsBackends {
 /// The embedded default in a temporary folder, kept alive by the returned guard.
 pub fn local_backends() -> (Backends, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    (adapters::local(dir.path()).expect("local backends"), dir)
+    (
+        mlops_local::backends(dir.path()).expect("local backends"),
+        dir,
+    )
 }
 
 pub fn local_store() -> (Arc<dyn ObjectStore>, tempfile::TempDir) {

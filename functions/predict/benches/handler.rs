@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use mlops_shared::adapters;
 use mlops_shared::http::{self, serving};
 use mlops_shared::names::ModelName;
 use mlops_shared::predict::{self, ModelCache, Selector, ServingSettings};
@@ -51,7 +50,7 @@ async fn run(
     one: Vec<u8>,
     batches: Vec<(String, Vec<u8>)>,
 ) -> Result<(), Error> {
-    let backends = adapters::local(&home)?;
+    let backends = mlops_local::backends(&home)?;
     let cache = ModelCache::new(
         backends.store.clone(),
         backends.registry.clone(),

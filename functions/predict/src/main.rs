@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lambda_http::Error;
-use mlops_shared::adapters;
 use mlops_shared::config::{AwsTargets, Env};
 use mlops_shared::http::{self, serving};
 use mlops_shared::predict::ServingSettings;
@@ -21,7 +20,7 @@ async fn serve() -> Result<(), Error> {
     let mut settings = ServingSettings::from_env(&env)?;
     settings.metrics = true;
     let backends =
-        adapters::aws(&targets.bucket, &targets.registry_table, &targets.event_bus).await;
+        mlops_aws::backends(&targets.bucket, &targets.registry_table, &targets.event_bus).await;
     let serving = Arc::new(serving::Serving::new(
         backends.store,
         backends.registry,

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use lambda_http::Error;
-use mlops_shared::adapters;
 use mlops_shared::config::{AwsTargets, Env};
 use mlops_shared::http::{self, admin};
 use mlops_shared::promotion::Promoter;
@@ -17,7 +16,7 @@ async fn serve() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let targets = AwsTargets::from_env(&Env::process())?;
     let backends =
-        adapters::aws(&targets.bucket, &targets.registry_table, &targets.event_bus).await;
+        mlops_aws::backends(&targets.bucket, &targets.registry_table, &targets.event_bus).await;
     let promoter = Arc::new(Promoter::new(&backends));
     http::lambda::run(http::finish(admin::router(promoter))).await
 }

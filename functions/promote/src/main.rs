@@ -2,7 +2,6 @@
 //! manual request per event.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use mlops_shared::adapters;
 use mlops_shared::config::{AwsTargets, Env};
 use mlops_shared::promotion::Promoter;
 use promote::handle;
@@ -14,7 +13,8 @@ fn main() -> Result<(), Error> {
 async fn serve() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = AwsTargets::from_env(&Env::process())?;
-    let backends = adapters::aws(&config.bucket, &config.registry_table, &config.event_bus).await;
+    let backends =
+        mlops_aws::backends(&config.bucket, &config.registry_table, &config.event_bus).await;
     let promoter = Promoter::new(&backends);
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let request_id = event.context.request_id.clone();

@@ -1,7 +1,6 @@
 //! Wires the train function: config and clients once at cold start, then one training per event.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use mlops_shared::adapters;
 use mlops_shared::config::{AwsTargets, Env};
 use mlops_shared::train::Trainer;
 use train::handle;
@@ -13,7 +12,8 @@ fn main() -> Result<(), Error> {
 async fn serve() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = AwsTargets::from_env(&Env::process())?;
-    let backends = adapters::aws(&config.bucket, &config.registry_table, &config.event_bus).await;
+    let backends =
+        mlops_aws::backends(&config.bucket, &config.registry_table, &config.event_bus).await;
     let trainer = Trainer::new(&backends);
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         handle(&trainer, event.payload)

@@ -11,8 +11,8 @@ pub use registry::{Condition, Item, ItemKey, RegistryError, RegistryStore, Write
 
 use std::sync::Arc;
 
-/// The ports, wired once per process and shared by every request (built by `adapters::aws` or
-/// `adapters::local`).
+/// The ports, wired once per process and shared by every request (built by `mlops_aws::backends`
+/// or `mlops_local::backends`).
 #[derive(Clone)]
 pub struct Backends {
     pub store: Arc<dyn ObjectStore>,

@@ -425,7 +425,3 @@ fn number(x: f64) -> Value {
         serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
     }
 }
-
-#[cfg(test)]
-#[path = "inference_tests.rs"]
-mod tests;

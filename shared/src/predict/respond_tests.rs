@@ -1,5 +1,5 @@
 use super::*;
-use crate::artifact::tests::{artifact, logistic_artifact};
+use crate::sample_artifacts::{artifact, logistic_artifact};
 
 fn frame(distance: Vec<Option<f64>>, origin: Vec<Option<&str>>) -> RawFrame {
     let mut frame = RawFrame::new(distance.len());

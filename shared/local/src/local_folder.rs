@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
-use crate::names::ObjectKey;
-use crate::ports::{ObjectInfo, ObjectStore, PutOutcome, StoreError, StoredObject};
+use mlops_shared::names::ObjectKey;
+use mlops_shared::ports::{ObjectInfo, ObjectStore, PutOutcome, StoreError, StoredObject};
 
 /// Temporary files live here, inside the root so renames stay on one file system.
 const TMP_DIR: &str = ".tmp";
@@ -152,7 +152,7 @@ fn sweep_orphan_temp_files(dir: &Path) {
             .to_str()
             .and_then(|name| name.split_once('-'))
             .and_then(|(pid, _)| pid.parse::<u32>().ok());
-        if pid.is_some_and(|pid| !crate::process::is_running(pid)) {
+        if pid.is_some_and(|pid| !is_running(pid)) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -308,6 +308,24 @@ impl ObjectStore for LocalFolderStore {
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
             Err(e) => Err(unavailable("deleting", key, e)),
         }
+    }
+}
+
+/// Whether a process with this id is running (it may belong to another user).
+fn is_running(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 sends nothing; it only asks whether the process exists.
+        let answer = unsafe { libc::kill(pid, 0) };
+        answer == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
     }
 }
 

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::{Map, Value};
 
-use crate::ports::registry::check_transaction_shape;
-use crate::ports::{Condition, Item, ItemKey, RegistryError, RegistryStore, WriteOp};
+use mlops_shared::ports::registry::check_transaction_shape;
+use mlops_shared::ports::{Condition, Item, ItemKey, RegistryError, RegistryStore, WriteOp};
 
 #[derive(Debug, Clone)]
 pub struct SqliteRegistry {

@@ -1,7 +1,20 @@
-use super::*;
-use crate::adapters::LocalFolderStore;
-use crate::artifact::tests::artifact;
-use crate::predict::{parse, predict, Limits};
+//! The sampled inference records a serving process keeps for monitoring, written in batches to
+//! the local folder store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use mlops_local::LocalFolderStore;
+use mlops_shared::features::RawFrame;
+use mlops_shared::names::ModelName;
+use mlops_shared::ports::ObjectStore;
+use mlops_shared::predict::{
+    parse, predict, InferenceLog, InferenceRecord, InferenceStats, Limits, Loaded, Prediction,
+    Sampling,
+};
+use mlops_shared::sample_artifacts::artifact;
+use serde_json::Value;
 
 fn answered(body: &str) -> (RawFrame, Vec<Prediction>) {
     let model = artifact();

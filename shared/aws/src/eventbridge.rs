@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_eventbridge::Client;
 
-use crate::ports::events::{DomainEvent, EventError, EventPublisher, EVENT_SOURCE};
+use mlops_shared::ports::events::{DomainEvent, EventError, EventPublisher, EVENT_SOURCE};
 
 pub struct EventBridgePublisher {
     client: Client,
@@ -36,7 +36,7 @@ impl EventPublisher for EventBridgePublisher {
             .send()
             .await
             .map_err(|e| {
-                let status = super::http_status(&e);
+                let status = crate::http_status(&e);
                 let message = aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string();
                 match status {
                     Some(400..=499) => EventError::Refused(message),

@@ -11,9 +11,10 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use serde_json::{Map, Number, Value};
 
-use super::{http_status, HttpResponse};
-use crate::ports::registry::check_transaction_shape;
-use crate::ports::{Condition, Item, ItemKey, RegistryError, RegistryStore, WriteOp};
+use crate::http_status;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use mlops_shared::ports::registry::check_transaction_shape;
+use mlops_shared::ports::{Condition, Item, ItemKey, RegistryError, RegistryStore, WriteOp};
 
 const PK: &str = "pk";
 const SK: &str = "sk";

@@ -8,9 +8,10 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::{http_status as status_of, HttpResponse};
-use crate::names::ObjectKey;
-use crate::ports::{ObjectInfo, ObjectStore, PutOutcome, StoreError, StoredObject};
+use crate::http_status as status_of;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use mlops_shared::names::ObjectKey;
+use mlops_shared::ports::{ObjectInfo, ObjectStore, PutOutcome, StoreError, StoredObject};
 
 #[derive(Debug, Clone)]
 pub struct S3Store {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use serde_json::json;
 
-use crate::ports::events::{DomainEvent, EventError, EventPublisher, EVENT_SOURCE};
+use mlops_shared::ports::events::{DomainEvent, EventError, EventPublisher, EVENT_SOURCE};
 
 pub struct EventLog {
     path: PathBuf,

@@ -1,0 +1,102 @@
+//! Small model artifacts for tests: a binary gradient-boosting model and a multiclass logistic
+//! regression over a few flights columns, built by hand so tests need no training run.
+
+use crate::artifact::{InputField, ModelArtifact};
+use crate::features::{CategoricalEncoder, CategorySource, NumericEncoder, Pipeline};
+use crate::learn::{
+    GbdtModel, GbdtParams, Layout, LogisticModel, LogisticParams, Model, ModelParams, Node, Tree,
+};
+use crate::spec::{ColumnType, TargetKind};
+
+/// A small binary gradient-boosting artifact over `distance` and `origin` (also used by serving tests).
+pub fn artifact() -> ModelArtifact {
+    ModelArtifact {
+        model: "flights".into(),
+        version: 3,
+        dataset: "flights".into(),
+        target: "late".into(),
+        task: TargetKind::Binary,
+        classes: vec!["0".into(), "1".into()],
+        threshold: Some(0.42),
+        inputs: vec![
+            InputField {
+                name: "distance".into(),
+                kind: ColumnType::Float,
+                nullable: true,
+            },
+            InputField {
+                name: "origin".into(),
+                kind: ColumnType::Categorical,
+                nullable: true,
+            },
+        ],
+        pipeline: Pipeline {
+            numeric: vec![NumericEncoder {
+                column: "distance".into(),
+                median: 800.0,
+                center: 1000.0,
+                scale: 700.0,
+                min: 17.0,
+                max: 4983.0,
+            }],
+            categorical: vec![CategoricalEncoder::new(
+                "origin",
+                CategorySource::Text,
+                vec!["EWR".into(), "JFK".into()],
+            )],
+        },
+        learner: Model::GradientBoosting(GbdtModel {
+            base: vec![-0.5],
+            trees: vec![Tree {
+                nodes: vec![
+                    Node::Categorical {
+                        feature: 0,
+                        left_codes: [0b101, 0, 0, 1 << 63],
+                        left: 1,
+                        right: 2,
+                    },
+                    Node::Leaf { value: 0.25 },
+                    Node::Leaf { value: -0.125 },
+                ],
+            }],
+        }),
+        params: ModelParams::GradientBoosting(GbdtParams::default()),
+        fingerprint: "abc".into(),
+        code_version: "0.1.0+test".into(),
+        trained_at: "2026-11-24T00:00:00Z".into(),
+    }
+}
+
+/// The same inputs scored by a logistic regression, plus two weather features with little spread
+/// (as rain and visibility have) whose weights pull against each other, so extreme inputs can
+/// overflow the margin both ways.
+pub fn logistic_artifact() -> ModelArtifact {
+    let mut model = artifact();
+    for (name, scale) in [("precip", 0.01), ("visib", 0.5)] {
+        model.inputs.push(InputField {
+            name: name.into(),
+            kind: ColumnType::Float,
+            nullable: true,
+        });
+        model.pipeline.numeric.push(NumericEncoder {
+            column: name.into(),
+            median: 0.0,
+            center: 0.004,
+            scale,
+            min: 0.0,
+            max: 10.0,
+        });
+    }
+    // Intercept, distance, precip, visib, then origin's codes: EWR, JFK, rare, missing.
+    let weights = vec![-0.4, 0.35, 2.0, -1.5, 0.2, -0.1, 0.05, 0.0];
+    model.learner = Model::LogisticRegression(LogisticModel {
+        layout: Layout {
+            outputs: 1,
+            width: weights.len(),
+            offsets: vec![4],
+        },
+        weights,
+    });
+    model.params = ModelParams::LogisticRegression(LogisticParams::default());
+    model
+}
