@@ -15,7 +15,7 @@ from samtranslator.yaml_helper import yaml_parse
 logging.getLogger("samtranslator.metrics").setLevel(logging.ERROR)
 
 NO_VALUE = object()
-OPENAPI = "shared/src/http/openapi.json"
+OPENAPI = "shared/http/src/openapi.json"
 
 
 def documented():

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use mlops_http::{self as http, serving::Serving};
 use mlops_shared::config::Env;
-use mlops_shared::http::{self, serving::Serving};
 use mlops_shared::names::{Alias, ModelName};
 use mlops_shared::predict::{
     self, BatchFormat, ModelCache, PredictResponse, Selector, ServingSettings,

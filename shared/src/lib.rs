@@ -11,8 +11,6 @@ pub mod excerpt;
 pub mod features;
 #[cfg(feature = "lambda")]
 pub mod handler;
-#[cfg(feature = "http")]
-pub mod http;
 pub mod ingest;
 pub mod learn;
 pub mod model_registry;

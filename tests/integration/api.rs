@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use mlops_shared::http::{self, serving::Serving};
+use mlops_http::{self as http, serving::Serving};
 use mlops_shared::model_registry;
 use mlops_shared::ports::Backends;
 use mlops_shared::predict::{Limits, Sampling, ServingSettings, UnknownFields};

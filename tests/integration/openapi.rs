@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::{Method, Request};
-use mlops_shared::http::OPENAPI;
+use mlops_http::OPENAPI;
 use serde_json::Value;
 
 use crate::api::{send, served_locally};

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use mlops_shared::http::{self, serving};
+use mlops_http::{self as http, serving};
 use mlops_shared::names::ModelName;
 use mlops_shared::predict::{self, ModelCache, Selector, ServingSettings};
 use tower::ServiceExt;

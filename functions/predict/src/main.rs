@@ -1,12 +1,12 @@
 //! Wires the predict function: clients, settings and the model cache once at cold start, then the
-//! serving routes for every API Gateway request. Everything it does is in `mlops_shared::http`.
+//! serving routes for every API Gateway request. Everything it does is in `mlops_http`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use lambda_http::Error;
+use mlops_http::{self as http, serving};
 use mlops_shared::config::{AwsTargets, Env};
-use mlops_shared::http::{self, serving};
 use mlops_shared::predict::ServingSettings;
 
 fn main() -> Result<(), Error> {

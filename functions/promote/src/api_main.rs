@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use lambda_http::Error;
+use mlops_http::{self as http, admin};
 use mlops_shared::config::{AwsTargets, Env};
-use mlops_shared::http::{self, admin};
 use mlops_shared::promotion::Promoter;
 
 fn main() -> Result<(), Error> {

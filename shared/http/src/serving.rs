@@ -17,11 +17,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{model_name, ApiError, RequestId, OPENAPI};
-use crate::model_registry;
-use crate::names::{Alias, ModelName};
-use crate::observability::{MetricSet, Unit};
-use crate::ports::{ObjectStore, RegistryStore};
-use crate::predict::{self, InferenceLog, ModelCache, PredictResponse, Selector, ServingSettings};
+use mlops_shared::model_registry;
+use mlops_shared::names::{Alias, ModelName};
+use mlops_shared::observability::{MetricSet, Unit};
+use mlops_shared::ports::{ObjectStore, RegistryStore};
+use mlops_shared::predict::{
+    self, InferenceLog, ModelCache, PredictResponse, Selector, ServingSettings,
+};
 
 /// What every serving request shares: the model cache, the registry, the inference log.
 pub struct Serving {

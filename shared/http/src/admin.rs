@@ -17,8 +17,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::{model_name, ApiError, Caller, RequestId};
-use crate::predict::Problem;
-use crate::promotion::{Command, Outcome, PromoteError, Promoter, Request};
+use mlops_shared::predict::Problem;
+use mlops_shared::promotion::{Command, Outcome, PromoteError, Promoter, Request};
 
 pub fn router(promoter: Arc<Promoter>) -> Router {
     Router::new()
@@ -131,7 +131,9 @@ fn parse<T: DeserializeOwned + Default>(
         return Ok(T::default());
     }
     serde_json::from_slice(&body).map_err(|e| {
-        let mut error = ApiError::from(crate::predict::RequestError::Malformed(e.to_string()));
+        let mut error = ApiError::from(mlops_shared::predict::RequestError::Malformed(
+            e.to_string(),
+        ));
         if !e.is_syntax() && !e.is_eof() {
             error.status = StatusCode::UNPROCESSABLE_ENTITY;
             error.code = "invalid_request";

@@ -9,8 +9,8 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::predict::{Problem, RequestError, ServeError};
-use crate::promotion::PromoteError;
+use mlops_shared::predict::{Problem, RequestError, ServeError};
+use mlops_shared::promotion::PromoteError;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ApiError {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
 
-use crate::names::ModelName;
+use mlops_shared::names::ModelName;
 
 /// Lambda refuses larger payloads; locally the same limit applies.
 pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
@@ -42,7 +42,7 @@ pub fn finish(router: Router) -> Router {
 
 /// The admin routes on a local socket: off unless asked for.
 pub struct LocalAdmin {
-    pub promoter: Arc<crate::promotion::Promoter>,
+    pub promoter: Arc<mlops_shared::promotion::Promoter>,
     /// The bearer token admin requests must carry, for a machine others use too.
     pub token: Option<String>,
 }
