@@ -1,20 +1,17 @@
-//! The common crate of the mlops functions and the local runner: the domain (dataset contracts,
-//! ingestion, features, learners, evaluation, training, the model registry) and the ports it
-//! needs from the world. Their adapters are the crates `mlops-aws` (shared/aws) and
-//! `mlops-local` (shared/local).
+//! The jobs of the mlops functions and the local runner (ingestion, training, the model registry,
+//! promotion, drift checks, serving) written against the ports they need from the world. The
+//! pure core they build on is `mlops-core` (shared/core); the ports' adapters are `mlops-aws`
+//! (shared/aws) and `mlops-local` (shared/local).
 
-pub mod artifact;
+// The pure core, under the names the jobs and their callers have always used.
+pub use mlops_core::{artifact, evaluate, excerpt, features, learn, names};
+
 pub mod config;
 pub mod drift;
-pub mod evaluate;
-pub mod excerpt;
-pub mod features;
 #[cfg(feature = "lambda")]
 pub mod handler;
 pub mod ingest;
-pub mod learn;
 pub mod model_registry;
-pub mod names;
 pub mod observability;
 pub mod ports;
 pub mod predict;
@@ -28,6 +25,4 @@ pub mod version;
 #[cfg(feature = "testing")]
 pub mod contract;
 #[cfg(feature = "testing")]
-pub mod fuzzing;
-#[cfg(any(test, feature = "testing"))]
-pub mod sample_artifacts;
+pub use mlops_core::{fuzzing, sample_artifacts};

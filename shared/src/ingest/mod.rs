@@ -5,14 +5,9 @@
 //! every write is "create if absent", and the registry records are conditional puts, so the same event
 //! twice, or the same file under two keys, yields one data version.
 
+pub use mlops_core::ingest::*;
+
 pub mod catalog;
-pub mod coerce;
-pub mod decode;
-pub mod layout;
-pub mod parquet_metadata;
-pub mod profile;
-pub mod report;
-pub mod validate;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -458,7 +458,7 @@ fn a_json_integer_beyond_64_bits_is_a_type_error_not_a_crash() {
 fn a_parquet_footer_that_stops_the_reader_is_unreadable_not_a_crash() {
     // Found by fuzzing: polars' footer decoder panics on this corrupt statistics field.
     let input =
-        include_bytes!("../../../fuzz/corpus/ingest_upload/parquet-corrupt-footer-statistics");
+        include_bytes!("../../../../fuzz/corpus/ingest_upload/parquet-corrupt-footer-statistics");
     let err = decode(&input[1..], "f.parquet", &csv_source(), &Schema::default()).unwrap_err();
     assert_eq!(err.rule(), "unreadable");
     assert!(err.to_string().contains("metadata is corrupt"), "{err}");

@@ -110,7 +110,7 @@ impl DecodeError {
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-pub(crate) const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
+pub const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
 
 /// The declared integer and float columns: a CSV parser can type them directly, which is much faster
 /// than reading text and casting.

@@ -1,9 +1,9 @@
 //! The metrics and the logistic regression agree with scikit-learn on values it computed once
 //! (fixtures/sklearn.json, made by fixtures/make_sklearn_fixtures.py).
 
-use mlops_shared::evaluate::{average_precision, evaluate, roc_auc};
-use mlops_shared::features::Encoded;
-use mlops_shared::learn::{Dataset, LogisticModel, LogisticParams, Model};
+use mlops_core::evaluate::{average_precision, evaluate, roc_auc};
+use mlops_core::features::Encoded;
+use mlops_core::learn::{Dataset, LogisticModel, LogisticParams, Model};
 use serde_json::Value;
 
 const TOLERANCE: f64 = 1e-12;
@@ -179,7 +179,7 @@ fn logistic_regression_that_runs_out_of_iterations_says_so() {
     assert!(
         matches!(
             result,
-            Err(mlops_shared::learn::LearnError::NotConverged { iterations: 1, .. })
+            Err(mlops_core::learn::LearnError::NotConverged { iterations: 1, .. })
         ),
         "{result:?}"
     );

@@ -1,0 +1,11 @@
+//! Prediction requests read against a model's input schema, answered with predictions and
+//! warnings, and batch files turned into request bodies.
+
+pub mod batch;
+pub mod canonical;
+pub mod request;
+pub mod respond;
+
+pub use batch::{request_body, BatchError, BatchFormat};
+pub use request::{parse, Limits, Problem, RequestError, UnknownFields};
+pub use respond::{predict, PredictResponse, Prediction};
