@@ -222,13 +222,10 @@ impl Promoter {
     async fn on_trained_once(
         &self,
         model: &ModelName,
+        state: &ModelState,
         version: u64,
         request: &Request,
     ) -> Result<Outcome, PromoteError> {
-        if let Some(outcome) = self.replayed(model, request).await? {
-            return Ok(outcome);
-        }
-        let state = self.state(model).await?;
         let record = self.version(model, version).await?;
         if record.status != ModelStatus::Candidate {
             return Ok(unchanged(
@@ -285,14 +282,11 @@ impl Promoter {
     async fn promote_once(
         &self,
         model: &ModelName,
+        state: &ModelState,
         version: Option<u64>,
         force: bool,
         request: &Request,
     ) -> Result<Outcome, PromoteError> {
-        if let Some(outcome) = self.replayed(model, request).await? {
-            return Ok(outcome);
-        }
-        let state = self.state(model).await?;
         let record = match version {
             Some(version) => self.version(model, version).await?,
             None => model_registry::versions(self.registry.as_ref(), model)
@@ -346,13 +340,10 @@ impl Promoter {
     async fn reject_once(
         &self,
         model: &ModelName,
+        state: &ModelState,
         version: u64,
         request: &Request,
     ) -> Result<Outcome, PromoteError> {
-        if let Some(outcome) = self.replayed(model, request).await? {
-            return Ok(outcome);
-        }
-        let state = self.state(model).await?;
         let record = self.version(model, version).await?;
         if record.status != ModelStatus::Candidate {
             return Err(PromoteError::NotRejectable {
@@ -375,12 +366,9 @@ impl Promoter {
     async fn rollback_once(
         &self,
         model: &ModelName,
+        state: &ModelState,
         request: &Request,
     ) -> Result<Outcome, PromoteError> {
-        if let Some(outcome) = self.replayed(model, request).await? {
-            return Ok(outcome);
-        }
-        let state = self.state(model).await?;
         let (Some(&current), Some(&previous)) =
             (state.champions.last(), state.champions.iter().rev().nth(1))
         else {
@@ -444,17 +432,11 @@ impl Promoter {
     async fn set_alias_once(
         &self,
         model: &ModelName,
+        state: &ModelState,
         alias: &Alias,
         version: u64,
         request: &Request,
     ) -> Result<Outcome, PromoteError> {
-        if alias.as_str() == CHAMPION {
-            return Err(PromoteError::ChampionAlias);
-        }
-        if let Some(outcome) = self.replayed(model, request).await? {
-            return Ok(outcome);
-        }
-        let state = self.state(model).await?;
         let before = state.aliases.get(alias.as_str()).copied();
         if before == Some(version) {
             return Ok(unchanged(
@@ -495,16 +477,10 @@ impl Promoter {
     async fn remove_alias_once(
         &self,
         model: &ModelName,
+        state: &ModelState,
         alias: &Alias,
         request: &Request,
     ) -> Result<Outcome, PromoteError> {
-        if alias.as_str() == CHAMPION {
-            return Err(PromoteError::ChampionAlias);
-        }
-        if let Some(outcome) = self.replayed(model, request).await? {
-            return Ok(outcome);
-        }
-        let state = self.state(model).await?;
         let Some(&version) = state.aliases.get(alias.as_str()) else {
             return Err(PromoteError::UnknownAlias {
                 model: model.clone(),
@@ -545,27 +521,35 @@ impl Promoter {
         command: &Command,
         request: &Request,
     ) -> Result<Outcome, PromoteError> {
+        if let Command::SetAlias { alias, .. } | Command::RemoveAlias { alias, .. } = command {
+            if alias.as_str() == CHAMPION {
+                return Err(PromoteError::ChampionAlias);
+            }
+        }
         retrying(|| async {
+            let model = command.model();
+            if let Some(outcome) = self.replayed(model, request).await? {
+                return Ok(outcome);
+            }
+            let state = &self.state(model).await?;
             match command {
-                Command::Decide { model, version } => {
-                    self.on_trained_once(model, *version, request).await
+                Command::Decide { version, .. } => {
+                    self.on_trained_once(model, state, *version, request).await
                 }
-                Command::Promote {
-                    model,
-                    version,
-                    force,
-                } => self.promote_once(model, *version, *force, request).await,
-                Command::Reject { model, version } => {
-                    self.reject_once(model, *version, request).await
+                Command::Promote { version, force, .. } => {
+                    self.promote_once(model, state, *version, *force, request)
+                        .await
                 }
-                Command::Rollback { model } => self.rollback_once(model, request).await,
-                Command::SetAlias {
-                    model,
-                    alias,
-                    version,
-                } => self.set_alias_once(model, alias, *version, request).await,
-                Command::RemoveAlias { model, alias } => {
-                    self.remove_alias_once(model, alias, request).await
+                Command::Reject { version, .. } => {
+                    self.reject_once(model, state, *version, request).await
+                }
+                Command::Rollback { .. } => self.rollback_once(model, state, request).await,
+                Command::SetAlias { alias, version, .. } => {
+                    self.set_alias_once(model, state, alias, *version, request)
+                        .await
+                }
+                Command::RemoveAlias { alias, .. } => {
+                    self.remove_alias_once(model, state, alias, request).await
                 }
             }
         })
