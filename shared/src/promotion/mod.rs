@@ -229,7 +229,7 @@ impl Promoter {
         let record = self.version(model, version).await?;
         if record.status != ModelStatus::Candidate {
             return Ok(unchanged(
-                &state,
+                state,
                 version,
                 format!("version {version} is already {}", record.status),
             ));
@@ -240,7 +240,7 @@ impl Promoter {
             .is_some_and(|d| d.awaits_approval() && d.champion == state.champion())
         {
             return Ok(unchanged(
-                &state,
+                state,
                 version,
                 format!("version {version} already awaits approval"),
             ));
@@ -249,7 +249,7 @@ impl Promoter {
         let (decision, candidate) = match self.check(record).await {
             Ok(candidate) => {
                 let decision = self
-                    .decide(&spec, &state, &candidate, Approval::Pending)
+                    .decide(&spec, state, &candidate, Approval::Pending)
                     .await?;
                 (decision, Some(candidate))
             }
@@ -269,11 +269,11 @@ impl Promoter {
         };
         match (action, candidate) {
             (Action::Promote, Some(candidate)) => {
-                self.make_champion(&state, &candidate.record, Some(decision), false, request)
+                self.make_champion(state, &candidate.record, Some(decision), false, request)
                     .await
             }
             _ => {
-                self.settle_candidate(&state, version, action, to, Some(decision), request)
+                self.settle_candidate(state, version, action, to, Some(decision), request)
                     .await
             }
         }
@@ -300,7 +300,7 @@ impl Promoter {
         match record.status {
             ModelStatus::Champion => {
                 return Ok(unchanged(
-                    &state,
+                    state,
                     version,
                     format!("version {version} is already the champion"),
                 ))
@@ -319,7 +319,7 @@ impl Promoter {
         let decision = self
             .decide(
                 &spec,
-                &state,
+                state,
                 &candidate,
                 Approval::Given {
                     by: request.actor.clone(),
@@ -333,7 +333,7 @@ impl Promoter {
                 decision: Box::new(decision),
             });
         }
-        self.make_champion(&state, &candidate.record, Some(decision), force, request)
+        self.make_champion(state, &candidate.record, Some(decision), force, request)
             .await
     }
 
@@ -353,7 +353,7 @@ impl Promoter {
             });
         }
         self.settle_candidate(
-            &state,
+            state,
             version,
             Action::Reject,
             ModelStatus::Rejected,
@@ -400,7 +400,7 @@ impl Promoter {
             champions,
             changes,
             entry: entry(
-                &state,
+                state,
                 request,
                 Action::Rollback,
                 previous,
@@ -440,7 +440,7 @@ impl Promoter {
         let before = state.aliases.get(alias.as_str()).copied();
         if before == Some(version) {
             return Ok(unchanged(
-                &state,
+                state,
                 version,
                 format!("{alias} already points to version {version}"),
             ));
@@ -462,7 +462,7 @@ impl Promoter {
             champions: state.champions.clone(),
             changes: Vec::new(),
             entry: entry(
-                &state,
+                state,
                 request,
                 Action::SetAlias,
                 version,
@@ -496,7 +496,7 @@ impl Promoter {
             champions: state.champions.clone(),
             changes: Vec::new(),
             entry: entry(
-                &state,
+                state,
                 request,
                 Action::RemoveAlias,
                 version,
