@@ -2,7 +2,6 @@
 //! data, the comparison, the reports, and a `DriftDetected` event when the data set drifted.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
@@ -13,11 +12,10 @@ use super::error::DriftError;
 use super::profile::{Profile, ProfileBuilder};
 use super::report::{self, CurrentInfo, DriftReport, ReferenceInfo};
 use crate::ingest::catalog;
-use crate::model_registry;
 use crate::names::{DatasetName, ModelName, ObjectKey};
 use crate::ports::Backends;
 use crate::ports::{DomainEvent, EventPublisher, ObjectStore, RegistryStore, StoreError};
-use crate::predict::{ModelCache, Selector, ServeError};
+use crate::predict::{cache, Selector};
 use crate::spec::stored;
 use crate::spec::DriftSection;
 
@@ -76,16 +74,15 @@ impl DriftJob {
         let selector = request
             .version
             .map_or_else(Selector::champion, Selector::Version);
-        // A cache that never keeps anything: one load, with the artifact's SHA-256 checked.
-        let cache = ModelCache::new(self.store.clone(), self.registry.clone(), Duration::ZERO);
-        let loaded = cache.get(&request.model, &selector).await?;
-        let (version, artifact) = (loaded.version, &loaded.artifact);
-        let record = model_registry::get_version(self.registry.as_ref(), &request.model, version)
-            .await?
-            .ok_or_else(|| ServeError::UnknownVersion {
-                model: request.model.clone(),
-                version,
-            })?;
+        let version = cache::resolve(self.registry.as_ref(), &request.model, &selector).await?;
+        let (record, artifact) = cache::load(
+            self.store.as_ref(),
+            self.registry.as_ref(),
+            &request.model,
+            version,
+        )
+        .await?;
+        let artifact = &artifact;
         let dataset = DatasetName::parse(&artifact.dataset).map_err(|e| DriftError::Reference {
             model: request.model.clone(),
             version,

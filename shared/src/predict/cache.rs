@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::artifact::ModelArtifact;
-use crate::model_registry;
+use crate::model_registry::{self, ModelVersionRecord};
 use crate::names::{Alias, ModelName};
 use crate::ports::{ObjectStore, RegistryError, RegistryStore};
 
@@ -122,11 +122,11 @@ impl ModelCache {
                 return Ok(loaded.clone());
             }
         }
-        let version = self.resolve(model, selector).await?;
+        let version = resolve(self.registry.as_ref(), model, selector).await?;
         let loaded = match cached {
             Some((loaded, _)) if loaded.version == version => loaded,
-            _ => match self.load(model, version).await {
-                Ok(loaded) => Arc::new(loaded),
+            _ => match load(self.store.as_ref(), self.registry.as_ref(), model, version).await {
+                Ok((_, artifact)) => Arc::new(Loaded { version, artifact }),
                 Err(error @ ServeError::Unavailable { .. }) => {
                     tracing::error!(%error, "a model cannot be loaded: its requests get 503");
                     if let Ok(mut failed) = self.failed.write() {
@@ -186,41 +186,52 @@ impl ModelCache {
         out.sort_by(|a, b| (&a.model, a.version).cmp(&(&b.model, b.version)));
         out
     }
+}
 
-    async fn resolve(&self, model: &ModelName, selector: &Selector) -> Result<u64, ServeError> {
-        match selector {
-            Selector::Version(version) => Ok(*version),
-            Selector::Alias(alias) => {
-                let state = model_registry::get_model(self.registry.as_ref(), model)
-                    .await?
-                    .ok_or_else(|| ServeError::UnknownModel(model.clone()))?;
-                state
-                    .aliases
-                    .get(alias.as_str())
-                    .copied()
-                    .ok_or_else(|| ServeError::NoAlias {
-                        model: model.clone(),
-                        alias: alias.clone(),
-                    })
-            }
+/// The version `selector` names in the registry.
+pub async fn resolve(
+    registry: &dyn RegistryStore,
+    model: &ModelName,
+    selector: &Selector,
+) -> Result<u64, ServeError> {
+    match selector {
+        Selector::Version(version) => Ok(*version),
+        Selector::Alias(alias) => {
+            let state = model_registry::get_model(registry, model)
+                .await?
+                .ok_or_else(|| ServeError::UnknownModel(model.clone()))?;
+            state
+                .aliases
+                .get(alias.as_str())
+                .copied()
+                .ok_or_else(|| ServeError::NoAlias {
+                    model: model.clone(),
+                    alias: alias.clone(),
+                })
         }
     }
+}
 
-    async fn load(&self, model: &ModelName, version: u64) -> Result<Loaded, ServeError> {
-        let record = model_registry::get_version(self.registry.as_ref(), model, version)
-            .await?
-            .ok_or_else(|| ServeError::UnknownVersion {
-                model: model.clone(),
-                version,
-            })?;
-        let unavailable = |problem: String| ServeError::Unavailable {
+/// A version's registry record and its artifact, read and checked against the record: what the
+/// cache keeps, and what a drift check compares with.
+pub async fn load(
+    store: &dyn ObjectStore,
+    registry: &dyn RegistryStore,
+    model: &ModelName,
+    version: u64,
+) -> Result<(ModelVersionRecord, ModelArtifact), ServeError> {
+    let record = model_registry::get_version(registry, model, version)
+        .await?
+        .ok_or_else(|| ServeError::UnknownVersion {
             model: model.clone(),
             version,
-            problem,
-        };
-        let artifact = model_registry::load_verified(self.store.as_ref(), &record)
-            .await
-            .map_err(|e| unavailable(e.to_string()))?;
-        Ok(Loaded { version, artifact })
-    }
+        })?;
+    let artifact = model_registry::load_verified(store, &record)
+        .await
+        .map_err(|e| ServeError::Unavailable {
+            model: model.clone(),
+            version,
+            problem: e.to_string(),
+        })?;
+    Ok((record, artifact))
 }
