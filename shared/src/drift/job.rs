@@ -82,7 +82,6 @@ impl DriftJob {
             version,
         )
         .await?;
-        let artifact = &artifact;
         let dataset = DatasetName::parse(&artifact.dataset).map_err(|e| DriftError::Reference {
             model: request.model.clone(),
             version,
@@ -114,7 +113,7 @@ impl DriftJob {
             ),
             Reference::File { name, bytes } => {
                 let mut builder = ProfileBuilder::new(&artifact.pipeline, version);
-                current::file(name, bytes, spec, &columns, artifact, &mut builder)?;
+                current::file(name, bytes, spec, &columns, &artifact, &mut builder)?;
                 (builder.finish(), format!("file {name}"))
             }
         };
@@ -125,7 +124,7 @@ impl DriftJob {
                 let read = current::inference_window(
                     self.store.as_ref(),
                     &request.model,
-                    artifact,
+                    &artifact,
                     version,
                     hours,
                     *until,
@@ -140,7 +139,7 @@ impl DriftJob {
                     what: data.data_key.clone(),
                     problem: e.to_string(),
                 })?;
-                current::curated(self.store.as_ref(), &key, &columns, artifact, &mut builder)
+                current::curated(self.store.as_ref(), &key, &columns, &artifact, &mut builder)
                     .await?;
                 let read = current::Read {
                     description: format!("data version {} of {dataset}", data.version),
@@ -150,7 +149,7 @@ impl DriftJob {
                 ("data_version", read, format!("-data-{short}"))
             }
             Current::File { name, bytes } => {
-                current::file(name, bytes, spec, &columns, artifact, &mut builder)?;
+                current::file(name, bytes, spec, &columns, &artifact, &mut builder)?;
                 let read = current::Read {
                     description: format!("file {name}"),
                     unreadable_records: 0,

@@ -16,7 +16,7 @@ use crate::training_data::split::{self, split_rows, Split};
 use crate::training_data::{curated, slice_values, RowCounts, TimeRange};
 
 /// Each class needs at least this many training rows (and one row in validation and test).
-pub const MIN_CLASS_ROWS: usize = 10;
+const MIN_CLASS_ROWS: usize = 10;
 
 /// What fitting produced.
 pub struct Fitted {

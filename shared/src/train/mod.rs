@@ -9,7 +9,6 @@ mod fit;
 pub mod outputs;
 mod reference;
 
-pub use fit::MIN_CLASS_ROWS;
 pub use outputs::{CandidateResult, MetricsReport};
 
 use std::collections::BTreeMap;
