@@ -12,7 +12,7 @@ use clap::Args;
 use mlops_http::{self as http, serving::Serving};
 use mlops_shared::drift::{Current, DriftJob, DriftRequest, Reference};
 use mlops_shared::ingest::{catalog, IngestOutcome, Ingestor, Status};
-use mlops_shared::names::DatasetName;
+use mlops_shared::names::{DatasetName, ModelName, ObjectKey};
 use mlops_shared::ports::Backends;
 use mlops_shared::predict::{PredictResponse, ServingSettings};
 use mlops_shared::spec::{stored, DatasetSpec};
@@ -147,7 +147,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             DriftJob::new(&backends)
                 .run(
                     &DriftRequest {
-                        model: dataset.clone(),
+                        model: ModelName::of_dataset(&dataset),
                         version: None,
                         reference: Reference::Training,
                         current: Current::DataVersion(version.clone()),
@@ -162,7 +162,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     outcomes.push(july);
     if let Some(drift) = &drift {
-        crate::drift::print_human(drift, |key| root_of(&args.dir, key.as_str()));
+        crate::drift::print_human(drift, |key| root_of(&args.dir, key));
     }
 
     // Drift found: retrain, as the template routes DriftDetected to the train function.
@@ -202,11 +202,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         root.join("quarantine/flights").display()
     );
     if let Some(report) = outcomes.iter().find(|o| o.status == Status::Quarantined) {
-        println!("a report:      {}", root.join(&report.report).display());
+        println!(
+            "a report:      {}",
+            root.join(report.report.as_str()).display()
+        );
     }
     println!(
         "model card:    {}",
-        root.join(&trained.record.card_key).display()
+        root.join(trained.record.card_key.as_str()).display()
     );
     if let Some(drift) = &drift {
         println!(
@@ -235,7 +238,7 @@ async fn decide(
 ) -> anyhow::Result<promotion::Outcome> {
     let request = Request::new(&format!("demo-{version}"), "demo", Some(note.into()))?;
     let command = Command::Decide {
-        model: dataset.clone(),
+        model: ModelName::of_dataset(dataset),
         version,
     };
     let decided = Promoter::new(backends)
@@ -299,8 +302,8 @@ async fn predict_through_router(backends: &Backends) -> anyhow::Result<String> {
 }
 
 /// Where an object of the demo's store is on disk.
-fn root_of(dir: &std::path::Path, key: &str) -> String {
-    dir.join("objects").join(key).display().to_string()
+fn root_of(dir: &std::path::Path, key: &ObjectKey) -> String {
+    dir.join("objects").join(key.as_str()).display().to_string()
 }
 
 async fn ingest(

@@ -16,7 +16,7 @@ use crate::Target;
 #[derive(Args)]
 pub struct DriftArgs {
     /// The model whose training reference the current data is compared with.
-    #[arg(long, value_parser = crate::parse_dataset)]
+    #[arg(long)]
     model: ModelName,
     /// Use this version (its features and training reference; default: the champion).
     #[arg(long)]

@@ -18,7 +18,7 @@ const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 #[derive(Args)]
 pub struct IngestArgs {
     /// The dataset the files belong to; its spec must be installed (`mlops spec put`).
-    #[arg(long, value_parser = crate::parse_dataset)]
+    #[arg(long)]
     dataset: DatasetName,
     /// Files ingested at once (default: one per core). Each file's columns are checked in parallel
     /// too, so 1 keeps memory lowest at little cost in speed.
@@ -96,7 +96,7 @@ pub fn print_outcome(outcome: &IngestOutcome, json: bool) -> anyhow::Result<()> 
         println!(
             "{}",
             serde_json::to_string(&serde_json::json!({
-                "file": outcome.key.rsplit('/').next().unwrap_or(&outcome.key),
+                "file": outcome.key.file_name(),
                 "key": outcome.key,
                 "status": outcome.status,
                 "rows": outcome.rows,
@@ -112,7 +112,7 @@ pub fn print_outcome(outcome: &IngestOutcome, json: bool) -> anyhow::Result<()> 
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let file = outcome.key.rsplit('/').next().unwrap_or(&outcome.key);
+    let file = outcome.key.file_name();
     let version = outcome
         .version
         .as_deref()

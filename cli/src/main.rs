@@ -102,10 +102,6 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
-fn parse_dataset(text: &str) -> Result<mlops_shared::names::DatasetName, String> {
-    mlops_shared::names::DatasetName::parse(text).map_err(|e| e.to_string())
-}
-
 fn main() -> ExitCode {
     let runtime = match mlops_shared::process::start_runtime() {
         Ok(runtime) => runtime,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::Args;
 use mlops_shared::model_registry::Decision;
 use mlops_shared::model_registry::{self, AuditEntry, ModelVersionRecord};
@@ -18,7 +18,6 @@ use crate::Target;
 #[derive(Args)]
 pub struct ModelsArgs {
     /// Show this model's versions (default: every model, one line each).
-    #[arg(value_parser = crate::parse_dataset)]
     model: Option<ModelName>,
     /// Print JSON.
     #[arg(long)]
@@ -27,7 +26,7 @@ pub struct ModelsArgs {
 
 #[derive(Args)]
 pub struct PromoteArgs {
-    #[arg(long, value_parser = crate::parse_dataset)]
+    #[arg(long)]
     model: ModelName,
     /// The version to promote (default: the newest candidate).
     #[arg(long)]
@@ -45,7 +44,7 @@ pub struct PromoteArgs {
 
 #[derive(Args)]
 pub struct RejectArgs {
-    #[arg(long, value_parser = crate::parse_dataset)]
+    #[arg(long)]
     model: ModelName,
     #[arg(long)]
     version: u64,
@@ -57,7 +56,7 @@ pub struct RejectArgs {
 
 #[derive(Args)]
 pub struct RollbackArgs {
-    #[arg(long, value_parser = crate::parse_dataset)]
+    #[arg(long)]
     model: ModelName,
     #[arg(long)]
     reason: Option<String>,
@@ -67,10 +66,10 @@ pub struct RollbackArgs {
 
 #[derive(Args)]
 pub struct AliasArgs {
-    #[arg(long, value_parser = crate::parse_dataset)]
+    #[arg(long)]
     model: ModelName,
     /// The alias, e.g. challenger or shadow (champion moves only by promote and rollback).
-    #[arg(long, value_parser = parse_alias)]
+    #[arg(long)]
     name: Alias,
     /// Point the alias at this version.
     #[arg(long, required_unless_present = "remove", conflicts_with = "remove")]
@@ -86,7 +85,7 @@ pub struct AliasArgs {
 
 #[derive(Args)]
 pub struct AnnotateArgs {
-    #[arg(long, value_parser = crate::parse_dataset)]
+    #[arg(long)]
     model: ModelName,
     #[arg(long)]
     version: u64,
@@ -111,22 +110,18 @@ fn parse_tag(text: &str) -> Result<(String, String), String> {
 
 #[derive(Args)]
 pub struct HistoryArgs {
-    #[arg(long, value_parser = crate::parse_dataset)]
+    #[arg(long)]
     model: ModelName,
     /// Only say which version was champion at this time (RFC 3339, e.g. 2026-11-25T09:00:00Z).
     #[arg(long, value_parser = parse_time)]
-    at: Option<String>,
+    at: Option<DateTime<Utc>>,
     #[arg(long)]
     json: bool,
 }
 
-fn parse_alias(text: &str) -> Result<Alias, String> {
-    Alias::parse(text)
-}
-
-fn parse_time(text: &str) -> Result<String, String> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|_| text.to_owned())
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("{e}: give a time like 2026-11-25T09:00:00Z"))
 }
 
@@ -212,7 +207,7 @@ fn metric(v: &ModelVersionRecord, name: &str) -> String {
         .map_or_else(|| "-".to_owned(), |x| format!("{x:.4}"))
 }
 
-fn aliases_text(aliases: &BTreeMap<String, u64>) -> String {
+fn aliases_text(aliases: &BTreeMap<Alias, u64>) -> String {
     if aliases.is_empty() {
         return "(none)".to_owned();
     }
@@ -335,7 +330,7 @@ pub async fn history(args: HistoryArgs, target: &Target) -> anyhow::Result<ExitC
     }
     let entries = model_registry::history(registry, &args.model).await?;
     if let Some(at) = &args.at {
-        let champion = model_registry::champion_at(&entries, at);
+        let champion = model_registry::champion_at(&entries, *at);
         if args.json {
             println!(
                 "{}",

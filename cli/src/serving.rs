@@ -107,10 +107,10 @@ async fn stop_requested() {
 
 #[derive(Args)]
 pub struct PredictArgs {
-    #[arg(long, value_parser = crate::parse_dataset)]
+    #[arg(long)]
     model: ModelName,
     /// Score with this alias instead of the champion.
-    #[arg(long, value_parser = parse_alias, conflicts_with = "version")]
+    #[arg(long, conflicts_with = "version")]
     alias: Option<Alias>,
     /// Score with this version.
     #[arg(long)]
@@ -120,10 +120,6 @@ pub struct PredictArgs {
     json: bool,
     /// A request body (.json), JSON Lines (.jsonl, .ndjson) or CSV with a header (.csv).
     file: PathBuf,
-}
-
-fn parse_alias(text: &str) -> Result<Alias, String> {
-    Alias::parse(text)
 }
 
 pub async fn predict(args: PredictArgs, target: &Target) -> anyhow::Result<ExitCode> {

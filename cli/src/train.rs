@@ -15,7 +15,7 @@ use crate::Target;
 #[derive(Args)]
 pub struct TrainArgs {
     /// The dataset to train on; its spec names the target, features, split and candidates.
-    #[arg(long, value_parser = crate::parse_dataset)]
+    #[arg(long)]
     dataset: DatasetName,
     /// Print the result as one JSON object (no progress bars).
     #[arg(long)]
@@ -27,9 +27,7 @@ pub async fn run(args: TrainArgs, target: &Target) -> anyhow::Result<ExitCode> {
     let trainer = Trainer::new(&backends);
     let progress = Bars::new(!args.json);
     let outcome = trainer.train(&args.dataset, "cli", &progress).await?;
-    let uri = |key: &str| {
-        ObjectKey::parse(key).map_or_else(|_| key.to_owned(), |k| backends.store.uri(&k))
-    };
+    let uri = |key: &ObjectKey| backends.store.uri(key);
     if args.json {
         println!("{}", serde_json::to_string(&summary(&outcome, uri))?);
     } else {
@@ -38,7 +36,7 @@ pub async fn run(args: TrainArgs, target: &Target) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn summary(outcome: &TrainOutcome, uri: impl Fn(&str) -> String) -> serde_json::Value {
+fn summary(outcome: &TrainOutcome, uri: impl Fn(&ObjectKey) -> String) -> serde_json::Value {
     let r = &outcome.record;
     json!({
         "model": r.model,
@@ -58,7 +56,7 @@ fn summary(outcome: &TrainOutcome, uri: impl Fn(&str) -> String) -> serde_json::
     })
 }
 
-pub fn print_human(outcome: &TrainOutcome, uri: impl Fn(&str) -> String) {
+pub fn print_human(outcome: &TrainOutcome, uri: impl Fn(&ObjectKey) -> String) {
     let r = &outcome.record;
     if outcome.created {
         println!(

@@ -330,7 +330,7 @@ fn registry_commands_list_promote_annotate_and_explain_refusals() {
                 "--version",
                 "1",
             ],
-            "not an identifier",
+            "alias name \"Best!\" is invalid",
         ),
     ] {
         assert_refused(&home, &args, expected);

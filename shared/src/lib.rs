@@ -6,6 +6,7 @@
 // The pure core, under the names the jobs and their callers have always used.
 pub use mlops_core::{artifact, evaluate, excerpt, features, learn, names};
 
+pub mod clock;
 pub mod config;
 pub mod drift;
 #[cfg(feature = "lambda")]

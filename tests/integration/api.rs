@@ -15,7 +15,7 @@ use mlops_shared::ports::Backends;
 use mlops_shared::predict::{Limits, Sampling, ServingSettings, UnknownFields};
 use mlops_shared::promotion::{Command, Promoter};
 use mlops_tests::{
-    flights_sample, ingest, name, on_both_stores, quick_flights_spec, repo_file, train,
+    flights_sample, ingest, model_name, on_both_stores, quick_flights_spec, repo_file, train,
 };
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -98,7 +98,7 @@ async fn flights_models(backends: &Backends) {
     Promoter::new(backends)
         .execute(
             &Command::Decide {
-                model: name("flights"),
+                model: model_name("flights"),
                 version: 1,
             },
             &request,
@@ -237,7 +237,7 @@ async fn every_route_answers_its_event_file(backends: Backends) {
     assert_eq!(again["applied"], false, "{again}");
     let (_, headers, _) = send_event(&router, "api-predict.json").await;
     assert_eq!(headers["x-model-version"], "2");
-    let trail = model_registry::history(backends.registry.as_ref(), &name("flights"))
+    let trail = model_registry::history(backends.registry.as_ref(), &model_name("flights"))
         .await
         .expect("reads");
     let last = trail.last().expect("an entry");
@@ -430,7 +430,7 @@ async fn every_failure_has_its_status_and_code_and_leaks_nothing() {
 
     // A corrupted artifact, met by a new process (a loaded model stays loaded): 503, and the
     // caller learns nothing about checksums or keys.
-    let record = model_registry::get_version(backends.registry.as_ref(), &name("routes"), 1)
+    let record = model_registry::get_version(backends.registry.as_ref(), &model_name("routes"), 1)
         .await
         .expect("reads")
         .expect("exists");
@@ -449,7 +449,7 @@ async fn every_failure_has_its_status_and_code_and_leaks_nothing() {
     );
     let message = body["error"]["message"].as_str().unwrap_or_default();
     assert!(
-        !message.contains("SHA") && !message.contains(&record.artifact_key),
+        !message.contains("SHA") && !message.contains(record.artifact_key.as_str()),
         "{message}"
     );
     // Health says so: degraded, the version that cannot be loaded, since when.

@@ -18,8 +18,8 @@ use mlops_shared::ports::Backends;
 use mlops_shared::predict::{self, BatchFormat, Sampling, ServingSettings};
 use mlops_shared::promotion::{Command, Promoter, Request as PromoteRequest};
 use mlops_tests::{
-    aws_backends, flights_sample, gunzip, ingest, json_object, key, name, on_both_stores,
-    quick_flights_spec, repo_file, train,
+    aws_backends, dataset_name, flights_sample, gunzip, ingest, json_object, key, model_name,
+    on_both_stores, quick_flights_spec, repo_file, train,
 };
 use serde_json::Value;
 
@@ -42,7 +42,7 @@ async fn trained_on_first_quarter(backends: &Backends) {
     Promoter::new(backends)
         .execute(
             &Command::Decide {
-                model: name("flights"),
+                model: model_name("flights"),
                 version: 1,
             },
             &request,
@@ -53,7 +53,7 @@ async fn trained_on_first_quarter(backends: &Backends) {
 
 async fn check(backends: &Backends, current: Current) -> DriftOutcome {
     let request = DriftRequest {
-        model: name("flights"),
+        model: model_name("flights"),
         version: None,
         reference: Reference::Training,
         current,
@@ -149,7 +149,7 @@ async fn february_is_no_drift_and_july_is_weather_drift(backends: Backends) {
         vec![("flights-2013-07.csv.gz".into(), flights_sample("07"))],
     )
     .await;
-    let versions = catalog::versions(backends.registry.as_ref(), &name("flights"))
+    let versions = catalog::versions(backends.registry.as_ref(), &dataset_name("flights"))
         .await
         .expect("lists");
     let newest = versions
@@ -192,7 +192,7 @@ on_both_stores!(february_is_no_drift_and_july_is_weather_drift);
 async fn unknown_inputs_are_refused_with_what_to_fix(backends: Backends) {
     let job = DriftJob::new(&backends);
     let request = |current| DriftRequest {
-        model: name("flights"),
+        model: model_name("flights"),
         version: None,
         reference: Reference::Training,
         current,
@@ -262,7 +262,7 @@ async fn serve_july(backends: &Backends) -> usize {
     let artifact_inputs = {
         let record = mlops_shared::model_registry::get_version(
             backends.registry.as_ref(),
-            &name("flights"),
+            &model_name("flights"),
             1,
         )
         .await

@@ -18,8 +18,8 @@ use mlops_shared::ingest::catalog;
 use mlops_shared::model_registry;
 use mlops_shared::predict::InferenceRecord;
 use mlops_tests::{
-    aws_backends, flights_sample, install_spec, key, name, quick_flights_spec, repo_file,
-    repo_root, AwsBackends,
+    aws_backends, dataset_name, flights_sample, install_spec, key, model_name, quick_flights_spec,
+    repo_file, repo_root, AwsBackends,
 };
 use serde_json::{json, Value};
 
@@ -294,7 +294,7 @@ async fn the_life_cycle_runs_under_the_lambda_runtime_api() {
     let aws = aws_backends().await;
     install_spec(&aws.backends, &quick_flights_spec()).await;
     let mut lambdas = Lambdas::start(&aws);
-    let flights = name("flights");
+    let flights = dataset_name("flights");
 
     // Ingest: three months become three curated data versions in the registry.
     for month in ["01", "02", "03"] {
@@ -321,7 +321,7 @@ async fn the_life_cycle_runs_under_the_lambda_runtime_api() {
     // Promote, from the event train published: version 1 becomes the champion.
     let decided = lambdas.invoke("promote", &model_trained).await;
     assert_eq!(decided["champion"], 1, "{decided}");
-    let model = model_registry::get_model(aws.backends.registry.as_ref(), &flights)
+    let model = model_registry::get_model(aws.backends.registry.as_ref(), &model_name("flights"))
         .await
         .expect("reads")
         .expect("registered");
@@ -362,10 +362,11 @@ async fn the_life_cycle_runs_under_the_lambda_runtime_api() {
     let retrained = lambdas.invoke("train", &detected).await;
     assert_eq!(retrained["version"], 2, "{retrained}");
     assert!(object_exists(&aws, "models/flights/2/model.bin").await);
-    let version = model_registry::get_version(aws.backends.registry.as_ref(), &flights, 2)
-        .await
-        .expect("reads")
-        .expect("version 2 registered");
+    let version =
+        model_registry::get_version(aws.backends.registry.as_ref(), &model_name("flights"), 2)
+            .await
+            .expect("reads")
+            .expect("version 2 registered");
     assert_eq!(version.trigger, "drift");
     assert_eq!(
         published(&aws, "ModelTrained").await["detail"]["version"],

@@ -5,7 +5,7 @@
 use mlops_shared::model_registry;
 use mlops_shared::promotion::Promoter;
 use mlops_shared::train::Trainer;
-use mlops_tests::{aws_backends, flights_sample, flights_spec, ingest, name, repo_file};
+use mlops_tests::{aws_backends, flights_sample, flights_spec, ingest, model_name, repo_file};
 use promote::{handle, HandlerError};
 use serde_json::Value;
 
@@ -31,7 +31,7 @@ async fn model_trained_makes_the_first_champion_once() {
         .expect("decides");
     assert!(decided.applied, "{}", decided.message);
     assert_eq!((decided.version, decided.champion), (1, Some(1)));
-    let flights = name("flights");
+    let flights = model_name("flights");
     let state = model_registry::get_model(aws.backends.registry.as_ref(), &flights)
         .await
         .expect("reads")

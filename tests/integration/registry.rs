@@ -13,7 +13,7 @@ use mlops_shared::names::{Alias, ModelName};
 use mlops_shared::ports::Backends;
 use mlops_shared::promotion::{Command, Outcome, PromoteError, Promoter, Request};
 use mlops_tests::{
-    aws_backends, ingest, install_spec, key, local_backends, name, on_both_stores, train,
+    aws_backends, ingest, install_spec, key, local_backends, model_name, on_both_stores, train,
 };
 
 /// A binary target whose rule changes between periods: early on only `x1` matters, later `x2`
@@ -102,7 +102,7 @@ fn period_csv(first_day: u32, rows: usize, x2_matters: bool, seed: u64) -> Vec<u
 }
 
 pub(crate) fn routes() -> ModelName {
-    name("routes")
+    model_name("routes")
 }
 
 pub(crate) fn request(operation: &str) -> Request {
@@ -289,12 +289,12 @@ async fn the_policy_promotes_the_better_refuses_the_worse_and_rollback_restores(
             .last()
             .unwrap_or(entry);
         assert_eq!(
-            model_registry::champion_at(&history, &entry.at),
+            model_registry::champion_at(&history, entry.at),
             last_then.champion
         );
     }
     assert_eq!(
-        model_registry::champion_at(&history, "2000-01-01T00:00:00Z"),
+        model_registry::champion_at(&history, "2000-01-01T00:00:00Z".parse().unwrap()),
         None
     );
     // Replaying the trail's alias moves rebuilds the champion history the model item holds.
@@ -462,7 +462,7 @@ async fn concurrent_transitions_have_one_winner(backends: Backends) {
         let read = read.clone();
         async move {
             let mut aliases = read.aliases.clone();
-            aliases.insert(format!("shadow{i}"), 1);
+            aliases.insert(Alias::parse(&format!("shadow{i}")).unwrap(), 1);
             let transition = Transition {
                 read: read.clone(),
                 aliases,
@@ -575,9 +575,9 @@ on_both_stores!(promotions_under_contention_all_get_through);
 
 fn audit_entry(operation: &str, action: Action) -> model_registry::AuditEntry {
     model_registry::AuditEntry {
-        model: "routes".into(),
+        model: routes(),
         revision: 0,
-        at: "2026-11-25T10:00:00.000Z".into(),
+        at: "2026-11-25T10:00:00.000Z".parse().unwrap(),
         action,
         actor: "test".into(),
         version: 1,
@@ -606,7 +606,7 @@ async fn a_failed_transition_leaves_nothing(backends: Backends) {
         .expect("reads")
         .expect("exists");
     let mut aliases = read.aliases.clone();
-    aliases.insert("champion".into(), 1);
+    aliases.insert(Alias::champion(), 1);
     let transition = Transition {
         read: read.clone(),
         aliases,
@@ -650,7 +650,7 @@ async fn bad_requests_are_refused_with_nothing_written(backends: Backends) {
     let unknown = promoter
         .execute(
             &Command::Promote {
-                model: name("nosuch"),
+                model: model_name("nosuch"),
                 version: None,
                 force: false,
             },

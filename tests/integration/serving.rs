@@ -9,7 +9,7 @@ use mlops_shared::names::Alias;
 use mlops_shared::ports::Backends;
 use mlops_shared::predict::{self, Limits, ModelCache, Selector, ServeError};
 use mlops_shared::promotion::{Command, Promoter};
-use mlops_tests::{name, on_both_stores};
+use mlops_tests::{model_name, on_both_stores};
 
 use crate::registry::{first_version, request, routes, second_version};
 
@@ -28,7 +28,7 @@ async fn champion_version(cache: &ModelCache) -> u64 {
 async fn a_promotion_reaches_serving_within_the_ttl(backends: Backends) {
     let promoter = Promoter::new(&backends);
     let missing = cache(&backends, Duration::ZERO)
-        .get(&name("nosuch"), &Selector::champion())
+        .get(&model_name("nosuch"), &Selector::champion())
         .await
         .expect_err("no such model");
     assert!(matches!(missing, ServeError::UnknownModel(_)), "{missing}");

@@ -9,13 +9,14 @@ use mlops_shared::features::RawFrame;
 use mlops_shared::ingest::catalog;
 use mlops_shared::learn::LearnError;
 use mlops_shared::model_registry::{self, ModelStatus};
+use mlops_shared::names::{DatasetName, ModelName, ObjectKey};
 use mlops_shared::ports::Backends;
 use mlops_shared::spec::DatasetSpec;
 use mlops_shared::train::TrainError;
 use mlops_shared::training_data::DataError;
 use mlops_tests::{
-    aws_backends, flights_sample, flights_spec, gunzip, ingest, install_spec, json_object, key,
-    local_backends, name, train,
+    aws_backends, dataset_name, flights_sample, flights_spec, gunzip, ingest, install_spec,
+    json_object, key, local_backends, model_name, train,
 };
 use polars::prelude::*;
 
@@ -78,10 +79,11 @@ async fn trains_registers_and_writes_every_output(backends: Backends) {
         .iter()
         .any(|f| f.name == "late" || f.name == "dep_delay"));
     assert!(record.artifact_key.starts_with("models/flights/1/"));
-    let registered = model_registry::get_version(backends.registry.as_ref(), &name("flights"), 1)
-        .await
-        .expect("reads")
-        .expect("registered");
+    let registered =
+        model_registry::get_version(backends.registry.as_ref(), &model_name("flights"), 1)
+            .await
+            .expect("reads")
+            .expect("registered");
     assert_eq!(&registered, record);
 
     let metrics = json_object(&backends, &record.metrics_key).await;
@@ -202,7 +204,7 @@ async fn the_same_input_twice_registers_one_model_and_new_data_a_second() {
     assert!(second.created);
     assert_eq!(second.record.version, 2);
     assert_ne!(second.record.fingerprint, first.record.fingerprint);
-    let versions = model_registry::versions(backends.registry.as_ref(), &name("flights"))
+    let versions = model_registry::versions(backends.registry.as_ref(), &model_name("flights"))
         .await
         .expect("reads");
     assert_eq!(
@@ -224,7 +226,7 @@ async fn concurrent_runs_register_one_version(backends: Backends) {
         1,
         "exactly one registered"
     );
-    let versions = model_registry::versions(backends.registry.as_ref(), &name("flights"))
+    let versions = model_registry::versions(backends.registry.as_ref(), &model_name("flights"))
         .await
         .expect("reads");
     assert_eq!(versions.len(), 1);
@@ -237,7 +239,7 @@ async fn concurrent_runs_register_one_version(backends: Backends) {
     );
     // Neither run is left pending: the winner registered, the loser withdrew.
     assert_eq!(
-        model_registry::pending_runs(backends.registry.as_ref(), &name("flights"))
+        model_registry::pending_runs(backends.registry.as_ref(), &model_name("flights"))
             .await
             .expect("reads"),
         []
@@ -249,12 +251,17 @@ async fn concurrent_runs_register_one_version(backends: Backends) {
 async fn runs_killed_mid_write_are_swept_once_they_cannot_be_running(backends: Backends) {
     ingest(&backends, &flights_spec(), sample_files()).await;
     train(&backends, "flights").await.expect("trains");
-    let model = name("flights");
+    let model = model_name("flights");
     let registry = backends.registry.as_ref();
     for version in [2, 3] {
-        let taken = model_registry::allocate_version(registry, &model, "flights", "now")
-            .await
-            .expect("numbers");
+        let taken = model_registry::allocate_version(
+            registry,
+            &model,
+            &dataset_name("flights"),
+            mlops_shared::clock::now(),
+        )
+        .await
+        .expect("numbers");
         assert_eq!(taken, version);
         backends
             .store
@@ -291,9 +298,14 @@ async fn runs_killed_mid_write_are_swept_once_they_cannot_be_running(backends: B
     );
     // Numbers are never handed out twice: the next run is version 4.
     assert_eq!(
-        model_registry::allocate_version(registry, &model, "flights", "now")
-            .await
-            .expect("numbers"),
+        model_registry::allocate_version(
+            registry,
+            &model,
+            &dataset_name("flights"),
+            mlops_shared::clock::now()
+        )
+        .await
+        .expect("numbers"),
         4
     );
 }
@@ -336,7 +348,7 @@ async fn test_rows(
         .expect("RFC 3339")
         .timestamp_millis();
     let mut frames = Vec::new();
-    let mut versions = catalog::versions(backends.registry.as_ref(), &name("flights"))
+    let mut versions = catalog::versions(backends.registry.as_ref(), &dataset_name("flights"))
         .await
         .expect("reads");
     versions.sort_by(|a, b| a.version.cmp(&b.version));
@@ -544,9 +556,10 @@ async fn fails_cleanly(spec: &str, files: Vec<(String, Vec<u8>)>) -> TrainError 
     let error = train(&backends, dataset.as_str())
         .await
         .expect_err("training fails");
-    let versions = model_registry::versions(backends.registry.as_ref(), &dataset)
-        .await
-        .expect("reads");
+    let versions =
+        model_registry::versions(backends.registry.as_ref(), &ModelName::of_dataset(&dataset))
+            .await
+            .expect("reads");
     assert!(versions.is_empty(), "nothing registered");
     let files = backends.store.list("models/").await.expect("lists");
     assert!(files.is_empty(), "nothing written: {files:?}");
@@ -653,7 +666,7 @@ async fn a_spec_naming_a_column_the_data_lacks_is_a_clear_error() {
         "{error}"
     );
     assert!(
-        model_registry::versions(backends.registry.as_ref(), &name("plants"))
+        model_registry::versions(backends.registry.as_ref(), &model_name("plants"))
             .await
             .expect("reads")
             .is_empty()
@@ -699,18 +712,18 @@ async fn a_training_window_leaves_out_versions_ingested_before_it() {
     .await;
     // A version ingested a year ago whose data is gone: reading it would fail.
     let old = catalog::DataVersionRecord {
-        dataset: "plants".into(),
+        dataset: DatasetName::parse("plants").unwrap(),
         version: "0000000000000000".into(),
         rows: 10,
-        data_key: "curated/plants/0000000000000000/data.parquet".into(),
+        data_key: ObjectKey::parse("curated/plants/0000000000000000/data.parquet").unwrap(),
         data_sha256: "0".repeat(64),
-        manifest_key: "curated/plants/0000000000000000/manifest.json".into(),
-        source_key: "raw/plants/old.csv".into(),
+        manifest_key: ObjectKey::parse("curated/plants/0000000000000000/manifest.json").unwrap(),
+        source_key: ObjectKey::parse("raw/plants/old.csv").unwrap(),
         source_sha256: "0".repeat(64),
         spec_version: 1,
-        ingested_at: "2025-11-01T00:00:00Z".into(),
+        ingested_at: "2025-11-01T00:00:00Z".parse().unwrap(),
     };
-    catalog::record_version(backends.registry.as_ref(), &old, &name("plants"))
+    catalog::record_version(backends.registry.as_ref(), &old, &dataset_name("plants"))
         .await
         .expect("records");
     let record = train(&backends, "plants")

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use mlops_aws::{DynamoRegistry, EventBridgePublisher, S3Store};
 use mlops_local::{LocalFolderStore, SqliteRegistry};
 use mlops_shared::ingest::{Ingestor, Status};
-use mlops_shared::names::{DatasetName, ObjectKey};
+use mlops_shared::names::{DatasetName, ModelName, ObjectKey};
 use mlops_shared::ports::Backends;
 use mlops_shared::ports::{ObjectStore, RegistryStore};
 use mlops_shared::spec::{stored, DatasetSpec};
@@ -245,8 +245,12 @@ pub fn gunzip(bytes: &[u8]) -> String {
     text
 }
 
-pub fn name(text: &str) -> DatasetName {
+pub fn dataset_name(text: &str) -> DatasetName {
     DatasetName::parse(text).expect("valid name")
+}
+
+pub fn model_name(text: &str) -> ModelName {
+    ModelName::parse(text).expect("valid name")
 }
 
 pub fn key(text: &str) -> ObjectKey {
@@ -282,7 +286,7 @@ pub async fn ingest(backends: &Backends, spec: &str, files: Vec<(String, Vec<u8>
 
 pub async fn train(backends: &Backends, dataset: &str) -> Result<TrainOutcome, TrainError> {
     Trainer::new(backends)
-        .train(&name(dataset), "test", &Silent)
+        .train(&dataset_name(dataset), "test", &Silent)
         .await
 }
 

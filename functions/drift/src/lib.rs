@@ -141,7 +141,7 @@ pub fn metrics(outcome: &DriftOutcome) -> Vec<MetricSet> {
     let report = &outcome.report;
     let c = &report.comparison;
     let mut sets = vec![MetricSet::new()
-        .dimension("Model", &report.model)
+        .dimension("Model", report.model.as_str())
         .metric("ShareDriftedFeatures", c.share_drifted, Unit::None)
         .metric("DriftedFeatures", c.drifted_features as f64, Unit::Count)
         .metric("DriftCurrentRows", report.current.rows as f64, Unit::Count)
@@ -154,7 +154,7 @@ pub fn metrics(outcome: &DriftOutcome) -> Vec<MetricSet> {
         if let Some(score) = feature.score {
             sets.push(
                 MetricSet::new()
-                    .dimension("Model", &report.model)
+                    .dimension("Model", report.model.as_str())
                     .dimension("Feature", &feature.name)
                     .metric("DriftScore", score, Unit::None)
                     .metric(

@@ -134,7 +134,7 @@ fn metrics(outcome: &IngestOutcome) -> MetricSet {
     };
     let rows = outcome.rows as f64;
     MetricSet::new()
-        .dimension("Dataset", &outcome.dataset)
+        .dimension("Dataset", outcome.dataset.as_str())
         .metric("FilesAccepted", accepted, Unit::Count)
         .metric("FilesDuplicate", duplicate, Unit::Count)
         .metric("FilesQuarantined", quarantined, Unit::Count)

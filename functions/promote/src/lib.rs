@@ -111,7 +111,7 @@ pub fn parse(event: &Value, request_id: &str) -> Result<(Command, Request), Hand
             .alias
             .as_deref()
             .ok_or_else(|| bad(format!("{action} needs \"alias\"")))?;
-        Alias::parse(name).map_err(bad)
+        Alias::parse(name).map_err(|e| bad(e.to_string()))
     };
     let command = match invoke.action {
         ActionName::Promote => Command::Promote {
@@ -161,7 +161,7 @@ pub async fn handle(
         Ok(outcome) => {
             metrics(&outcome).emit();
             info!(
-                model = outcome.model,
+                model = %outcome.model,
                 version = outcome.version,
                 applied = outcome.applied,
                 message = outcome.message,
@@ -184,7 +184,7 @@ fn metrics(outcome: &Outcome) -> MetricSet {
     let count =
         |action: Action| f64::from(u8::from(outcome.applied && outcome.action == Some(action)));
     let mut set = MetricSet::new()
-        .dimension("Model", &outcome.model)
+        .dimension("Model", outcome.model.as_str())
         .metric("Promotions", count(Action::Promote), Unit::Count)
         .metric("Rollbacks", count(Action::Rollback), Unit::Count)
         .metric("PromotionsRefused", count(Action::Refuse), Unit::Count);

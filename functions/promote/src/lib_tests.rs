@@ -63,11 +63,11 @@ fn bad_requests_say_what_is_wrong() {
         ),
         (
             json!({"action": "set_alias", "model": "flights", "version": 1, "alias": "Shadow Model"}),
-            "not an identifier",
+            "alias name \"Shadow Model\" is invalid",
         ),
         (
             json!({"action": "rollback", "model": "../x"}),
-            "dataset name",
+            "model name \"../x\" is invalid",
         ),
         (
             json!({"action": "rollback", "model": "flights", "force": "yes"}),

@@ -2,7 +2,7 @@
 //! names a dataset; the domain trains (or finds the same training done before); this reports it.
 
 use mlops_shared::model_registry::ModelVersionRecord;
-use mlops_shared::names::DatasetName;
+use mlops_shared::names::{DatasetName, ModelName, ObjectKey};
 use mlops_shared::observability::{MetricSet, Unit};
 use mlops_shared::train::{Silent, TrainError, Trainer};
 use serde::Serialize;
@@ -22,12 +22,12 @@ pub type HandlerError = mlops_shared::handler::HandlerError<TrainError>;
 pub struct Response {
     /// `registered`, or `already_trained` when the same input made this version before.
     pub status: &'static str,
-    pub model: String,
+    pub model: ModelName,
     pub version: u64,
     pub learner: String,
     pub metrics: std::collections::BTreeMap<String, f64>,
-    pub artifact_key: String,
-    pub card_key: String,
+    pub artifact_key: ObjectKey,
+    pub card_key: ObjectKey,
     pub trigger: String,
 }
 
@@ -90,7 +90,7 @@ pub async fn handle(trainer: &Trainer, event: Value) -> Result<Response, Handler
     metrics(&outcome.record, outcome.created).emit();
     let record = outcome.record;
     info!(
-        model = record.model,
+        model = %record.model,
         version = record.version,
         created = outcome.created,
         "trained"
@@ -113,7 +113,7 @@ pub async fn handle(trainer: &Trainer, event: Value) -> Result<Response, Handler
 
 fn metrics(record: &ModelVersionRecord, created: bool) -> MetricSet {
     let mut set = MetricSet::new()
-        .dimension("Model", &record.model)
+        .dimension("Model", record.model.as_str())
         .metric(
             "ModelsRegistered",
             f64::from(u8::from(created)),

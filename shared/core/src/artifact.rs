@@ -1,10 +1,12 @@
 //! The model artifact: the fitted pipeline, the learner and everything serving needs, in one
 //! versioned binary file. Serving decodes it and applies exactly what training fitted.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::features::{FeatureError, Pipeline, RawFrame};
 use crate::learn::{Model, ModelParams};
+use crate::names::{DatasetName, ModelName};
 use crate::spec::{ColumnType, TargetKind};
 
 /// Bumped whenever the layout changes; older readers refuse newer files with a clear error.
@@ -13,9 +15,9 @@ const MAGIC: &[u8; 8] = b"MLOPSMDL";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelArtifact {
-    pub model: String,
+    pub model: ModelName,
     pub version: u64,
-    pub dataset: String,
+    pub dataset: DatasetName,
     pub target: String,
     pub task: TargetKind,
     /// Class labels; a binary model's positive class is the second.
@@ -29,7 +31,7 @@ pub struct ModelArtifact {
     pub params: ModelParams,
     pub fingerprint: String,
     pub code_version: String,
-    pub trained_at: String,
+    pub trained_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

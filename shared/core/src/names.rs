@@ -1,21 +1,19 @@
 //! Names that cross trust boundaries, parsed once so the rest of the code never re-checks them.
 
+use std::borrow::Borrow;
 use std::fmt;
+use std::ops::Deref;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum NameError {
-    #[error("dataset name {0:?} is invalid: use 1-64 characters from a-z, 0-9, '_' and '-', starting with a letter")]
-    Dataset(String),
+    #[error("{kind} name {name:?} is invalid: use 1-64 characters from a-z, 0-9, '_' and '-', starting with a letter")]
+    Identifier { kind: &'static str, name: String },
     #[error("object key {0:?} is invalid: {1}")]
     Key(String, &'static str),
 }
-
-/// A dataset's name: lowercase, so it is safe in S3 keys, DynamoDB keys and file names alike.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct DatasetName(String);
 
 /// 1-64 characters from a-z, 0-9, '_' and '-', starting with a letter: safe in keys and paths.
 fn is_identifier(name: &str) -> bool {
@@ -26,84 +24,121 @@ fn is_identifier(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
-impl DatasetName {
-    pub fn parse(name: &str) -> Result<Self, NameError> {
-        if is_identifier(name) {
-            Ok(Self(name.to_owned()))
-        } else {
-            Err(NameError::Dataset(name.to_owned()))
+/// A checked name reads as the text it holds (it cannot be changed through it), and maps keyed by
+/// names are searched by text.
+macro_rules! text_traits {
+    ($name:ident) => {
+        impl Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
         }
-    }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+        impl Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+    };
 }
 
-impl TryFrom<String> for DatasetName {
-    type Error = NameError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
+/// Declares a name type that holds a checked identifier, so S3 keys, DynamoDB keys and file names
+/// built from it are always safe. Each kind is its own type: a dataset name is not a model name.
+macro_rules! identifier {
+    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(name: &str) -> Result<Self, NameError> {
+                if is_identifier(name) {
+                    Ok(Self(name.to_owned()))
+                } else {
+                    Err(NameError::Identifier { kind: $kind, name: name.to_owned() })
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = NameError;
+            fn from_str(name: &str) -> Result<Self, Self::Err> {
+                Self::parse(name)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = NameError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+
+        text_traits!($name);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
 
-impl From<DatasetName> for String {
-    fn from(value: DatasetName) -> Self {
-        value.0
+identifier!(
+    /// A dataset's name: the folder its uploads arrive under and the key of its contract.
+    DatasetName,
+    "dataset"
+);
+
+identifier!(
+    /// A model's name in the registry.
+    ModelName,
+    "model"
+);
+
+identifier!(
+    /// An alias name, such as `champion`, `challenger` or `shadow`.
+    Alias,
+    "alias"
+);
+
+impl ModelName {
+    /// The model learning from `dataset`: one model per dataset, named after it.
+    pub fn of_dataset(dataset: &DatasetName) -> Self {
+        Self(dataset.0.clone())
     }
 }
-
-impl fmt::Display for DatasetName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A model is named after the dataset it learns from (one model per dataset), under the same rules.
-pub type ModelName = DatasetName;
 
 /// The alias every prediction is answered by unless another is asked for.
 pub const CHAMPION: &str = "champion";
 
-/// An alias name: a lowercase identifier, such as `champion`, `challenger` or `shadow`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Alias(String);
-
 impl Alias {
-    pub fn parse(name: &str) -> Result<Alias, String> {
-        if is_identifier(name) {
-            Ok(Alias(name.to_owned()))
-        } else {
-            Err(format!("alias {name:?} is not an identifier: use 1-64 characters from a-z, 0-9, '_' and '-', starting with a letter"))
-        }
-    }
-
     pub fn champion() -> Alias {
         Alias(CHAMPION.to_owned())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Alias {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Alias::parse(&value)
-    }
-}
-
-impl From<Alias> for String {
-    fn from(alias: Alias) -> String {
-        alias.0
-    }
-}
-
-impl fmt::Display for Alias {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -140,6 +175,8 @@ impl ObjectKey {
         self.0.rsplit('/').next().unwrap_or(&self.0)
     }
 }
+
+text_traits!(ObjectKey);
 
 impl TryFrom<String> for ObjectKey {
     type Error = NameError;

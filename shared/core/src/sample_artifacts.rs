@@ -6,14 +6,15 @@ use crate::features::{CategoricalEncoder, CategorySource, NumericEncoder, Pipeli
 use crate::learn::{
     GbdtModel, GbdtParams, Layout, LogisticModel, LogisticParams, Model, ModelParams, Node, Tree,
 };
+use crate::names::{DatasetName, ModelName};
 use crate::spec::{ColumnType, TargetKind};
 
 /// A small binary gradient-boosting artifact over `distance` and `origin` (also used by serving tests).
 pub fn artifact() -> ModelArtifact {
     ModelArtifact {
-        model: "flights".into(),
+        model: ModelName::parse("flights").expect("a valid name"),
         version: 3,
-        dataset: "flights".into(),
+        dataset: DatasetName::parse("flights").expect("a valid name"),
         target: "late".into(),
         task: TargetKind::Binary,
         classes: vec!["0".into(), "1".into()],
@@ -63,7 +64,7 @@ pub fn artifact() -> ModelArtifact {
         params: ModelParams::GradientBoosting(GbdtParams::default()),
         fingerprint: "abc".into(),
         code_version: "0.1.0+test".into(),
-        trained_at: "2026-11-24T00:00:00Z".into(),
+        trained_at: "2026-11-24T00:00:00Z".parse().expect("RFC 3339"),
     }
 }
 

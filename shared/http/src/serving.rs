@@ -140,7 +140,7 @@ impl Which {
             (None, None) => Ok(Selector::champion()),
             (Some(alias), None) => Alias::parse(alias)
                 .map(Selector::Alias)
-                .map_err(ApiError::bad_request),
+                .map_err(|e| ApiError::bad_request(e.to_string())),
             (None, Some(version)) => version.parse().map(Selector::Version).map_err(|_| {
                 ApiError::bad_request(format!("version={version:?} is not a version number"))
             }),

@@ -79,8 +79,7 @@ pub async fn inference_window(
                         continue;
                     }
                 };
-                let at = DateTime::parse_from_rfc3339(&record.at).map(|t| t.with_timezone(&Utc));
-                if !at.is_ok_and(|at| from <= at && at < until) {
+                if !(from <= record.at && record.at < until) {
                     continue;
                 }
                 if record.version == version {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::json;
 
 use super::compare::{compare, Thresholds};
@@ -82,11 +82,7 @@ impl DriftJob {
             version,
         )
         .await?;
-        let dataset = DatasetName::parse(&artifact.dataset).map_err(|e| DriftError::Reference {
-            model: request.model.clone(),
-            version,
-            problem: e.to_string(),
-        })?;
+        let dataset = artifact.dataset.clone();
         let (_, loaded_spec) = stored::load(self.store.as_ref(), &dataset).await?;
         let spec = &loaded_spec.spec;
         let settings = spec.drift.clone().unwrap_or_else(DriftSection::default);
@@ -135,12 +131,14 @@ impl DriftJob {
             }
             Current::DataVersion(wanted) => {
                 let data = self.data_version(&dataset, wanted).await?;
-                let key = ObjectKey::parse(&data.data_key).map_err(|e| DriftError::Unreadable {
-                    what: data.data_key.clone(),
-                    problem: e.to_string(),
-                })?;
-                current::curated(self.store.as_ref(), &key, &columns, &artifact, &mut builder)
-                    .await?;
+                current::curated(
+                    self.store.as_ref(),
+                    &data.data_key,
+                    &columns,
+                    &artifact,
+                    &mut builder,
+                )
+                .await?;
                 let read = current::Read {
                     description: format!("data version {} of {dataset}", data.version),
                     unreadable_records: 0,
@@ -160,16 +158,16 @@ impl DriftJob {
         let current = builder.finish();
         let comparison = compare(&reference, &current, &thresholds);
         let report = DriftReport {
-            model: request.model.to_string(),
-            dataset: dataset.to_string(),
-            generated_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
+            model: request.model.clone(),
+            dataset: dataset.clone(),
+            generated_at: now.trunc_subsecs(0),
             trigger: request.trigger.clone(),
             verdict: report::verdict(comparison.dataset_drift).to_owned(),
             reference: ReferenceInfo {
                 version,
                 description: reference_source,
                 rows: reference.rows,
-                trained_at: record.trained_at.clone(),
+                trained_at: record.trained_at,
             },
             current: CurrentInfo {
                 source: source.to_owned(),
@@ -222,15 +220,14 @@ impl DriftJob {
         &self,
         model: &ModelName,
         version: u64,
-        key: &str,
+        key: &ObjectKey,
     ) -> Result<Profile, DriftError> {
         let unusable = |problem: String| DriftError::Reference {
             model: model.clone(),
             version,
             problem,
         };
-        let key = ObjectKey::parse(key).map_err(|e| unusable(e.to_string()))?;
-        let bytes = match self.store.get(&key).await {
+        let bytes = match self.store.get(key).await {
             Ok(object) => object.bytes,
             Err(StoreError::NotFound(_)) => return Err(unusable(format!("{key} is missing"))),
             Err(e) => return Err(e.into()),

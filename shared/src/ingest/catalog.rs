@@ -5,6 +5,7 @@
 //! - `pk = DATASET#<dataset>`, `sk = VERSION#<version>`: an accepted data version.
 //! - `pk = DATASET#<dataset>`, `sk = UPLOAD#<key hash>-<content hash>-<spec hash>`: what became of one upload.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -22,32 +23,32 @@ pub enum UploadStatus {
 /// An accepted, curated data version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataVersionRecord {
-    pub dataset: String,
+    pub dataset: DatasetName,
     pub version: String,
     pub rows: u64,
-    pub data_key: String,
+    pub data_key: ObjectKey,
     pub data_sha256: String,
-    pub manifest_key: String,
-    pub source_key: String,
+    pub manifest_key: ObjectKey,
+    pub source_key: ObjectKey,
     pub source_sha256: String,
     pub spec_version: u32,
-    pub ingested_at: String,
+    pub ingested_at: DateTime<Utc>,
 }
 
 /// The outcome of one upload (a key with given content).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadRecord {
-    pub dataset: String,
-    pub source_key: String,
+    pub dataset: DatasetName,
+    pub source_key: ObjectKey,
     pub source_sha256: String,
     pub status: UploadStatus,
     pub rows: u64,
     pub rows_dropped: u64,
     pub version: Option<String>,
     /// The manifest (accepted) or validation report (quarantined).
-    pub report_key: String,
+    pub report_key: ObjectKey,
     pub reasons: Vec<String>,
-    pub at: String,
+    pub at: DateTime<Utc>,
 }
 
 pub fn dataset_pk(dataset: &DatasetName) -> String {

@@ -17,6 +17,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
+use crate::clock;
 use crate::names::{DatasetName, ObjectKey};
 use crate::ports::{ObjectStore, PutOutcome, RegistryError, RegistryStore, StoreError};
 use crate::spec::stored::{self, StoredSpecError};
@@ -63,8 +64,8 @@ impl IngestError {
 /// What became of one upload.
 #[derive(Debug, Clone, Serialize)]
 pub struct IngestOutcome {
-    pub key: String,
-    pub dataset: String,
+    pub key: ObjectKey,
+    pub dataset: DatasetName,
     pub status: UploadStatus,
     /// Rows in the data version (accepted, duplicate) or rows read (quarantined).
     pub rows: u64,
@@ -72,7 +73,7 @@ pub struct IngestOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// The manifest of the data version, or the validation report of the quarantined copy.
-    pub report: String,
+    pub report: ObjectKey,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
 }
@@ -129,10 +130,6 @@ pub fn curated_key(dataset: &DatasetName, version: &str, file: &str) -> ObjectKe
     key(&format!("{CURATED_PREFIX}{dataset}/{version}/{file}"))
 }
 
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -181,7 +178,7 @@ impl Ingestor {
         };
         let mut source = SourceRef {
             store: self.store.location(),
-            key: key.to_string(),
+            key: key.clone(),
             etag: info.etag.clone(),
             version_id: info.version.clone(),
             size: info.size,
@@ -209,7 +206,7 @@ impl Ingestor {
             }
         };
         let spec_ref = SpecRef {
-            key: spec_key.to_string(),
+            key: spec_key,
             version: spec.spec.dataset.version,
             sha256: spec.sha256.clone(),
         };
@@ -261,7 +258,7 @@ impl Ingestor {
         drop(raw_frame);
         let warnings = checked.warnings.clone();
         let report = |verdict, failures, rows_accepted, rows_dropped| ValidationReport {
-            dataset: raw.dataset.to_string(),
+            dataset: raw.dataset.clone(),
             verdict,
             source: source.clone(),
             spec: Some(spec_ref.clone()),
@@ -271,7 +268,7 @@ impl Ingestor {
             rows_dropped,
             failures,
             warnings: warnings.clone(),
-            checked_at: now(),
+            checked_at: clock::now(),
             code_version: CODE_VERSION.into(),
         };
         match decide(checked, &spec)? {
@@ -344,9 +341,9 @@ impl Ingestor {
         };
         let rows = frame.height() as u64;
         let manifest_key = curated_key(dataset, &version, "manifest.json");
-        let ingested_at = now();
+        let ingested_at = clock::now();
         let manifest = Manifest {
-            dataset: dataset.to_string(),
+            dataset: dataset.clone(),
             version: version.clone(),
             rows,
             schema: spec
@@ -364,7 +361,7 @@ impl Ingestor {
             spec: spec_ref.clone(),
             profile: profile?,
             validation: validation.clone(),
-            ingested_at: ingested_at.clone(),
+            ingested_at,
             code_version: CODE_VERSION.into(),
         };
         // The manifest is written last: a version is complete once its manifest exists.
@@ -373,16 +370,16 @@ impl Ingestor {
             .await?;
 
         let record = DataVersionRecord {
-            dataset: dataset.to_string(),
+            dataset: dataset.clone(),
             version: version.clone(),
             rows,
             data_key: data.key.clone(),
             data_sha256: data.sha256.clone(),
-            manifest_key: manifest_key.to_string(),
-            source_key: raw.key.to_string(),
+            manifest_key: manifest_key.clone(),
+            source_key: raw.key.clone(),
             source_sha256: source_sha256.clone(),
             spec_version: spec_ref.version,
-            ingested_at: ingested_at.clone(),
+            ingested_at,
         };
         let created = catalog::record_version(self.registry.as_ref(), &record, dataset).await?;
         let status = if created {
@@ -391,14 +388,14 @@ impl Ingestor {
             UploadStatus::Duplicate
         };
         let upload = UploadRecord {
-            dataset: dataset.to_string(),
-            source_key: raw.key.to_string(),
+            dataset: dataset.clone(),
+            source_key: raw.key.clone(),
             source_sha256,
             status,
             rows,
             rows_dropped: validation.rows_dropped,
             version: Some(version.clone()),
-            report_key: manifest_key.to_string(),
+            report_key: manifest_key.clone(),
             reasons: validation
                 .failures
                 .iter()
@@ -409,13 +406,13 @@ impl Ingestor {
         catalog::record_upload(self.registry.as_ref(), &upload, upload_key).await?;
         info!(dataset = %dataset, rows, rows_dropped = validation.rows_dropped, version, ?status, "accepted");
         Ok(IngestOutcome {
-            key: raw.key.to_string(),
-            dataset: dataset.to_string(),
+            key: raw.key.clone(),
+            dataset: dataset.clone(),
             status,
             rows,
             rows_dropped: validation.rows_dropped,
             version: Some(version),
-            report: manifest_key.to_string(),
+            report: manifest_key,
             reasons: upload.reasons,
         })
     }
@@ -429,7 +426,7 @@ impl Ingestor {
         let (sha256, size) = (sha256_hex(&bytes), bytes.len() as u64);
         match self.store.put_if_absent(&key, bytes).await? {
             PutOutcome::Created => Ok(ObjectRef {
-                key: key.to_string(),
+                key: key.clone(),
                 sha256,
                 bytes: size,
             }),
@@ -437,7 +434,7 @@ impl Ingestor {
             PutOutcome::AlreadyExists => {
                 let existing = self.store.get(&key).await?;
                 Ok(ObjectRef {
-                    key: key.to_string(),
+                    key,
                     sha256: sha256_hex(&existing.bytes),
                     bytes: existing.info.size,
                 })
@@ -461,7 +458,7 @@ impl Ingestor {
             spec.as_ref().map(|s| s.sha256.as_str()),
         );
         let report = ValidationReport {
-            dataset: raw.dataset.to_string(),
+            dataset: raw.dataset.clone(),
             verdict: Verdict::Quarantined,
             source,
             spec,
@@ -471,7 +468,7 @@ impl Ingestor {
             rows_dropped: 0,
             failures,
             warnings: vec![],
-            checked_at: now(),
+            checked_at: clock::now(),
             code_version: CODE_VERSION.into(),
         };
         self.write_quarantine(raw, report, upload_key).await
@@ -501,27 +498,27 @@ impl Ingestor {
             .map(|f| format!("{}: {}", f.rule, f.message))
             .collect();
         let record = UploadRecord {
-            dataset: raw.dataset.to_string(),
-            source_key: raw.key.to_string(),
+            dataset: raw.dataset.clone(),
+            source_key: raw.key.clone(),
             source_sha256: report.source.sha256.clone().unwrap_or_default(),
             status: UploadStatus::Quarantined,
             rows: report.rows,
             rows_dropped: 0,
             version: None,
-            report_key: report_key.to_string(),
+            report_key: report_key.clone(),
             reasons: reasons.clone(),
-            at: report.checked_at.clone(),
+            at: report.checked_at,
         };
         catalog::record_upload(self.registry.as_ref(), &record, upload_key).await?;
         warn!(dataset = %raw.dataset, rows = report.rows, reasons = ?reasons, report = %report_key, "quarantined");
         Ok(IngestOutcome {
-            key: raw.key.to_string(),
-            dataset: raw.dataset.to_string(),
+            key: raw.key.clone(),
+            dataset: raw.dataset.clone(),
             status: UploadStatus::Quarantined,
             rows: report.rows,
             rows_dropped: 0,
             version: None,
-            report: report_key.to_string(),
+            report: report_key,
             reasons,
         })
     }

@@ -1,12 +1,12 @@
 //! The append-only audit trail: one entry per transition, numbered by the model's revision, so
 //! one query returns the whole history in order.
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Decision;
 use super::{model_pk, ModelStatus};
-use crate::names::ModelName;
+use crate::names::{Alias, ModelName};
 use crate::ports::{Item, RegistryError, RegistryStore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,18 +49,17 @@ impl std::fmt::Display for Action {
 /// Who did what, when, to which version, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
-    pub model: String,
+    pub model: ModelName,
     /// The model's revision this transition produced: 1, 2, 3, …
     pub revision: u64,
-    /// RFC 3339, milliseconds.
-    pub at: String,
+    pub at: DateTime<Utc>,
     pub action: Action,
     /// Who or what asked: `promote-function (ModelTrained <event id>)`, `cli:<user>`, …
     pub actor: String,
     /// The version acted on.
     pub version: u64,
     /// The alias moved (`champion` for promotions and rollbacks).
-    pub alias: Option<String>,
+    pub alias: Option<Alias>,
     /// The version the alias pointed to before, and after.
     pub from_version: Option<u64>,
     pub to_version: Option<u64>,
@@ -103,13 +102,12 @@ pub async fn entry(
         .transpose()
 }
 
-/// The champion at time `at` (RFC 3339), from the history: the champion after the last entry
-/// made at or before `at`. None when there was none yet, or `at` is not a time.
-pub fn champion_at(history: &[AuditEntry], at: &str) -> Option<u64> {
-    let at = DateTime::parse_from_rfc3339(at).ok()?;
+/// The champion at time `at`, from the history: the champion after the last entry made at or
+/// before `at`. None when there was none yet.
+pub fn champion_at(history: &[AuditEntry], at: DateTime<Utc>) -> Option<u64> {
     history
         .iter()
-        .take_while(|entry| DateTime::parse_from_rfc3339(&entry.at).is_ok_and(|t| t <= at))
+        .take_while(|entry| entry.at <= at)
         .last()
         .and_then(|entry| entry.champion)
 }

@@ -1,6 +1,7 @@
 //! What the promotion policy decided about a candidate, gate by gate: recorded with the version
 //! and in the audit trail, so a decision can be explained later.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::spec::Metric;
@@ -30,7 +31,7 @@ pub struct Decision {
     /// Rows of the candidate's test part both were scored on.
     pub test_rows: usize,
     pub gates: Vec<Gate>,
-    pub decided_at: String,
+    pub decided_at: DateTime<Utc>,
 }
 
 impl Decision {

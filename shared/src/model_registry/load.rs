@@ -25,11 +25,10 @@ pub async fn load_verified(
     store: &dyn ObjectStore,
     record: &ModelVersionRecord,
 ) -> Result<ModelArtifact, LoadError> {
-    let key =
-        ObjectKey::parse(&record.artifact_key).map_err(|e| LoadError::Unusable(e.to_string()))?;
-    let bytes = match store.get(&key).await {
+    let key = &record.artifact_key;
+    let bytes = match store.get(key).await {
         Ok(object) => object.bytes,
-        Err(StoreError::NotFound(_)) => return Err(LoadError::Missing(key)),
+        Err(StoreError::NotFound(_)) => return Err(LoadError::Missing(key.clone())),
         Err(e) => return Err(LoadError::Store(e)),
     };
     let found = hex::encode(Sha256::digest(&bytes));

@@ -29,10 +29,11 @@ pub use view::{summaries, view, ModelSummary, ModelView};
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::names::ModelName;
+use crate::names::{DatasetName, ModelName, ObjectKey};
 use crate::ports::{Condition, Item, ItemKey, RegistryError, RegistryStore, WriteOp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,19 +65,19 @@ impl std::fmt::Display for ModelStatus {
 /// One registered model version: where its artifact is, how good it is, and where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelVersionRecord {
-    pub model: String,
+    pub model: ModelName,
     pub version: u64,
     pub status: ModelStatus,
-    pub dataset: String,
+    pub dataset: DatasetName,
     pub learner: String,
-    pub artifact_key: String,
+    pub artifact_key: ObjectKey,
     pub artifact_uri: String,
     pub artifact_sha256: String,
     pub artifact_bytes: u64,
-    pub metrics_key: String,
-    pub lineage_key: String,
-    pub reference_key: String,
-    pub card_key: String,
+    pub metrics_key: ObjectKey,
+    pub lineage_key: ObjectKey,
+    pub reference_key: ObjectKey,
+    pub card_key: ObjectKey,
     /// Test metrics, by name (e.g. `roc_auc`, `f1`, `f1_macro`).
     pub metrics: BTreeMap<String, f64>,
     pub fingerprint: String,
@@ -85,7 +86,7 @@ pub struct ModelVersionRecord {
     pub code_version: String,
     /// What started the training (e.g. `schedule`, `cli`, `drift`).
     pub trigger: String,
-    pub trained_at: String,
+    pub trained_at: DateTime<Utc>,
     /// The last promotion decision about this version, with every gate's value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
@@ -170,8 +171,8 @@ const ALLOCATION_ATTEMPTS: usize = 20;
 pub async fn allocate_version(
     registry: &dyn RegistryStore,
     model: &ModelName,
-    dataset: &str,
-    now: &str,
+    dataset: &DatasetName,
+    now: DateTime<Utc>,
 ) -> Result<u64, RegistryError> {
     let key = model_key(model);
     let run = |version: u64| -> Result<WriteOp, RegistryError> {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::{attrs, model_key, model_pk, version_key, AuditEntry, Decision, ModelStatus};
-use crate::names::{ModelName, CHAMPION};
+use crate::names::{Alias, DatasetName, ModelName, CHAMPION};
 use crate::ports::{Condition, Item, ItemKey, RegistryError, RegistryStore, WriteOp};
 
 /// How long an applied operation id is remembered (the table's TTL removes it after).
@@ -19,29 +19,29 @@ const OPERATION_TTL_DAYS: i64 = 30;
 /// The model item: version numbering, aliases and champion history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelState {
-    pub model: String,
-    pub dataset: String,
+    pub model: ModelName,
+    pub dataset: DatasetName,
     /// The last version number handed out.
     pub latest_version: u64,
     /// Bumped by every transition; a transition applies only at the revision it read.
     pub revision: u64,
-    pub aliases: BTreeMap<String, u64>,
+    pub aliases: BTreeMap<Alias, u64>,
     /// Every champion in the order it took over, the current one last: rollback returns to the
     /// one before.
     pub champions: Vec<u64>,
-    pub created_at: String,
+    pub created_at: DateTime<Utc>,
 }
 
 impl ModelState {
-    pub fn new(model: &ModelName, dataset: &str, now: &str) -> ModelState {
+    pub fn new(model: &ModelName, dataset: &DatasetName, now: DateTime<Utc>) -> ModelState {
         ModelState {
-            model: model.to_string(),
-            dataset: dataset.to_owned(),
+            model: model.clone(),
+            dataset: dataset.clone(),
             latest_version: 1,
             revision: 0,
             aliases: BTreeMap::new(),
             champions: Vec::new(),
-            created_at: now.to_owned(),
+            created_at: now,
         }
     }
 
@@ -65,7 +65,7 @@ pub struct StatusChange {
 pub struct Transition {
     /// The model item as read; the transition applies only if it is still at this revision.
     pub read: ModelState,
-    pub aliases: BTreeMap<String, u64>,
+    pub aliases: BTreeMap<Alias, u64>,
     pub champions: Vec<u64>,
     pub changes: Vec<StatusChange>,
     /// The audit entry; its revision is set on apply.
@@ -76,7 +76,7 @@ pub struct Transition {
 pub enum TransitionError {
     /// Someone changed the model (or one of the versions) since it was read.
     #[error("{model} changed while this was being decided (it is no longer at revision {revision}); read it again and retry")]
-    Conflict { model: String, revision: u64 },
+    Conflict { model: ModelName, revision: u64 },
     /// The same operation was applied before, as this audit revision.
     #[error("operation {operation} was already applied (revision {revision})")]
     AlreadyApplied { operation: String, revision: u64 },
@@ -89,8 +89,7 @@ pub async fn apply(
     registry: &dyn RegistryStore,
     transition: Transition,
 ) -> Result<AuditEntry, TransitionError> {
-    let model = ModelName::parse(&transition.read.model)
-        .map_err(|e| RegistryError::Invalid(e.to_string()))?;
+    let model = transition.read.model.clone();
     let revision = transition.read.revision + 1;
     let mut entry = transition.entry;
     entry.revision = revision;
@@ -106,7 +105,7 @@ pub async fn apply(
                 attrs: attrs(json!({
                     "revision": revision,
                     "at": entry.at,
-                    "expires_at": expires_at(&entry.at),
+                    "expires_at": expires_at(entry.at),
                 })),
             },
             condition: Condition::NotExists,
@@ -156,7 +155,7 @@ pub async fn apply(
             })
         }
         Err(RegistryError::TransactionCancelled { .. }) => Err(TransitionError::Conflict {
-            model: model.to_string(),
+            model,
             revision: transition.read.revision,
         }),
         Err(e) => Err(e.into()),
@@ -184,10 +183,7 @@ fn operation_key(model: &ModelName, operation: &str) -> ItemKey {
 }
 
 /// Epoch seconds after which DynamoDB's TTL may delete an operation record.
-fn expires_at(at: &str) -> i64 {
-    DateTime::parse_from_rfc3339(at)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|_| Utc::now())
-        .checked_add_signed(Duration::days(OPERATION_TTL_DAYS))
+fn expires_at(at: DateTime<Utc>) -> i64 {
+    at.checked_add_signed(Duration::days(OPERATION_TTL_DAYS))
         .map_or(i64::MAX, |t| t.timestamp())
 }

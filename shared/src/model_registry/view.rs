@@ -6,21 +6,21 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{get_model, models, versions, ModelVersionRecord};
-use crate::names::ModelName;
+use crate::names::{Alias, DatasetName, ModelName};
 use crate::ports::{RegistryError, RegistryStore};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelSummary {
-    pub model: String,
+    pub model: ModelName,
     pub latest_version: u64,
-    pub aliases: BTreeMap<String, u64>,
+    pub aliases: BTreeMap<Alias, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelView {
-    pub model: String,
-    pub dataset: String,
-    pub aliases: BTreeMap<String, u64>,
+    pub model: ModelName,
+    pub dataset: DatasetName,
+    pub aliases: BTreeMap<Alias, u64>,
     /// Every champion in the order it took over, the current one last.
     pub champions: Vec<u64>,
     pub revision: u64,

@@ -65,10 +65,10 @@ impl Sampling {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InferenceRecord {
     pub request_id: String,
-    pub model: String,
+    pub model: ModelName,
     pub version: u64,
-    /// When the prediction was made (RFC 3339, UTC).
-    pub at: String,
+    /// When the prediction was made.
+    pub at: DateTime<Utc>,
     /// The input values the model read, by feature name.
     pub features: Map<String, Value>,
     #[serde(flatten)]

@@ -13,17 +13,17 @@ pub use policy::{Approval, Policy};
 
 use std::sync::Arc;
 
-use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::artifact::ModelArtifact;
+use crate::clock;
 use crate::ingest::catalog;
 use crate::model_registry::{
     self, Action, AuditEntry, Decision, Gate, LoadError, ModelState, ModelStatus,
     ModelVersionRecord, StatusChange, Transition, TransitionError,
 };
-use crate::names::{Alias, ModelName, ObjectKey, CHAMPION};
+use crate::names::{Alias, DatasetName, ModelName, ObjectKey, CHAMPION};
 use crate::ports::Backends;
 use crate::ports::{
     DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore, StoreError,
@@ -186,7 +186,7 @@ impl Request {
 /// What a request did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
-    pub model: String,
+    pub model: ModelName,
     pub version: u64,
     /// What was recorded; None when there was nothing to do.
     pub action: Option<Action>,
@@ -376,7 +376,7 @@ impl Promoter {
         };
         let target = self.check(self.version(model, previous).await?).await?;
         let mut aliases = state.aliases.clone();
-        aliases.insert(CHAMPION.to_owned(), previous);
+        aliases.insert(Alias::champion(), previous);
         let mut champions = state.champions.clone();
         champions.pop();
         let from_status = target.record.status;
@@ -455,7 +455,7 @@ impl Promoter {
         let status = record.status;
         self.check(record).await?;
         let mut aliases = state.aliases.clone();
-        aliases.insert(alias.to_string(), version);
+        aliases.insert(alias.clone(), version);
         let transition = Transition {
             read: state.clone(),
             aliases,
@@ -592,7 +592,7 @@ impl Promoter {
                 false,
             ),
         };
-        self.apply(&parse_model(&state.model)?, transition).await
+        self.apply(&state.model, transition).await
     }
 
     /// Moves the champion alias to `record`, archiving the champion it replaces.
@@ -615,7 +615,7 @@ impl Promoter {
             }));
         }
         let mut aliases = state.aliases.clone();
-        aliases.insert(CHAMPION.to_owned(), version);
+        aliases.insert(Alias::champion(), version);
         let mut champions = state.champions.clone();
         champions.push(version);
         let mut changes = vec![StatusChange {
@@ -648,8 +648,7 @@ impl Promoter {
                 forced,
             ),
         };
-        let model = parse_model(&state.model)?;
-        let outcome = self.apply(&model, transition).await?;
+        let outcome = self.apply(&state.model, transition).await?;
         if outcome.applied {
             self.events
                 .publish(&DomainEvent {
@@ -751,7 +750,7 @@ impl Promoter {
 
     /// Reads the version's artifact and checks it is the one registered.
     async fn check(&self, record: ModelVersionRecord) -> Result<Checked, PromoteError> {
-        let model = parse_model(&record.model)?;
+        let model = record.model.clone();
         let unusable = |problem: String| PromoteError::Artifact {
             model: model.clone(),
             version: record.version,
@@ -774,15 +773,15 @@ impl Promoter {
         candidate: &Checked,
         approval: Approval,
     ) -> Result<Decision, PromoteError> {
-        let model = parse_model(&state.model)?;
-        let dataset = parse_model(&candidate.record.dataset)?;
+        let model = &state.model;
+        let dataset = &candidate.record.dataset;
         let policy = Policy::of(spec);
         let lineage: Lineage = self.json(&candidate.record.lineage_key).await?;
         let champion_version = state
             .champion()
             .filter(|&champion| champion != candidate.record.version);
         let champion = match champion_version {
-            Some(version) => Some(match self.version(&model, version).await {
+            Some(version) => Some(match self.version(model, version).await {
                 Ok(record) => self.check(record).await.map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             }),
@@ -803,7 +802,7 @@ impl Promoter {
         if let Some(Err(problem)) = &champion {
             comparison.champion = Some(Err(problem.clone()));
         }
-        let data_validation = self.data_validation(&dataset, &lineage).await?;
+        let data_validation = self.data_validation(dataset, &lineage).await?;
         Ok(policy::decide(
             &policy,
             policy::Evidence {
@@ -812,21 +811,23 @@ impl Promoter {
                 comparison: &comparison,
                 data_validation,
                 approval,
-                decided_at: now(),
+                decided_at: clock::now(),
             },
         ))
     }
 
     /// The current spec of the dataset the version learned from: the policy is read from it.
     async fn spec(&self, record: &ModelVersionRecord) -> Result<DatasetSpec, PromoteError> {
-        let dataset = parse_model(&record.dataset)?;
-        Ok(stored::load(self.store.as_ref(), &dataset).await?.1.spec)
+        Ok(stored::load(self.store.as_ref(), &record.dataset)
+            .await?
+            .1
+            .spec)
     }
 
     /// Every data version the candidate learned from is one the contract accepted, unchanged.
     async fn data_validation(
         &self,
-        dataset: &ModelName,
+        dataset: &DatasetName,
         lineage: &Lineage,
     ) -> Result<Result<usize, String>, PromoteError> {
         let accepted = catalog::versions(self.registry.as_ref(), dataset).await?;
@@ -850,26 +851,16 @@ impl Promoter {
         Ok(Ok(lineage.data_versions.len()))
     }
 
-    async fn json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T, PromoteError> {
-        let corrupt = |problem: String| PromoteError::Corrupt {
-            what: key.to_owned(),
-            problem,
-        };
-        let key = ObjectKey::parse(key).map_err(|e| corrupt(e.to_string()))?;
-        let bytes = self.store.get(&key).await?.bytes;
-        serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &ObjectKey,
+    ) -> Result<T, PromoteError> {
+        let bytes = self.store.get(key).await?.bytes;
+        serde_json::from_slice(&bytes).map_err(|e| PromoteError::Corrupt {
+            what: key.to_string(),
+            problem: e.to_string(),
+        })
     }
-}
-
-fn parse_model(name: &str) -> Result<ModelName, PromoteError> {
-    ModelName::parse(name).map_err(|e| PromoteError::Corrupt {
-        what: "a registry record".into(),
-        problem: e.to_string(),
-    })
-}
-
-fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 fn unchanged(state: &ModelState, version: u64, message: String) -> Outcome {
@@ -907,7 +898,7 @@ fn artifact_refusal(
             threshold: None,
             detail: problem,
         }],
-        decided_at: now(),
+        decided_at: clock::now(),
     }
 }
 
@@ -927,13 +918,13 @@ fn entry(
         _ => state.champion(),
     };
     let (alias, from_version, to_version) = match alias {
-        Some((name, from, to)) => (Some(name.to_string()), from, to),
+        Some((name, from, to)) => (Some(name), from, to),
         None => (None, None, None),
     };
     AuditEntry {
         model: state.model.clone(),
         revision: 0,
-        at: now(),
+        at: clock::now(),
         action,
         actor: request.actor.clone(),
         version,
@@ -983,11 +974,11 @@ pub fn describe(entry: &AuditEntry) -> String {
         ),
         Action::SetAlias => format!(
             "{} points to version {v}",
-            entry.alias.as_deref().unwrap_or("alias")
+            entry.alias.as_ref().map_or("alias", Alias::as_str)
         ),
         Action::RemoveAlias => format!(
             "{} removed (was version {v})",
-            entry.alias.as_deref().unwrap_or("alias")
+            entry.alias.as_ref().map_or("alias", Alias::as_str)
         ),
     }
 }

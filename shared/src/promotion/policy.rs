@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 use super::compare::{Comparison, Scored};
 use crate::evaluate::{higher_is_better, Evaluation};
 use crate::model_registry::{Decision, Gate, APPROVAL};
@@ -76,7 +78,7 @@ pub struct Evidence<'a> {
     /// How many data versions were checked, or what is wrong with them.
     pub data_validation: Result<usize, String>,
     pub approval: Approval,
-    pub decided_at: String,
+    pub decided_at: DateTime<Utc>,
 }
 
 pub fn decide(policy: &Policy, evidence: Evidence) -> Decision {

@@ -61,7 +61,7 @@ fn decide_with(
             comparison: &comparison,
             data_validation: Ok(3),
             approval,
-            decided_at: "2026-11-25T10:00:00.000Z".into(),
+            decided_at: "2026-11-25T10:00:00.000Z".parse().unwrap(),
         },
     )
 }

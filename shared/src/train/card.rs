@@ -3,12 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 use minijinja::Environment;
 use serde::Serialize;
 
 use super::{CandidateResult, MetricsReport};
 use crate::artifact::ModelArtifact;
 use crate::evaluate::Threshold;
+use crate::names::{DatasetName, ModelName};
 use crate::spec::{DatasetSpec, Metric};
 use crate::training_data::{DataVersionRef, Lineage, RowCounts, TimeRange};
 
@@ -19,16 +22,16 @@ const ROC_POINTS: usize = 400;
 /// Everything the template shows.
 #[derive(Serialize)]
 struct Page<'a> {
-    model: &'a str,
+    model: &'a ModelName,
     version: u64,
-    dataset: &'a str,
+    dataset: &'a DatasetName,
     description: &'a str,
     target: &'a str,
     task: String,
     classes: &'a [String],
     threshold: Option<&'a Threshold>,
     learner: &'a str,
-    trained_at: &'a str,
+    trained_at: DateTime<Utc>,
     headline: Vec<Headline>,
     confusion: &'a [Vec<u64>],
     roc_svg: Option<String>,
@@ -135,7 +138,7 @@ pub fn render(
         classes: &artifact.classes,
         threshold: metrics.threshold.as_ref(),
         learner: &lineage.learner,
-        trained_at: &lineage.trained_at,
+        trained_at: lineage.trained_at,
         headline,
         confusion: &metrics.test.confusion_matrix,
         roc_svg: roc.map(roc_svg),

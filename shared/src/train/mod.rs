@@ -15,10 +15,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::artifact::{ArtifactError, InputField, ModelArtifact};
+use crate::clock;
 use crate::features::{FeatureError, Pipeline};
 use crate::learn::LearnError;
 use crate::model_registry::{self, ModelStatus, ModelVersionRecord, RegisterError};
@@ -148,7 +149,7 @@ struct Run<'a> {
     spec_sha256: &'a str,
     spec: &'a DatasetSpec,
     settings: &'a Settings<'a>,
-    trained_at: String,
+    trained_at: DateTime<Utc>,
     started: Instant,
 }
 
@@ -186,11 +187,11 @@ impl Trainer {
         progress: &dyn Progress,
     ) -> Result<TrainOutcome, TrainError> {
         let started = Instant::now();
-        let now = Utc::now();
+        let now = clock::now();
         let (_, loaded) = stored::load(self.store.as_ref(), dataset).await?;
         let spec = &loaded.spec;
         let settings = Settings::of(spec)?;
-        let model: &ModelName = dataset;
+        let model = &ModelName::of_dataset(dataset);
         // Killed or crashed runs of this model leave outputs no version points at.
         if let Err(e) =
             outputs::sweep_abandoned(self.store.as_ref(), self.registry.as_ref(), model, now).await
@@ -221,17 +222,13 @@ impl Trainer {
         let frame = curated::load(self.store.as_ref(), &data_versions, &columns).await?;
         progress.end();
 
-        let trained_at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let trained_at = now.trunc_subsecs(0);
         let fitted = fit::fit(&settings, frame, progress)?;
 
         progress.begin("writing artifacts", 0);
-        let version = model_registry::allocate_version(
-            self.registry.as_ref(),
-            model,
-            dataset.as_str(),
-            &trained_at,
-        )
-        .await?;
+        let version =
+            model_registry::allocate_version(self.registry.as_ref(), model, dataset, trained_at)
+                .await?;
         // Whatever fails before registration, the run's outputs and its claim on the number go
         // with it.
         let record = match self
@@ -307,7 +304,7 @@ impl Trainer {
         } = run;
         let threshold = fitted.threshold();
         let lineage = Lineage {
-            model: spec.dataset.name.to_string(),
+            model: model.clone(),
             version,
             fingerprint: fingerprint.clone(),
             data_versions,
@@ -320,13 +317,13 @@ impl Trainer {
             rows: fitted.rows,
             split: settings.split.clone(),
             time_ranges: fitted.time_ranges,
-            trained_at: trained_at.clone(),
+            trained_at,
             training_seconds: started.elapsed().as_secs_f64(),
         };
         let artifact = ModelArtifact {
-            model: spec.dataset.name.to_string(),
+            model: model.clone(),
             version,
-            dataset: spec.dataset.name.to_string(),
+            dataset: dataset.clone(),
             target: settings.target.name.clone(),
             task: settings.kind,
             threshold,
@@ -337,7 +334,7 @@ impl Trainer {
             params: fitted.params,
             fingerprint: fingerprint.clone(),
             code_version: CODE_VERSION.to_owned(),
-            trained_at: trained_at.clone(),
+            trained_at,
         };
 
         let written = outputs::write(
@@ -360,19 +357,19 @@ impl Trainer {
         .await?;
 
         Ok(ModelVersionRecord {
-            model: model.to_string(),
+            model: model.clone(),
             version,
             status: ModelStatus::Candidate,
-            dataset: dataset.to_string(),
+            dataset: dataset.clone(),
             learner: artifact.params.learner().to_owned(),
             artifact_uri: self.store.uri(&written.artifact),
-            artifact_key: written.artifact.to_string(),
+            artifact_key: written.artifact.clone(),
             artifact_sha256: written.artifact_sha256.clone(),
             artifact_bytes: written.artifact_bytes,
-            metrics_key: written.metrics.to_string(),
-            lineage_key: written.lineage.to_string(),
-            reference_key: written.reference.to_string(),
-            card_key: written.card.to_string(),
+            metrics_key: written.metrics,
+            lineage_key: written.lineage,
+            reference_key: written.reference,
+            card_key: written.card,
             metrics: fitted.metrics.summary(),
             fingerprint,
             data_versions: versions.iter().map(|v| v.version.clone()).collect(),

@@ -3,16 +3,16 @@ use crate::ingest::catalog::DataVersionRecord;
 
 fn version(id: &str, sha256: &str) -> DataVersionRecord {
     DataVersionRecord {
-        dataset: "flights".into(),
+        dataset: DatasetName::parse("flights").unwrap(),
         version: id.into(),
         rows: 10,
-        data_key: format!("curated/flights/{id}/data.parquet"),
+        data_key: ObjectKey::parse(&format!("curated/flights/{id}/data.parquet")).unwrap(),
         data_sha256: sha256.into(),
-        manifest_key: format!("curated/flights/{id}/manifest.json"),
-        source_key: "raw/flights/jan.csv".into(),
+        manifest_key: ObjectKey::parse(&format!("curated/flights/{id}/manifest.json")).unwrap(),
+        source_key: ObjectKey::parse("raw/flights/jan.csv").unwrap(),
         source_sha256: "source".into(),
         spec_version: 1,
-        ingested_at: "2026-12-06T00:00:00Z".into(),
+        ingested_at: "2026-12-06T00:00:00Z".parse().unwrap(),
     }
 }
 
@@ -33,8 +33,8 @@ fn the_fingerprint_names_training_code_not_the_build() {
 fn the_fingerprint_follows_data_spec_and_seed_only() {
     let base = fingerprint(&[version("a1", "data-a1")], "spec", 42);
     let mut moved = version("a1", "data-a1");
-    moved.ingested_at = "2027-01-01T00:00:00Z".into();
-    moved.source_key = "raw/flights/elsewhere.csv".into();
+    moved.ingested_at = "2027-01-01T00:00:00Z".parse().unwrap();
+    moved.source_key = ObjectKey::parse("raw/flights/elsewhere.csv").unwrap();
     assert_eq!(fingerprint(&[moved], "spec", 42), base);
     for other in [
         fingerprint(&[version("a1", "other-content")], "spec", 42),

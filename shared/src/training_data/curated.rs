@@ -9,7 +9,7 @@ use polars::prelude::*;
 use super::{DataError, DataVersionRef};
 use crate::features::{RawColumn, RawFrame};
 use crate::ingest::catalog::{self, DataVersionRecord};
-use crate::names::{DatasetName, ObjectKey};
+use crate::names::DatasetName;
 use crate::ports::{ObjectStore, RegistryStore, StoreError};
 use crate::spec::ColumnSpec;
 
@@ -24,8 +24,7 @@ pub async fn select_versions(
     let mut versions = catalog::versions(registry, dataset).await?;
     if let Some(days) = window_days {
         let since = now - Duration::days(days.into());
-        versions
-            .retain(|v| DateTime::parse_from_rfc3339(&v.ingested_at).is_ok_and(|at| at >= since));
+        versions.retain(|v| v.ingested_at >= since);
     }
     if versions.is_empty() {
         return Err(DataError::NoData {
@@ -56,11 +55,8 @@ pub async fn read(
     let names: Vec<PlSmallStr> = columns.iter().map(|c| c.name.as_str().into()).collect();
     let mut frame: Option<DataFrame> = None;
     for version in versions {
-        let key = ObjectKey::parse(&version.data_key).map_err(|e| DataError::Corrupt {
-            what: version.data_key.clone(),
-            problem: e.to_string(),
-        })?;
-        let bytes = match store.get(&key).await {
+        let key = &version.data_key;
+        let bytes = match store.get(key).await {
             Ok(object) => object.bytes,
             Err(StoreError::NotFound(_)) => {
                 return Err(DataError::Corrupt {
@@ -73,7 +69,7 @@ pub async fn read(
             Err(e) => return Err(e.into()),
         };
         let corrupt = |e: PolarsError| DataError::Corrupt {
-            what: version.data_key.clone(),
+            what: key.to_string(),
             problem: e.to_string(),
         };
         let mut reader = ParquetReader::new(Cursor::new(bytes));

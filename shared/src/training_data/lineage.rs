@@ -3,16 +3,18 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::split::TimeRange;
 use crate::ingest::catalog::DataVersionRecord;
 use crate::learn::ModelParams;
+use crate::names::{ModelName, ObjectKey};
 use crate::spec::SplitSection;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lineage {
-    pub model: String,
+    pub model: ModelName,
     pub version: u64,
     pub fingerprint: String,
     pub data_versions: Vec<DataVersionRef>,
@@ -27,7 +29,7 @@ pub struct Lineage {
     pub split: SplitSection,
     /// For a time split: the first and last time in each part.
     pub time_ranges: Option<BTreeMap<String, Option<TimeRange>>>,
-    pub trained_at: String,
+    pub trained_at: DateTime<Utc>,
     pub training_seconds: f64,
 }
 
@@ -46,10 +48,10 @@ pub struct RowCounts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataVersionRef {
     pub version: String,
-    pub data_key: String,
+    pub data_key: ObjectKey,
     pub data_sha256: String,
     pub rows: u64,
-    pub source_key: String,
+    pub source_key: ObjectKey,
 }
 
 impl From<&DataVersionRecord> for DataVersionRef {

@@ -3,18 +3,20 @@
 
 use std::fmt::Write;
 
+use chrono::{DateTime, Utc};
 use minijinja::Environment;
 use serde::{Deserialize, Serialize};
 
 use super::compare::{Comparison, FeatureDrift, Thresholds};
+use crate::names::{DatasetName, ModelName};
 
 const TEMPLATE: &str = include_str!("../../templates/drift.html");
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriftReport {
-    pub model: String,
-    pub dataset: String,
-    pub generated_at: String,
+    pub model: ModelName,
+    pub dataset: DatasetName,
+    pub generated_at: DateTime<Utc>,
     /// What started the run (`schedule`, `cli`, …).
     pub trigger: String,
     /// `drift`, `no drift` or `insufficient data`.
@@ -33,7 +35,7 @@ pub struct ReferenceInfo {
     /// Its training data, or the baseline file given instead, in words.
     pub description: String,
     pub rows: u64,
-    pub trained_at: String,
+    pub trained_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -49,16 +49,16 @@ fn report(shift: f64) -> DriftReport {
     };
     let comparison = compare(&wide_profile(0.0), &wide_profile(shift), &thresholds);
     DriftReport {
-        model: "wide".into(),
-        dataset: "wide".into(),
-        generated_at: "2026-11-25T06:00:00Z".into(),
+        model: ModelName::parse("wide").unwrap(),
+        dataset: DatasetName::parse("wide").unwrap(),
+        generated_at: "2026-11-25T06:00:00Z".parse().unwrap(),
         trigger: "test".into(),
         verdict: verdict(comparison.dataset_drift).into(),
         reference: ReferenceInfo {
             version: 1,
             description: "the training data of version 1".into(),
             rows: 5_007,
-            trained_at: "2026-11-24T03:00:00Z".into(),
+            trained_at: "2026-11-24T03:00:00Z".parse().unwrap(),
         },
         current: CurrentInfo {
             source: "file".into(),

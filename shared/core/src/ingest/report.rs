@@ -1,19 +1,21 @@
 //! What ingestion writes for people and later functions: the validation report of a quarantined file
 //! and the manifest of an accepted data version.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use super::decode::ReadFormat;
 use super::profile::ColumnProfile;
 use super::validate::Finding;
+use crate::names::{DatasetName, ObjectKey};
 
 /// The uploaded object a report or manifest is about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceRef {
     /// `s3://bucket` or the local home folder.
     pub store: String,
-    pub key: String,
+    pub key: ObjectKey,
     pub etag: String,
     /// S3's version id of the upload, in a versioned bucket: the exact object read, even after
     /// the key is written again.
@@ -38,7 +40,7 @@ impl SourceRef {
 /// The contract a file was checked against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpecRef {
-    pub key: String,
+    pub key: ObjectKey,
     pub version: u32,
     pub sha256: String,
 }
@@ -54,7 +56,7 @@ pub enum Verdict {
 /// and summarised in an accepted version's manifest.
 #[derive(Debug, Clone, Serialize)]
 pub struct ValidationReport {
-    pub dataset: String,
+    pub dataset: DatasetName,
     pub verdict: Verdict,
     pub source: SourceRef,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,7 +71,7 @@ pub struct ValidationReport {
     pub failures: Vec<Finding>,
     /// Failures within a rule's `mostly` tolerance, and notes such as dropped extra columns.
     pub warnings: Vec<Finding>,
-    pub checked_at: String,
+    pub checked_at: DateTime<Utc>,
     pub code_version: String,
 }
 
@@ -83,7 +85,7 @@ pub struct ColumnSchema {
 /// An accepted file's curated parquet object.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ObjectRef {
-    pub key: String,
+    pub key: ObjectKey,
     pub sha256: String,
     pub bytes: u64,
 }
@@ -91,7 +93,7 @@ pub struct ObjectRef {
 /// `curated/<dataset>/<version>/manifest.json`: what the version holds and where it came from.
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
-    pub dataset: String,
+    pub dataset: DatasetName,
     pub version: String,
     pub rows: u64,
     pub schema: Vec<ColumnSchema>,
@@ -102,6 +104,6 @@ pub struct Manifest {
     pub spec: SpecRef,
     pub validation: ValidationReport,
     pub profile: Vec<ColumnProfile>,
-    pub ingested_at: String,
+    pub ingested_at: DateTime<Utc>,
     pub code_version: String,
 }

@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::artifact::ModelArtifact;
 use crate::features::{CategorySource, Encoded, FeatureError, RawColumn, RawFrame};
+use crate::names::ModelName;
 
 /// The answer to a prediction request, the same over HTTP and from the command line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PredictResponse {
-    pub model: String,
+    pub model: ModelName,
     pub version: u64,
     pub predictions: Vec<Prediction>,
 }
