@@ -134,9 +134,7 @@ impl From<PromoteError> for ApiError {
             | PromoteError::NoPreviousChampion(_)
             | PromoteError::ChampionAlias
             | PromoteError::Artifact { .. } => (StatusCode::CONFLICT, "not_allowed"),
-            PromoteError::InvalidAlias(_) | PromoteError::BadOperation(_) => {
-                (StatusCode::BAD_REQUEST, "bad_request")
-            }
+            PromoteError::BadOperation(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             PromoteError::Spec(_)
             | PromoteError::Scoring(_)
             | PromoteError::Corrupt { .. }

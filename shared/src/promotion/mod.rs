@@ -59,8 +59,6 @@ pub enum PromoteError {
     RejectedVersion { model: ModelName, version: u64 },
     #[error("{0} has no previous champion to roll back to")]
     NoPreviousChampion(ModelName),
-    #[error("{0}")]
-    InvalidAlias(String),
     #[error("the champion alias moves only by promote or rollback")]
     ChampionAlias,
     #[error("{model} has no alias {alias}")]
