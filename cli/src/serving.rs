@@ -135,12 +135,12 @@ pub async fn predict(args: PredictArgs, target: &Target) -> anyhow::Result<ExitC
     };
     let loaded = cache.get(&args.model, &selector).await?;
     let artifact = &loaded.artifact;
-    let body = predict::request_body(bytes, format, &artifact.inputs)?;
+    let body = predict::request_body(bytes, format, &loaded.fields)?;
     let limits = predict::Limits {
         max_records: usize::MAX,
         ..predict::Limits::default()
     };
-    let frame = match predict::parse(&body, &artifact.inputs, &limits) {
+    let frame = match predict::parse(&body, &loaded.fields, &limits) {
         Ok(frame) => frame,
         Err(predict::RequestError::Invalid { total, problems }) => {
             eprintln!("error: {total} problem(s) in {}:", args.file.display());
@@ -156,7 +156,8 @@ pub async fn predict(args: PredictArgs, target: &Target) -> anyhow::Result<ExitC
     let response = PredictResponse {
         model: artifact.model.clone(),
         version: loaded.version,
-        predictions: predict::predict(artifact, &frame)?,
+        // Without a key, each prediction is named after the file and the record's position.
+        predictions: predict::predict(artifact, &frame, &request_name(&args.file))?,
     };
     if args.json {
         println!("{}", serde_json::to_string(&response)?);
@@ -178,4 +179,12 @@ pub async fn predict(args: PredictArgs, target: &Target) -> anyhow::Result<ExitC
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The file's name without its extension: the request id a file's predictions are named after.
+fn request_name(file: &std::path::Path) -> String {
+    file.file_stem().map_or_else(
+        || "file".to_owned(),
+        |stem| stem.to_string_lossy().into_owned(),
+    )
 }

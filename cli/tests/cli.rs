@@ -437,6 +437,7 @@ fn predict_scores_a_request_body_json_lines_and_csv_alike() {
     }
     std::fs::write(&csv, table).expect("write");
 
+    // Each file's predictions are named after it; the rest of the answer is the same.
     let score = |file: &Path| -> serde_json::Value {
         let out = mlops(
             &home,
@@ -454,7 +455,19 @@ fn predict_scores_a_request_body_json_lines_and_csv_alike() {
             file.display(),
             text(&out.stderr)
         );
-        serde_json::from_slice(&out.stdout).expect("one JSON response")
+        let mut response: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("one JSON response");
+        let stem = file.file_stem().and_then(|s| s.to_str()).expect("a name");
+        for (i, p) in response["predictions"]
+            .as_array_mut()
+            .expect("predictions")
+            .iter_mut()
+            .enumerate()
+        {
+            let id = p.as_object_mut().and_then(|p| p.remove("prediction_id"));
+            assert_eq!(id, Some(format!("{stem}-{i}").into()), "{}", file.display());
+        }
+        response
     };
     let from_body = score(Path::new(PREDICT_BODY));
     assert_eq!(

@@ -145,6 +145,12 @@ async fn every_route_answers_its_event_file(backends: Backends) {
         assert!(p["label"] == "0" || p["label"] == "1", "{p}");
     }
     assert_ne!(predictions[0]["score"], predictions[1]["score"]);
+    // Without a key, predictions are named after the request (the Lambda invocation's id, or
+    // here, without one, the server's own count) and their position in it.
+    assert_eq!(
+        [&predictions[0]["prediction_id"], &predictions[1]["prediction_id"]],
+        ["local-0-0", "local-0-1"]
+    );
 
     let (status, headers, body) = send_event(&router, "api-predict-version.json").await;
     assert_eq!(

@@ -11,7 +11,7 @@ use mlops_shared::names::ModelName;
 use mlops_shared::ports::ObjectStore;
 use mlops_shared::predict::{
     parse, predict, InferenceLog, InferenceRecord, InferenceStats, Limits, Loaded, Prediction,
-    Sampling,
+    Sampling, Selector,
 };
 use mlops_shared::sample_artifacts::artifact;
 use serde_json::Value;
@@ -19,16 +19,13 @@ use serde_json::Value;
 fn answered(body: &str) -> (RawFrame, Vec<Prediction>) {
     let model = artifact();
     let frame = parse(body.as_bytes(), &model.inputs, &Limits::default()).expect("valid request");
-    let predictions = predict(&model, &frame).expect("predicts");
+    let predictions = predict(&model, &frame, "req").expect("predicts");
     (frame, predictions)
 }
 
 /// The test artifact, loaded as version `version`.
 fn loaded(version: u64) -> Arc<Loaded> {
-    Arc::new(Loaded {
-        version,
-        artifact: artifact(),
-    })
+    Arc::new(Loaded::new(version, artifact()))
 }
 
 fn sampling(rate: f64, batch_records: usize) -> Sampling {
@@ -57,7 +54,14 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
     let name = ModelName::parse("flights").expect("valid");
     let (frame, predictions) =
         answered(r#"{"records": [{"distance": 500, "origin": "EWR"}, {"distance": 812.5}]}"#);
-    log.record("req-1", &name, &loaded(3), frame, &predictions);
+    log.record(
+        "req-1",
+        &name,
+        &Selector::champion(),
+        &loaded(3),
+        frame,
+        &predictions,
+    );
     assert_eq!(log.stats().sampled, 2);
     assert!(
         written(&store).await.is_empty(),
@@ -65,7 +69,14 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
     );
 
     let (frame2, predictions2) = answered(r#"{"records": [{"distance": 6000, "origin": "LGA"}]}"#);
-    log.record("req-2", &name, &loaded(3), frame2, &predictions2);
+    log.record(
+        "req-2",
+        &name,
+        &Selector::champion(),
+        &loaded(3),
+        frame2,
+        &predictions2,
+    );
     log.flush().await;
     let objects = written(&store).await;
     assert_eq!(objects.len(), 1, "{objects:?}");
@@ -78,6 +89,19 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
     assert_eq!(records.len(), 3);
     assert_eq!(records[0].request_id, "req-1");
     assert_eq!(records[0].version, 3);
+    assert_eq!(
+        records[0].alias.as_deref(),
+        Some("champion"),
+        "the alias that answered"
+    );
+    assert_eq!(
+        [
+            &records[0].output.prediction_id,
+            &records[1].output.prediction_id
+        ],
+        ["req-0", "req-1"],
+        "each record keeps its prediction's id"
+    );
     assert_eq!(records[0].features["distance"], serde_json::json!(500));
     assert_eq!(records[0].features["origin"], serde_json::json!("EWR"));
     assert_eq!(records[1].features["distance"], serde_json::json!(812.5));
@@ -107,13 +131,27 @@ async fn the_sample_rate_keeps_about_its_share_and_zero_keeps_nothing() {
     let (frame, predictions) = answered(&body);
 
     let none = InferenceLog::new(store.clone(), sampling(0.0, 10));
-    none.record("r", &name, &loaded(1), frame.clone(), &predictions);
+    none.record(
+        "r",
+        &name,
+        &Selector::champion(),
+        &loaded(1),
+        frame.clone(),
+        &predictions,
+    );
     none.flush().await;
     assert_eq!(none.stats(), InferenceStats::default());
     assert!(written(&store).await.is_empty());
 
     let half = InferenceLog::new(store.clone(), sampling(0.5, 100_000));
-    half.record("r", &name, &loaded(1), frame, &predictions);
+    half.record(
+        "r",
+        &name,
+        &Selector::champion(),
+        &loaded(1),
+        frame,
+        &predictions,
+    );
     half.flush().await;
     let stats = half.stats();
     // 1,000 draws at p = 0.5: the standard deviation is 16 records; 400..600 is six of them.
@@ -140,7 +178,14 @@ async fn a_sampled_share_of_a_request_keeps_each_record_with_its_own_answer() {
         .collect();
     let (frame, predictions) = answered(&format!(r#"{{"records": [{}]}}"#, records.join(",")));
     let log = InferenceLog::new(store.clone(), sampling(0.3, 100_000));
-    log.record("r", &name, &loaded(1), frame, &predictions);
+    log.record(
+        "r",
+        &name,
+        &Selector::champion(),
+        &loaded(1),
+        frame,
+        &predictions,
+    );
     log.flush().await;
     let objects = written(&store).await;
     let kept = &objects[0].1;
@@ -165,9 +210,23 @@ async fn a_batch_older_than_the_maximum_age_is_written_by_the_next_request() {
     let log = InferenceLog::new(store.clone(), settings);
     let name = ModelName::parse("flights").expect("valid");
     let (frame, predictions) = answered(r#"{"records": [{"distance": 500}]}"#);
-    log.record("r1", &name, &loaded(1), frame.clone(), &predictions);
+    log.record(
+        "r1",
+        &name,
+        &Selector::champion(),
+        &loaded(1),
+        frame.clone(),
+        &predictions,
+    );
     tokio::time::sleep(Duration::from_millis(80)).await;
-    log.record("r2", &name, &loaded(1), frame, &predictions);
+    log.record(
+        "r2",
+        &name,
+        &Selector::champion(),
+        &loaded(1),
+        frame,
+        &predictions,
+    );
     // Wait for the background write without flushing: only the age rule can have started it.
     for _ in 0..100 {
         if log.stats().written == 2 {
@@ -188,7 +247,14 @@ async fn a_failed_write_is_counted_and_never_reaches_the_caller() {
     let log = InferenceLog::new(Arc::new(LocalFolderStore::new(blocked)), sampling(1.0, 1));
     let name = ModelName::parse("flights").expect("valid");
     let (frame, predictions) = answered(r#"{"records": [{"distance": 500}, {"distance": 600}]}"#);
-    log.record("r", &name, &loaded(1), frame, &predictions);
+    log.record(
+        "r",
+        &name,
+        &Selector::champion(),
+        &loaded(1),
+        frame,
+        &predictions,
+    );
     log.flush().await;
     assert_eq!(
         log.stats(),

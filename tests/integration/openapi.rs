@@ -160,7 +160,7 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), Str
 fn the_schema_check_catches_what_it_should() {
     let doc = document();
     let response = &doc["components"]["schemas"]["PredictResponse"];
-    let good = serde_json::json!({"model": "m", "version": 1, "predictions": [{"label": "1", "score": 0.5}]});
+    let good = serde_json::json!({"model": "m", "version": 1, "predictions": [{"prediction_id": "r-0", "label": "1", "score": 0.5}]});
     assert_eq!(conforms(response, &good), Ok(()));
     let missing = serde_json::json!({"model": "m", "predictions": []});
     assert!(conforms(response, &missing).is_err());

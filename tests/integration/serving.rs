@@ -133,7 +133,7 @@ async fn a_promotion_reaches_serving_within_the_ttl(backends: Backends) {
     // A request, read against the served model's schema and answered.
     let body = br#"{"records": [{"x1": 1.5, "x2": -0.5, "region": "north"}, {"x1": -1.0, "x2": 1.8, "region": "west"}]}"#;
     let rows = predict::parse(body, &pinned.artifact.inputs, &Limits::default()).expect("valid");
-    let predictions = predict::predict(&pinned.artifact, &rows).expect("predicts");
+    let predictions = predict::predict(&pinned.artifact, &rows, "pinned").expect("predicts");
     assert_eq!(predictions.len(), 2);
     assert!(predictions
         .iter()

@@ -126,9 +126,9 @@ async fn run(
             predict::parse(batch, &artifact.inputs, &settings.limits).map(|_| ())
         })?;
         let score = median_of(BATCH_RUNS, || {
-            predict::predict(artifact, &frame).map(|_| ())
+            predict::predict(artifact, &frame, "bench").map(|_| ())
         })?;
-        let warned = predict::predict(artifact, &frame)?
+        let warned = predict::predict(artifact, &frame, "bench")?
             .iter()
             .filter(|p| !p.warnings.is_empty())
             .count();

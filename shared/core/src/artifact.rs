@@ -10,7 +10,8 @@ use crate::names::{DatasetName, ModelName};
 use crate::spec::{ColumnType, TargetKind};
 
 /// Bumped whenever the layout changes; older readers refuse newer files with a clear error.
-pub const ARTIFACT_FORMAT: u16 = 1;
+/// Format 2 added the serving key, as the last field.
+pub const ARTIFACT_FORMAT: u16 = 2;
 const MAGIC: &[u8; 8] = b"MLOPSMDL";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +33,9 @@ pub struct ModelArtifact {
     pub fingerprint: String,
     pub code_version: String,
     pub trained_at: DateTime<Utc>,
+    /// The field each request record carries beside the inputs to name its prediction (the
+    /// spec's `[serving] key`); without one, predictions are named after their request.
+    pub key: Option<InputField>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,10 +70,20 @@ impl ModelArtifact {
             .split_at_checked(2)
             .ok_or(ArtifactError::NotAnArtifact)?;
         let found = u16::from_le_bytes([format[0], format[1]]);
-        if found != ARTIFACT_FORMAT {
-            return Err(ArtifactError::UnsupportedFormat { found });
+        let corrupt = |e: postcard::Error| ArtifactError::Corrupt(e.to_string());
+        match found {
+            ARTIFACT_FORMAT => postcard::from_bytes(body).map_err(corrupt),
+            // A format-1 body is a format-2 body without its last field, the key, which postcard
+            // writes as one zero byte when there is none.
+            1 => postcard::from_bytes(&[body, &[0]].concat()).map_err(corrupt),
+            _ => Err(ArtifactError::UnsupportedFormat { found }),
         }
-        postcard::from_bytes(body).map_err(|e| ArtifactError::Corrupt(e.to_string()))
+    }
+
+    /// The fields a request record carries: the inputs, then the key when the model has one.
+    /// Built once per loaded model: reading a request takes them as a slice.
+    pub fn request_fields(&self) -> Vec<InputField> {
+        self.inputs.iter().chain(&self.key).cloned().collect()
     }
 
     /// Row-major class probabilities of the rows of `frame`.

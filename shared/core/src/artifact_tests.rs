@@ -27,3 +27,24 @@ fn foreign_newer_and_truncated_files_are_refused_clearly() {
         Err(ArtifactError::Corrupt(_))
     ));
 }
+
+#[test]
+fn format_1_artifacts_still_load_without_a_key() {
+    let mut keyed = artifact();
+    keyed.key = Some(InputField {
+        name: "flight_id".into(),
+        kind: ColumnType::String,
+        nullable: false,
+    });
+    let bytes = keyed.encode().expect("encodes");
+    assert_eq!(ModelArtifact::decode(&bytes).expect("decodes"), keyed);
+
+    let current = artifact().encode().expect("encodes");
+    // What format 1 wrote: the same fields but the last, under its own number.
+    let mut format_1 = current[..current.len() - 1].to_vec();
+    format_1[8..10].copy_from_slice(&1u16.to_le_bytes());
+    assert_eq!(
+        ModelArtifact::decode(&format_1).expect("decodes"),
+        artifact()
+    );
+}

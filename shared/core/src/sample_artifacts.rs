@@ -65,6 +65,7 @@ pub fn artifact() -> ModelArtifact {
         fingerprint: "abc".into(),
         code_version: "0.1.0+test".into(),
         trained_at: "2026-11-24T00:00:00Z".parse().expect("RFC 3339"),
+        key: None,
     }
 }
 

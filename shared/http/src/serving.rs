@@ -71,8 +71,8 @@ impl Serving {
         let body = body?;
         let loaded = self.cache.get(&model, &selector).await?;
         let artifact = &loaded.artifact;
-        let frame = predict::parse(&body, &artifact.inputs, &self.settings.limits)?;
-        let predictions = predict::predict(artifact, &frame).map_err(|error| {
+        let frame = predict::parse(&body, &loaded.fields, &self.settings.limits)?;
+        let predictions = predict::predict(artifact, &frame, request_id).map_err(|error| {
             // The request matched the model's own schema, so this is a defect, not bad input.
             tracing::error!(%error, %model, version = loaded.version, "prediction failed");
             ApiError::new(
@@ -82,7 +82,7 @@ impl Serving {
             )
         })?;
         self.inference
-            .record(request_id, &model, &loaded, frame, &predictions);
+            .record(request_id, &model, &selector, &loaded, frame, &predictions);
         Ok(Answered {
             model,
             response: PredictResponse {

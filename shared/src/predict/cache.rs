@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::artifact::ModelArtifact;
+use crate::artifact::{InputField, ModelArtifact};
 use crate::model_registry::{self, ModelVersionRecord};
 use crate::names::{Alias, ModelName};
 use crate::ports::{ObjectStore, RegistryError, RegistryStore};
@@ -60,6 +60,18 @@ pub enum ServeError {
 pub struct Loaded {
     pub version: u64,
     pub artifact: ModelArtifact,
+    /// What a request record carries (see [`ModelArtifact::request_fields`]).
+    pub fields: Vec<InputField>,
+}
+
+impl Loaded {
+    pub fn new(version: u64, artifact: ModelArtifact) -> Self {
+        Loaded {
+            version,
+            fields: artifact.request_fields(),
+            artifact,
+        }
+    }
 }
 
 struct Entry {
@@ -126,7 +138,7 @@ impl ModelCache {
         let loaded = match cached {
             Some((loaded, _)) if loaded.version == version => loaded,
             _ => match load(self.store.as_ref(), self.registry.as_ref(), model, version).await {
-                Ok((_, artifact)) => Arc::new(Loaded { version, artifact }),
+                Ok((_, artifact)) => Arc::new(Loaded::new(version, artifact)),
                 Err(error @ ServeError::Unavailable { .. }) => {
                     tracing::error!(%error, "a model cannot be loaded: its requests get 503");
                     if let Ok(mut failed) = self.failed.write() {

@@ -15,10 +15,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::task::JoinSet;
 
-use super::{Loaded, Prediction};
+use super::{Loaded, Prediction, Selector};
 use crate::artifact::InputField;
 use crate::features::{RawColumn, RawFrame};
-use crate::names::{ModelName, ObjectKey};
+use crate::names::{Alias, ModelName, ObjectKey};
 use crate::ports::ObjectStore;
 
 /// How much is kept and how often it is written.
@@ -67,6 +67,10 @@ pub struct InferenceRecord {
     pub request_id: String,
     pub model: ModelName,
     pub version: u64,
+    /// The alias the request asked for (`champion` unless it named another); none when it named
+    /// the version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<Alias>,
     /// When the prediction was made.
     pub at: DateTime<Utc>,
     /// The input values the model read, by feature name.
@@ -106,6 +110,7 @@ struct Buffer {
 struct Sampled {
     request_id: String,
     model: Arc<Loaded>,
+    alias: Option<Alias>,
     at: DateTime<Utc>,
     frame: RawFrame,
     predictions: Vec<Prediction>,
@@ -132,6 +137,8 @@ struct RecordLine<'a> {
     request_id: &'a str,
     model: &'a str,
     version: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alias: Option<&'a str>,
     at: &'a str,
     features: RowFeatures<'a>,
     #[serde(flatten)]
@@ -216,6 +223,7 @@ impl InferenceLog {
         &self,
         request_id: &str,
         name: &ModelName,
+        selector: &Selector,
         model: &Arc<Loaded>,
         frame: RawFrame,
         predictions: &[Prediction],
@@ -243,6 +251,10 @@ impl InferenceLog {
         let sampled = Sampled {
             request_id: request_id.to_owned(),
             model: Arc::clone(model),
+            alias: match selector {
+                Selector::Alias(alias) => Some(alias.clone()),
+                Selector::Version(_) => None,
+            },
             at: Utc::now(),
             frame: if rows.len() == frame.rows() {
                 frame
@@ -390,6 +402,7 @@ fn encode(model: &str, batch: &[Sampled]) -> Lines {
                 request_id: &sampled.request_id,
                 model,
                 version: sampled.model.version,
+                alias: sampled.alias.as_deref(),
                 at: &at,
                 features: RowFeatures {
                     inputs,

@@ -335,6 +335,7 @@ impl Trainer {
             fingerprint: fingerprint.clone(),
             code_version: CODE_VERSION.to_owned(),
             trained_at,
+            key: serving_key(spec),
         };
 
         let written = outputs::write(
@@ -509,6 +510,16 @@ fn input_fields(spec: &DatasetSpec, pipeline: &Pipeline) -> Vec<InputField> {
             nullable: c.nullable || !c.required,
         })
         .collect()
+}
+
+/// The spec's serving key as a field every request record must carry.
+fn serving_key(spec: &DatasetSpec) -> Option<InputField> {
+    let name = spec.serving.as_ref()?.key.as_ref()?;
+    spec.column(name).map(|c| InputField {
+        name: c.name.clone(),
+        kind: c.kind,
+        nullable: false,
+    })
 }
 
 /// Where a model version's files live.

@@ -21,6 +21,10 @@ pub struct PredictResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
+    /// Names the prediction, so outcomes reported later are joined to it: the record's key when
+    /// the model has one (the spec's `[serving] key`), else `<request id>-<position>`.
+    #[serde(default)]
+    pub prediction_id: String,
     /// Shared by the records that have it: a string per record was a tenth of scoring's time.
     pub label: Arc<str>,
     /// Binary: the positive class's probability.
@@ -33,10 +37,14 @@ pub struct Prediction {
     pub warnings: Vec<String>,
 }
 
+/// Predictions for the rows of `frame` (read with [`ModelArtifact::request_fields`]), named after
+/// their keys or `request_id`.
 pub fn predict(
     artifact: &ModelArtifact,
     frame: &RawFrame,
+    request_id: &str,
 ) -> Result<Vec<Prediction>, FeatureError> {
+    let mut ids = prediction_ids(artifact, frame, request_id)?;
     let encoded = artifact.pipeline.transform(frame)?;
     let probabilities = artifact.learner.probabilities(&encoded);
     let mut warnings = warnings(artifact, frame, &encoded)?;
@@ -49,10 +57,12 @@ pub fn predict(
     Ok(probabilities
         .chunks(k)
         .zip(warnings.iter_mut())
-        .map(|(p, warnings)| {
+        .zip(ids.iter_mut())
+        .map(|((p, warnings), id)| {
             let binary = k == 2;
             let class = crate::learn::predicted_class(p, artifact.threshold);
             Prediction {
+                prediction_id: std::mem::take(id),
                 label: labels.get(class).cloned().unwrap_or_else(|| Arc::from("")),
                 score: binary.then(|| p[1]),
                 probabilities: (!binary).then(|| {
@@ -67,6 +77,36 @@ pub fn predict(
             }
         })
         .collect())
+}
+
+/// Each row's id: its key's value, or its request id and position.
+fn prediction_ids(
+    artifact: &ModelArtifact,
+    frame: &RawFrame,
+    request_id: &str,
+) -> Result<Vec<String>, FeatureError> {
+    let Some(key) = &artifact.key else {
+        return Ok((0..frame.rows())
+            .map(|row| format!("{request_id}-{row}"))
+            .collect());
+    };
+    // The request reader refuses a record without its key, so every row has one.
+    Ok(match frame.column(&key.name)? {
+        RawColumn::Text(values) => (0..frame.rows())
+            .map(|row| values.get(row).unwrap_or_default().to_owned())
+            .collect(),
+        RawColumn::Numeric(values) => values
+            .iter()
+            .map(|v| v.map(|v| (v as i64).to_string()).unwrap_or_default())
+            .collect(),
+        RawColumn::Boolean(_) | RawColumn::Datetime(_) => {
+            return Err(FeatureError::WrongType {
+                column: key.name.clone(),
+                expected: "a string or integer key",
+                found: "another type",
+            })
+        }
+    })
 }
 
 /// Per row: numeric values outside the training range, categories the model never kept (read

@@ -19,7 +19,7 @@ fn binary_predictions_carry_the_label_at_the_threshold_and_the_score() {
         vec![Some(500.0), Some(500.0)],
         vec![Some("EWR"), Some("JFK")],
     );
-    let predictions = predict(&model, &rows).expect("predicts");
+    let predictions = predict(&model, &rows, "req").expect("predicts");
     let probabilities = model.predict(&rows).expect("predicts");
     for (prediction, p) in predictions.iter().zip(probabilities.chunks(2)) {
         assert_eq!(prediction.score, Some(p[1]));
@@ -33,7 +33,7 @@ fn binary_predictions_carry_the_label_at_the_threshold_and_the_score() {
 #[test]
 fn values_the_model_never_saw_are_scored_with_a_warning() {
     let rows = frame(vec![Some(6000.0), None], vec![Some("LGA"), None]);
-    let predictions = predict(&artifact(), &rows).expect("predicts");
+    let predictions = predict(&artifact(), &rows, "req").expect("predicts");
     assert_eq!(
         predictions[0].warnings,
         [
@@ -123,7 +123,7 @@ mod properties {
         frame: &RawFrame,
         records: usize,
     ) -> Result<(), TestCaseError> {
-        let predictions = predict(model, frame).expect("a parsed frame is scored");
+        let predictions = predict(model, frame, "req").expect("a parsed frame is scored");
         prop_assert_eq!(predictions.len(), records);
         for p in &predictions {
             let score = p.score.expect("binary scores");
@@ -159,5 +159,73 @@ mod properties {
                 }
             }
         }
+    }
+}
+
+mod prediction_ids {
+    use super::*;
+    use crate::artifact::InputField;
+    use crate::predict::{parse, Limits, RequestError};
+    use crate::spec::ColumnType;
+
+    fn keyed(kind: ColumnType) -> ModelArtifact {
+        let mut model = artifact();
+        model.key = Some(InputField {
+            name: "flight_id".into(),
+            kind,
+            nullable: false,
+        });
+        model
+    }
+
+    fn ids(model: &ModelArtifact, body: &str) -> Result<Vec<String>, RequestError> {
+        let frame = parse(body.as_bytes(), &model.request_fields(), &Limits::default())?;
+        let predictions = predict(model, &frame, "req-7").expect("predicts");
+        Ok(predictions.into_iter().map(|p| p.prediction_id).collect())
+    }
+
+    #[test]
+    fn without_a_key_a_prediction_is_named_after_its_request_and_position() {
+        let body = r#"{"records": [{"distance": 500}, {"distance": 900}]}"#;
+        assert_eq!(
+            ids(&artifact(), body).expect("valid"),
+            ["req-7-0", "req-7-1"]
+        );
+    }
+
+    #[test]
+    fn with_a_key_each_record_names_its_own_prediction() {
+        let text = keyed(ColumnType::String);
+        let body = r#"{"records": [{"distance": 500, "flight_id": "UA-1545"},
+                                   {"flight_id": "AA-33", "distance": 900}]}"#;
+        assert_eq!(ids(&text, body).expect("valid"), ["UA-1545", "AA-33"]);
+        let rows = r#"{"features": [[500, "EWR", "UA-1545"]]}"#;
+        assert_eq!(
+            ids(&text, rows).expect("valid"),
+            ["UA-1545"],
+            "in a row, the key is last"
+        );
+
+        let number = keyed(ColumnType::Integer);
+        let body = r#"{"records": [{"distance": 500, "flight_id": 9007199254740991}]}"#;
+        assert_eq!(ids(&number, body).expect("valid"), ["9007199254740991"]);
+    }
+
+    #[test]
+    fn a_record_without_its_key_is_refused_naming_the_field() {
+        let body = r#"{"records": [{"distance": 500, "flight_id": "UA-1545"}, {"distance": 900},
+                                   {"distance": 1, "flight_id": null}]}"#;
+        let Err(RequestError::Invalid { problems, .. }) = ids(&keyed(ColumnType::String), body)
+        else {
+            panic!("records without keys are refused");
+        };
+        let refused: Vec<_> = problems
+            .iter()
+            .map(|p| (p.record, p.field.as_deref()))
+            .collect();
+        assert_eq!(
+            refused,
+            [(Some(1), Some("flight_id")), (Some(2), Some("flight_id"))]
+        );
     }
 }

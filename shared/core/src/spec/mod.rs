@@ -36,6 +36,7 @@ pub struct DatasetSpec {
     pub training: Option<TrainingSection>,
     pub promotion: Option<PromotionSection>,
     pub drift: Option<DriftSection>,
+    pub serving: Option<ServingSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -162,6 +163,11 @@ impl ColumnType {
 
     pub fn is_textual(self) -> bool {
         matches!(self, ColumnType::String | ColumnType::Categorical)
+    }
+
+    /// Whether its values can name a record: text, or whole numbers.
+    pub fn can_be_key(self) -> bool {
+        self.is_textual() || self == ColumnType::Integer
     }
 
     pub fn as_str(self) -> &'static str {
@@ -458,6 +464,16 @@ fn default_drift_min_rows() -> u64 {
 
 fn default_psi_threshold() -> f64 {
     0.2
+}
+
+/// How predictions are answered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServingSection {
+    /// A column each prediction request carries beside the features (not one of them), such as a
+    /// flight's id: it becomes the prediction's id, so outcomes reported later under the same key
+    /// are joined to it.
+    pub key: Option<String>,
 }
 
 /// One problem in a spec, located by a path such as `columns[3].max`.
@@ -798,6 +814,9 @@ impl DatasetSpec {
                 out.push("promotion.max_slice_regression", "must be between 0 and 1");
             }
         }
+        if let Some(key) = self.serving.as_ref().and_then(|s| s.key.as_ref()) {
+            self.check_serving_key(out, key);
+        }
         if let Some(drift) = &self.drift {
             if !(drift.drift_share > 0.0 && drift.drift_share <= 1.0) {
                 out.push("drift.drift_share", "must be in (0, 1]");
@@ -808,6 +827,36 @@ impl DatasetSpec {
             if drift.psi_threshold <= 0.0 {
                 out.push("drift.psi_threshold", "must be positive");
             }
+        }
+    }
+
+    /// The key identifies a prediction: a text or whole-number column that is neither a feature
+    /// nor the target.
+    fn check_serving_key(&self, out: &mut Problems, key: &str) {
+        let path = "serving.key";
+        match self.column(key) {
+            None => out.push(path, format!("unknown column {key:?}")),
+            Some(col) if !col.kind.can_be_key() => out.push(
+                path,
+                format!(
+                    "{key:?} is {}; a key is a string, categorical or integer column",
+                    col.kind
+                ),
+            ),
+            Some(_) => {}
+        }
+        if self
+            .features
+            .as_ref()
+            .is_some_and(|f| f.columns.iter().any(|c| c == key))
+        {
+            out.push(
+                path,
+                format!("{key:?} is a feature; a key is sent beside the features"),
+            );
+        }
+        if self.target.as_ref().is_some_and(|t| t.column == key) {
+            out.push(path, format!("{key:?} is the target"));
         }
     }
 

@@ -101,3 +101,63 @@ fn json_specs_are_read_too() {
         Some(vec![AllowedValue::Integer(1), AllowedValue::Integer(2)])
     );
 }
+
+#[test]
+fn a_serving_key_is_a_text_or_integer_column_beside_the_features() {
+    let spec = |key: &str| {
+        format!(
+            r#"
+            [dataset]
+            name = "trips"
+            version = 1
+
+            [[columns]]
+            name = "trip_id"
+            type = "string"
+
+            [[columns]]
+            name = "distance"
+            type = "float"
+
+            [[columns]]
+            name = "booked"
+            type = "boolean"
+
+            [[columns]]
+            name = "late"
+            type = "integer"
+
+            [target]
+            column = "late"
+            kind = "binary"
+            positive = 1
+
+            [features]
+            columns = ["distance"]
+
+            [serving]
+            key = "{key}"
+            "#
+        )
+    };
+    assert!(DatasetSpec::parse(&spec("trip_id"), "toml").is_ok());
+    for (key, says) in [
+        ("nope", "unknown column \"nope\""),
+        (
+            "booked",
+            "\"booked\" is boolean; a key is a string, categorical or integer column",
+        ),
+        ("distance", "\"distance\" is a feature"),
+        ("late", "\"late\" is the target"),
+    ] {
+        let Err(SpecError::Invalid(problems)) = DatasetSpec::parse(&spec(key), "toml") else {
+            panic!("{key} should be refused");
+        };
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.path == "serving.key" && p.message.starts_with(says)),
+            "{key}: {problems:?}"
+        );
+    }
+}
