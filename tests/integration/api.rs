@@ -148,7 +148,10 @@ async fn every_route_answers_its_event_file(backends: Backends) {
     // Without a key, predictions are named after the request (the Lambda invocation's id, or
     // here, without one, the server's own count) and their position in it.
     assert_eq!(
-        [&predictions[0]["prediction_id"], &predictions[1]["prediction_id"]],
+        [
+            &predictions[0]["prediction_id"],
+            &predictions[1]["prediction_id"]
+        ],
         ["local-0-0", "local-0-1"]
     );
 

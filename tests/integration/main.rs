@@ -14,6 +14,7 @@ mod ingest_handler;
 mod ingest_hostile;
 mod lifecycle;
 mod openapi;
+mod outcomes;
 mod promote_handler;
 mod registry;
 mod serving;

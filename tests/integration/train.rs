@@ -6,7 +6,7 @@ use mlops_local::EventLog;
 use mlops_shared::artifact::ModelArtifact;
 use mlops_shared::evaluate::evaluate;
 use mlops_shared::features::RawFrame;
-use mlops_shared::ingest::catalog;
+use mlops_shared::ingest::{catalog, Stream};
 use mlops_shared::learn::LearnError;
 use mlops_shared::model_registry::{self, ModelStatus};
 use mlops_shared::names::{DatasetName, ModelName, ObjectKey};
@@ -723,7 +723,7 @@ async fn a_training_window_leaves_out_versions_ingested_before_it() {
         spec_version: 1,
         ingested_at: "2025-11-01T00:00:00Z".parse().unwrap(),
     };
-    catalog::record_version(backends.registry.as_ref(), &old, &dataset_name("plants"))
+    catalog::record_version(backends.registry.as_ref(), &old, Stream::Data)
         .await
         .expect("records");
     let record = train(&backends, "plants")

@@ -3,12 +3,14 @@
 //!
 //! Keys (single-table design, see docs/registry.md):
 //! - `pk = DATASET#<dataset>`, `sk = VERSION#<version>`: an accepted data version.
+//! - `pk = DATASET#<dataset>`, `sk = OUTCOMES#<version>`: an accepted version of its outcomes.
 //! - `pk = DATASET#<dataset>`, `sk = UPLOAD#<key hash>-<content hash>-<spec hash>`: what became of one upload.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::Stream;
 use crate::names::{DatasetName, ObjectKey};
 use crate::ports::{Condition, Item, ItemKey, RegistryError, RegistryStore};
 
@@ -55,8 +57,19 @@ pub fn dataset_pk(dataset: &DatasetName) -> String {
     format!("DATASET#{dataset}")
 }
 
-pub fn version_key(dataset: &DatasetName, version: &str) -> ItemKey {
-    ItemKey::new(dataset_pk(dataset), format!("VERSION#{version}"))
+/// Where a stream's versions sort in the dataset's partition.
+fn version_prefix(stream: Stream) -> &'static str {
+    match stream {
+        Stream::Data => "VERSION#",
+        Stream::Outcomes => "OUTCOMES#",
+    }
+}
+
+pub fn version_key(dataset: &DatasetName, stream: Stream, version: &str) -> ItemKey {
+    ItemKey::new(
+        dataset_pk(dataset),
+        format!("{}{version}", version_prefix(stream)),
+    )
 }
 
 /// One upload: a key with given content, judged under a given spec. A redelivered event maps to the
@@ -76,13 +89,15 @@ pub fn upload_key(
     )
 }
 
-/// Records a data version; `Ok(false)` when it was recorded before (the same content again).
+/// Records a version of `stream`; `Ok(false)` when it was recorded before (the same content
+/// again).
 pub async fn record_version(
     registry: &dyn RegistryStore,
     record: &DataVersionRecord,
-    dataset: &DatasetName,
+    stream: Stream,
 ) -> Result<bool, RegistryError> {
-    let item = Item::from_record(version_key(dataset, &record.version), record)?;
+    let key = version_key(&record.dataset, stream, &record.version);
+    let item = Item::from_record(key, record)?;
     match registry.put(item, Condition::NotExists).await {
         Ok(()) => Ok(true),
         Err(RegistryError::ConditionFailed { .. }) => Ok(false),
@@ -112,13 +127,29 @@ pub async fn find_upload(
     registry.get(key).await?.map(Item::into_record).transpose()
 }
 
-/// Every data version of a dataset, oldest version id first.
+/// Every data version of a dataset, in version id order.
 pub async fn versions(
     registry: &dyn RegistryStore,
     dataset: &DatasetName,
 ) -> Result<Vec<DataVersionRecord>, RegistryError> {
+    versions_of(registry, dataset, Stream::Data).await
+}
+
+/// Every accepted version of a dataset's outcomes, in version id order.
+pub async fn outcome_versions(
+    registry: &dyn RegistryStore,
+    dataset: &DatasetName,
+) -> Result<Vec<DataVersionRecord>, RegistryError> {
+    versions_of(registry, dataset, Stream::Outcomes).await
+}
+
+async fn versions_of(
+    registry: &dyn RegistryStore,
+    dataset: &DatasetName,
+    stream: Stream,
+) -> Result<Vec<DataVersionRecord>, RegistryError> {
     registry
-        .query(&dataset_pk(dataset), "VERSION#")
+        .query(&dataset_pk(dataset), version_prefix(stream))
         .await?
         .into_iter()
         .map(Item::into_record)

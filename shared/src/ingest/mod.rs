@@ -78,12 +78,35 @@ pub struct IngestOutcome {
     pub reasons: Vec<String>,
 }
 
+/// What an upload holds: the dataset's rows, or outcomes observed for its predictions (uploaded
+/// under `raw/<dataset>/outcomes/`, checked against the contract derived from the dataset's, see
+/// [`crate::spec::outcomes`]). Each has its own curated folder and registry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Data,
+    Outcomes,
+}
+
+/// The folder under `raw/<dataset>/` (and `curated/<dataset>/`) that holds outcomes.
+pub const OUTCOMES_FOLDER: &str = "outcomes/";
+
+impl Stream {
+    /// Where its versions are curated, below `curated/<dataset>/`.
+    fn curated_folder(self) -> &'static str {
+        match self {
+            Stream::Data => "",
+            Stream::Outcomes => OUTCOMES_FOLDER,
+        }
+    }
+}
+
 /// An upload key split into its dataset and its path below `raw/<dataset>/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawKey {
     pub key: ObjectKey,
     pub dataset: DatasetName,
     pub relative: String,
+    pub stream: Stream,
 }
 
 impl RawKey {
@@ -97,10 +120,16 @@ impl RawKey {
             .ok_or_else(not_upload)?;
         let (dataset, relative) = rest.split_once('/').ok_or_else(not_upload)?;
         let dataset = DatasetName::parse(dataset).map_err(|_| not_upload())?;
+        let stream = if relative.starts_with(OUTCOMES_FOLDER) {
+            Stream::Outcomes
+        } else {
+            Stream::Data
+        };
         Ok(Self {
             key: key.clone(),
             dataset,
             relative: relative.to_owned(),
+            stream,
         })
     }
 
@@ -126,8 +155,11 @@ fn key(text: &str) -> ObjectKey {
     ObjectKey::parse(text).unwrap_or_else(|e| unreachable!("key built from valid parts: {e}"))
 }
 
-pub fn curated_key(dataset: &DatasetName, version: &str, file: &str) -> ObjectKey {
-    key(&format!("{CURATED_PREFIX}{dataset}/{version}/{file}"))
+pub fn curated_key(dataset: &DatasetName, stream: Stream, version: &str, file: &str) -> ObjectKey {
+    let folder = stream.curated_folder();
+    key(&format!(
+        "{CURATED_PREFIX}{dataset}/{folder}{version}/{file}"
+    ))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -204,6 +236,23 @@ impl Ingestor {
                 let finding = Finding::file_level("invalid_spec", vec![], e.to_string());
                 return self.quarantine(&raw, source, None, vec![finding]).await;
             }
+        };
+        let spec = match raw.stream {
+            Stream::Data => spec,
+            Stream::Outcomes => match spec.outcomes() {
+                Some(outcomes) => outcomes,
+                None => {
+                    let finding = Finding::file_level(
+                        "no_target",
+                        vec![],
+                        format!(
+                            "{} has no [target], so no outcome can be observed for it",
+                            raw.dataset
+                        ),
+                    );
+                    return self.quarantine(&raw, source, None, vec![finding]).await;
+                }
+            },
         };
         let spec_ref = SpecRef {
             key: spec_key,
@@ -327,12 +376,15 @@ impl Ingestor {
             || profile::profile(frame, &spec.spec),
         );
         let data = self
-            .put_if_absent(curated_key(dataset, &version, "data.parquet"), encoded?)
+            .put_if_absent(
+                curated_key(dataset, raw.stream, &version, "data.parquet"),
+                encoded?,
+            )
             .await?;
         let dropped_rows = match dropped {
             Some(dropped) => Some(
                 self.put_if_absent(
-                    curated_key(dataset, &version, "dropped_rows.parquet"),
+                    curated_key(dataset, raw.stream, &version, "dropped_rows.parquet"),
                     parquet_bytes(dropped)?,
                 )
                 .await?,
@@ -340,7 +392,7 @@ impl Ingestor {
             None => None,
         };
         let rows = frame.height() as u64;
-        let manifest_key = curated_key(dataset, &version, "manifest.json");
+        let manifest_key = curated_key(dataset, raw.stream, &version, "manifest.json");
         let ingested_at = clock::now();
         let manifest = Manifest {
             dataset: dataset.clone(),
@@ -381,7 +433,7 @@ impl Ingestor {
             spec_version: spec_ref.version,
             ingested_at,
         };
-        let created = catalog::record_version(self.registry.as_ref(), &record, dataset).await?;
+        let created = catalog::record_version(self.registry.as_ref(), &record, raw.stream).await?;
         let status = if created {
             UploadStatus::Accepted
         } else {

@@ -4,6 +4,7 @@
 //! surface), then [`DatasetSpec::check`] collects every semantic problem at once, each with the path of
 //! the offending entry, so an author fixes the whole file in one pass.
 
+pub mod outcomes;
 pub mod rule;
 
 use std::collections::{BTreeMap, HashSet};
