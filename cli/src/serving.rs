@@ -15,7 +15,6 @@ use mlops_shared::names::{Alias, ModelName};
 use mlops_shared::predict::{
     self, BatchFormat, ModelCache, PredictResponse, Selector, ServingSettings,
 };
-use mlops_shared::promotion::Promoter;
 
 use crate::Target;
 
@@ -43,7 +42,7 @@ pub async fn serve(args: ServeArgs, target: &Target) -> anyhow::Result<ExitCode>
         settings,
     ));
     let admin = (args.admin || args.admin_token.is_some()).then(|| http::LocalAdmin {
-        promoter: Arc::new(Promoter::new(&backends)),
+        admin: Arc::new(http::admin::Admin::new(&backends)),
         token: args.admin_token.clone(),
     });
     let router = http::local_router(serving.clone(), admin);

@@ -15,7 +15,8 @@ use mlops_shared::ports::Backends;
 use mlops_shared::predict::{Limits, Sampling, ServingSettings, UnknownFields};
 use mlops_shared::promotion::{Command, Promoter};
 use mlops_tests::{
-    flights_sample, ingest, model_name, on_both_stores, quick_flights_spec, repo_file, train,
+    dataset_name, flights_sample, flights_spec, ingest, install_spec, model_name, on_both_stores,
+    quick_flights_spec, repo_file, train,
 };
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -64,7 +65,7 @@ fn api(backends: &Backends, settings: ServingSettings) -> (Router, Arc<Serving>)
         settings,
     ));
     let admin = http::LocalAdmin {
-        promoter: Arc::new(Promoter::new(backends)),
+        admin: Arc::new(http::admin::Admin::new(backends)),
         token: None,
     };
     let router = http::local_router(serving.clone(), Some(admin));
@@ -295,6 +296,94 @@ async fn every_route_answers_its_event_file(backends: Backends) {
     assert_eq!(versions, [1, 1, 1, 2, 2]);
 }
 on_both_stores!(every_route_answers_its_event_file);
+
+/// Outcomes reported over the admin API are ingested as an upload of the model's dataset at once:
+/// bad rows dropped and reported, the same body twice one version, a body with nothing usable
+/// refused with what is wrong.
+async fn outcomes_are_reported_through_the_admin_api(backends: Backends) {
+    install_spec(&backends, &flights_spec()).await;
+    let registry = backends.registry.as_ref();
+    model_registry::allocate_version(
+        registry,
+        &model_name("flights"),
+        &dataset_name("flights"),
+        mlops_shared::clock::now(),
+    )
+    .await
+    .expect("a registered model");
+    let (router, _) = api(&backends, settings());
+    let body = json!({"outcomes": [
+        {"prediction_id": "r-0", "late": 1, "observed_at": "2013-07-01T12:00:00Z"},
+        {"prediction_id": "r-1", "late": 3, "observed_at": "2013-07-01T12:01:00Z"},
+    ]})
+    .to_string();
+    let (status, _, first) = send(&router, post("/models/flights/outcomes", body.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(conforms(&schema("IngestOutcome"), &first), Ok(()));
+    assert_eq!(
+        (&first["status"], &first["rows"], &first["rows_dropped"]),
+        (&json!("accepted"), &json!(1), &json!(1)),
+        "{first}"
+    );
+    assert!(
+        first["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("late")),
+        "the dropped row's reason: {first}"
+    );
+    let (_, _, again) = send(&router, post("/models/flights/outcomes", body)).await;
+    assert_eq!(
+        (&again["status"], &again["version"]),
+        (&json!("duplicate"), &first["version"]),
+        "the same outcomes twice are one version"
+    );
+    let versions =
+        mlops_shared::ingest::catalog::outcome_versions(registry, &dataset_name("flights"))
+            .await
+            .expect("reads");
+    assert_eq!(versions.len(), 1);
+
+    for (uri, body, status, code) in [
+        (
+            "/models/flights/outcomes",
+            json!({"outcomes": [{"prediction_id": "r-2", "late": 1}]}).to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_outcomes",
+        ),
+        (
+            "/models/flights/outcomes",
+            json!({"outcomes": []}).to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_outcomes",
+        ),
+        (
+            "/models/flights/outcomes",
+            json!({"outcome": []}).to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            "/models/flights/outcomes",
+            "{not json".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "/models/nosuch/outcomes",
+            json!({"outcomes": [{"prediction_id": "r-0"}]}).to_string(),
+            StatusCode::NOT_FOUND,
+            "unknown_model",
+        ),
+    ] {
+        assert_eq!(
+            error_of(&router, post(uri, body.clone())).await,
+            (status, code.to_owned()),
+            "{uri} {body}"
+        );
+    }
+}
+
+on_both_stores!(outcomes_are_reported_through_the_admin_api);
 
 fn post(uri: &str, body: impl Into<Body>) -> Request<Body> {
     Request::post(uri)

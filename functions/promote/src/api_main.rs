@@ -1,12 +1,12 @@
-//! Wires the admin API function: the registry's promote, reject and rollback as HTTP routes
-//! (IAM-authorised in the template), with the caller's IAM identity in the audit trail.
+//! Wires the admin API function: the registry's promote, reject and rollback, and reported
+//! outcomes, as HTTP routes (IAM-authorised in the template), with the caller's IAM identity in
+//! the audit trail.
 
 use std::sync::Arc;
 
 use lambda_http::Error;
 use mlops_http::{self as http, admin};
 use mlops_shared::config::{AwsTargets, Env};
-use mlops_shared::promotion::Promoter;
 
 fn main() -> Result<(), Error> {
     mlops_shared::process::start_runtime()?.block_on(serve())
@@ -17,6 +17,6 @@ async fn serve() -> Result<(), Error> {
     let targets = AwsTargets::from_env(&Env::process())?;
     let backends =
         mlops_aws::backends(&targets.bucket, &targets.registry_table, &targets.event_bus).await;
-    let promoter = Arc::new(Promoter::new(&backends));
-    http::lambda::run(http::finish(admin::router(promoter))).await
+    let admin = Arc::new(admin::Admin::new(&backends));
+    http::lambda::run(http::finish(admin::router(admin))).await
 }

@@ -1,7 +1,7 @@
 //! The admin routes: the registry's promote, reject and rollback over HTTP, IAM-authorised in the
-//! template. Each is the same `Promoter` call as the command line and the promote function's
-//! direct invoke, with the same idempotency: a retried request with its `operation_id` is applied
-//! once.
+//! template, and reported outcomes (see [`super::outcomes`]). Each registry command is the same
+//! `Promoter` call as the command line and the promote function's direct invoke, with the same
+//! idempotency: a retried request with its `operation_id` is applied once.
 
 use std::sync::Arc;
 
@@ -16,24 +16,49 @@ use axum::{Extension, Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use super::{model_name, ApiError, Caller, RequestId};
+use super::{model_name, outcomes, ApiError, Caller, RequestId, MAX_BODY_BYTES};
+use mlops_shared::ingest::Ingestor;
+use mlops_shared::ports::{Backends, RegistryStore};
 use mlops_shared::predict::Problem;
 use mlops_shared::promotion::{Command, Outcome, PromoteError, Promoter, Request};
 
-pub fn router(promoter: Arc<Promoter>) -> Router {
+/// What the admin routes act on.
+pub struct Admin {
+    pub promoter: Promoter,
+    /// Takes reported outcomes in as uploads of the model's dataset.
+    pub ingestor: Ingestor,
+    pub registry: Arc<dyn RegistryStore>,
+}
+
+impl Admin {
+    pub fn new(backends: &Backends) -> Self {
+        Admin {
+            promoter: Promoter::new(backends),
+            ingestor: Ingestor::new(
+                backends.store.clone(),
+                backends.registry.clone(),
+                MAX_BODY_BYTES as u64,
+            ),
+            registry: backends.registry.clone(),
+        }
+    }
+}
+
+pub fn router(admin: Arc<Admin>) -> Router {
     Router::new()
         .route("/models/{model}/promote", post(promote_route))
         .route("/models/{model}/reject", post(reject_route))
         .route("/models/{model}/rollback", post(rollback_route))
-        .with_state(promoter)
+        .route("/models/{model}/outcomes", post(outcomes::route))
+        .with_state(admin)
 }
 
 /// The admin routes on a local socket (`mlops serve --admin`), where no IAM signature protects
 /// them: a request must say `content-type: application/json` (which a web page cannot send to
 /// another origin without a CORS preflight, which this server never grants), and carry the bearer
 /// token when one is set.
-pub fn local_router(promoter: Arc<Promoter>, token: Option<String>) -> Router {
-    router(promoter).route_layer(middleware::from_fn_with_state(
+pub fn local_router(admin: Arc<Admin>, token: Option<String>) -> Router {
+    router(admin).route_layer(middleware::from_fn_with_state(
         token.map(Arc::<str>::from),
         local_guard,
     ))
@@ -130,6 +155,11 @@ fn parse<T: DeserializeOwned + Default>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
+    parse_body(body)
+}
+
+/// A JSON body: 400 when it is not JSON, 422 when it is JSON of another shape.
+pub(crate) fn parse_body<T: DeserializeOwned>(body: Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(&body).map_err(|e| {
         let mut error = ApiError::from(mlops_shared::predict::RequestError::Malformed(
             e.to_string(),
@@ -151,7 +181,7 @@ fn reply(result: Result<Outcome, ApiError>) -> Response {
 }
 
 async fn promote_route(
-    State(promoter): State<Arc<Promoter>>,
+    State(admin): State<Arc<Admin>>,
     Path(model): Path<String>,
     caller: Option<Extension<Caller>>,
     request_id: Option<Extension<RequestId>>,
@@ -168,14 +198,14 @@ async fn promote_route(
                 version: body.version,
                 force: body.force,
             };
-            Ok(promoter.execute(&command, &request).await?)
+            Ok(admin.promoter.execute(&command, &request).await?)
         }
         .await,
     )
 }
 
 async fn reject_route(
-    State(promoter): State<Arc<Promoter>>,
+    State(admin): State<Arc<Admin>>,
     Path(model): Path<String>,
     caller: Option<Extension<Caller>>,
     request_id: Option<Extension<RequestId>>,
@@ -201,14 +231,14 @@ async fn reject_route(
             };
             let request = context.request(&body)?;
             let command = Command::Reject { model, version };
-            Ok(promoter.execute(&command, &request).await?)
+            Ok(admin.promoter.execute(&command, &request).await?)
         }
         .await,
     )
 }
 
 async fn rollback_route(
-    State(promoter): State<Arc<Promoter>>,
+    State(admin): State<Arc<Admin>>,
     Path(model): Path<String>,
     caller: Option<Extension<Caller>>,
     request_id: Option<Extension<RequestId>>,
@@ -237,7 +267,8 @@ async fn rollback_route(
                 return Err(error);
             }
             let request = context.request(&body)?;
-            Ok(promoter
+            Ok(admin
+                .promoter
                 .execute(&Command::Rollback { model }, &request)
                 .await?)
         }

@@ -159,7 +159,7 @@ impl From<PromoteError> for ApiError {
 }
 
 /// A 503 whose cause is logged, not returned.
-fn unavailable(what: &str, error: &dyn std::error::Error) -> ApiError {
+pub(crate) fn unavailable(what: &str, error: &dyn std::error::Error) -> ApiError {
     tracing::error!(%error, "{what} unavailable");
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,

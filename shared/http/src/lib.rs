@@ -1,10 +1,11 @@
 //! The HTTP API. Serving routes (predict, registry view, health, OpenAPI) run in the predict
-//! function; admin routes (promote, reject, rollback) run in the promote function's API binary,
-//! which holds the registry write permissions; `mlops serve` runs both on one socket.
+//! function; admin routes (promote, reject, rollback, outcomes) run in the promote function's API
+//! binary, which holds the registry write permissions; `mlops serve` runs both on one socket.
 
 pub mod admin;
 pub mod error;
 pub mod lambda;
+pub mod outcomes;
 pub mod serving;
 
 pub use error::ApiError;
@@ -42,7 +43,7 @@ pub fn finish(router: Router) -> Router {
 
 /// The admin routes on a local socket: off unless asked for.
 pub struct LocalAdmin {
-    pub promoter: Arc<mlops_shared::promotion::Promoter>,
+    pub admin: Arc<admin::Admin>,
     /// The bearer token admin requests must carry, for a machine others use too.
     pub token: Option<String>,
 }
@@ -56,7 +57,7 @@ pub fn local_router(serving: Arc<serving::Serving>, admin: Option<LocalAdmin>) -
         axum::routing::get(move || async move { serving::openapi(document) }),
     );
     finish(match admin {
-        Some(admin) => router.merge(admin::local_router(admin.promoter, admin.token)),
+        Some(local) => router.merge(admin::local_router(local.admin, local.token)),
         None => router,
     })
 }
