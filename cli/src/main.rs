@@ -4,6 +4,7 @@
 mod demo;
 mod drift;
 mod ingest;
+mod monitor;
 mod registry;
 mod serving;
 mod spec;
@@ -98,6 +99,8 @@ enum Command {
     /// Compare current data (inference records, a data version or a file) with a model's
     /// training reference, and write the JSON and HTML drift reports.
     Drift(drift::DriftArgs),
+    /// A model's live quality: its recent predictions joined with the outcomes known now.
+    Monitor(monitor::MonitorArgs),
     /// Run the pipeline end to end on the bundled flights sample, in a fresh local home.
     Demo(demo::DemoArgs),
 }
@@ -137,6 +140,7 @@ async fn run() -> ExitCode {
         Command::Serve(args) => serving::serve(args, &cli.target).await,
         Command::Predict(args) => serving::predict(args, &cli.target).await,
         Command::Drift(args) => drift::run(args, &cli.target).await,
+        Command::Monitor(args) => monitor::run(args, &cli.target).await,
         Command::Demo(args) => demo::run(args).await,
     };
     match result {

@@ -13,6 +13,7 @@ pub mod drift;
 pub mod handler;
 pub mod ingest;
 pub mod model_registry;
+pub mod monitor;
 pub mod observability;
 pub mod ports;
 pub mod predict;

@@ -26,7 +26,7 @@ use serde_json::Value;
 use crate::api::send;
 
 /// Months 1–3 ingested and version 1 trained on them, as champion.
-async fn trained_on_first_quarter(backends: &Backends) {
+pub(crate) async fn trained_on_first_quarter(backends: &Backends) {
     let files = ["01", "02", "03"]
         .iter()
         .map(|m| (format!("flights-2013-{m}.csv.gz"), flights_sample(m)))
@@ -246,8 +246,9 @@ fn event(file: &str) -> Value {
     serde_json::from_slice(&repo_file(&format!("events/{file}"))).expect("event file is JSON")
 }
 
-/// Scores July through the API with every record sampled, and writes the records out.
-async fn serve_july(backends: &Backends) -> usize {
+/// Scores July through the API with every record sampled, and writes the records out; the
+/// predictions answered.
+pub(crate) async fn serve_july(backends: &Backends) -> Vec<Value> {
     let settings = ServingSettings {
         cache_ttl: Duration::ZERO,
         sampling: Sampling::new(1.0, 1000, Duration::from_secs(3600)).expect("valid"),
@@ -287,7 +288,10 @@ async fn serve_july(backends: &Backends) -> usize {
     let (status, _, response) = send(&router, request).await;
     assert_eq!(status, StatusCode::OK, "{response}");
     serving.inference().flush().await;
-    response["predictions"].as_array().map_or(0, Vec::len)
+    response["predictions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -308,7 +312,7 @@ async fn the_drift_function_checks_sampled_inference_records_and_announces_drift
     );
     assert!(!quiet.announced);
 
-    let served = serve_july(backends).await;
+    let served = serve_july(backends).await.len();
     assert_eq!(served, 3000);
     let response = handle(&job, event("drift-schedule.json"), Utc::now())
         .await

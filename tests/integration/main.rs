@@ -13,6 +13,7 @@ mod ingest_files;
 mod ingest_handler;
 mod ingest_hostile;
 mod lifecycle;
+mod monitor;
 mod openapi;
 mod outcomes;
 mod promote_handler;

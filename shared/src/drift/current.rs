@@ -3,7 +3,7 @@
 
 use std::io::Cursor;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use polars::prelude::*;
 use serde_json::{Map, Value};
 use tracing::warn;
@@ -16,7 +16,7 @@ use crate::ingest::coerce::coerce;
 use crate::ingest::decode::{decode, numeric_schema, PARQUET_MAGIC};
 use crate::names::{ModelName, ObjectKey};
 use crate::ports::ObjectStore;
-use crate::predict::{self, InferenceRecord, Limits, UnknownFields};
+use crate::predict::{self, inference, Limits, UnknownFields};
 use crate::spec::{ColumnSpec, DatasetSpec};
 
 /// Rows converted and profiled at a time: large enough for parallel work, small enough that a file
@@ -59,70 +59,47 @@ pub async fn inference_window(
         max_records: usize::MAX,
         unknown_fields: UnknownFields::Ignore,
     };
-    let mut unreadable = 0u64;
-    for day in days(from.date_naive(), until.date_naive()) {
-        let prefix = format!("inference/{model}/dt={day}/");
-        for info in store.list(&prefix).await? {
-            let bytes = store.get(&info.key).await?.bytes;
-            let mut features = Vec::new();
-            let mut labels = Vec::new();
-            let mut scores = Vec::new();
-            for line in bytes
-                .split(|&b| b == b'\n')
-                .filter(|l| !l.trim_ascii().is_empty())
-            {
-                let record: InferenceRecord = match serde_json::from_slice(line) {
-                    Ok(record) => record,
-                    Err(e) => {
-                        unreadable += 1;
-                        warn!(key = %info.key, error = %e, "unreadable inference record skipped");
-                        continue;
-                    }
-                };
-                if !(from <= record.at && record.at < until) {
-                    continue;
-                }
-                if record.version == version {
-                    labels.push(record.output.label);
-                    scores.extend(record.output.score);
-                }
-                features.push(Value::Object(record.features));
+    let mut unmatched = 0u64;
+    let unreadable = inference::read_window(store, model, from, until, |key, records| {
+        let mut features = Vec::new();
+        let mut labels = Vec::new();
+        let mut scores = Vec::new();
+        for record in records {
+            if record.version == version {
+                labels.push(record.output.label);
+                scores.extend(record.output.score);
             }
-            if features.is_empty() {
-                continue;
-            }
-            let records = features.len() as u64;
-            let mut body = Map::new();
-            body.insert("records".into(), Value::Array(features));
-            let body = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
-            match predict::parse(&body, &artifact.inputs, &limits) {
-                Ok(frame) => builder.add(&frame)?,
-                Err(e) => {
-                    // Records of another model version may lack an input this one needs.
-                    unreadable += records;
-                    warn!(key = %info.key, error = %e, "inference records not matching the model's inputs skipped");
-                    continue;
-                }
-            }
-            let binary = scores.len() == labels.len() && !scores.is_empty();
-            builder.add_predictions(
-                labels.iter().map(|label| &**label),
-                binary.then_some(&scores[..]),
-            );
+            features.push(Value::Object(record.features));
         }
-    }
+        let records = features.len() as u64;
+        let mut body = Map::new();
+        body.insert("records".into(), Value::Array(features));
+        let body = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
+        match predict::parse(&body, &artifact.inputs, &limits) {
+            Ok(frame) => builder.add(&frame)?,
+            Err(e) => {
+                // Records of another model version may lack an input this one needs.
+                unmatched += records;
+                warn!(key = %key, error = %e, "inference records not matching the model's inputs skipped");
+                return Ok::<(), DriftError>(());
+            }
+        }
+        let binary = scores.len() == labels.len() && !scores.is_empty();
+        builder.add_predictions(
+            labels.iter().map(|label| &**label),
+            binary.then_some(&scores[..]),
+        );
+        Ok(())
+    })
+    .await?;
     Ok(Read {
         description: format!(
             "inference records from {} to {}",
             from.format("%Y-%m-%d %H:%M UTC"),
             until.format("%Y-%m-%d %H:%M UTC")
         ),
-        unreadable_records: unreadable,
+        unreadable_records: unreadable + unmatched,
     })
-}
-
-fn days(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
-    from.iter_days().take_while(move |d| *d <= to)
 }
 
 /// Profiles a curated Parquet file's input columns, scoring them with the model.

@@ -19,7 +19,7 @@ use super::{Loaded, Prediction, Selector};
 use crate::artifact::InputField;
 use crate::features::{RawColumn, RawFrame};
 use crate::names::{Alias, ModelName, ObjectKey};
-use crate::ports::ObjectStore;
+use crate::ports::{ObjectStore, StoreError};
 
 /// How much is kept and how often it is written.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -423,6 +423,46 @@ fn encode(model: &str, batch: &[Sampled]) -> Lines {
         }
     }
     lines
+}
+
+/// Reads the inference records of `model` made from `from` until (not including) `until`, an
+/// object at a time: `each` gets the object's key and its records of the window. A line that is
+/// not a record is logged and counted (the count is returned), never fatal.
+pub async fn read_window<E: From<StoreError>>(
+    store: &dyn ObjectStore,
+    model: &ModelName,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    mut each: impl FnMut(&ObjectKey, Vec<InferenceRecord>) -> Result<(), E>,
+) -> Result<u64, E> {
+    let mut unreadable = 0;
+    let days = from
+        .date_naive()
+        .iter_days()
+        .take_while(|day| *day <= until.date_naive());
+    for day in days {
+        for info in store.list(&format!("inference/{model}/dt={day}/")).await? {
+            let bytes = store.get(&info.key).await?.bytes;
+            let mut records = Vec::new();
+            for line in bytes
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.trim_ascii().is_empty())
+            {
+                match serde_json::from_slice::<InferenceRecord>(line) {
+                    Ok(record) if from <= record.at && record.at < until => records.push(record),
+                    Ok(_) => {}
+                    Err(e) => {
+                        unreadable += 1;
+                        tracing::warn!(key = %info.key, error = %e, "unreadable inference record skipped");
+                    }
+                }
+            }
+            if !records.is_empty() {
+                each(&info.key, records)?;
+            }
+        }
+    }
+    Ok(unreadable)
 }
 
 async fn write_batch(store: &dyn ObjectStore, key: &str, lines: Vec<u8>) -> Result<(), String> {

@@ -1,0 +1,75 @@
+//! `mlops monitor`: a model's live quality over the last hours: its predictions joined with the
+//! outcomes known now, each version's live metrics beside its test metrics.
+
+use std::process::ExitCode;
+
+use chrono::Duration;
+use clap::Args;
+use mlops_shared::clock;
+use mlops_shared::monitor::{LiveReport, MonitorJob};
+use mlops_shared::names::ModelName;
+
+use crate::Target;
+
+#[derive(Args)]
+pub struct MonitorArgs {
+    #[arg(long)]
+    model: ModelName,
+    /// Predictions made in the last HOURS hours.
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=8784))]
+    hours: u32,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(args: MonitorArgs, target: &Target) -> anyhow::Result<ExitCode> {
+    let backends = target.backends().await?;
+    let until = clock::now();
+    let from = until - Duration::hours(args.hours.into());
+    let report = MonitorJob::new(&backends)
+        .run(&args.model, from, until)
+        .await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print_human(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_human(report: &LiveReport) {
+    let c = &report.counts;
+    println!(
+        "{}: {} predictions from {} to {}, {} with an outcome",
+        report.model,
+        c.predictions,
+        report.from.format("%Y-%m-%d %H:%M UTC"),
+        report.until.format("%Y-%m-%d %H:%M UTC"),
+        c.labelled
+    );
+    println!(
+        "outcomes: {} read, {} repeated, {} changed, {} for unknown ids, {} before their prediction, {} with unknown labels",
+        c.outcomes, c.repeated, c.changed, c.unknown_ids, c.before_prediction, c.unknown_labels
+    );
+    for v in &report.versions {
+        let live = v.live.as_ref();
+        let metric = |name: &str, live: Option<f64>| {
+            let test = v
+                .test
+                .get(name)
+                .map_or("-".to_owned(), |x| format!("{x:.4}"));
+            let live = live.map_or("-".to_owned(), |x| format!("{x:.4}"));
+            format!("{name} {live} (test {test})")
+        };
+        println!(
+            "  version {}: {} predictions, {} labelled; {}  {}  {}",
+            v.version,
+            v.predictions,
+            live.map_or(0, |l| l.rows),
+            metric("roc_auc", live.and_then(|l| l.roc_auc)),
+            metric("f1", live.and_then(|l| l.f1)),
+            metric("log_loss", live.map(|l| l.log_loss)),
+        );
+    }
+}

@@ -1,0 +1,261 @@
+//! The monitor job: the predictions of a window joined with the outcomes known by now, and each
+//! version's live metrics beside what its test part promised.
+
+pub use mlops_core::monitor::*;
+
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
+use std::io::Cursor;
+
+use chrono::{DateTime, Utc};
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::artifact::ModelArtifact;
+use crate::evaluate::{evaluate, Evaluation};
+use crate::ingest::catalog;
+use crate::model_registry::{self, LoadError};
+use crate::names::ModelName;
+use crate::ports::{Backends, ObjectStore, RegistryError, RegistryStore, StoreError};
+use crate::predict::inference::{self, InferenceRecord};
+use crate::spec::outcomes::OBSERVED_AT;
+use crate::spec::stored::{self, StoredSpecError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MonitorError {
+    #[error("model {0} is not in the registry")]
+    UnknownModel(ModelName),
+    #[error("{model} version {version} cannot be read: {problem}")]
+    Version {
+        model: ModelName,
+        version: u64,
+        problem: String,
+    },
+    #[error("the outcomes at {what} cannot be read: {problem}")]
+    Outcomes { what: String, problem: String },
+    #[error(transparent)]
+    Spec(#[from] StoredSpecError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// What was predicted in a window, what came of it, and how each version did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveReport {
+    pub model: ModelName,
+    /// Predictions made from `from` until `until`, with the outcomes known when the job ran.
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub counts: JoinCounts,
+    /// Inference-record lines that could not be read.
+    pub unreadable_records: u64,
+    pub versions: Vec<LiveVersion>,
+}
+
+/// One version's live quality: its metrics on the labelled predictions, and its test metrics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveVersion {
+    pub version: u64,
+    pub predictions: u64,
+    /// None until a prediction of it has an outcome.
+    pub live: Option<Evaluation>,
+    /// What the version scored on its test part when it was trained.
+    pub test: BTreeMap<String, f64>,
+}
+
+pub struct MonitorJob<'a> {
+    store: &'a dyn ObjectStore,
+    registry: &'a dyn RegistryStore,
+}
+
+/// A version that predicted in the window: its classes and threshold, and its predictions'
+/// probabilities, row-major.
+struct Scored {
+    artifact: ModelArtifact,
+    test: BTreeMap<String, f64>,
+    probabilities: Vec<f64>,
+}
+
+impl<'a> MonitorJob<'a> {
+    pub fn new(backends: &'a Backends) -> Self {
+        MonitorJob {
+            store: backends.store.as_ref(),
+            registry: backends.registry.as_ref(),
+        }
+    }
+
+    pub async fn run(
+        &self,
+        model: &ModelName,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<LiveReport, MonitorError> {
+        let state = model_registry::get_model(self.registry, model)
+            .await?
+            .ok_or_else(|| MonitorError::UnknownModel(model.clone()))?;
+        let mut records = Vec::new();
+        let unreadable = inference::read_window(self.store, model, from, until, |_, batch| {
+            records.extend(batch);
+            Ok::<(), MonitorError>(())
+        })
+        .await?;
+        let mut versions: BTreeMap<u64, Scored> = BTreeMap::new();
+        let mut predicted = Vec::with_capacity(records.len());
+        for record in &records {
+            let scored = match versions.entry(record.version) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(new) => new.insert(self.version(model, record.version).await?),
+            };
+            let classes = &scored.artifact.classes;
+            scored.probabilities.extend(probabilities(record, classes));
+            predicted.push(Predicted {
+                id: &record.output.prediction_id,
+                version: record.version,
+                at: record.at.timestamp_millis(),
+            });
+        }
+
+        let (_, spec) = stored::load(self.store, &state.dataset).await?;
+        let outcomes = self.outcomes(&state.dataset, &spec.spec).await?;
+        let observed: Vec<Observed> = outcomes
+            .iter()
+            .map(|(id, label, at)| Observed {
+                id,
+                label,
+                observed_at: *at,
+            })
+            .collect();
+        let (labelled, counts) = join(&predicted, &observed, |version, label| {
+            let classes = &versions.get(&version)?.artifact.classes;
+            classes.iter().position(|c| c == label).map(|i| i as u32)
+        });
+
+        Ok(LiveReport {
+            model: model.clone(),
+            from,
+            until,
+            counts,
+            unreadable_records: unreadable,
+            versions: live_by_version(&records, &versions, &labelled),
+        })
+    }
+
+    async fn version(&self, model: &ModelName, version: u64) -> Result<Scored, MonitorError> {
+        let failed = |problem: String| MonitorError::Version {
+            model: model.clone(),
+            version,
+            problem,
+        };
+        let record = model_registry::get_version(self.registry, model, version)
+            .await?
+            .ok_or_else(|| failed("it is not in the registry".into()))?;
+        let artifact = match model_registry::load_verified(self.store, &record).await {
+            Ok(artifact) => artifact,
+            Err(LoadError::Store(e)) => return Err(e.into()),
+            Err(e) => return Err(failed(e.to_string())),
+        };
+        Ok(Scored {
+            artifact,
+            test: record.metrics,
+            probabilities: Vec::new(),
+        })
+    }
+
+    /// Every outcome of the dataset: (prediction id, label, observed at in milliseconds).
+    async fn outcomes(
+        &self,
+        dataset: &crate::names::DatasetName,
+        spec: &crate::spec::DatasetSpec,
+    ) -> Result<Vec<(String, String, i64)>, MonitorError> {
+        let (key_column, target) = match &spec.target {
+            Some(target) => (spec.outcome_key(), target.column.as_str()),
+            None => return Ok(Vec::new()),
+        };
+        let mut out = Vec::new();
+        for version in catalog::outcome_versions(self.registry, dataset).await? {
+            let bytes = self.store.get(&version.data_key).await?.bytes;
+            let unreadable = |e: PolarsError| MonitorError::Outcomes {
+                what: version.data_key.to_string(),
+                problem: e.to_string(),
+            };
+            let frame = ParquetReader::new(Cursor::new(bytes))
+                .finish()
+                .map_err(unreadable)?;
+            let text = |name: &str| -> Result<Vec<Option<String>>, PolarsError> {
+                let column = frame.column(name)?.cast(&DataType::String)?;
+                Ok(column.str()?.iter().map(|v| v.map(str::to_owned)).collect())
+            };
+            let ids = text(key_column).map_err(unreadable)?;
+            let labels = text(target).map_err(unreadable)?;
+            let times = frame
+                .column(OBSERVED_AT)
+                .and_then(|c| c.cast(&DataType::Datetime(TimeUnit::Milliseconds, None)))
+                .and_then(|c| c.cast(&DataType::Int64))
+                .map_err(unreadable)?;
+            let times: Vec<Option<i64>> = times.i64().map_err(unreadable)?.iter().collect();
+            // The outcome contract makes every column required: a row lacking one was dropped.
+            for ((id, label), at) in ids.into_iter().zip(labels).zip(times) {
+                if let (Some(id), Some(label), Some(at)) = (id, label, at) {
+                    out.push((id, label, at));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A record's class probabilities in its version's class order.
+fn probabilities<'r>(
+    record: &'r InferenceRecord,
+    classes: &'r [String],
+) -> impl Iterator<Item = f64> + 'r {
+    let output = &record.output;
+    classes.iter().enumerate().map(
+        move |(i, class)| match (&output.probabilities, output.score) {
+            (Some(all), _) => all.get(class).copied().unwrap_or(0.0),
+            (None, Some(score)) if i == 1 => score,
+            (None, Some(score)) => 1.0 - score,
+            (None, None) => 0.0,
+        },
+    )
+}
+
+fn live_by_version(
+    records: &[InferenceRecord],
+    versions: &BTreeMap<u64, Scored>,
+    labelled: &[Labelled],
+) -> Vec<LiveVersion> {
+    // Each record's row among its version's predictions.
+    let mut row_of = Vec::with_capacity(records.len());
+    let mut rows: BTreeMap<u64, usize> = BTreeMap::new();
+    for record in records {
+        let row = rows.entry(record.version).or_default();
+        row_of.push(*row);
+        *row += 1;
+    }
+    versions
+        .iter()
+        .map(|(&version, scored)| {
+            let k = scored.artifact.classes.len();
+            let mut p = Vec::new();
+            let mut y = Vec::new();
+            for l in labelled
+                .iter()
+                .filter(|l| records[l.prediction].version == version)
+            {
+                let row = row_of[l.prediction];
+                p.extend_from_slice(&scored.probabilities[row * k..(row + 1) * k]);
+                y.push(l.class);
+            }
+            LiveVersion {
+                version,
+                predictions: rows.get(&version).copied().unwrap_or_default() as u64,
+                live: (!y.is_empty())
+                    .then(|| evaluate(&p, &y, &scored.artifact.classes, scored.artifact.threshold)),
+                test: scored.test.clone(),
+            }
+        })
+        .collect()
+}

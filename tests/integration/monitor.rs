@@ -1,0 +1,114 @@
+//! The monitor job: July scored through the API (every record sampled), its real outcomes
+//! uploaded later, and the live metrics of the champion computed from the two.
+
+use chrono::Duration;
+use mlops_shared::clock;
+use mlops_shared::evaluate::evaluate;
+use mlops_shared::ingest::Status;
+use mlops_shared::monitor::{JoinCounts, MonitorJob};
+use mlops_shared::ports::Backends;
+use mlops_tests::{dataset_name, flights_sample, gunzip, ingestor, model_name, on_both_stores};
+use polars::prelude::*;
+
+use crate::drift::{serve_july, trained_on_first_quarter};
+
+/// July's `late` column: the outcome of each flight, null for cancelled ones.
+fn july_outcomes() -> Vec<Option<i64>> {
+    let csv = gunzip(&flights_sample("07"));
+    let frame = CsvReader::new(std::io::Cursor::new(csv.into_bytes()))
+        .finish()
+        .expect("the sample reads");
+    frame
+        .column("late")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .expect("late")
+        .i64()
+        .expect("integers")
+        .iter()
+        .collect()
+}
+
+async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Backends) {
+    trained_on_first_quarter(&backends).await;
+    let started = clock::now();
+    let predictions = serve_july(&backends).await;
+    let truth = july_outcomes();
+    assert_eq!(predictions.len(), truth.len());
+
+    // The outcomes arrive an hour later; one names a flight nobody predicted, one is dated
+    // before its prediction.
+    let later = (started + Duration::hours(1)).to_rfc3339();
+    let mut csv = String::from("prediction_id,late,observed_at\n");
+    let (mut scores, mut labels) = (Vec::new(), Vec::new());
+    for (i, (prediction, late)) in predictions.iter().zip(&truth).enumerate() {
+        let (Some(late), Some(id)) = (late, prediction["prediction_id"].as_str()) else {
+            continue;
+        };
+        if i == 0 {
+            csv.push_str(&format!("{id},{late},2000-01-01T00:00:00Z\n"));
+            continue;
+        }
+        csv.push_str(&format!("{id},{late},{later}\n"));
+        let score = prediction["score"].as_f64().expect("a binary score");
+        scores.extend([1.0 - score, score]);
+        labels.push(*late as u32);
+    }
+    csv.push_str(&format!("nobody-0,1,{later}\n"));
+    let outcome = ingestor(&backends)
+        .upload_and_ingest(&dataset_name("flights"), "outcomes/july.csv", csv.into())
+        .await
+        .expect("ingests");
+    assert_eq!(outcome.status, Status::Accepted, "{outcome:?}");
+
+    let report = MonitorJob::new(&backends)
+        .run(
+            &model_name("flights"),
+            started - Duration::minutes(1),
+            started + Duration::hours(2),
+        )
+        .await
+        .expect("monitors");
+    assert_eq!(
+        report.counts,
+        JoinCounts {
+            predictions: predictions.len() as u64,
+            outcomes: labels.len() as u64 + 2,
+            labelled: labels.len() as u64,
+            unknown_ids: 1,
+            before_prediction: 1,
+            ..JoinCounts::default()
+        }
+    );
+    assert_eq!(report.versions.len(), 1);
+    let champion = &report.versions[0];
+    assert_eq!(
+        (champion.version, champion.predictions),
+        (1, predictions.len() as u64)
+    );
+    let classes = ["0".to_owned(), "1".to_owned()];
+    let threshold = predictions_threshold(&backends).await;
+    assert_eq!(
+        champion.live.as_ref(),
+        Some(&evaluate(&scores, &labels, &classes, threshold)),
+        "the live metrics are those of the scores the API answered, against the outcomes"
+    );
+    assert!(champion.test.contains_key("roc_auc"), "{:?}", champion.test);
+}
+
+on_both_stores!(live_metrics_join_the_predictions_with_their_late_outcomes);
+
+/// The champion's decision threshold, as the artifact holds it.
+async fn predictions_threshold(backends: &Backends) -> Option<f64> {
+    let record = mlops_shared::model_registry::get_version(
+        backends.registry.as_ref(),
+        &model_name("flights"),
+        1,
+    )
+    .await
+    .expect("reads")
+    .expect("version 1");
+    mlops_shared::model_registry::load_verified(backends.store.as_ref(), &record)
+        .await
+        .expect("loads")
+        .threshold
+}
