@@ -71,5 +71,19 @@ fn print_human(report: &LiveReport) {
             metric("f1", live.and_then(|l| l.f1)),
             metric("log_loss", live.map(|l| l.log_loss)),
         );
+        let judged = &v.judgement;
+        let interval = judged.interval.map_or(String::new(), |(low, high)| {
+            format!(" [{low:.4}, {high:.4}]")
+        });
+        println!(
+            "    verdict {} on {}{interval}{}",
+            judged.verdict.as_str(),
+            judged.metric,
+            judged
+                .reasons
+                .iter()
+                .map(|r| format!("; {r}"))
+                .collect::<String>()
+        );
     }
 }

@@ -5,7 +5,7 @@ use chrono::Duration;
 use mlops_shared::clock;
 use mlops_shared::evaluate::evaluate;
 use mlops_shared::ingest::Status;
-use mlops_shared::monitor::{JoinCounts, MonitorJob};
+use mlops_shared::monitor::{JoinCounts, MonitorJob, Verdict};
 use mlops_shared::ports::Backends;
 use mlops_tests::{dataset_name, flights_sample, gunzip, ingestor, model_name, on_both_stores};
 use polars::prelude::*;
@@ -93,6 +93,50 @@ async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Ba
         "the live metrics are those of the scores the API answered, against the outcomes"
     );
     assert!(champion.test.contains_key("roc_auc"), "{:?}", champion.test);
+    let judged = &champion.judgement;
+    assert_eq!(
+        (judged.labelled, judged.live, judged.test),
+        (
+            labels.len() as u64,
+            champion.live.as_ref().and_then(|l| l.roc_auc),
+            champion.test.get("roc_auc").copied()
+        ),
+        "judged on roc_auc, the spec's primary metric"
+    );
+    assert_ne!(judged.verdict, Verdict::InsufficientData, "{judged:?}");
+
+    // Corrections arrive: every outcome was the other way round. The latest observation counts,
+    // and a model that ranks flights backwards is found degraded.
+    let corrected = (started + Duration::hours(2)).to_rfc3339();
+    let mut csv = String::from("prediction_id,late,observed_at\n");
+    for (prediction, late) in predictions.iter().zip(&truth).skip(1) {
+        if let (Some(late), Some(id)) = (late, prediction["prediction_id"].as_str()) {
+            csv.push_str(&format!("{id},{},{corrected}\n", 1 - late));
+        }
+    }
+    ingestor(&backends)
+        .upload_and_ingest(
+            &dataset_name("flights"),
+            "outcomes/corrections.csv",
+            csv.into(),
+        )
+        .await
+        .expect("ingests");
+    let report = MonitorJob::new(&backends)
+        .run(
+            &model_name("flights"),
+            started - Duration::minutes(1),
+            started + Duration::hours(3),
+        )
+        .await
+        .expect("monitors");
+    assert_eq!(report.counts.changed, labels.len() as u64);
+    let judged = &report.versions[0].judgement;
+    assert_eq!(judged.verdict, Verdict::Degraded, "{judged:?}");
+    assert!(
+        judged.live.is_some_and(|live| live < 0.5),
+        "ranks backwards: {judged:?}"
+    );
 }
 
 on_both_stores!(live_metrics_join_the_predictions_with_their_late_outcomes);

@@ -18,8 +18,10 @@ use crate::model_registry::{self, LoadError};
 use crate::names::ModelName;
 use crate::ports::{Backends, ObjectStore, RegistryError, RegistryStore, StoreError};
 use crate::predict::inference::{self, InferenceRecord};
+use crate::promotion::policy::Policy;
 use crate::spec::outcomes::OBSERVED_AT;
 use crate::spec::stored::{self, StoredSpecError};
+use crate::spec::DatasetSpec;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MonitorError {
@@ -54,7 +56,8 @@ pub struct LiveReport {
     pub versions: Vec<LiveVersion>,
 }
 
-/// One version's live quality: its metrics on the labelled predictions, and its test metrics.
+/// One version's live quality: its metrics on the labelled predictions, its test metrics, and
+/// the verdict on its primary metric.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LiveVersion {
     pub version: u64,
@@ -63,6 +66,7 @@ pub struct LiveVersion {
     pub live: Option<Evaluation>,
     /// What the version scored on its test part when it was trained.
     pub test: BTreeMap<String, f64>,
+    pub judgement: Judgement,
 }
 
 pub struct MonitorJob<'a> {
@@ -118,6 +122,7 @@ impl<'a> MonitorJob<'a> {
         }
 
         let (_, spec) = stored::load(self.store, &state.dataset).await?;
+        let rules = rules(&spec.spec);
         let outcomes = self.outcomes(&state.dataset, &spec.spec).await?;
         let observed: Vec<Observed> = outcomes
             .iter()
@@ -138,7 +143,7 @@ impl<'a> MonitorJob<'a> {
             until,
             counts,
             unreadable_records: unreadable,
-            versions: live_by_version(&records, &versions, &labelled),
+            versions: live_by_version(&records, &versions, &labelled, &rules),
         })
     }
 
@@ -222,10 +227,24 @@ fn probabilities<'r>(
     )
 }
 
+/// What a live verdict is judged by: the promotion policy's primary metric and floor, and the
+/// spec's `[monitoring]` section (or its defaults).
+fn rules(spec: &DatasetSpec) -> Rules {
+    let policy = Policy::of(spec);
+    let monitoring = spec.monitoring.clone().unwrap_or_default();
+    Rules {
+        metric: policy.primary,
+        min_primary: policy.min_primary,
+        max_live_regression: monitoring.max_live_regression,
+        min_labelled_rows: monitoring.min_labelled_rows,
+    }
+}
+
 fn live_by_version(
     records: &[InferenceRecord],
     versions: &BTreeMap<u64, Scored>,
     labelled: &[Labelled],
+    rules: &Rules,
 ) -> Vec<LiveVersion> {
     // Each record's row among its version's predictions.
     let mut row_of = Vec::with_capacity(records.len());
@@ -249,12 +268,25 @@ fn live_by_version(
                 p.extend_from_slice(&scored.probabilities[row * k..(row + 1) * k]);
                 y.push(l.class);
             }
+            let artifact = &scored.artifact;
+            let judgement = judge(
+                rules,
+                scored.test.get(rules.metric.as_str()).copied(),
+                &verdict::Labelled {
+                    probabilities: &p,
+                    y: &y,
+                    classes: &artifact.classes,
+                    threshold: artifact.threshold,
+                },
+                version,
+            );
             LiveVersion {
                 version,
                 predictions: rows.get(&version).copied().unwrap_or_default() as u64,
                 live: (!y.is_empty())
-                    .then(|| evaluate(&p, &y, &scored.artifact.classes, scored.artifact.threshold)),
+                    .then(|| evaluate(&p, &y, &artifact.classes, artifact.threshold)),
                 test: scored.test.clone(),
+                judgement,
             }
         })
         .collect()

@@ -83,7 +83,7 @@ pub struct Evidence<'a> {
 
 pub fn decide(policy: &Policy, evidence: Evidence) -> Decision {
     let metric = policy.primary;
-    let name = metric_name(metric);
+    let name = metric.as_str();
     let comparison = evidence.comparison;
     let candidate_score = comparison.candidate.overall.get(metric);
     let mut gates = Vec::new();
@@ -220,7 +220,7 @@ fn gain(metric: Metric, candidate: f64, champion: f64) -> f64 {
 }
 
 fn improvement_gate(policy: &Policy, candidate: Option<f64>, champion: Option<f64>) -> Gate {
-    let name = metric_name(policy.primary);
+    let name = policy.primary.as_str();
     match (candidate, champion) {
         (Some(candidate), Some(champion)) => {
             let gain = gain(policy.primary, candidate, champion);
@@ -270,7 +270,7 @@ fn slice_gate(policy: &Policy, column: &str, candidate: &Scored, champion: &Scor
             worst = Some((value.clone(), a, b, regression, evaluation.rows));
         }
     }
-    let name = metric_name(metric);
+    let name = metric.as_str();
     let tolerance = policy.max_slice_regression;
     match worst {
         Some((value, a, b, regression, rows)) => Gate {
@@ -324,13 +324,6 @@ fn class_gate(policy: &Policy, candidate: &Evaluation, champion: &Evaluation) ->
             detail: format!("no class has {MIN_SLICE_ROWS} test rows"),
         },
     }
-}
-
-pub fn metric_name(metric: Metric) -> String {
-    serde_json::to_value(metric)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("{metric:?}"))
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ pub struct DatasetSpec {
     pub promotion: Option<PromotionSection>,
     pub drift: Option<DriftSection>,
     pub serving: Option<ServingSection>,
+    pub monitoring: Option<MonitoringSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -399,6 +400,28 @@ pub enum Metric {
     Recall,
 }
 
+impl Metric {
+    /// As specs and reports spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::RocAuc => "roc_auc",
+            Metric::PrAuc => "pr_auc",
+            Metric::LogLoss => "log_loss",
+            Metric::Accuracy => "accuracy",
+            Metric::F1 => "f1",
+            Metric::F1Macro => "f1_macro",
+            Metric::Precision => "precision",
+            Metric::Recall => "recall",
+        }
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PromotionSection {
@@ -465,6 +488,36 @@ fn default_drift_min_rows() -> u64 {
 
 fn default_psi_threshold() -> f64 {
     0.2
+}
+
+/// How live quality is judged once outcomes arrive.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringSection {
+    /// A version is degraded when its live primary metric falls below its test value by more
+    /// than this (or below `promotion.min_primary`), the interval excluding the test value.
+    #[serde(default = "default_max_live_regression")]
+    pub max_live_regression: f64,
+    /// Below this many labelled predictions the verdict is `insufficient_data`.
+    #[serde(default = "default_min_labelled_rows")]
+    pub min_labelled_rows: u64,
+}
+
+impl Default for MonitoringSection {
+    fn default() -> Self {
+        MonitoringSection {
+            max_live_regression: default_max_live_regression(),
+            min_labelled_rows: default_min_labelled_rows(),
+        }
+    }
+}
+
+fn default_max_live_regression() -> f64 {
+    0.05
+}
+
+fn default_min_labelled_rows() -> u64 {
+    200
 }
 
 /// How predictions are answered.
@@ -817,6 +870,14 @@ impl DatasetSpec {
         }
         if let Some(key) = self.serving.as_ref().and_then(|s| s.key.as_ref()) {
             self.check_serving_key(out, key);
+        }
+        if let Some(monitoring) = &self.monitoring {
+            if !(0.0..=1.0).contains(&monitoring.max_live_regression) {
+                out.push("monitoring.max_live_regression", "must be between 0 and 1");
+            }
+            if monitoring.min_labelled_rows == 0 {
+                out.push("monitoring.min_labelled_rows", "must be at least 1");
+            }
         }
         if let Some(drift) = &self.drift {
             if !(drift.drift_share > 0.0 && drift.drift_share <= 1.0) {

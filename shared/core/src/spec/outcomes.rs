@@ -59,6 +59,7 @@ impl DatasetSpec {
             promotion: None,
             drift: None,
             serving: None,
+            monitoring: None,
         })
     }
 }
