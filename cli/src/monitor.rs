@@ -1,5 +1,6 @@
 //! `mlops monitor`: a model's live quality over the last hours: its predictions joined with the
-//! outcomes known now, each version's live metrics beside its test metrics.
+//! outcomes known now, each version's live metrics beside its test metrics and a verdict; the
+//! report is written, and a degraded version announced.
 
 use std::process::ExitCode;
 
@@ -27,13 +28,20 @@ pub async fn run(args: MonitorArgs, target: &Target) -> anyhow::Result<ExitCode>
     let backends = target.backends().await?;
     let until = clock::now();
     let from = until - Duration::hours(args.hours.into());
-    let report = MonitorJob::new(&backends)
+    let outcome = MonitorJob::new(&backends)
         .run(&args.model, from, until)
         .await?;
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        print_human(&report);
+        println!("{}", serde_json::to_string(&outcome)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_human(&outcome.report);
+    println!("  report     {}", backends.store.uri(&outcome.json_key));
+    if !outcome.degraded.is_empty() {
+        println!(
+            "  announced  PerformanceDegraded for version(s) {:?}",
+            outcome.degraded
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,13 +2,17 @@
 //! uploaded later, and the live metrics of the champion computed from the two.
 
 use chrono::Duration;
+use mlops_local::EventLog;
 use mlops_shared::clock;
 use mlops_shared::evaluate::evaluate;
 use mlops_shared::ingest::Status;
 use mlops_shared::monitor::{JoinCounts, MonitorJob, Verdict};
 use mlops_shared::ports::Backends;
-use mlops_tests::{dataset_name, flights_sample, gunzip, ingestor, model_name, on_both_stores};
+use mlops_tests::{
+    aws_backends, dataset_name, flights_sample, gunzip, ingestor, local_backends, model_name,
+};
 use polars::prelude::*;
+use serde_json::json;
 
 use crate::drift::{serve_july, trained_on_first_quarter};
 
@@ -67,7 +71,8 @@ async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Ba
             started + Duration::hours(2),
         )
         .await
-        .expect("monitors");
+        .expect("monitors")
+        .report;
     assert_eq!(
         report.counts,
         JoinCounts {
@@ -122,7 +127,7 @@ async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Ba
         )
         .await
         .expect("ingests");
-    let report = MonitorJob::new(&backends)
+    let outcome = MonitorJob::new(&backends)
         .run(
             &model_name("flights"),
             started - Duration::minutes(1),
@@ -130,16 +135,65 @@ async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Ba
         )
         .await
         .expect("monitors");
+    let report = &outcome.report;
     assert_eq!(report.counts.changed, labels.len() as u64);
     let judged = &report.versions[0].judgement;
     assert_eq!(judged.verdict, Verdict::Degraded, "{judged:?}");
+    assert_eq!(outcome.degraded, [1]);
+    let written: serde_json::Value = serde_json::from_slice(
+        &backends
+            .store
+            .get(&outcome.json_key)
+            .await
+            .expect("written")
+            .bytes,
+    )
+    .expect("JSON");
+    assert_eq!(written["versions"][0]["judgement"]["verdict"], "degraded");
+    assert_eq!(written["champion"], 1);
     assert!(
         judged.live.is_some_and(|live| live < 0.5),
         "ranks backwards: {judged:?}"
     );
 }
 
-on_both_stores!(live_metrics_join_the_predictions_with_their_late_outcomes);
+#[tokio::test]
+async fn live_metrics_join_the_predictions_with_their_late_outcomes_on_the_embedded_default() {
+    let (backends, dir) = local_backends();
+    live_metrics_join_the_predictions_with_their_late_outcomes(backends).await;
+    let events = EventLog::new(dir.path().join("events.jsonl"))
+        .read()
+        .expect("events");
+    let degraded: Vec<_> = events
+        .iter()
+        .filter(|e| e.detail_type == "PerformanceDegraded")
+        .map(|e| (e.detail["version"].clone(), e.detail["champion"].clone()))
+        .collect();
+    assert_eq!(
+        degraded,
+        [(json!(1), json!(true))],
+        "announced once, when found"
+    );
+}
+
+#[tokio::test]
+async fn live_metrics_join_the_predictions_with_their_late_outcomes_on_dynamodb() {
+    let aws = aws_backends().await;
+    live_metrics_join_the_predictions_with_their_late_outcomes(aws.backends.clone()).await;
+    let degraded: Vec<_> = aws
+        .received_events()
+        .await
+        .into_iter()
+        .filter(|e| e["detail-type"] == "PerformanceDegraded")
+        .map(|e| {
+            (
+                e["detail"]["version"].clone(),
+                e["detail"]["metric"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(degraded, [(json!(1), json!("roc_auc"))]);
+}
 
 /// The champion's decision threshold, as the artifact holds it.
 async fn predictions_threshold(backends: &Backends) -> Option<f64> {

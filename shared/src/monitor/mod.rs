@@ -1,5 +1,6 @@
 //! The monitor job: the predictions of a window joined with the outcomes known by now, and each
-//! version's live metrics beside what its test part promised.
+//! version's live metrics beside what its test part promised. The report is written to
+//! `reports/monitor/<model>/`, and a version found degraded is announced (`PerformanceDegraded`).
 
 pub use mlops_core::monitor::*;
 
@@ -10,13 +11,17 @@ use std::io::Cursor;
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 use serde::Serialize;
+use serde_json::json;
 
 use crate::artifact::ModelArtifact;
 use crate::evaluate::{evaluate, Evaluation};
 use crate::ingest::catalog;
 use crate::model_registry::{self, LoadError};
-use crate::names::ModelName;
-use crate::ports::{Backends, ObjectStore, RegistryError, RegistryStore, StoreError};
+use crate::names::{ModelName, ObjectKey};
+use crate::ports::{
+    Backends, DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore,
+    StoreError,
+};
 use crate::predict::inference::{self, InferenceRecord};
 use crate::promotion::policy::Policy;
 use crate::spec::outcomes::OBSERVED_AT;
@@ -35,18 +40,35 @@ pub enum MonitorError {
     },
     #[error("the outcomes at {what} cannot be read: {problem}")]
     Outcomes { what: String, problem: String },
+    #[error("the report cannot be written: {0}")]
+    Report(String),
     #[error(transparent)]
     Spec(#[from] StoredSpecError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Events(#[from] EventError),
+}
+
+/// The event a degraded version is announced with.
+pub const PERFORMANCE_DEGRADED: &str = "PerformanceDegraded";
+
+/// What a run did: the report, where it was written, and the versions announced as degraded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonitorOutcome {
+    pub report: LiveReport,
+    pub json_key: ObjectKey,
+    pub degraded: Vec<u64>,
 }
 
 /// What was predicted in a window, what came of it, and how each version did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LiveReport {
     pub model: ModelName,
+    /// The version serving as champion when the job ran.
+    pub champion: Option<u64>,
     /// Predictions made from `from` until `until`, with the outcomes known when the job ran.
     pub from: DateTime<Utc>,
     pub until: DateTime<Utc>,
@@ -72,6 +94,7 @@ pub struct LiveVersion {
 pub struct MonitorJob<'a> {
     store: &'a dyn ObjectStore,
     registry: &'a dyn RegistryStore,
+    events: &'a dyn EventPublisher,
 }
 
 /// A version that predicted in the window: its classes and threshold, and its predictions'
@@ -87,10 +110,40 @@ impl<'a> MonitorJob<'a> {
         MonitorJob {
             store: backends.store.as_ref(),
             registry: backends.registry.as_ref(),
+            events: backends.events.as_ref(),
         }
     }
 
+    /// Judges the window, writes the report and announces each degraded version.
     pub async fn run(
+        &self,
+        model: &ModelName,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<MonitorOutcome, MonitorError> {
+        let report = self.report(model, from, until).await?;
+        let json_key = report_key(model, until);
+        let json =
+            serde_json::to_vec_pretty(&report).map_err(|e| MonitorError::Report(e.to_string()))?;
+        self.store.put(&json_key, json).await?;
+        let mut degraded = Vec::new();
+        for version in &report.versions {
+            if version.judgement.verdict == Verdict::Degraded {
+                self.events
+                    .publish(&performance_degraded(&report, version, &json_key))
+                    .await?;
+                degraded.push(version.version);
+            }
+        }
+        Ok(MonitorOutcome {
+            report,
+            json_key,
+            degraded,
+        })
+    }
+
+    /// The live report of the window, without writing or announcing anything.
+    pub async fn report(
         &self,
         model: &ModelName,
         from: DateTime<Utc>,
@@ -139,6 +192,7 @@ impl<'a> MonitorJob<'a> {
 
         Ok(LiveReport {
             model: model.clone(),
+            champion: state.champion(),
             from,
             until,
             counts,
@@ -208,6 +262,41 @@ impl<'a> MonitorJob<'a> {
             }
         }
         Ok(out)
+    }
+}
+
+/// Where a run's report goes: one per model and time the window ends.
+fn report_key(model: &ModelName, until: DateTime<Utc>) -> ObjectKey {
+    let key = format!(
+        "reports/monitor/{model}/{}.json",
+        until.format("%Y-%m-%dT%H%M%SZ")
+    );
+    // A checked model name and a formatted time always make a valid key.
+    ObjectKey::parse(&key).unwrap_or_else(|e| unreachable!("{key}: {e}"))
+}
+
+fn performance_degraded(
+    report: &LiveReport,
+    version: &LiveVersion,
+    json_key: &ObjectKey,
+) -> DomainEvent {
+    let judged = &version.judgement;
+    DomainEvent {
+        detail_type: PERFORMANCE_DEGRADED.to_owned(),
+        detail: json!({
+            "model": report.model,
+            "version": version.version,
+            "champion": report.champion == Some(version.version),
+            "metric": judged.metric,
+            "live": judged.live,
+            "test": judged.test,
+            "interval": judged.interval,
+            "labelled": judged.labelled,
+            "reasons": judged.reasons,
+            "from": report.from,
+            "until": report.until,
+            "report_key": json_key,
+        }),
     }
 }
 
