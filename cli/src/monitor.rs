@@ -79,6 +79,19 @@ fn print_human(report: &LiveReport) {
             metric("f1", live.and_then(|l| l.f1)),
             metric("log_loss", live.map(|l| l.log_loss)),
         );
+        if let Some(shape) = &v.scores {
+            let calibration: Vec<String> = shape
+                .calibration
+                .iter()
+                .filter_map(|b| Some(format!("{:.2}→{:.2}", b.mean_score?, b.observed_rate?)))
+                .collect();
+            println!(
+                "    positive rate {:.4}; score histogram {:?}; calibration (mean score → observed rate) {}",
+                shape.positive_rate,
+                shape.histogram,
+                calibration.join(" ")
+            );
+        }
         let judged = &v.judgement;
         let interval = judged.interval.map_or(String::new(), |(low, high)| {
             format!(" [{low:.4}, {high:.4}]")

@@ -358,6 +358,12 @@ async fn outcomes_are_reported_through_the_admin_api(backends: Backends) {
         ),
         (
             "/models/flights/outcomes",
+            json!({"outcomes": vec![json!({}); 10_001]}).to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_outcomes",
+        ),
+        (
+            "/models/flights/outcomes",
             json!({"outcome": []}).to_string(),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_request",

@@ -109,6 +109,21 @@ async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Ba
         "judged on roc_auc, the spec's primary metric"
     );
     assert_ne!(judged.verdict, Verdict::InsufficientData, "{judged:?}");
+    let shape = champion.scores.as_ref().expect("a binary model's scores");
+    assert_eq!(
+        shape.histogram.iter().sum::<u64>(),
+        predictions.len() as u64
+    );
+    assert_eq!(
+        shape.calibration.iter().map(|b| b.rows).sum::<u64>(),
+        labels.len() as u64
+    );
+    let answered_positive =
+        predictions.iter().filter(|p| p["label"] == "1").count() as f64 / predictions.len() as f64;
+    assert!(
+        (shape.positive_rate - answered_positive).abs() < 1e-12,
+        "the share the API answered positive: {shape:?}"
+    );
 
     // Corrections arrive: every outcome was the other way round. The latest observation counts,
     // and a model that ranks flights backwards is found degraded.

@@ -55,13 +55,12 @@ async fn report(
         return Err(invalid("report at least one outcome", Vec::new()));
     }
     if body.outcomes.len() > MAX_OUTCOMES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_many_records",
-            format!(
+        return Err(invalid(
+            &format!(
                 "{} outcomes in one request; at most {MAX_OUTCOMES} (upload larger sets under raw/<dataset>/{OUTCOMES_FOLDER})",
                 body.outcomes.len()
             ),
+            Vec::new(),
         ));
     }
     let state = model_registry::get_model(admin.registry.as_ref(), &model)

@@ -89,6 +89,9 @@ pub struct LiveVersion {
     /// What the version scored on its test part when it was trained.
     pub test: BTreeMap<String, f64>,
     pub judgement: Judgement,
+    /// Binary models: the positive rate, score histogram and calibration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scores: Option<ScoreShape>,
 }
 
 pub struct MonitorJob<'a> {
@@ -369,6 +372,13 @@ fn live_by_version(
                 },
                 version,
             );
+            // A binary model's positive score is its second class's probability.
+            let scores = (k == 2).then(|| {
+                let positive: Vec<f64> = scored.probabilities.chunks(2).map(|p| p[1]).collect();
+                let labelled: Vec<(f64, bool)> =
+                    p.chunks(2).zip(&y).map(|(p, &c)| (p[1], c == 1)).collect();
+                shape(&positive, artifact.threshold.unwrap_or(0.5), &labelled)
+            });
             LiveVersion {
                 version,
                 predictions: rows.get(&version).copied().unwrap_or_default() as u64,
@@ -376,6 +386,7 @@ fn live_by_version(
                     .then(|| evaluate(&p, &y, &artifact.classes, artifact.threshold)),
                 test: scored.test.clone(),
                 judgement,
+                scores,
             }
         })
         .collect()

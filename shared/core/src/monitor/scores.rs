@@ -1,0 +1,88 @@
+//! How a binary model's scores behaved in a window: the share predicted positive, the score
+//! histogram, and calibration (the observed positive rate against the predicted one, by score
+//! bin, on the labelled predictions).
+
+use serde::{Deserialize, Serialize};
+
+/// Equal-width score bins: [0, 0.1), [0.1, 0.2), … [0.9, 1].
+pub const BINS: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreShape {
+    /// The share of predictions at or above the threshold.
+    pub positive_rate: f64,
+    /// Predictions per score bin.
+    pub histogram: [u64; BINS],
+    /// Per score bin, on the labelled predictions.
+    pub calibration: Vec<CalibrationBin>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationBin {
+    /// The bin's lower edge.
+    pub from: f64,
+    pub rows: u64,
+    pub mean_score: Option<f64>,
+    /// The share of its labelled predictions whose outcome was positive.
+    pub observed_rate: Option<f64>,
+}
+
+/// `scores`: every prediction's positive-class score; `labelled`: (score, outcome was positive).
+pub fn shape(scores: &[f64], threshold: f64, labelled: &[(f64, bool)]) -> ScoreShape {
+    let mut histogram = [0u64; BINS];
+    for &score in scores {
+        histogram[bin(score)] += 1;
+    }
+    let positive = scores.iter().filter(|&&s| s >= threshold).count();
+    let mut sums = [(0u64, 0.0f64, 0u64); BINS];
+    for &(score, truth) in labelled {
+        let entry = &mut sums[bin(score)];
+        entry.0 += 1;
+        entry.1 += score;
+        entry.2 += u64::from(truth);
+    }
+    let calibration = sums
+        .iter()
+        .enumerate()
+        .map(|(i, &(rows, score_sum, positives))| CalibrationBin {
+            from: i as f64 / BINS as f64,
+            rows,
+            mean_score: (rows > 0).then(|| score_sum / rows as f64),
+            observed_rate: (rows > 0).then(|| positives as f64 / rows as f64),
+        })
+        .collect();
+    ScoreShape {
+        positive_rate: if scores.is_empty() {
+            0.0
+        } else {
+            positive as f64 / scores.len() as f64
+        },
+        histogram,
+        calibration,
+    }
+}
+
+fn bin(score: f64) -> usize {
+    ((score * BINS as f64) as usize).min(BINS - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_fall_in_their_bins_and_calibration_compares_rates() {
+        let scores = [0.05, 0.15, 0.95, 1.0, 0.55];
+        let labelled = [(0.05, false), (0.95, true), (1.0, false), (0.55, true)];
+        let shape = shape(&scores, 0.5, &labelled);
+        assert_eq!(shape.histogram, [1, 1, 0, 0, 0, 1, 0, 0, 0, 2]);
+        assert_eq!(shape.positive_rate, 0.6);
+        let top = &shape.calibration[9];
+        assert_eq!(
+            (top.rows, top.mean_score, top.observed_rate),
+            (2, Some(0.975), Some(0.5))
+        );
+        assert_eq!(shape.calibration[1].rows, 0);
+        assert_eq!(shape.calibration[1].observed_rate, None);
+    }
+}
