@@ -109,6 +109,14 @@ async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Ba
         "judged on roc_auc, the spec's primary metric"
     );
     assert_ne!(judged.verdict, Verdict::InsufficientData, "{judged:?}");
+    let by_carrier = &champion.slices["carrier"];
+    assert_eq!(
+        by_carrier.values().map(|e| e.rows).sum::<usize>(),
+        labels.len(),
+        "every labelled row in one carrier's slice: {:?}",
+        by_carrier.keys()
+    );
+    assert!(by_carrier.contains_key("UA"), "{:?}", by_carrier.keys());
     let shape = champion.scores.as_ref().expect("a binary model's scores");
     assert_eq!(
         shape.histogram.iter().sum::<u64>(),

@@ -11,10 +11,10 @@ use std::io::Cursor;
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::artifact::ModelArtifact;
-use crate::evaluate::{evaluate, Evaluation};
+use crate::evaluate::{by_slice, evaluate, Evaluation};
 use crate::ingest::catalog;
 use crate::model_registry::{self, LoadError};
 use crate::names::{ModelName, ObjectKey};
@@ -92,6 +92,8 @@ pub struct LiveVersion {
     /// Binary models: the positive rate, score histogram and calibration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scores: Option<ScoreShape>,
+    /// The live metrics per value of each of the policy's slice columns, on the labelled rows.
+    pub slices: BTreeMap<String, BTreeMap<String, Evaluation>>,
 }
 
 pub struct MonitorJob<'a> {
@@ -179,6 +181,7 @@ impl<'a> MonitorJob<'a> {
 
         let (_, spec) = stored::load(self.store, &state.dataset).await?;
         let rules = rules(&spec.spec);
+        let slices = Policy::of(&spec.spec).slices;
         let outcomes = self.outcomes(&state.dataset, &spec.spec).await?;
         let observed: Vec<Observed> = outcomes
             .iter()
@@ -200,7 +203,7 @@ impl<'a> MonitorJob<'a> {
             until,
             counts,
             unreadable_records: unreadable,
-            versions: live_by_version(&records, &versions, &labelled, &rules),
+            versions: live_by_version(&records, &versions, &labelled, &rules, &slices),
         })
     }
 
@@ -332,11 +335,22 @@ fn rules(spec: &DatasetSpec) -> Rules {
     }
 }
 
+/// A record's value of a slice column as text, as training slices it (a missing value is its own
+/// slice).
+fn slice_value(record: &InferenceRecord, column: &str) -> String {
+    match record.features.get(column) {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Null) | None => "(missing)".to_owned(),
+        Some(other) => other.to_string(),
+    }
+}
+
 fn live_by_version(
     records: &[InferenceRecord],
     versions: &BTreeMap<u64, Scored>,
     labelled: &[Labelled],
     rules: &Rules,
+    slices: &[String],
 ) -> Vec<LiveVersion> {
     // Each record's row among its version's predictions.
     let mut row_of = Vec::with_capacity(records.len());
@@ -352,6 +366,7 @@ fn live_by_version(
             let k = scored.artifact.classes.len();
             let mut p = Vec::new();
             let mut y = Vec::new();
+            let mut slice_values: Vec<Vec<String>> = vec![Vec::new(); slices.len()];
             for l in labelled
                 .iter()
                 .filter(|l| records[l.prediction].version == version)
@@ -359,8 +374,19 @@ fn live_by_version(
                 let row = row_of[l.prediction];
                 p.extend_from_slice(&scored.probabilities[row * k..(row + 1) * k]);
                 y.push(l.class);
+                for (values, column) in slice_values.iter_mut().zip(slices) {
+                    values.push(slice_value(&records[l.prediction], column));
+                }
             }
             let artifact = &scored.artifact;
+            let slices = slices
+                .iter()
+                .zip(&slice_values)
+                .map(|(column, values)| {
+                    let by_value = by_slice(&p, &y, &artifact.classes, artifact.threshold, values);
+                    (column.clone(), by_value)
+                })
+                .collect();
             let judgement = judge(
                 rules,
                 scored.test.get(rules.metric.as_str()).copied(),
@@ -387,6 +413,7 @@ fn live_by_version(
                 test: scored.test.clone(),
                 judgement,
                 scores,
+                slices,
             }
         })
         .collect()
