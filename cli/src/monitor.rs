@@ -92,6 +92,15 @@ fn print_human(report: &LiveReport) {
                 calibration.join(" ")
             );
         }
+        if let Some(cost) = &v.cost {
+            let test = cost
+                .test_per_row
+                .map_or("-".to_owned(), |t| format!("{t:.4}"));
+            println!(
+                "    cost per prediction {:.4} (test {test})",
+                cost.live_per_row
+            );
+        }
         let judged = &v.judgement;
         let interval = judged.interval.map_or(String::new(), |(low, high)| {
             format!(" [{low:.4}, {high:.4}]")

@@ -9,7 +9,8 @@ use mlops_shared::ingest::Status;
 use mlops_shared::monitor::{JoinCounts, MonitorJob, Verdict};
 use mlops_shared::ports::Backends;
 use mlops_tests::{
-    aws_backends, dataset_name, flights_sample, gunzip, ingestor, local_backends, model_name,
+    aws_backends, dataset_name, flights_sample, gunzip, ingestor, install_spec, local_backends,
+    model_name, quick_flights_spec,
 };
 use polars::prelude::*;
 use serde_json::json;
@@ -34,6 +35,13 @@ fn july_outcomes() -> Vec<Option<i64>> {
 
 async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Backends) {
     trained_on_first_quarter(&backends).await;
+    // The business prices mistakes: a missed late flight costs four times a false alarm.
+    let priced = quick_flights_spec().replace(
+        "threshold = \"max_f1\"",
+        "threshold = \"max_f1\"\ncost_fp = 1.0\ncost_fn = 4.0",
+    );
+    assert_ne!(priced, quick_flights_spec());
+    install_spec(&backends, &priced).await;
     let started = clock::now();
     let predictions = serve_july(&backends).await;
     let truth = july_outcomes();
@@ -44,6 +52,7 @@ async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Ba
     let later = (started + Duration::hours(1)).to_rfc3339();
     let mut csv = String::from("prediction_id,late,observed_at\n");
     let (mut scores, mut labels) = (Vec::new(), Vec::new());
+    let mut mistakes_cost = 0.0;
     for (i, (prediction, late)) in predictions.iter().zip(&truth).enumerate() {
         let (Some(late), Some(id)) = (late, prediction["prediction_id"].as_str()) else {
             continue;
@@ -56,6 +65,11 @@ async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Ba
         let score = prediction["score"].as_f64().expect("a binary score");
         scores.extend([1.0 - score, score]);
         labels.push(*late as u32);
+        match (prediction["label"].as_str(), late) {
+            (Some("1"), 0) => mistakes_cost += 1.0,
+            (Some("0"), 1) => mistakes_cost += 4.0,
+            _ => {}
+        }
     }
     csv.push_str(&format!("nobody-0,1,{later}\n"));
     let outcome = ingestor(&backends)
@@ -117,6 +131,15 @@ async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Ba
         by_carrier.keys()
     );
     assert!(by_carrier.contains_key("UA"), "{:?}", by_carrier.keys());
+    let cost = champion.cost.as_ref().expect("the spec prices mistakes");
+    assert!(
+        (cost.live_per_row - mistakes_cost / labels.len() as f64).abs() < 1e-12,
+        "{cost:?}"
+    );
+    assert!(
+        cost.test_per_row.is_some() && cost.difference.is_some(),
+        "{cost:?}"
+    );
     let shape = champion.scores.as_ref().expect("a binary model's scores");
     assert_eq!(
         shape.histogram.iter().sum::<u64>(),

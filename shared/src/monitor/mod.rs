@@ -27,6 +27,7 @@ use crate::promotion::policy::Policy;
 use crate::spec::outcomes::OBSERVED_AT;
 use crate::spec::stored::{self, StoredSpecError};
 use crate::spec::DatasetSpec;
+use crate::train::outputs::MetricsReport;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MonitorError {
@@ -94,6 +95,18 @@ pub struct LiveVersion {
     pub scores: Option<ScoreShape>,
     /// The live metrics per value of each of the policy's slice columns, on the labelled rows.
     pub slices: BTreeMap<String, BTreeMap<String, Evaluation>>,
+    /// Binary models whose spec prices mistakes (`training.cost_fp`, `cost_fn`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<RealisedCost>,
+}
+
+/// The mean cost per prediction the labelled rows realised, beside what the test part promised.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RealisedCost {
+    pub live_per_row: f64,
+    pub test_per_row: Option<f64>,
+    /// Live minus test: positive when mistakes cost more than promised.
+    pub difference: Option<f64>,
 }
 
 pub struct MonitorJob<'a> {
@@ -107,6 +120,8 @@ pub struct MonitorJob<'a> {
 struct Scored {
     artifact: ModelArtifact,
     test: BTreeMap<String, f64>,
+    /// The test part's confusion matrix, from the version's metrics file.
+    test_confusion: Vec<Vec<u64>>,
     probabilities: Vec<f64>,
 }
 
@@ -182,6 +197,11 @@ impl<'a> MonitorJob<'a> {
         let (_, spec) = stored::load(self.store, &state.dataset).await?;
         let rules = rules(&spec.spec);
         let slices = Policy::of(&spec.spec).slices;
+        let costs = spec
+            .spec
+            .training
+            .as_ref()
+            .and_then(|t| Some((t.cost_fp?, t.cost_fn?)));
         let outcomes = self.outcomes(&state.dataset, &spec.spec).await?;
         let observed: Vec<Observed> = outcomes
             .iter()
@@ -203,7 +223,7 @@ impl<'a> MonitorJob<'a> {
             until,
             counts,
             unreadable_records: unreadable,
-            versions: live_by_version(&records, &versions, &labelled, &rules, &slices),
+            versions: live_by_version(&records, &versions, &labelled, &rules, &slices, costs),
         })
     }
 
@@ -221,9 +241,13 @@ impl<'a> MonitorJob<'a> {
             Err(LoadError::Store(e)) => return Err(e.into()),
             Err(e) => return Err(failed(e.to_string())),
         };
+        let metrics = self.store.get(&record.metrics_key).await?.bytes;
+        let metrics: MetricsReport =
+            serde_json::from_slice(&metrics).map_err(|e| failed(e.to_string()))?;
         Ok(Scored {
             artifact,
             test: record.metrics,
+            test_confusion: metrics.test.confusion_matrix,
             probabilities: Vec::new(),
         })
     }
@@ -351,6 +375,7 @@ fn live_by_version(
     labelled: &[Labelled],
     rules: &Rules,
     slices: &[String],
+    costs: Option<(f64, f64)>,
 ) -> Vec<LiveVersion> {
     // Each record's row among its version's predictions.
     let mut row_of = Vec::with_capacity(records.len());
@@ -405,15 +430,30 @@ fn live_by_version(
                     p.chunks(2).zip(&y).map(|(p, &c)| (p[1], c == 1)).collect();
                 shape(&positive, artifact.threshold.unwrap_or(0.5), &labelled)
             });
+            let live =
+                (!y.is_empty()).then(|| evaluate(&p, &y, &artifact.classes, artifact.threshold));
+            let cost = match (costs, &live) {
+                (Some((fp, fn_)), Some(live)) if k == 2 => {
+                    cost_per_row(&live.confusion_matrix, fp, fn_).map(|live_per_row| {
+                        let test_per_row = cost_per_row(&scored.test_confusion, fp, fn_);
+                        RealisedCost {
+                            live_per_row,
+                            test_per_row,
+                            difference: test_per_row.map(|test| live_per_row - test),
+                        }
+                    })
+                }
+                _ => None,
+            };
             LiveVersion {
                 version,
                 predictions: rows.get(&version).copied().unwrap_or_default() as u64,
-                live: (!y.is_empty())
-                    .then(|| evaluate(&p, &y, &artifact.classes, artifact.threshold)),
+                live,
                 test: scored.test.clone(),
                 judgement,
                 scores,
                 slices,
+                cost,
             }
         })
         .collect()

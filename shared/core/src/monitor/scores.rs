@@ -62,6 +62,16 @@ pub fn shape(scores: &[f64], threshold: f64, labelled: &[(f64, bool)]) -> ScoreS
     }
 }
 
+/// The mean cost per row of a binary confusion matrix (rows: truth, columns: prediction).
+pub fn cost_per_row(confusion: &[Vec<u64>], cost_fp: f64, cost_fn: f64) -> Option<f64> {
+    let false_positives = *confusion.first()?.get(1)?;
+    let false_negatives = *confusion.get(1)?.first()?;
+    let rows: u64 = confusion.iter().flatten().sum();
+    (rows > 0).then(|| {
+        (cost_fp * false_positives as f64 + cost_fn * false_negatives as f64) / rows as f64
+    })
+}
+
 fn bin(score: f64) -> usize {
     ((score * BINS as f64) as usize).min(BINS - 1)
 }
@@ -84,5 +94,13 @@ mod tests {
         );
         assert_eq!(shape.calibration[1].rows, 0);
         assert_eq!(shape.calibration[1].observed_rate, None);
+    }
+
+    #[test]
+    fn cost_weighs_each_kind_of_mistake() {
+        // 2 false positives and 1 false negative in 10 rows.
+        let confusion = vec![vec![5, 2], vec![1, 2]];
+        assert_eq!(cost_per_row(&confusion, 1.0, 10.0), Some(1.2));
+        assert_eq!(cost_per_row(&[vec![0, 0], vec![0, 0]], 1.0, 1.0), None);
     }
 }
