@@ -2,15 +2,17 @@
 //! uploaded later, and the live metrics of the champion computed from the two.
 
 use chrono::Duration;
+use drift::dispatch;
 use mlops_local::EventLog;
 use mlops_shared::clock;
+use mlops_shared::drift::DriftJob;
 use mlops_shared::evaluate::evaluate;
 use mlops_shared::ingest::Status;
 use mlops_shared::monitor::{JoinCounts, MonitorJob, Verdict};
 use mlops_shared::ports::Backends;
 use mlops_tests::{
     aws_backends, dataset_name, flights_sample, gunzip, ingestor, install_spec, local_backends,
-    model_name, quick_flights_spec,
+    model_name, quick_flights_spec, repo_file,
 };
 use polars::prelude::*;
 use serde_json::json;
@@ -226,6 +228,25 @@ async fn live_metrics_join_the_predictions_with_their_late_outcomes_on_the_embed
 async fn live_metrics_join_the_predictions_with_their_late_outcomes_on_dynamodb() {
     let aws = aws_backends().await;
     live_metrics_join_the_predictions_with_their_late_outcomes(aws.backends.clone()).await;
+
+    // The drift function's monitor schedule, with the event the template sends.
+    let event = serde_json::from_slice(&repo_file("events/monitor-schedule.json")).expect("JSON");
+    let answer = dispatch(
+        &DriftJob::new(&aws.backends),
+        &MonitorJob::new(&aws.backends),
+        event,
+        clock::now() + Duration::hours(3),
+    )
+    .await
+    .expect("checks");
+    assert_eq!(answer["model"], "flights");
+    assert_eq!(answer["verdicts"], json!([[1, "degraded"]]), "{answer}");
+    assert!(
+        answer["report_key"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("reports/monitor/flights/")),
+        "{answer}"
+    );
     let degraded: Vec<_> = aws
         .received_events()
         .await
@@ -238,7 +259,11 @@ async fn live_metrics_join_the_predictions_with_their_late_outcomes_on_dynamodb(
             )
         })
         .collect();
-    assert_eq!(degraded, [(json!(1), json!("roc_auc"))]);
+    assert_eq!(
+        degraded,
+        [(json!(1), json!("roc_auc")), (json!(1), json!("roc_auc"))],
+        "announced by the job, then by the scheduled run"
+    );
 }
 
 /// The champion's decision threshold, as the artifact holds it.

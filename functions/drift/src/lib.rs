@@ -1,9 +1,14 @@
 //! The drift Lambda's handler: a schedule tick or an on-demand invoke names a model (and optionally
 //! the current data); the domain checks it against the training reference; this reports the result
-//! and publishes its metrics.
+//! and publishes its metrics. An event with `"job": "monitor"` runs the live-quality check instead
+//! (see [`monitor`]).
+
+pub mod monitor;
 
 use chrono::{DateTime, Utc};
+use lambda_runtime::Diagnostic;
 use mlops_shared::drift::{Current, DriftError, DriftJob, DriftOutcome, DriftRequest, Reference};
+use mlops_shared::monitor::MonitorJob;
 use mlops_shared::names::ModelName;
 use mlops_shared::observability::{MetricSet, Unit};
 use serde::Serialize;
@@ -79,6 +84,23 @@ pub fn parse_request(event: &Value, now: DateTime<Utc>) -> Result<DriftRequest, 
         current,
         trigger,
     })
+}
+
+/// Runs the job the event asks for: the live-quality check, or the drift check.
+pub async fn dispatch(
+    drift: &DriftJob,
+    live: &MonitorJob<'_>,
+    event: Value,
+    now: DateTime<Utc>,
+) -> Result<Value, Diagnostic> {
+    // Both answers are plain records: serialising them cannot fail.
+    if monitor::is_monitor_event(&event) {
+        let response = monitor::handle(live, &event, now).await?;
+        Ok(serde_json::to_value(response).unwrap_or_default())
+    } else {
+        let response = handle(drift, event, now).await?;
+        Ok(serde_json::to_value(response).unwrap_or_default())
+    }
 }
 
 #[tracing::instrument(skip_all)]

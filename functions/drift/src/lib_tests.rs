@@ -69,3 +69,33 @@ fn a_bad_event_says_what_to_send() {
         );
     }
 }
+
+#[test]
+fn a_monitor_event_names_the_model_and_optionally_the_window() {
+    let scheduled = json!({"job": "monitor", "model": "flights"});
+    assert!(monitor::is_monitor_event(&scheduled));
+    assert!(!monitor::is_monitor_event(&json!({"model": "flights"})));
+    let request = monitor::parse_request(&scheduled).expect("valid");
+    assert_eq!(
+        (request.model.as_str(), request.hours),
+        ("flights", monitor::DEFAULT_HOURS)
+    );
+    let wrapped = json!({"detail-type": "Scheduled Event", "detail": {"job": "monitor", "model": "flights", "hours": 6}});
+    assert!(monitor::is_monitor_event(&wrapped));
+    assert_eq!(monitor::parse_request(&wrapped).expect("valid").hours, 6);
+    for (bad, says) in [
+        (json!({"job": "monitor"}), "no model named"),
+        (json!({"job": "monitor", "model": "Flights"}), "model name"),
+        (
+            json!({"job": "monitor", "model": "flights", "hours": 0}),
+            "\"hours\"",
+        ),
+        (
+            json!({"job": "monitor", "model": "flights", "hours": "24"}),
+            "\"hours\"",
+        ),
+    ] {
+        let err = monitor::parse_request(&bad).expect_err("refused");
+        assert!(err.to_string().contains(says), "{bad}: {err}");
+    }
+}

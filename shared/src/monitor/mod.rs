@@ -53,6 +53,19 @@ pub enum MonitorError {
     Events(#[from] EventError),
 }
 
+impl MonitorError {
+    /// Whether running the same check again could succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            MonitorError::Store(e) => e.is_retryable(),
+            MonitorError::Registry(e) => e.is_retryable(),
+            MonitorError::Events(e) => e.is_retryable(),
+            MonitorError::Spec(StoredSpecError::Store(e)) => e.is_retryable(),
+            _ => false,
+        }
+    }
+}
+
 /// The event a degraded version is announced with.
 pub const PERFORMANCE_DEGRADED: &str = "PerformanceDegraded";
 
