@@ -36,7 +36,8 @@ pub async fn run(args: MonitorArgs, target: &Target) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::SUCCESS);
     }
     print_human(&outcome.report);
-    println!("  report     {}", backends.store.uri(&outcome.json_key));
+    println!("  report     {}", backends.store.uri(&outcome.html_key));
+    println!("             {}", backends.store.uri(&outcome.json_key));
     if !outcome.degraded.is_empty() {
         println!(
             "  announced  PerformanceDegraded for version(s) {:?}",

@@ -198,6 +198,23 @@ async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Ba
     )
     .expect("JSON");
     assert_eq!(written["versions"][0]["judgement"]["verdict"], "degraded");
+    let page = String::from_utf8(
+        backends
+            .store
+            .get(&outcome.html_key)
+            .await
+            .expect("written")
+            .bytes,
+    )
+    .expect("UTF-8");
+    for shown in [
+        "Live quality: flights",
+        "Version 1 <span class=\"verdict degraded\">degraded</span>",
+        "carrier: roc_auc per value",
+        "observed positive rate",
+    ] {
+        assert!(page.contains(shown), "the page shows {shown:?}");
+    }
     assert_eq!(written["champion"], 1);
     assert!(
         judged.live.is_some_and(|live| live < 0.5),

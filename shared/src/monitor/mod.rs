@@ -74,7 +74,23 @@ pub const PERFORMANCE_DEGRADED: &str = "PerformanceDegraded";
 pub struct MonitorOutcome {
     pub report: LiveReport,
     pub json_key: ObjectKey,
+    pub html_key: ObjectKey,
     pub degraded: Vec<u64>,
+}
+
+const TEMPLATE: &str = include_str!("../../templates/monitor.html");
+
+#[derive(Serialize)]
+struct Page<'a> {
+    report: &'a LiveReport,
+}
+
+/// The report as one self-contained HTML page.
+pub fn render_html(report: &LiveReport) -> Result<String, minijinja::Error> {
+    let mut env = minijinja::Environment::new();
+    env.add_template("monitor.html", TEMPLATE)?;
+    env.get_template("monitor.html")?
+        .render(minijinja::value::Serde(&Page { report }))
 }
 
 /// What was predicted in a window, what came of it, and how each version did.
@@ -155,10 +171,15 @@ impl<'a> MonitorJob<'a> {
         until: DateTime<Utc>,
     ) -> Result<MonitorOutcome, MonitorError> {
         let report = self.report(model, from, until).await?;
-        let json_key = report_key(model, until);
-        let json =
-            serde_json::to_vec_pretty(&report).map_err(|e| MonitorError::Report(e.to_string()))?;
+        let (json_key, html_key) = (
+            report_key(model, until, "json"),
+            report_key(model, until, "html"),
+        );
+        let failed = |e: &dyn std::fmt::Display| MonitorError::Report(e.to_string());
+        let json = serde_json::to_vec_pretty(&report).map_err(|e| failed(&e))?;
+        let html = render_html(&report).map_err(|e| failed(&e))?;
         self.store.put(&json_key, json).await?;
+        self.store.put(&html_key, html.into_bytes()).await?;
         let mut degraded = Vec::new();
         for version in &report.versions {
             if version.judgement.verdict == Verdict::Degraded {
@@ -171,6 +192,7 @@ impl<'a> MonitorJob<'a> {
         Ok(MonitorOutcome {
             report,
             json_key,
+            html_key,
             degraded,
         })
     }
@@ -309,9 +331,9 @@ impl<'a> MonitorJob<'a> {
 }
 
 /// Where a run's report goes: one per model and time the window ends.
-fn report_key(model: &ModelName, until: DateTime<Utc>) -> ObjectKey {
+fn report_key(model: &ModelName, until: DateTime<Utc>, extension: &str) -> ObjectKey {
     let key = format!(
-        "reports/monitor/{model}/{}.json",
+        "reports/monitor/{model}/{}.{extension}",
         until.format("%Y-%m-%dT%H%M%SZ")
     );
     // A checked model name and a formatted time always make a valid key.
