@@ -10,11 +10,17 @@ use anyhow::{bail, Context};
 use chrono::Utc;
 use clap::Args;
 use mlops_http::{self as http, serving::Serving};
+use mlops_shared::artifact::InputField;
 use mlops_shared::drift::{Current, DriftJob, DriftRequest, Reference};
+use mlops_shared::features::RawColumn;
 use mlops_shared::ingest::{catalog, IngestOutcome, Ingestor, Status};
+use mlops_shared::monitor::{MonitorJob, MonitorOutcome};
 use mlops_shared::names::{DatasetName, ModelName, ObjectKey};
 use mlops_shared::ports::Backends;
-use mlops_shared::predict::{PredictResponse, ServingSettings};
+use mlops_shared::predict::{
+    self, BatchFormat, Limits, ModelCache, PredictResponse, Sampling, Selector, ServingSettings,
+};
+use mlops_shared::spec::ColumnType;
 use mlops_shared::spec::{stored, DatasetSpec};
 
 use crate::ingest::print_outcome;
@@ -184,6 +190,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .champion;
     }
 
+    println!("\n== 10. July's flights land: the champion scores them through the API, their lateness arrives as outcomes, and its live quality is judged");
+    let live = close_the_loop(&backends, &ingestor, &dataset).await?;
+    crate::monitor::print_human(&live.report);
+    println!("  report     {}", root_of(&args.dir, &live.html_key));
+
     let versions = catalog::versions(backends.registry.as_ref(), &dataset).await?;
     let count = |status| outcomes.iter().filter(|o| o.status == status).count();
     println!("\n== Summary");
@@ -254,6 +265,89 @@ async fn decide(
 
 const PREDICT_BODY_FILE: &str = "events/predict-body.json";
 const PREDICT_BODY: &str = include_str!("../../events/predict-body.json");
+
+/// Scores July's sample through the router with every record kept, reports each flight's
+/// lateness as an outcome of its prediction, and runs the monitor job over the predictions.
+async fn close_the_loop(
+    backends: &Backends,
+    ingestor: &Ingestor,
+    dataset: &DatasetName,
+) -> anyhow::Result<MonitorOutcome> {
+    let model = ModelName::of_dataset(dataset);
+    let settings = ServingSettings {
+        sampling: Sampling::new(1.0, 10_000, std::time::Duration::from_secs(60))
+            .map_err(anyhow::Error::msg)?,
+        ..ServingSettings::default()
+    };
+    let serving = Arc::new(Serving::new(
+        backends.store.clone(),
+        backends.registry.clone(),
+        settings,
+    ));
+    let champion = ModelCache::new(
+        backends.store.clone(),
+        backends.registry.clone(),
+        std::time::Duration::ZERO,
+    )
+    .get(&model, &Selector::champion())
+    .await?;
+    let mut csv = String::new();
+    flate2::read::GzDecoder::new(SAMPLE[3].1).read_to_string(&mut csv)?;
+    let body = predict::request_body(csv.clone().into_bytes(), BatchFormat::Csv, &champion.fields)?;
+    let request = axum::http::Request::post("/models/flights/predict")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body))?;
+    let response = http::local_router(serving.clone(), None)
+        .oneshot(request)
+        .await?;
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+    serving.inference().flush().await;
+    let answer: PredictResponse = serde_json::from_slice(&body)?;
+
+    // The flights' lateness, read with the same reader as the request.
+    let late = [InputField {
+        name: "late".into(),
+        kind: ColumnType::Integer,
+        nullable: true,
+    }];
+    let truth = predict::request_body(csv.into_bytes(), BatchFormat::Csv, &late)?;
+    let limits = Limits {
+        max_records: usize::MAX,
+        ..Limits::default()
+    };
+    let truth = predict::parse(&truth, &late, &limits)?;
+    let RawColumn::Numeric(truth) = truth.column("late")? else {
+        bail!("the sample's late column is not numeric");
+    };
+    let observed_at = (Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
+    let mut outcomes = String::from("prediction_id,late,observed_at\n");
+    for (prediction, late) in answer.predictions.iter().zip(truth) {
+        if let Some(late) = late {
+            outcomes.push_str(&format!(
+                "{},{late},{observed_at}\n",
+                prediction.prediction_id
+            ));
+        }
+    }
+    let reported = ingest(
+        ingestor,
+        dataset,
+        "outcomes/flights-2013-07.csv",
+        outcomes.into_bytes(),
+    )
+    .await?;
+    if reported.status == Status::Quarantined {
+        bail!("the outcomes were refused: {:?}", reported.reasons);
+    }
+    let now = Utc::now();
+    Ok(MonitorJob::new(backends)
+        .run(
+            &model,
+            now - chrono::Duration::hours(1),
+            now + chrono::Duration::hours(1),
+        )
+        .await?)
+}
 
 /// Sends the sample request body to the router `mlops serve` runs; describes the answer in a line
 /// per record. The sampled inference records are written before it returns.

@@ -47,7 +47,7 @@ pub async fn run(args: MonitorArgs, target: &Target) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_human(report: &LiveReport) {
+pub fn print_human(report: &LiveReport) {
     let c = &report.counts;
     println!(
         "{}: {} predictions from {} to {}, {} with an outcome",
