@@ -1,6 +1,8 @@
 //! Small model artifacts for tests: a binary gradient-boosting model and a multiclass logistic
 //! regression over a few flights columns, built by hand so tests need no training run.
 
+use chrono::{DateTime, TimeDelta};
+
 use crate::artifact::{InputField, ModelArtifact};
 use crate::features::{CategoricalEncoder, CategorySource, NumericEncoder, Pipeline};
 use crate::learn::{
@@ -9,12 +11,16 @@ use crate::learn::{
 use crate::names::{DatasetName, ModelName};
 use crate::spec::{ColumnType, TargetKind};
 
+fn flights() -> DatasetName {
+    DatasetName::parse("flights").unwrap_or_else(|e| unreachable!("a valid literal: {e}"))
+}
+
 /// A small binary gradient-boosting artifact over `distance` and `origin` (also used by serving tests).
 pub fn artifact() -> ModelArtifact {
     ModelArtifact {
-        model: ModelName::parse("flights").expect("a valid name"),
+        model: ModelName::of_dataset(&flights()),
         version: 3,
-        dataset: DatasetName::parse("flights").expect("a valid name"),
+        dataset: flights(),
         target: "late".into(),
         task: TargetKind::Binary,
         classes: vec!["0".into(), "1".into()],
@@ -64,7 +70,8 @@ pub fn artifact() -> ModelArtifact {
         params: ModelParams::GradientBoosting(GbdtParams::default()),
         fingerprint: "abc".into(),
         code_version: "0.1.0+test".into(),
-        trained_at: "2026-11-24T00:00:00Z".parse().expect("RFC 3339"),
+        // 2026-11-24T00:00:00Z.
+        trained_at: DateTime::UNIX_EPOCH + TimeDelta::seconds(1_795_478_400),
         key: None,
     }
 }

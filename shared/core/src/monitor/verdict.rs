@@ -136,6 +136,9 @@ fn metric(metric: Metric, rows: &Labelled) -> Option<f64> {
 /// replacement; None when too few resamples define it.
 fn bootstrap(metric_of: Metric, rows: &Labelled, seed: u64) -> Option<(f64, f64)> {
     let n = rows.y.len();
+    if n == 0 {
+        return None;
+    }
     let k = rows.classes.len();
     let draw = n.min(MAX_RESAMPLED_ROWS);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
