@@ -1,14 +1,18 @@
 //! `mlops monitor`: a model's live quality over the last hours: its predictions joined with the
 //! outcomes known now, each version's live metrics beside its test metrics and a verdict; the
-//! report is written, and a degraded version announced.
+//! report is written, and a degraded version announced. A degraded champion is then withdrawn
+//! where the spec turns `[monitoring] auto_rollback` on, as the template's rule has the promote
+//! function do it in AWS.
 
 use std::process::ExitCode;
 
 use chrono::Duration;
 use clap::Args;
 use mlops_shared::clock;
-use mlops_shared::monitor::{LiveReport, MonitorJob};
+use mlops_shared::monitor::{LiveReport, MonitorJob, MonitorOutcome};
 use mlops_shared::names::ModelName;
+use mlops_shared::ports::Backends;
+use mlops_shared::promotion::{self, Cause, Command, Promoter, Request};
 
 use crate::Target;
 
@@ -31,8 +35,11 @@ pub async fn run(args: MonitorArgs, target: &Target) -> anyhow::Result<ExitCode>
     let outcome = MonitorJob::new(&backends)
         .run(&args.model, from, until)
         .await?;
+    let withdrawals = react(&backends, &outcome).await?;
     if args.json {
-        println!("{}", serde_json::to_string(&outcome)?);
+        let mut json = serde_json::to_value(&outcome)?;
+        json["withdrawals"] = serde_json::to_value(&withdrawals)?;
+        println!("{json}");
         return Ok(ExitCode::SUCCESS);
     }
     print_human(&outcome.report);
@@ -44,7 +51,41 @@ pub async fn run(args: MonitorArgs, target: &Target) -> anyhow::Result<ExitCode>
             outcome.degraded
         );
     }
+    for withdrawal in &withdrawals {
+        println!("  rollback   {}", withdrawal.message);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each degraded champion, withdrawn if its spec says so: what the `PerformanceDegraded` rule
+/// does in AWS, from the same event.
+pub async fn react(
+    backends: &Backends,
+    outcome: &MonitorOutcome,
+) -> anyhow::Result<Vec<promotion::Outcome>> {
+    let mut withdrawals = Vec::new();
+    for event in outcome.degradations() {
+        let detail = &event.detail;
+        if detail["champion"] != true {
+            continue;
+        }
+        let version = detail["version"].as_u64().unwrap_or_default();
+        let request = Request::new(
+            &format!(
+                "monitor-{}-v{version}",
+                outcome.json_key.as_str().replace('/', "-")
+            ),
+            "monitor",
+            Some("live quality degraded".into()),
+        )?;
+        let command = Command::Withdraw {
+            model: outcome.report.model.clone(),
+            version,
+            cause: Cause::of_degradation(detail),
+        };
+        withdrawals.push(Promoter::new(backends).execute(&command, &request).await?);
+    }
+    Ok(withdrawals)
 }
 
 pub fn print_human(report: &LiveReport) {

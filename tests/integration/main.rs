@@ -18,6 +18,7 @@ mod openapi;
 mod outcomes;
 mod promote_handler;
 mod registry;
+mod rollback;
 mod serving;
 mod train;
 mod train_handler;

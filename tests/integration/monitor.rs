@@ -20,7 +20,7 @@ use serde_json::json;
 use crate::drift::{serve_july, trained_on_first_quarter};
 
 /// July's `late` column: the outcome of each flight, null for cancelled ones.
-fn july_outcomes() -> Vec<Option<i64>> {
+pub(crate) fn july_outcomes() -> Vec<Option<i64>> {
     let csv = gunzip(&flights_sample("07"));
     let frame = CsvReader::new(std::io::Cursor::new(csv.into_bytes()))
         .finish()

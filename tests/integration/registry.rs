@@ -18,7 +18,7 @@ use mlops_tests::{
 
 /// A binary target whose rule changes between periods: early on only `x1` matters, later `x2`
 /// matters most. A model trained on the early period alone misses `x2`.
-const SPEC: &str = r#"
+pub(crate) const SPEC: &str = r#"
 [dataset]
 name = "routes"
 version = 1
@@ -74,7 +74,7 @@ max_slice_regression = 0.05
 
 /// `rows` rows starting on day `first_day` of 2026; `late` follows `x1` alone (early) or mostly
 /// `x2` (late), with noise from a fixed-seed generator.
-fn period_csv(first_day: u32, rows: usize, x2_matters: bool, seed: u64) -> Vec<u8> {
+pub(crate) fn period_csv(first_day: u32, rows: usize, x2_matters: bool, seed: u64) -> Vec<u8> {
     let mut state = seed;
     let mut uniform = move || {
         // xorshift64*: deterministic, good enough for test data.
@@ -110,7 +110,7 @@ pub(crate) fn request(operation: &str) -> Request {
 }
 
 /// Ingests one more period under `file` and trains the next version on everything so far.
-async fn train_with(backends: &Backends, file: &str, csv: Vec<u8>, version: u64) {
+pub(crate) async fn train_with(backends: &Backends, file: &str, csv: Vec<u8>, version: u64) {
     ingest(backends, SPEC, vec![(file.into(), csv)]).await;
     let outcome = train(backends, "routes").await.expect("trains");
     assert_eq!(outcome.record.version, version);
@@ -126,7 +126,7 @@ pub(crate) async fn second_version(backends: &Backends) {
     train_with(backends, "late.csv", period_csv(51, 2400, true, 11), 2).await;
 }
 
-async fn status(backends: &Backends, version: u64) -> ModelStatus {
+pub(crate) async fn status(backends: &Backends, version: u64) -> ModelStatus {
     model_registry::get_version(backends.registry.as_ref(), &routes(), version)
         .await
         .expect("reads")
@@ -134,7 +134,7 @@ async fn status(backends: &Backends, version: u64) -> ModelStatus {
         .status
 }
 
-async fn champion(backends: &Backends) -> Option<u64> {
+pub(crate) async fn champion(backends: &Backends) -> Option<u64> {
     model_registry::get_model(backends.registry.as_ref(), &routes())
         .await
         .expect("reads")

@@ -1,11 +1,13 @@
 //! The promote Lambda's handler: a `ModelTrained` event lets the policy decide on the new
-//! candidate; a direct invoke carries a person's request (promote, reject, rollback, set or remove
-//! an alias). Both go to the same domain functions the command line uses.
+//! candidate; a `PerformanceDegraded` event about the champion withdraws it where the spec turns
+//! `[monitoring] auto_rollback` on; a direct invoke carries a person's request (promote, reject,
+//! rollback, set or remove an alias). All go to the same domain functions the command line uses.
 
 use mlops_shared::model_registry::Action;
+use mlops_shared::monitor::PERFORMANCE_DEGRADED;
 use mlops_shared::names::{Alias, ModelName};
 use mlops_shared::observability::{MetricSet, Unit};
-use mlops_shared::promotion::{Command, Outcome, PromoteError, Promoter, Request};
+use mlops_shared::promotion::{Cause, Command, Outcome, PromoteError, Promoter, Request};
 use serde::Deserialize;
 use serde_json::Value;
 use tracing::{info, warn};
@@ -62,38 +64,52 @@ struct Invoke {
     operation_id: Option<String>,
 }
 
-/// Reads the command and who asks from an EventBridge `ModelTrained` event or a direct invoke.
-/// `request_id` (the Lambda request id, the same on every retry of one invocation) is the
-/// idempotency key unless the event brings its own.
+/// Reads the command and who asks from an EventBridge event (`ModelTrained`,
+/// `PerformanceDegraded`) or a direct invoke. `request_id` (the Lambda request id, the same on
+/// every retry of one invocation) is the idempotency key unless the event brings its own.
 pub fn parse(event: &Value, request_id: &str) -> Result<(Command, Request), HandlerError> {
     let bad = |message: String| HandlerError::BadEvent(message);
     if let Some(detail_type) = event.get("detail-type") {
-        if detail_type.as_str() != Some("ModelTrained") {
+        let kind = detail_type.as_str().unwrap_or_default();
+        if kind != "ModelTrained" && kind != PERFORMANCE_DEGRADED {
             return Err(bad(format!(
-                "the promote function handles ModelTrained events, not {detail_type}"
+                "the promote function handles ModelTrained and {PERFORMANCE_DEGRADED} events, not {detail_type}"
             )));
         }
         let detail = event.get("detail").unwrap_or(&Value::Null);
         let model = detail
             .get("model")
             .and_then(Value::as_str)
-            .ok_or_else(|| bad("the ModelTrained detail has no \"model\"".into()))?;
+            .ok_or_else(|| bad(format!("the {kind} detail has no \"model\"")))?;
         let model = ModelName::parse(model).map_err(|e| bad(e.to_string()))?;
         let version = detail
             .get("version")
             .and_then(Value::as_u64)
-            .ok_or_else(|| bad("the ModelTrained detail has no numeric \"version\"".into()))?;
+            .ok_or_else(|| bad(format!("the {kind} detail has no numeric \"version\"")))?;
         let id = event
             .get("id")
             .and_then(Value::as_str)
             .unwrap_or(request_id);
+        let (command, reason) = if kind == PERFORMANCE_DEGRADED {
+            let cause = Cause::of_degradation(detail);
+            let reason = format!("live quality: {}", cause.detail);
+            let command = Command::Withdraw {
+                model,
+                version,
+                cause,
+            };
+            (command, reason)
+        } else {
+            let reason = "automatic decision after training".to_owned();
+            (Command::Decide { model, version }, reason)
+        };
         let request = Request::new(
             &format!("event:{id}"),
-            &format!("promote-function (ModelTrained event {id})"),
-            Some("automatic decision after training".into()),
+            &format!("promote-function ({kind} event {id})"),
+            Some(reason),
         )
         .map_err(|e| bad(e.to_string()))?;
-        return Ok((Command::Decide { model, version }, request));
+        return Ok((command, request));
     }
     let invoke: Invoke = serde_json::from_value(event.clone()).map_err(|e| {
         bad(format!(
@@ -187,6 +203,7 @@ fn metrics(outcome: &Outcome) -> MetricSet {
         .dimension("Model", outcome.model.as_str())
         .metric("Promotions", count(Action::Promote), Unit::Count)
         .metric("Rollbacks", count(Action::Rollback), Unit::Count)
+        .metric("Withdrawals", count(Action::Withdraw), Unit::Count)
         .metric("PromotionsRefused", count(Action::Refuse), Unit::Count);
     if let Some(champion) = outcome.champion {
         set = set.metric("ChampionVersion", champion as f64, Unit::None);

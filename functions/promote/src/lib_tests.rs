@@ -27,6 +27,39 @@ fn a_model_trained_event_asks_for_a_decision_keyed_by_its_event_id() {
 }
 
 #[test]
+fn a_degraded_champion_event_asks_to_withdraw_it_for_live_quality() {
+    let (command, request) = parse(&event("performance-degraded.json"), "req-1").expect("valid");
+    let Command::Withdraw {
+        model,
+        version,
+        cause,
+    } = command
+    else {
+        panic!("not a withdrawal: {command:?}");
+    };
+    assert_eq!((model.as_str(), version), ("flights", 2));
+    assert_eq!(cause.check, mlops_shared::promotion::Check::LiveQuality);
+    assert_eq!((cause.value, cause.threshold), (Some(0.5412), Some(0.6526)));
+    assert!(
+        cause.detail.starts_with(
+            "roc_auc 0.5412 live on 2883 labelled predictions against 0.6526 on the test part: live roc_auc"
+        ),
+        "{}",
+        cause.detail
+    );
+    let id = event("performance-degraded.json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(request.operation, format!("event:{id}"));
+    assert!(
+        request.actor.contains("PerformanceDegraded"),
+        "{}",
+        request.actor
+    );
+}
+
+#[test]
 fn manual_requests_from_the_sample_events_parse() {
     let (command, request) = parse(&event("promote-manual.json"), "req-2").expect("valid");
     assert_eq!(
@@ -83,7 +116,7 @@ fn bad_requests_say_what_is_wrong() {
         ),
         (
             json!({"detail-type": "DriftDetected", "id": "e1", "detail": {}}),
-            "handles ModelTrained events",
+            "handles ModelTrained and PerformanceDegraded events, not \"DriftDetected\"",
         ),
         (
             json!({"action": "rollback", "model": "flights", "operation_id": "a b"}),

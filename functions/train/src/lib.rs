@@ -1,5 +1,5 @@
-//! The train Lambda's handler: a schedule tick, an on-demand request or a `DriftDetected` event
-//! names a dataset; the domain trains (or finds the same training done before); this reports it.
+//! The train Lambda's handler: a schedule tick, an on-demand request, a `DriftDetected` event or a
+//! `RetrainRequested` event (a champion withdrawn for degraded live quality) names a dataset; the domain trains (or finds the same training done before); this reports it.
 
 use mlops_shared::model_registry::ModelVersionRecord;
 use mlops_shared::names::{DatasetName, ModelName, ObjectKey};
@@ -32,12 +32,14 @@ pub struct Response {
 }
 
 /// Reads the request from `{"dataset": "flights", "trigger"?: "…"}` (schedules and on-demand
-/// invokes) or from an EventBridge event whose detail names the dataset (`DriftDetected`).
+/// invokes) or from an EventBridge event whose detail names the dataset (`DriftDetected`,
+/// `RetrainRequested`).
 pub fn parse_request(event: &Value) -> Result<TrainRequest, HandlerError> {
     let (body, default_trigger) = match (event.get("detail-type"), event.get("detail")) {
         (Some(detail_type), Some(detail)) => {
             let trigger = match detail_type.as_str() {
                 Some("DriftDetected") => "drift",
+                Some("RetrainRequested") => "performance",
                 Some("Scheduled Event") => "schedule",
                 _ => "event",
             };

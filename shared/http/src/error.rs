@@ -140,7 +140,8 @@ impl From<PromoteError> for ApiError {
             | PromoteError::Corrupt { .. }
             | PromoteError::Store(_)
             | PromoteError::Registry(_)
-            | PromoteError::Events(_) => return unavailable("registry or store", &error),
+            | PromoteError::Events(_)
+            | PromoteError::Smoke(_) => return unavailable("registry or store", &error),
         };
         let mut api = ApiError::new(status, code, error.to_string());
         if let PromoteError::GatesFailed { decision, .. } = &error {

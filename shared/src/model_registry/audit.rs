@@ -22,6 +22,9 @@ pub enum Action {
     Reject,
     /// The champion returned to the previous one.
     Rollback,
+    /// The champion failed a check and was rejected; the previous one returned, if there was one
+    /// that was not withdrawn itself.
+    Withdraw,
     SetAlias,
     RemoveAlias,
 }
@@ -34,6 +37,7 @@ impl Action {
             Action::AwaitApproval => "await_approval",
             Action::Reject => "reject",
             Action::Rollback => "rollback",
+            Action::Withdraw => "withdraw",
             Action::SetAlias => "set_alias",
             Action::RemoveAlias => "remove_alias",
         }

@@ -78,6 +78,10 @@ pub struct ModelVersionRecord {
     pub lineage_key: ObjectKey,
     pub reference_key: ObjectKey,
     pub card_key: ObjectKey,
+    /// A few hundred test rows with training's answers, for the smoke test after a promotion;
+    /// none for versions trained before golden rows were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub golden_key: Option<ObjectKey>,
     /// Test metrics, by name (e.g. `roc_auc`, `f1`, `f1_macro`).
     pub metrics: BTreeMap<String, f64>,
     pub fingerprint: String,

@@ -78,6 +78,18 @@ pub struct MonitorOutcome {
     pub degraded: Vec<u64>,
 }
 
+impl MonitorOutcome {
+    /// The `PerformanceDegraded` events the run published, one per degraded version.
+    pub fn degradations(&self) -> Vec<DomainEvent> {
+        self.report
+            .versions
+            .iter()
+            .filter(|v| self.degraded.contains(&v.version))
+            .map(|v| performance_degraded(&self.report, v, &self.json_key))
+            .collect()
+    }
+}
+
 const TEMPLATE: &str = include_str!("../../templates/monitor.html");
 
 #[derive(Serialize)]

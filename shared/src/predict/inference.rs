@@ -145,12 +145,13 @@ struct RecordLine<'a> {
     output: &'a Prediction,
 }
 
-/// One row's input values, by feature name, typed as the model's schema says.
-struct RowFeatures<'a> {
-    inputs: &'a [InputField],
+/// One row's input values, by feature name, typed as the model's schema says: the record a
+/// client would send for it.
+pub(crate) struct RowFeatures<'a> {
+    pub(crate) inputs: &'a [InputField],
     /// The frame's column of each input, in input order.
-    columns: &'a [Option<&'a RawColumn>],
-    row: usize,
+    pub(crate) columns: &'a [Option<&'a RawColumn>],
+    pub(crate) row: usize,
 }
 
 impl Serialize for RowFeatures<'_> {

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::Cause;
 use crate::names::{Alias, ModelName};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,6 +41,13 @@ pub enum Command {
         model: ModelName,
         alias: Alias,
     },
+    /// The champion failed a check (its smoke test, or live quality with `[monitoring]
+    /// auto_rollback`): it is rejected, and the champion before it returns.
+    Withdraw {
+        model: ModelName,
+        version: u64,
+        cause: Cause,
+    },
 }
 
 impl Command {
@@ -50,7 +58,8 @@ impl Command {
             | Command::Reject { model, .. }
             | Command::Rollback { model }
             | Command::SetAlias { model, .. }
-            | Command::RemoveAlias { model, .. } => model,
+            | Command::RemoveAlias { model, .. }
+            | Command::Withdraw { model, .. } => model,
         }
     }
 }

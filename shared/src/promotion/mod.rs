@@ -6,10 +6,14 @@
 mod command;
 mod compare;
 pub mod policy;
+pub mod smoke;
+mod withdraw;
 
 pub use command::Command;
 pub use compare::{Comparison, Scored};
 pub use policy::{Approval, Policy};
+pub use smoke::SmokeTest;
+pub use withdraw::{Cause, Check, RETRAIN_REQUESTED};
 
 use std::sync::Arc;
 
@@ -91,6 +95,8 @@ pub enum PromoteError {
     Registry(#[from] RegistryError),
     #[error("the change is applied, but announcing it failed: {0}")]
     Events(#[from] EventError),
+    #[error("the smoke test could not run: {0}")]
+    Smoke(#[from] smoke::SmokeError),
 }
 
 impl PromoteError {
@@ -103,6 +109,8 @@ impl PromoteError {
             PromoteError::Events(e) => e.is_retryable(),
             PromoteError::Spec(StoredSpecError::Store(e)) => e.is_retryable(),
             PromoteError::Scoring(e) => e.is_retryable(),
+            PromoteError::Smoke(smoke::SmokeError::Store(e)) => e.is_retryable(),
+            PromoteError::Smoke(smoke::SmokeError::Registry(e)) => e.is_retryable(),
             _ => false,
         }
     }
@@ -194,6 +202,10 @@ pub struct Outcome {
     pub revision: Option<u64>,
     pub decision: Option<Decision>,
     pub message: String,
+    /// After a promotion: the new champion's smoke test. When it failed, the outcome is the
+    /// withdrawal that followed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smoke_test: Option<SmokeTest>,
 }
 
 pub struct Promoter {
@@ -524,6 +536,19 @@ impl Promoter {
                 return Err(PromoteError::ChampionAlias);
             }
         }
+        let outcome = self.execute_once(command, request).await?;
+        if outcome.action == Some(Action::Promote) {
+            return self.smoke_test(outcome, request).await;
+        }
+        Ok(outcome)
+    }
+
+    /// Carries out `command`, trying again while it loses races.
+    async fn execute_once(
+        &self,
+        command: &Command,
+        request: &Request,
+    ) -> Result<Outcome, PromoteError> {
         retrying(|| async {
             let model = command.model();
             if let Some(outcome) = self.replayed(model, request).await? {
@@ -549,9 +574,64 @@ impl Promoter {
                 Command::RemoveAlias { alias, .. } => {
                     self.remove_alias_once(model, state, alias, request).await
                 }
+                Command::Withdraw { version, cause, .. } => {
+                    self.withdraw_once(model, state, *version, cause, request)
+                        .await
+                }
             }
         })
         .await
+    }
+
+    /// Smoke-tests the champion a promotion made, and withdraws it if it fails. Nothing is
+    /// tested when the champion changed again meanwhile: the change that did it tests its own.
+    async fn smoke_test(
+        &self,
+        promoted: Outcome,
+        request: &Request,
+    ) -> Result<Outcome, PromoteError> {
+        let model = &promoted.model;
+        let version = promoted.version;
+        if self.state(model).await?.champion() != Some(version) {
+            return Ok(promoted);
+        }
+        let record = self.version(model, version).await?;
+        let spec = self.spec(&record).await?;
+        let budget = spec.monitoring.unwrap_or_default().smoke_budget_ms;
+        let test = smoke::run(self.store.clone(), self.registry.clone(), &record, budget).await?;
+        tracing::info!(%model, version, passed = test.passed, summary = test.summary(), "smoke test");
+        if test.passed {
+            return Ok(Outcome {
+                message: format!("{}; {}", promoted.message, test.summary()),
+                smoke_test: Some(test),
+                ..promoted
+            });
+        }
+        let withdrawal = Request::new(
+            &smoke_operation(&request.operation),
+            "smoke-test",
+            Some(format!("after {}: {}", request.actor, test.summary())),
+        )?;
+        let command = Command::Withdraw {
+            model: model.clone(),
+            version,
+            cause: Cause {
+                check: Check::SmokeTest,
+                detail: test.problems.join("; "),
+                value: test.max_difference,
+                threshold: Some(smoke::TOLERANCE),
+            },
+        };
+        let withdrawn = self.execute_once(&command, &withdrawal).await?;
+        Ok(Outcome {
+            message: format!(
+                "version {version} was promoted, then {}; {}",
+                test.summary(),
+                withdrawn.message
+            ),
+            smoke_test: Some(test),
+            ..withdrawn
+        })
     }
 
     /// Records what became of a candidate that does not become champion: rejected (its aliases
@@ -685,6 +765,7 @@ impl Promoter {
                 revision: Some(entry.revision),
                 message: describe(&entry),
                 decision: entry.decision,
+                smoke_test: None,
             }),
             Err(TransitionError::AlreadyApplied { revision, .. }) => {
                 self.replay_of(model, revision).await
@@ -724,6 +805,7 @@ impl Promoter {
             revision: Some(entry.revision),
             message: format!("already applied: {}", describe(&entry)),
             decision: entry.decision,
+            smoke_test: None,
         })
     }
 
@@ -871,7 +953,16 @@ fn unchanged(state: &ModelState, version: u64, message: String) -> Outcome {
         revision: Some(state.revision),
         decision: None,
         message,
+        smoke_test: None,
     }
+}
+
+/// The operation id of the withdrawal a failed smoke test makes: derived from the promotion's,
+/// so a retried promotion withdraws once.
+fn smoke_operation(promotion: &str) -> String {
+    let mut id: String = promotion.chars().take(122).collect();
+    id.push_str(":smoke");
+    id
 }
 
 /// The decision for a candidate whose artifact cannot be used: refused, whatever its metrics.
@@ -969,6 +1060,18 @@ pub fn describe(entry: &AuditEntry) -> String {
                 .from_version
                 .map(|from| format!(" (from version {from})"))
                 .unwrap_or_default()
+        ),
+        Action::Withdraw => format!(
+            "version {v} withdrawn ({}); {}",
+            entry
+                .decision
+                .as_ref()
+                .map(failed_gates)
+                .unwrap_or_default(),
+            match entry.to_version {
+                Some(to) => format!("version {to} is the champion again"),
+                None => "no version is champion".to_owned(),
+            }
         ),
         Action::SetAlias => format!(
             "{} points to version {v}",

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use super::{reference, CandidateResult, MetricsReport, Progress, Settings, TrainError};
+use super::{golden, reference, CandidateResult, MetricsReport, Progress, Settings, TrainError};
 use crate::drift::Profile;
 use crate::evaluate::{self, choose_threshold, higher_is_better, Evaluation, Threshold};
 use crate::features::{Encoded, Pipeline, RawFrame};
@@ -28,6 +28,9 @@ pub struct Fitted {
     pub reference: Profile,
     /// The test part's ROC curve, for a binary model's card.
     pub roc: Option<Vec<(f64, f64)>>,
+    /// The golden test rows (see [`golden`]), raw, and their probabilities.
+    pub golden_frame: RawFrame,
+    pub golden_probabilities: Vec<f64>,
     pub rows: RowCounts,
     /// For a time split: the first and last time in each part.
     pub time_ranges: Option<BTreeMap<String, Option<TimeRange>>>,
@@ -95,6 +98,8 @@ pub fn fit(
         params: chosen.params,
         reference: judged.reference,
         roc: judged.roc,
+        golden_frame: prepared.golden_frame,
+        golden_probabilities: judged.golden_probabilities,
     })
 }
 
@@ -179,6 +184,9 @@ struct Prepared {
     w_valid: Vec<f64>,
     /// Each slice column's value for every test row.
     test_slices: Vec<(String, Vec<String>)>,
+    /// The golden rows' positions in the test part, and the rows themselves.
+    golden_positions: Vec<usize>,
+    golden_frame: RawFrame,
 }
 
 fn prepare(settings: &Settings, labelled: Labelled, parts: &Split) -> Result<Prepared, TrainError> {
@@ -205,6 +213,9 @@ fn prepare(settings: &Settings, labelled: Labelled, parts: &Split) -> Result<Pre
             ))
         })
         .collect::<Result<Vec<(String, Vec<String>)>, TrainError>>()?;
+    let golden_positions = golden::positions(parts.test.len());
+    let golden_rows: Vec<usize> = golden_positions.iter().map(|&p| parts.test[p]).collect();
+    let golden_frame = frame.take(&golden_rows);
     drop(frame);
     let pick = |rows: &[usize]| rows.iter().map(|&i| y[i]).collect::<Vec<u32>>();
     let (y_train, y_valid, y_test) = (
@@ -228,6 +239,8 @@ fn prepare(settings: &Settings, labelled: Labelled, parts: &Split) -> Result<Pre
         train_frame,
         train_rows,
         test_slices,
+        golden_positions,
+        golden_frame,
     })
 }
 
@@ -365,6 +378,7 @@ struct Judged {
     slices: BTreeMap<String, BTreeMap<String, Evaluation>>,
     roc: Option<Vec<(f64, f64)>>,
     reference: Profile,
+    golden_probabilities: Vec<f64>,
 }
 
 fn judge(
@@ -391,6 +405,12 @@ fn judge(
             evaluate::roc_curve(&truth, &scores)
         })
         .flatten();
+    let k = classes.len();
+    let golden_probabilities = prepared
+        .golden_positions
+        .iter()
+        .flat_map(|&p| test_probabilities[p * k..(p + 1) * k].iter().copied())
+        .collect();
     let train_probabilities = chosen.model.probabilities(&prepared.x_fit);
     let predicted: Vec<usize> = train_probabilities
         .chunks(classes.len())
@@ -409,6 +429,7 @@ fn judge(
         slices,
         roc,
         reference,
+        golden_probabilities,
     })
 }
 

@@ -6,6 +6,7 @@
 
 mod card;
 mod fit;
+pub mod golden;
 pub mod outputs;
 mod reference;
 
@@ -338,6 +339,15 @@ impl Trainer {
             key: serving_key(spec),
         };
 
+        let golden = golden::build(
+            &artifact,
+            &fitted.golden_frame,
+            &fitted.golden_probabilities,
+        )
+        .map_err(|e| TrainError::Corrupt {
+            what: "the golden rows".into(),
+            problem: e.to_string(),
+        })?;
         let written = outputs::write(
             self.store.as_ref(),
             model,
@@ -346,6 +356,7 @@ impl Trainer {
             &fitted.metrics,
             &lineage,
             &fitted.reference,
+            &golden,
             &card::render(
                 spec,
                 &artifact,
@@ -371,6 +382,7 @@ impl Trainer {
             lineage_key: written.lineage,
             reference_key: written.reference,
             card_key: written.card,
+            golden_key: Some(written.golden),
             metrics: fitted.metrics.summary(),
             fingerprint,
             data_versions: versions.iter().map(|v| v.version.clone()).collect(),

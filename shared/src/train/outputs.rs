@@ -1,11 +1,12 @@
 //! What training writes under `models/<model>/<version>/`: the artifact first, then its checksum, metrics,
-//! lineage, reference profile and model card. The registry entry comes only after all of them.
+//! lineage, reference profile, golden rows and model card. The registry entry comes only after all of them.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::golden::GoldenRows;
 use super::{model_prefix, object_key, TrainError};
 use crate::artifact::ModelArtifact;
 use crate::evaluate::{Evaluation, Threshold};
@@ -73,6 +74,7 @@ pub struct Written {
     pub metrics: ObjectKey,
     pub lineage: ObjectKey,
     pub reference: ObjectKey,
+    pub golden: ObjectKey,
     pub card: ObjectKey,
 }
 
@@ -85,6 +87,7 @@ pub async fn write(
     metrics: &MetricsReport,
     lineage: &Lineage,
     reference: &Profile,
+    golden: &GoldenRows,
     card: &str,
 ) -> Result<Written, TrainError> {
     let prefix = model_prefix(model, version);
@@ -98,6 +101,7 @@ pub async fn write(
         metrics: key("metrics.json"),
         lineage: key("lineage.json"),
         reference: key("reference.json"),
+        golden: key("golden.json"),
         card: key("card.html"),
     };
     store.put(&written.artifact, bytes).await?;
@@ -109,6 +113,7 @@ pub async fn write(
         (&written.metrics, json(metrics)?),
         (&written.lineage, json(lineage)?),
         (&written.reference, json(reference)?),
+        (&written.golden, json(golden)?),
         (&written.card, card.as_bytes().to_vec()),
     ] {
         store.put(key, body).await?;

@@ -501,6 +501,14 @@ pub struct MonitoringSection {
     /// Below this many labelled predictions the verdict is `insufficient_data`.
     #[serde(default = "default_min_labelled_rows")]
     pub min_labelled_rows: u64,
+    /// A champion found degraded returns to the champion before it (once per version, never to a
+    /// version itself withdrawn for cause), and retraining is asked for.
+    #[serde(default)]
+    pub auto_rollback: bool,
+    /// The smoke test after a promotion fails when scoring its golden rows (read, checked,
+    /// scored and answered as a request) takes longer than this.
+    #[serde(default = "default_smoke_budget_ms")]
+    pub smoke_budget_ms: u64,
 }
 
 impl Default for MonitoringSection {
@@ -508,8 +516,14 @@ impl Default for MonitoringSection {
         MonitoringSection {
             max_live_regression: default_max_live_regression(),
             min_labelled_rows: default_min_labelled_rows(),
+            auto_rollback: false,
+            smoke_budget_ms: default_smoke_budget_ms(),
         }
     }
+}
+
+fn default_smoke_budget_ms() -> u64 {
+    1000
 }
 
 fn default_max_live_regression() -> f64 {
@@ -874,6 +888,9 @@ impl DatasetSpec {
         if let Some(monitoring) = &self.monitoring {
             if !(0.0..=1.0).contains(&monitoring.max_live_regression) {
                 out.push("monitoring.max_live_regression", "must be between 0 and 1");
+            }
+            if monitoring.smoke_budget_ms == 0 {
+                out.push("monitoring.smoke_budget_ms", "must be at least 1");
             }
             if monitoring.min_labelled_rows == 0 {
                 out.push("monitoring.min_labelled_rows", "must be at least 1");
