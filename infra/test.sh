@@ -2,7 +2,7 @@
 # Runs every test: installs and starts the local AWS-compatible server (infra/moto.sh), builds the
 # function binaries, runs the Rust test suites against the server (the life-cycle test runs the
 # binaries under cargo-lambda's Runtime API emulator), runs schemathesis against `mlops serve`,
-# lints the SAM template (cfn-lint, sam validate), checks its API authorisation, and always stops
+# lints the SAM template (cfn-lint, sam validate), checks its API authorisation and its alarms, and always stops
 # the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +25,7 @@ SAM_CLI_TELEMETRY=0 "$MOTO_VENV/bin/sam" validate --lint --region us-east-1 --te
 
 echo "== who may call each API route, with and without the optional JWT authoriser (the SAM transform, offline)"
 "$MOTO_VENV/bin/python" infra/api_auth_test.py template.yaml
+
+echo "== every alarm acts on a topic and watches a metric the code publishes"
+"$MOTO_VENV/bin/python" infra/alarms_test.py template.yaml
 echo "== all tests passed"

@@ -127,8 +127,17 @@ pub fn print_human(report: &LiveReport) {
                 .iter()
                 .filter_map(|b| Some(format!("{:.2}→{:.2}", b.mean_score?, b.observed_rate?)))
                 .collect();
+            let band = shape.band.as_ref().map_or(String::new(), |b| {
+                format!(
+                    " ({} the band [{:.4}, {:.4}] around the test part's {:.4})",
+                    if b.outside { "OUTSIDE" } else { "inside" },
+                    b.low,
+                    b.high,
+                    b.test_rate
+                )
+            });
             println!(
-                "    positive rate {:.4}; score histogram {:?}; calibration (mean score → observed rate) {}",
+                "    positive rate {:.4}{band}; score histogram {:?}; calibration (mean score → observed rate) {}",
                 shape.positive_rate,
                 shape.histogram,
                 calibration.join(" ")

@@ -151,6 +151,15 @@ async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Ba
         shape.calibration.iter().map(|b| b.rows).sum::<u64>(),
         labels.len() as u64
     );
+    let band = shape.band.as_ref().expect("the test part's band");
+    assert!(
+        band.low < band.test_rate && band.test_rate < band.high,
+        "{band:?}"
+    );
+    assert_eq!(
+        band.outside,
+        shape.positive_rate < band.low || shape.positive_rate > band.high
+    );
     let answered_positive =
         predictions.iter().filter(|p| p["label"] == "1").count() as f64 / predictions.len() as f64;
     assert!(

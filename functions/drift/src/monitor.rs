@@ -108,7 +108,8 @@ pub async fn handle(
 }
 
 /// Per model and version: the labelled rows, the share of predictions labelled, the live primary
-/// metric (by metric name) and whether the version was found degraded.
+/// metric (by metric name), whether the version was found degraded, and for a binary model its
+/// positive rate and whether it left the test part's band.
 pub fn metrics(outcome: &MonitorOutcome) -> Vec<MetricSet> {
     let report = &outcome.report;
     report
@@ -134,6 +135,13 @@ pub fn metrics(outcome: &MonitorOutcome) -> Vec<MetricSet> {
                 );
             if let Some(live) = judged.live {
                 set = set.metric("LiveMetric", live, Unit::None);
+            }
+            if let Some(shape) = &v.scores {
+                set = set.metric("PositiveRate", shape.positive_rate, Unit::None);
+                if let Some(band) = &shape.band {
+                    let outside = f64::from(u8::from(band.outside));
+                    set = set.metric("PositiveRateOutOfBand", outside, Unit::Count);
+                }
             }
             set
         })

@@ -270,7 +270,19 @@ impl<'a> MonitorJob<'a> {
             until,
             counts,
             unreadable_records: unreadable,
-            versions: live_by_version(&records, &versions, &labelled, &rules, &slices, costs),
+            versions: live_by_version(
+                &records,
+                &versions,
+                &labelled,
+                &rules,
+                &slices,
+                costs,
+                spec.spec
+                    .monitoring
+                    .clone()
+                    .unwrap_or_default()
+                    .positive_rate_tolerance,
+            ),
         })
     }
 
@@ -423,6 +435,7 @@ fn live_by_version(
     rules: &Rules,
     slices: &[String],
     costs: Option<(f64, f64)>,
+    tolerance: f64,
 ) -> Vec<LiveVersion> {
     // Each record's row among its version's predictions.
     let mut row_of = Vec::with_capacity(records.len());
@@ -475,7 +488,14 @@ fn live_by_version(
                 let positive: Vec<f64> = scored.probabilities.chunks(2).map(|p| p[1]).collect();
                 let labelled: Vec<(f64, bool)> =
                     p.chunks(2).zip(&y).map(|(p, &c)| (p[1], c == 1)).collect();
-                shape(&positive, artifact.threshold.unwrap_or(0.5), &labelled)
+                let mut shape = shape(&positive, artifact.threshold.unwrap_or(0.5), &labelled);
+                shape.band = positive_rate_band(
+                    &scored.test_confusion,
+                    shape.positive_rate,
+                    positive.len() as u64,
+                    tolerance,
+                );
+                shape
             });
             let live =
                 (!y.is_empty()).then(|| evaluate(&p, &y, &artifact.classes, artifact.threshold));

@@ -15,6 +15,46 @@ pub struct ScoreShape {
     pub histogram: [u64; BINS],
     /// Per score bin, on the labelled predictions.
     pub calibration: Vec<CalibrationBin>,
+    /// Where the positive rate should stay, from the test part (set where it is known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub band: Option<PositiveRateBand>,
+}
+
+/// The band a binary model's share of positive predictions should stay in: the test part's
+/// share, widened by `tolerance` of itself each side and by three binomial standard errors of
+/// the live count, so that a small window is not out of band by chance alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PositiveRateBand {
+    pub test_rate: f64,
+    pub low: f64,
+    pub high: f64,
+    /// The live positive rate lies outside the band.
+    pub outside: bool,
+}
+
+/// The band for `live_rate` over `live_rows` predictions, from the test part's confusion matrix
+/// (rows: truth, columns: prediction); none without test rows or live predictions.
+pub fn positive_rate_band(
+    test_confusion: &[Vec<u64>],
+    live_rate: f64,
+    live_rows: u64,
+    tolerance: f64,
+) -> Option<PositiveRateBand> {
+    let rows: u64 = test_confusion.iter().flatten().sum();
+    let positive: u64 = test_confusion.iter().filter_map(|row| row.get(1)).sum();
+    if rows == 0 || live_rows == 0 {
+        return None;
+    }
+    let test_rate = positive as f64 / rows as f64;
+    let error = 3.0 * (test_rate * (1.0 - test_rate) / live_rows as f64).sqrt();
+    let low = (test_rate * (1.0 - tolerance) - error).max(0.0);
+    let high = (test_rate * (1.0 + tolerance) + error).min(1.0);
+    Some(PositiveRateBand {
+        test_rate,
+        low,
+        high,
+        outside: live_rate < low || live_rate > high,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +99,7 @@ pub fn shape(scores: &[f64], threshold: f64, labelled: &[(f64, bool)]) -> ScoreS
         },
         histogram,
         calibration,
+        band: None,
     }
 }
 
@@ -94,6 +135,36 @@ mod tests {
         );
         assert_eq!(shape.calibration[1].rows, 0);
         assert_eq!(shape.calibration[1].observed_rate, None);
+    }
+
+    #[test]
+    fn the_positive_rate_band_widens_the_test_rate_by_the_tolerance_and_the_sampling_error() {
+        // The test part predicted 30 of 100 positive.
+        let confusion = vec![vec![50, 10], vec![20, 20]];
+        let band = positive_rate_band(&confusion, 0.31, 10_000, 0.5).expect("a band");
+        let error = 3.0 * (0.3f64 * 0.7 / 10_000.0).sqrt();
+        assert_eq!(band.test_rate, 0.3);
+        assert!((band.low - (0.15 - error)).abs() < 1e-12, "{band:?}");
+        assert!((band.high - (0.45 + error)).abs() < 1e-12, "{band:?}");
+        assert!(!band.outside);
+        assert!(
+            positive_rate_band(&confusion, 0.9, 10_000, 0.5)
+                .expect("a band")
+                .outside
+        );
+        assert!(
+            positive_rate_band(&confusion, 0.05, 10_000, 0.5)
+                .expect("a band")
+                .outside
+        );
+        // Of ten predictions, eight positive is within chance (the band reaches 0.885).
+        assert!(
+            !positive_rate_band(&confusion, 0.8, 10, 0.5)
+                .expect("a band")
+                .outside
+        );
+        assert_eq!(positive_rate_band(&[], 0.5, 10, 0.5), None);
+        assert_eq!(positive_rate_band(&confusion, 0.5, 0, 0.5), None);
     }
 
     #[test]

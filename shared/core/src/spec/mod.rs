@@ -509,6 +509,10 @@ pub struct MonitoringSection {
     /// scored and answered as a request) takes longer than this.
     #[serde(default = "default_smoke_budget_ms")]
     pub smoke_budget_ms: u64,
+    /// A binary model's share of positive predictions is out of band when it leaves the test
+    /// part's share by more than this fraction of it (beyond sampling error).
+    #[serde(default = "default_positive_rate_tolerance")]
+    pub positive_rate_tolerance: f64,
 }
 
 impl Default for MonitoringSection {
@@ -518,8 +522,13 @@ impl Default for MonitoringSection {
             min_labelled_rows: default_min_labelled_rows(),
             auto_rollback: false,
             smoke_budget_ms: default_smoke_budget_ms(),
+            positive_rate_tolerance: default_positive_rate_tolerance(),
         }
     }
+}
+
+fn default_positive_rate_tolerance() -> f64 {
+    0.5
 }
 
 fn default_smoke_budget_ms() -> u64 {
@@ -888,6 +897,9 @@ impl DatasetSpec {
         if let Some(monitoring) = &self.monitoring {
             if !(0.0..=1.0).contains(&monitoring.max_live_regression) {
                 out.push("monitoring.max_live_regression", "must be between 0 and 1");
+            }
+            if !(monitoring.positive_rate_tolerance >= 0.0) {
+                out.push("monitoring.positive_rate_tolerance", "must be at least 0");
             }
             if monitoring.smoke_budget_ms == 0 {
                 out.push("monitoring.smoke_budget_ms", "must be at least 1");
