@@ -898,7 +898,9 @@ impl DatasetSpec {
             if !(0.0..=1.0).contains(&monitoring.max_live_regression) {
                 out.push("monitoring.max_live_regression", "must be between 0 and 1");
             }
-            if !(monitoring.positive_rate_tolerance >= 0.0) {
+            if monitoring.positive_rate_tolerance.is_nan()
+                || monitoring.positive_rate_tolerance < 0.0
+            {
                 out.push("monitoring.positive_rate_tolerance", "must be at least 0");
             }
             if monitoring.smoke_budget_ms == 0 {
