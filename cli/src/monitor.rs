@@ -1,15 +1,15 @@
-//! `mlops monitor`: a model's live quality over the last hours: its predictions joined with the
-//! outcomes known now, each version's live metrics beside its test metrics and a verdict; the
-//! report is written, and a degraded version announced. A degraded champion is then withdrawn
+//! `mlops monitor`: a model's recent window as operators see it (requests, class mix, warnings,
+//! features against their training ranges) and its live quality: the window's predictions joined
+//! with the outcomes known now, each version's live metrics beside its test metrics and a verdict;
+//! the report is written, and a degraded version announced. A degraded champion is then withdrawn
 //! where the spec turns `[monitoring] auto_rollback` on, as the template's rule has the promote
 //! function do it in AWS.
 
 use std::process::ExitCode;
 
-use chrono::Duration;
 use clap::Args;
 use mlops_shared::clock;
-use mlops_shared::monitor::{LiveReport, MonitorJob, MonitorOutcome};
+use mlops_shared::monitor::{parse_window, LiveReport, MonitorJob, MonitorOutcome, WindowView};
 use mlops_shared::names::ModelName;
 use mlops_shared::ports::Backends;
 use mlops_shared::promotion::{self, Cause, Command, Promoter, Request};
@@ -20,9 +20,9 @@ use crate::Target;
 pub struct MonitorArgs {
     #[arg(long)]
     model: ModelName,
-    /// Predictions made in the last HOURS hours.
-    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=8784))]
-    hours: u32,
+    /// Predictions made in the last WINDOW: minutes, hours or days (30m, 24h, 7d; at most 31d are read).
+    #[arg(long, default_value = "24h", value_parser = parse_window)]
+    window: chrono::Duration,
     /// Print the report as one JSON object.
     #[arg(long)]
     json: bool,
@@ -31,17 +31,19 @@ pub struct MonitorArgs {
 pub async fn run(args: MonitorArgs, target: &Target) -> anyhow::Result<ExitCode> {
     let backends = target.backends().await?;
     let until = clock::now();
-    let from = until - Duration::hours(args.hours.into());
-    let outcome = MonitorJob::new(&backends)
-        .run(&args.model, from, until)
-        .await?;
+    let from = until - args.window;
+    let job = MonitorJob::new(&backends);
+    let view = job.window(&args.model, from, until).await?;
+    let outcome = job.run(&args.model, from, until).await?;
     let withdrawals = react(&backends, &outcome).await?;
     if args.json {
         let mut json = serde_json::to_value(&outcome)?;
+        json["window"] = serde_json::to_value(&view)?;
         json["withdrawals"] = serde_json::to_value(&withdrawals)?;
         println!("{json}");
         return Ok(ExitCode::SUCCESS);
     }
+    print_window(&view);
     print_human(&outcome.report);
     println!("  report     {}", backends.store.uri(&outcome.html_key));
     println!("             {}", backends.store.uri(&outcome.json_key));
@@ -86,6 +88,37 @@ pub async fn react(
         withdrawals.push(Promoter::new(backends).execute(&command, &request).await?);
     }
     Ok(withdrawals)
+}
+
+/// What was asked and answered in the window.
+fn print_window(view: &WindowView) {
+    println!(
+        "{}: {} requests, {} records kept from {} to {} (by version {:?})",
+        view.model,
+        view.requests,
+        view.records,
+        view.from.format("%Y-%m-%d %H:%M UTC"),
+        view.until.format("%Y-%m-%d %H:%M UTC"),
+        view.records_by_version
+    );
+    println!(
+        "answered: {:?}; {:.1}% with warnings",
+        view.class_mix,
+        view.warning_rate * 100.0
+    );
+    if let Some(histogram) = &view.score_histogram {
+        println!("scores (10 bins from 0 to 1): {histogram:?}");
+    }
+    println!("  feature              mean      null  out of range");
+    for f in &view.features {
+        let mean = f.mean.map_or("-".to_owned(), |m| format!("{m:.3}"));
+        println!(
+            "  {:<16} {mean:>10} {:>8.1}% {:>12.1}%",
+            f.name,
+            f.null_share * 100.0,
+            f.out_of_range_share * 100.0
+        );
+    }
 }
 
 pub fn print_human(report: &LiveReport) {

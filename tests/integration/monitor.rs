@@ -14,8 +14,15 @@ use mlops_tests::{
     aws_backends, dataset_name, flights_sample, gunzip, ingestor, install_spec, local_backends,
     model_name, quick_flights_spec, repo_file,
 };
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use mlops_http::admin::Admin;
 use polars::prelude::*;
-use serde_json::json;
+use serde_json::{json, Value};
+
+use crate::api::send;
+use crate::openapi::{conforms, document};
 
 use crate::drift::{serve_july, trained_on_first_quarter};
 
@@ -229,6 +236,103 @@ async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Ba
         judged.live.is_some_and(|live| live < 0.5),
         "ranks backwards: {judged:?}"
     );
+    the_window_view_shows_what_was_asked_and_answered(&backends, predictions.len()).await;
+}
+
+/// `GET /models/flights/monitor`: July's one request of every flight, its answers, the features
+/// that left their training range (July is warmer than the first quarter), and the verdict.
+async fn the_window_view_shows_what_was_asked_and_answered(backends: &Backends, records: usize) {
+    let router = mlops_http::admin::router(Arc::new(Admin::new(backends)));
+    let (status, _, view) = send(&router, get("/models/flights/monitor?window=2h")).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(
+        conforms(&document()["components"]["schemas"]["WindowView"], &view),
+        Ok(())
+    );
+    assert_eq!(
+        (view["requests"].clone(), view["records"].clone()),
+        (json!(1), json!(records))
+    );
+    let answered: u64 = view["class_mix"]
+        .as_object()
+        .expect("labels")
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(answered, records as u64);
+    let feature = |name: &str| {
+        view["features"]
+            .as_array()
+            .and_then(|all| all.iter().find(|f| f["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {view}"))
+    };
+    let temp = feature("temp");
+    assert!(
+        temp["out_of_range_share"].as_f64().is_some_and(|s| s > 0.3),
+        "{temp}"
+    );
+    assert!(
+        temp["mean"].as_f64().is_some_and(|m| m > 60.0),
+        "July is warm: {temp}"
+    );
+    assert_eq!(
+        feature("month")["out_of_range_share"],
+        1.0,
+        "month 7 was never seen"
+    );
+    assert!(
+        view["warning_rate"].as_f64().is_some_and(|w| w > 0.99),
+        "{view}"
+    );
+    assert_eq!(view["quality"][0]["verdict"], "degraded");
+    assert_eq!(
+        view["score_histogram"]
+            .as_array()
+            .map(|h| h.iter().filter_map(Value::as_u64).sum::<u64>()),
+        Some(records as u64)
+    );
+
+    for (uri, status, code) in [
+        (
+            "/models/flights/monitor?window=1w",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/models/flights/monitor?window=0h",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        ("/models/flights/monitor?size=3", StatusCode::OK, ""),
+        (
+            "/models/nosuch/monitor",
+            StatusCode::NOT_FOUND,
+            "unknown_model",
+        ),
+        (
+            "/models/Bad%20Name/monitor",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+    ] {
+        let (got, _, body) = send(&router, get(uri)).await;
+        assert_eq!(got, status, "{uri}: {body}");
+        if !code.is_empty() {
+            assert_eq!(body["error"]["code"], code, "{uri}: {body}");
+        }
+    }
+    let (_, _, refused) = send(&router, get("/models/flights/monitor?window=1w")).await;
+    assert_eq!(
+        refused["error"]["details"][0]["field"], "window",
+        "{refused}"
+    );
+}
+
+fn get(uri: &str) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::get(uri)
+        .body(axum::body::Body::empty())
+        .expect("request")
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! The admin routes: the registry's promote, reject and rollback over HTTP, IAM-authorised in the
-//! template, and reported outcomes (see [`super::outcomes`]). Each registry command is the same
+//! template, reported outcomes (see [`super::outcomes`]) and the operators' window view (see
+//! [`super::monitor`]). Each registry command is the same
 //! `Promoter` call as the command line and the promote function's direct invoke, with the same
 //! idempotency: a retried request with its `operation_id` is applied once.
 
@@ -11,12 +12,12 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use super::{model_name, outcomes, ApiError, Caller, RequestId, MAX_BODY_BYTES};
+use super::{model_name, monitor, outcomes, ApiError, Caller, RequestId, MAX_BODY_BYTES};
 use mlops_shared::ingest::Ingestor;
 use mlops_shared::ports::{Backends, RegistryStore};
 use mlops_shared::predict::Problem;
@@ -28,6 +29,8 @@ pub struct Admin {
     /// Takes reported outcomes in as uploads of the model's dataset.
     pub ingestor: Ingestor,
     pub registry: Arc<dyn RegistryStore>,
+    /// What the monitor's window view reads.
+    pub backends: Backends,
 }
 
 impl Admin {
@@ -40,6 +43,7 @@ impl Admin {
                 MAX_BODY_BYTES as u64,
             ),
             registry: backends.registry.clone(),
+            backends: backends.clone(),
         }
     }
 }
@@ -50,13 +54,14 @@ pub fn router(admin: Arc<Admin>) -> Router {
         .route("/models/{model}/reject", post(reject_route))
         .route("/models/{model}/rollback", post(rollback_route))
         .route("/models/{model}/outcomes", post(outcomes::route))
+        .route("/models/{model}/monitor", get(monitor::route))
         .with_state(admin)
 }
 
 /// The admin routes on a local socket (`mlops serve --admin`), where no IAM signature protects
-/// them: a request must say `content-type: application/json` (which a web page cannot send to
-/// another origin without a CORS preflight, which this server never grants), and carry the bearer
-/// token when one is set.
+/// them: a request that changes something must say `content-type: application/json` (which a web
+/// page cannot send to another origin without a CORS preflight, which this server never grants),
+/// and every request must carry the bearer token when one is set.
 pub fn local_router(admin: Arc<Admin>, token: Option<String>) -> Router {
     router(admin).route_layer(middleware::from_fn_with_state(
         token.map(Arc::<str>::from),
@@ -75,7 +80,7 @@ async fn local_guard(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !json {
+    if !json && request.method() != axum::http::Method::GET {
         return ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",

@@ -4,6 +4,10 @@
 
 pub use mlops_core::monitor::*;
 
+pub mod window;
+
+pub use window::{parse_window, WindowView};
+
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -216,6 +220,28 @@ impl<'a> MonitorJob<'a> {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<LiveReport, MonitorError> {
+        Ok(self.read_and_judge(model, from, until).await?.0)
+    }
+
+    /// The operators' view of the window: what was asked and answered, and each version's live
+    /// quality; nothing is written or announced.
+    pub async fn window(
+        &self,
+        model: &ModelName,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<WindowView, MonitorError> {
+        let (report, records, versions) = self.read_and_judge(model, from, until).await?;
+        Ok(window::view(&report, &records, &versions))
+    }
+
+    /// The window's records, the versions that answered them, and the live report.
+    async fn read_and_judge(
+        &self,
+        model: &ModelName,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<(LiveReport, Vec<InferenceRecord>, BTreeMap<u64, Scored>), MonitorError> {
         let state = model_registry::get_model(self.registry, model)
             .await?
             .ok_or_else(|| MonitorError::UnknownModel(model.clone()))?;
@@ -263,7 +289,7 @@ impl<'a> MonitorJob<'a> {
             classes.iter().position(|c| c == label).map(|i| i as u32)
         });
 
-        Ok(LiveReport {
+        let report = LiveReport {
             model: model.clone(),
             champion: state.champion(),
             from,
@@ -283,7 +309,8 @@ impl<'a> MonitorJob<'a> {
                     .unwrap_or_default()
                     .positive_rate_tolerance,
             ),
-        })
+        };
+        Ok((report, records, versions))
     }
 
     async fn version(&self, model: &ModelName, version: u64) -> Result<Scored, MonitorError> {
