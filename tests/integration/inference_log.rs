@@ -61,6 +61,7 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
         &loaded(3),
         frame,
         &predictions,
+        None,
     );
     assert_eq!(log.stats().sampled, 2);
     assert!(
@@ -76,6 +77,7 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
         &loaded(3),
         frame2,
         &predictions2,
+        None,
     );
     log.flush().await;
     let objects = written(&store).await;
@@ -112,6 +114,8 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
     assert_eq!(
         log.stats(),
         InferenceStats {
+            shadowed: 0,
+            shadow_failed: 0,
             sampled: 3,
             written: 3,
             failed: 0
@@ -138,6 +142,7 @@ async fn the_sample_rate_keeps_about_its_share_and_zero_keeps_nothing() {
         &loaded(1),
         frame.clone(),
         &predictions,
+        None,
     );
     none.flush().await;
     assert_eq!(none.stats(), InferenceStats::default());
@@ -151,6 +156,7 @@ async fn the_sample_rate_keeps_about_its_share_and_zero_keeps_nothing() {
         &loaded(1),
         frame,
         &predictions,
+        None,
     );
     half.flush().await;
     let stats = half.stats();
@@ -185,6 +191,7 @@ async fn a_sampled_share_of_a_request_keeps_each_record_with_its_own_answer() {
         &loaded(1),
         frame,
         &predictions,
+        None,
     );
     log.flush().await;
     let objects = written(&store).await;
@@ -217,6 +224,7 @@ async fn a_batch_older_than_the_maximum_age_is_written_by_the_next_request() {
         &loaded(1),
         frame.clone(),
         &predictions,
+        None,
     );
     tokio::time::sleep(Duration::from_millis(80)).await;
     log.record(
@@ -226,6 +234,7 @@ async fn a_batch_older_than_the_maximum_age_is_written_by_the_next_request() {
         &loaded(1),
         frame,
         &predictions,
+        None,
     );
     // Wait for the background write without flushing: only the age rule can have started it.
     for _ in 0..100 {
@@ -254,11 +263,14 @@ async fn a_failed_write_is_counted_and_never_reaches_the_caller() {
         &loaded(1),
         frame,
         &predictions,
+        None,
     );
     log.flush().await;
     assert_eq!(
         log.stats(),
         InferenceStats {
+            shadowed: 0,
+            shadow_failed: 0,
             sampled: 2,
             written: 0,
             failed: 2

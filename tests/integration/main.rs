@@ -20,5 +20,6 @@ mod promote_handler;
 mod registry;
 mod rollback;
 mod serving;
+mod shadow;
 mod train;
 mod train_handler;

@@ -136,9 +136,16 @@ impl ModelName {
 /// The alias every prediction is answered by unless another is asked for.
 pub const CHAMPION: &str = "champion";
 
+/// The alias of a version scored beside the champion, off the response path, for comparison.
+pub const SHADOW: &str = "shadow";
+
 impl Alias {
     pub fn champion() -> Alias {
         Alias(CHAMPION.to_owned())
+    }
+
+    pub fn shadow() -> Alias {
+        Alias(SHADOW.to_owned())
     }
 }
 

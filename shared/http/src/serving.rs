@@ -21,14 +21,15 @@ use mlops_shared::model_registry;
 use mlops_shared::names::{Alias, ModelName};
 use mlops_shared::observability::{MetricSet, Unit};
 use mlops_shared::ports::{ObjectStore, RegistryStore};
+use mlops_shared::predict::inference::ShadowRequest;
 use mlops_shared::predict::{
-    self, InferenceLog, ModelCache, PredictResponse, Selector, ServingSettings,
+    self, InferenceLog, Loaded, ModelCache, PredictResponse, Selector, ServingSettings,
 };
 
 /// What every serving request shares: the model cache, the registry, the inference log.
 pub struct Serving {
     registry: Arc<dyn RegistryStore>,
-    cache: ModelCache,
+    cache: Arc<ModelCache>,
     inference: InferenceLog,
     settings: ServingSettings,
     cold: AtomicBool,
@@ -43,7 +44,11 @@ impl Serving {
         settings: ServingSettings,
     ) -> Self {
         Serving {
-            cache: ModelCache::new(store.clone(), registry.clone(), settings.cache_ttl),
+            cache: Arc::new(ModelCache::new(
+                store.clone(),
+                registry.clone(),
+                settings.cache_ttl,
+            )),
             inference: InferenceLog::new(store, settings.sampling),
             registry,
             settings,
@@ -81,8 +86,21 @@ impl Serving {
                 "the model could not score this request",
             )
         })?;
-        self.inference
-            .record(request_id, &model, &selector, &loaded, frame, &predictions);
+        let shadow = self
+            .shadow(&model, &selector, loaded.version)
+            .map(|model| ShadowRequest {
+                model,
+                body: body.clone(),
+            });
+        self.inference.record(
+            request_id,
+            &model,
+            &selector,
+            &loaded,
+            frame,
+            &predictions,
+            shadow,
+        );
         Ok(Answered {
             model,
             response: PredictResponse {
@@ -91,6 +109,18 @@ impl Serving {
                 predictions,
             },
         })
+    }
+
+    /// The shadow version that also scores a champion request, when one is set and loaded:
+    /// looking for it never waits (see [`ModelCache::get_if_ready`]).
+    fn shadow(&self, model: &ModelName, selector: &Selector, champion: u64) -> Option<Arc<Loaded>> {
+        if *selector != Selector::champion() || self.settings.sampling.rate <= 0.0 {
+            return None;
+        }
+        let shadow = Selector::Alias(Alias::shadow());
+        self.cache
+            .get_if_ready(model, &shadow)
+            .filter(|shadow| shadow.version != champion)
     }
 
     fn request_id(&self, given: Option<Extension<RequestId>>) -> String {

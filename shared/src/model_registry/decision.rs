@@ -39,11 +39,16 @@ impl Decision {
         self.gates.iter().filter(|g| !g.passed).collect()
     }
 
-    /// Whether the only thing missing is a person's approval.
+    /// Whether the only things missing come with time: a person's approval, live evidence from
+    /// scoring as the shadow. The candidate then stays a candidate.
     pub fn awaits_approval(&self) -> bool {
         let failed = self.failed_gates();
-        !failed.is_empty() && failed.iter().all(|g| g.name == APPROVAL)
+        !failed.is_empty()
+            && failed
+                .iter()
+                .all(|g| g.name == APPROVAL || g.name == LIVE_EVIDENCE)
     }
 }
 
 pub const APPROVAL: &str = "approval";
+pub const LIVE_EVIDENCE: &str = "live_evidence";

@@ -20,7 +20,7 @@ mod transition;
 mod view;
 
 pub use audit::{champion_at, entry, history, Action, AuditEntry};
-pub use decision::{Decision, Gate, APPROVAL};
+pub use decision::{Decision, Gate, APPROVAL, LIVE_EVIDENCE};
 pub use load::{load_verified, LoadError};
 pub use transition::{
     applied_revision, apply, ModelState, StatusChange, Transition, TransitionError,

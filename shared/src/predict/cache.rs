@@ -3,7 +3,7 @@
 //! effect without a redeploy and without a registry read per request.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::artifact::{InputField, ModelArtifact};
@@ -89,6 +89,8 @@ pub struct ModelCache {
     entries: RwLock<HashMap<CacheKey, Entry>>,
     /// Models whose version could not be loaded at their last request: version, and since when.
     failed: RwLock<HashMap<CacheKey, (u64, chrono::DateTime<chrono::Utc>)>>,
+    /// When a background resolution (see [`ModelCache::get_if_ready`]) last started, per model.
+    refreshing: Mutex<HashMap<CacheKey, Instant>>,
 }
 
 /// What a health check says of one model a request asked for.
@@ -113,7 +115,53 @@ impl ModelCache {
             ttl,
             entries: RwLock::new(HashMap::new()),
             failed: RwLock::new(HashMap::new()),
+            refreshing: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The model `selector` names if it is in memory, never waiting: when it is missing or
+    /// stale, a background task resolves it (at most once per time to live, so that an alias
+    /// that is not set costs one registry read per time to live), and the next call finds it.
+    /// For work off the response path, such as scoring a shadow. Must run inside a tokio runtime.
+    pub fn get_if_ready(
+        self: &Arc<Self>,
+        model: &ModelName,
+        selector: &Selector,
+    ) -> Option<Arc<Loaded>> {
+        let key = (model.clone(), selector.clone());
+        let cached = self
+            .entries
+            .read()
+            .ok()
+            .and_then(|entries| entries.get(&key).map(|e| (e.model.clone(), e.resolved_at)));
+        if let Some((loaded, at)) = &cached {
+            if at.elapsed() < self.ttl {
+                return Some(loaded.clone());
+            }
+        }
+        let start = self.refreshing.lock().is_ok_and(|mut refreshing| {
+            let due = refreshing
+                .get(&key)
+                .is_none_or(|started| started.elapsed() >= self.ttl);
+            if due {
+                refreshing.insert(key.clone(), Instant::now());
+            }
+            due
+        });
+        if start {
+            let cache = Arc::clone(self);
+            tokio::spawn(async move {
+                let (model, selector) = key;
+                if let Err(error) = cache.get(&model, &selector).await {
+                    tracing::debug!(%error, %model, ?selector, "not served in the background");
+                    if let Ok(mut entries) = cache.entries.write() {
+                        entries.remove(&(model, selector));
+                    }
+                }
+            });
+        }
+        // A stale model is the one served until the registry answers again.
+        cached.map(|(loaded, _)| loaded)
     }
 
     /// The model to serve: from memory while fresh, otherwise resolved in the registry (and

@@ -2,6 +2,11 @@
 //! `inference/<model>/dt=<date>/` for monitoring and drift. A request only keeps its sampled rows
 //! and answers; they are encoded as JSON lines and written in batches by background tasks, off the
 //! response path. A failed write is counted and logged, and never fails a prediction.
+//!
+//! A shadow version (the `shadow` alias) is scored in those same background tasks, on the same
+//! sampled rows of the same request, and its records are kept beside the champion's with the
+//! same prediction ids: the caller's answer never waits for it, and the monitor compares the two
+//! on the same outcomes.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,10 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::task::JoinSet;
 
-use super::{Loaded, Prediction, Selector};
+use super::{Limits, Loaded, Prediction, Selector, UnknownFields};
 use crate::artifact::InputField;
 use crate::features::{RawColumn, RawFrame};
-use crate::names::{Alias, ModelName, ObjectKey};
+use crate::names::{Alias, ModelName, ObjectKey, SHADOW};
 use crate::ports::{ObjectStore, StoreError};
 
 /// How much is kept and how often it is written.
@@ -30,6 +35,8 @@ pub struct Sampling {
     pub batch_records: usize,
     /// …or once its oldest record is this old, whichever comes first.
     pub max_age: Duration,
+    /// The share of sampled champion requests a shadow version also scores.
+    pub shadow_share: f64,
 }
 
 impl Default for Sampling {
@@ -38,6 +45,7 @@ impl Default for Sampling {
             rate: 0.1,
             batch_records: 500,
             max_age: Duration::from_secs(10),
+            shadow_share: 1.0,
         }
     }
 }
@@ -57,8 +65,30 @@ impl Sampling {
             rate,
             batch_records,
             max_age,
+            shadow_share: 1.0,
         })
     }
+
+    /// The share of sampled champion requests a shadow scores too, from 0 to 1.
+    pub fn with_shadow_share(self, shadow_share: f64) -> Result<Self, String> {
+        if !(0.0..=1.0).contains(&shadow_share) {
+            return Err(format!(
+                "the shadow share is a share from 0 to 1, not {shadow_share}"
+            ));
+        }
+        Ok(Sampling {
+            shadow_share,
+            ..self
+        })
+    }
+}
+
+/// A request's body and the shadow version to score it with, off the response path.
+pub struct ShadowRequest {
+    pub model: Arc<Loaded>,
+    /// The request as it came (cheap to keep: shared, not copied): the shadow may read inputs
+    /// the champion does not.
+    pub body: bytes::Bytes,
 }
 
 /// One predicted record, as drift and audits read it back (one JSON object per line).
@@ -85,6 +115,9 @@ pub struct InferenceStats {
     pub sampled: u64,
     pub written: u64,
     pub failed: u64,
+    /// Records a shadow version scored (written among `written`), and those it could not.
+    pub shadowed: u64,
+    pub shadow_failed: u64,
 }
 
 #[derive(Default)]
@@ -92,6 +125,8 @@ struct Counters {
     sampled: AtomicU64,
     written: AtomicU64,
     failed: AtomicU64,
+    shadowed: AtomicU64,
+    shadow_failed: AtomicU64,
 }
 
 /// Sampled requests waiting for their batch, by model and day (one object each).
@@ -114,6 +149,8 @@ struct Sampled {
     at: DateTime<Utc>,
     frame: RawFrame,
     predictions: Vec<Prediction>,
+    /// The shadow to score the sampled rows with, and which rows of the request they are.
+    shadow: Option<(ShadowRequest, Vec<usize>)>,
 }
 
 /// The sampled requests of one model and day, and the object they go to.
@@ -129,6 +166,9 @@ struct Lines {
     records: u64,
     /// Records that could not be encoded (left out).
     failed: u64,
+    /// Of `records`, those a shadow scored; and the rows a shadow could not score.
+    shadowed: u64,
+    shadow_failed: u64,
 }
 
 /// One record as it is written: the shape of [`InferenceRecord`], borrowed from the request.
@@ -218,8 +258,9 @@ impl InferenceLog {
     }
 
     /// Samples the records of one answered request, keeping the sampled rows of `frame` (all of
-    /// it when every row is sampled, as a one-record request is). A full or old batch is handed to
-    /// a background write; this never waits for the store. Must run inside a tokio runtime.
+    /// it when every row is sampled, as a one-record request is), and, for a share of them, the
+    /// `shadow` that scores them later. A full or old batch is handed to a background write; this
+    /// never waits for the store. Must run inside a tokio runtime.
     pub fn record(
         &self,
         request_id: &str,
@@ -228,12 +269,13 @@ impl InferenceLog {
         model: &Arc<Loaded>,
         frame: RawFrame,
         predictions: &[Prediction],
+        shadow: Option<ShadowRequest>,
     ) {
         if self.sampling.rate <= 0.0 {
             return;
         }
         let rate = self.sampling.rate;
-        let rows: Vec<usize> = {
+        let (rows, shadowed) = {
             let Ok(mut buffer) = self.buffer.lock() else {
                 return;
             };
@@ -246,7 +288,9 @@ impl InferenceLog {
                 self.spawn_write(due);
                 return;
             }
-            rows
+            let share = self.sampling.shadow_share;
+            let shadowed = shadow.is_some() && (share >= 1.0 || buffer.rng.random_bool(share));
+            (rows, shadowed)
         };
         // Copied outside the lock, so that concurrent requests do not wait for each other.
         let sampled = Sampled {
@@ -263,6 +307,7 @@ impl InferenceLog {
                 frame.take(&rows)
             },
             predictions: rows.iter().map(|&row| predictions[row].clone()).collect(),
+            shadow: shadow.filter(|_| shadowed).map(|s| (s, rows.clone())),
         };
         let group = (name.to_string(), sampled.at.format("%Y-%m-%d").to_string());
         let due = {
@@ -317,6 +362,8 @@ impl InferenceLog {
             sampled: self.counters.sampled.load(Ordering::Relaxed),
             written: self.counters.written.load(Ordering::Relaxed),
             failed: self.counters.failed.load(Ordering::Relaxed),
+            shadowed: self.counters.shadowed.load(Ordering::Relaxed),
+            shadow_failed: self.counters.shadow_failed.load(Ordering::Relaxed),
         }
     }
 
@@ -358,12 +405,20 @@ impl InferenceLog {
             {
                 let lines = encode(&model, &sampled);
                 counters.failed.fetch_add(lines.failed, Ordering::Relaxed);
+                counters
+                    .shadow_failed
+                    .fetch_add(lines.shadow_failed, Ordering::Relaxed);
                 if lines.records == 0 {
                     continue;
                 }
                 let count = lines.records;
                 match write_batch(store.as_ref(), &key, lines.bytes).await {
-                    Ok(()) => counters.written.fetch_add(count, Ordering::Relaxed),
+                    Ok(()) => {
+                        counters
+                            .shadowed
+                            .fetch_add(lines.shadowed, Ordering::Relaxed);
+                        counters.written.fetch_add(count, Ordering::Relaxed)
+                    }
                     Err(problem) => {
                         tracing::warn!(
                             key,
@@ -384,27 +439,88 @@ impl InferenceLog {
     }
 }
 
-/// One JSON line per sampled record.
+/// One JSON line per sampled record, and one per record a shadow scored.
 fn encode(model: &str, batch: &[Sampled]) -> Lines {
     let mut lines = Lines {
         bytes: Vec::new(),
         records: 0,
         failed: 0,
+        shadowed: 0,
+        shadow_failed: 0,
     };
     for sampled in batch {
-        let inputs = &sampled.model.artifact.inputs;
         let at = sampled.at.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let answered = Answered {
+            model,
+            request_id: &sampled.request_id,
+            at: &at,
+        };
+        let alias = sampled.alias.as_deref();
+        answered.write(
+            &mut lines,
+            &sampled.model,
+            alias,
+            &sampled.frame,
+            &sampled.predictions,
+        );
+        let Some((shadow, rows)) = &sampled.shadow else {
+            continue;
+        };
+        match score_shadow(shadow, rows, sampled) {
+            Ok((frame, predictions)) => {
+                let before = lines.records;
+                answered.write(
+                    &mut lines,
+                    &shadow.model,
+                    Some(SHADOW),
+                    &frame,
+                    &predictions,
+                );
+                lines.shadowed += lines.records - before;
+            }
+            Err(problem) => {
+                tracing::warn!(
+                    request_id = sampled.request_id,
+                    version = shadow.model.version,
+                    problem,
+                    "the shadow could not score a request"
+                );
+                lines.shadow_failed += rows.len() as u64;
+            }
+        }
+    }
+    lines
+}
+
+/// What the records of one request share.
+struct Answered<'a> {
+    model: &'a str,
+    request_id: &'a str,
+    at: &'a str,
+}
+
+impl Answered<'_> {
+    /// One line per prediction of `loaded` on `frame`.
+    fn write(
+        &self,
+        lines: &mut Lines,
+        loaded: &Loaded,
+        alias: Option<&str>,
+        frame: &RawFrame,
+        predictions: &[Prediction],
+    ) {
+        let inputs = &loaded.artifact.inputs;
         let columns: Vec<Option<&RawColumn>> = inputs
             .iter()
-            .map(|field| sampled.frame.column(&field.name).ok())
+            .map(|field| frame.column(&field.name).ok())
             .collect();
-        for (row, output) in sampled.predictions.iter().enumerate() {
+        for (row, output) in predictions.iter().enumerate() {
             let line = RecordLine {
-                request_id: &sampled.request_id,
-                model,
-                version: sampled.model.version,
-                alias: sampled.alias.as_deref(),
-                at: &at,
+                request_id: self.request_id,
+                model: self.model,
+                version: loaded.version,
+                alias,
+                at: self.at,
                 features: RowFeatures {
                     inputs,
                     columns: &columns,
@@ -423,7 +539,32 @@ fn encode(model: &str, batch: &[Sampled]) -> Lines {
             lines.records += 1;
         }
     }
-    lines
+}
+
+/// The shadow's predictions for the sampled rows of the request, named as the champion's were,
+/// with the rows as the shadow read them.
+fn score_shadow(
+    shadow: &ShadowRequest,
+    rows: &[usize],
+    sampled: &Sampled,
+) -> Result<(RawFrame, Vec<Prediction>), String> {
+    let limits = Limits {
+        max_records: usize::MAX,
+        unknown_fields: UnknownFields::Ignore,
+    };
+    let frame = super::parse(&shadow.body, &shadow.model.fields, &limits)
+        .map_err(|e| format!("the request does not fit the shadow's inputs: {e}"))?;
+    let frame = if rows.len() == frame.rows() {
+        frame
+    } else {
+        frame.take(rows)
+    };
+    let mut predictions = super::predict(&shadow.model.artifact, &frame, &sampled.request_id)
+        .map_err(|e| e.to_string())?;
+    for (prediction, champion) in predictions.iter_mut().zip(&sampled.predictions) {
+        prediction.prediction_id.clone_from(&champion.prediction_id);
+    }
+    Ok((frame, predictions))
 }
 
 /// Reads the inference records of `model` made from `from` until (not including) `until`, an

@@ -31,7 +31,8 @@ impl Default for ServingSettings {
 impl ServingSettings {
     /// Reads `MODEL_CACHE_TTL_SECONDS` (60), `PREDICT_MAX_RECORDS` (10000),
     /// `PREDICT_UNKNOWN_FIELDS` (`ignore` or `reject`), `INFERENCE_SAMPLE_RATE` (0.1),
-    /// `INFERENCE_BATCH_RECORDS` (500) and `INFERENCE_MAX_AGE_SECONDS` (10).
+    /// `INFERENCE_BATCH_RECORDS` (500), `INFERENCE_MAX_AGE_SECONDS` (10) and `SHADOW_SHARE` (1:
+    /// the share of sampled champion requests a `shadow` version also scores).
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let defaults = ServingSettings::default();
         let unknown_fields = match env
@@ -75,6 +76,19 @@ impl ServingSettings {
                 value: format!("{rate} (batch {batch_records}, max age {max_age} s)"),
                 expected: "rate from 0 to 1, batch of at least 1 record, max age of 0 s or more",
             })?;
+        let shadow_share = env.parsed_or(
+            "SHADOW_SHARE",
+            defaults.sampling.shadow_share,
+            "share from 0 to 1",
+        )?;
+        let sampling =
+            sampling
+                .with_shadow_share(shadow_share)
+                .map_err(|_| ConfigError::Invalid {
+                    name: "SHADOW_SHARE",
+                    value: shadow_share.to_string(),
+                    expected: "share from 0 to 1",
+                })?;
         let max_records = env.parsed_or(
             "PREDICT_MAX_RECORDS",
             defaults.limits.max_records,
@@ -129,6 +143,7 @@ mod tests {
             ("INFERENCE_SAMPLE_RATE", "1"),
             ("INFERENCE_BATCH_RECORDS", "7"),
             ("INFERENCE_MAX_AGE_SECONDS", "3"),
+            ("SHADOW_SHARE", "0.25"),
         ]))
         .expect("valid");
         assert_eq!(settings.cache_ttl, Duration::from_millis(2500));
@@ -141,7 +156,9 @@ mod tests {
         );
         assert_eq!(
             settings.sampling,
-            Sampling::new(1.0, 7, Duration::from_secs(3)).expect("valid")
+            Sampling::new(1.0, 7, Duration::from_secs(3))
+                .and_then(|s| s.with_shadow_share(0.25))
+                .expect("valid")
         );
 
         for (bad, name) in [
@@ -153,6 +170,7 @@ mod tests {
                 &[("INFERENCE_SAMPLE_RATE", "2")][..],
                 "INFERENCE_SAMPLE_RATE",
             ),
+            (&[("SHADOW_SHARE", "1.5")][..], "SHADOW_SHARE"),
             (
                 &[("MODEL_CACHE_TTL_SECONDS", "-1")][..],
                 "MODEL_CACHE_TTL_SECONDS",

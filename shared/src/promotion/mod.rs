@@ -27,6 +27,8 @@ use crate::model_registry::{
     self, Action, AuditEntry, Decision, Gate, LoadError, ModelState, ModelStatus,
     ModelVersionRecord, StatusChange, Transition, TransitionError,
 };
+use crate::monitor::window::MAX_WINDOW;
+use crate::monitor::{MonitorError, MonitorJob};
 use crate::names::{Alias, DatasetName, ModelName, ObjectKey, CHAMPION};
 use crate::ports::Backends;
 use crate::ports::{
@@ -883,6 +885,13 @@ impl Promoter {
             comparison.champion = Some(Err(problem.clone()));
         }
         let data_validation = self.data_validation(dataset, &lineage).await?;
+        let live = match (policy.require_live_evidence, champion_version) {
+            (Some(_), Some(champion)) => Some(
+                self.live_evidence(model, candidate.record.version, champion)
+                    .await?,
+            ),
+            _ => None,
+        };
         Ok(policy::decide(
             &policy,
             policy::Evidence {
@@ -891,9 +900,51 @@ impl Promoter {
                 comparison: &comparison,
                 data_validation,
                 approval,
+                live,
                 decided_at: clock::now(),
             },
         ))
+    }
+
+    /// How the candidate did as the shadow, beside the champion, over the monitor's longest
+    /// window.
+    async fn live_evidence(
+        &self,
+        model: &ModelName,
+        candidate: u64,
+        champion: u64,
+    ) -> Result<policy::LiveEvidence, PromoteError> {
+        let backends = Backends {
+            store: self.store.clone(),
+            registry: self.registry.clone(),
+            events: self.events.clone(),
+        };
+        let until = clock::now();
+        let report = MonitorJob::new(&backends)
+            .report(model, until - MAX_WINDOW, until)
+            .await
+            .map_err(|e| match e {
+                MonitorError::Store(e) => PromoteError::Store(e),
+                MonitorError::Registry(e) => PromoteError::Registry(e),
+                e => PromoteError::Corrupt {
+                    what: format!("the live evidence of {model}"),
+                    problem: e.to_string(),
+                },
+            })?;
+        let judged = |version: u64| {
+            report
+                .versions
+                .iter()
+                .find(|v| v.version == version)
+                .map(|v| &v.judgement)
+        };
+        let ours = judged(candidate);
+        Ok(policy::LiveEvidence {
+            labelled: ours.map_or(0, |j| j.labelled),
+            live: ours.and_then(|j| j.live),
+            interval: ours.and_then(|j| j.interval),
+            champion_live: judged(champion).and_then(|j| j.live),
+        })
     }
 
     /// The current spec of the dataset the version learned from: the policy is read from it.

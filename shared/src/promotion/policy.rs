@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::compare::{Comparison, Scored};
 use crate::evaluate::{higher_is_better, Evaluation};
-use crate::model_registry::{Decision, Gate, APPROVAL};
+use crate::model_registry::{Decision, Gate, APPROVAL, LIVE_EVIDENCE};
 use crate::spec::{DatasetSpec, Metric, PromotionSection, TargetKind};
 
 /// Slices (and classes) with fewer test rows than this are too noisy to gate on; they are listed
@@ -23,6 +23,8 @@ pub struct Policy {
     pub slices: Vec<String>,
     pub max_slice_regression: f64,
     pub require_approval: bool,
+    /// Labelled predictions a candidate must have scored as the shadow.
+    pub require_live_evidence: Option<u64>,
 }
 
 impl Policy {
@@ -39,6 +41,7 @@ impl Policy {
                 slices,
                 max_slice_regression,
                 require_approval,
+                require_live_evidence,
             }) => Policy {
                 primary: *primary_metric,
                 min_primary: *min_primary,
@@ -46,6 +49,7 @@ impl Policy {
                 slices: slices.clone(),
                 max_slice_regression: *max_slice_regression,
                 require_approval: *require_approval,
+                require_live_evidence: *require_live_evidence,
             },
             None => Policy {
                 primary: if multiclass {
@@ -58,6 +62,7 @@ impl Policy {
                 slices: Vec::new(),
                 max_slice_regression: 0.02,
                 require_approval: false,
+                require_live_evidence: None,
             },
         }
     }
@@ -78,7 +83,21 @@ pub struct Evidence<'a> {
     /// How many data versions were checked, or what is wrong with them.
     pub data_validation: Result<usize, String>,
     pub approval: Approval,
+    /// How candidate and champion did live, when the policy asks for live evidence.
+    pub live: Option<LiveEvidence>,
     pub decided_at: DateTime<Utc>,
+}
+
+/// The candidate's live record as the shadow, beside the champion's, from the monitor's report
+/// of the last weeks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveEvidence {
+    /// The candidate's labelled predictions, its live primary metric and the metric's interval.
+    pub labelled: u64,
+    pub live: Option<f64>,
+    pub interval: Option<(f64, f64)>,
+    /// The champion's live primary metric over the same window.
+    pub champion_live: Option<f64>,
 }
 
 pub fn decide(policy: &Policy, evidence: Evidence) -> Decision {
@@ -176,6 +195,15 @@ pub fn decide(policy: &Policy, evidence: Evidence) -> Decision {
         }
     }
 
+    if let (Some(needed), Some(champion)) = (policy.require_live_evidence, evidence.champion) {
+        gates.push(live_evidence_gate(
+            metric,
+            needed,
+            champion,
+            evidence.live.as_ref(),
+        ));
+    }
+
     if policy.require_approval {
         gates.push(match &evidence.approval {
             Approval::Given { by } => Gate {
@@ -206,6 +234,63 @@ pub fn decide(policy: &Policy, evidence: Evidence) -> Decision {
         test_rows: comparison.rows,
         gates,
         decided_at: evidence.decided_at,
+    }
+}
+
+/// Enough labelled predictions as the shadow, and live no worse than the champion: the
+/// champion's live value lies inside, or on the worse side of, the candidate's interval.
+fn live_evidence_gate(
+    metric: Metric,
+    needed: u64,
+    champion: u64,
+    live: Option<&LiveEvidence>,
+) -> Gate {
+    let name = metric.as_str();
+    let gate = |passed: bool, value: Option<f64>, threshold: Option<f64>, detail: String| Gate {
+        name: LIVE_EVIDENCE.into(),
+        passed,
+        value,
+        threshold,
+        detail,
+    };
+    let labelled = live.map_or(0, |l| l.labelled);
+    if labelled < needed {
+        return gate(
+            false,
+            Some(labelled as f64),
+            Some(needed as f64),
+            format!(
+                "{labelled} labelled predictions as the shadow; at least {needed} are needed (point the shadow alias at this version)"
+            ),
+        );
+    }
+    let Some(evidence) = live else {
+        return gate(false, None, None, "no live evidence".into());
+    };
+    match (evidence.live, evidence.champion_live) {
+        (Some(ours), Some(theirs)) => {
+            let (low, high) = evidence.interval.unwrap_or((ours, ours));
+            let worse = if higher_is_better(metric) {
+                theirs > high
+            } else {
+                theirs < low
+            };
+            gate(
+                !worse,
+                Some(ours),
+                Some(theirs),
+                format!(
+                    "live {name} {ours:.4} [{low:.4}, {high:.4}] on {labelled} labelled predictions as the shadow, champion {champion} {theirs:.4}{}",
+                    if worse { ": worse beyond the interval" } else { "" }
+                ),
+            )
+        }
+        _ => gate(
+            false,
+            evidence.live,
+            evidence.champion_live,
+            format!("live {name} is undefined for the candidate or champion {champion}"),
+        ),
     }
 }
 

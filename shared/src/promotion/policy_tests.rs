@@ -39,6 +39,7 @@ fn policy() -> Policy {
         slices: vec!["region".into()],
         max_slice_regression: 0.02,
         require_approval: false,
+        require_live_evidence: None,
     }
 }
 
@@ -61,6 +62,7 @@ fn decide_with(
             comparison: &comparison,
             data_validation: Ok(3),
             approval,
+            live: None,
             decided_at: "2026-11-25T10:00:00.000Z".parse().unwrap(),
         },
     )
@@ -195,4 +197,67 @@ fn required_approval_holds_an_otherwise_passing_candidate() {
     // A weak model awaiting approval is refused, not held: approval is not all it lacks.
     let weak = decide_with(&policy, scored(400, 0.5, 0, 0.5), None, Approval::Pending);
     assert!(!weak.awaits_approval());
+}
+
+#[test]
+fn live_evidence_needs_enough_shadow_rows_and_no_worse_live_than_the_champion() {
+    let evidence = |labelled, live, interval, champion_live| LiveEvidence {
+        labelled,
+        live: Some(live),
+        interval: Some(interval),
+        champion_live: Some(champion_live),
+    };
+    let too_few = live_evidence_gate(
+        Metric::RocAuc,
+        100,
+        1,
+        Some(&evidence(50, 0.7, (0.6, 0.8), 0.7)),
+    );
+    assert!(
+        !too_few.passed && too_few.detail.contains("50 labelled predictions"),
+        "{}",
+        too_few.detail
+    );
+    assert!(!live_evidence_gate(Metric::RocAuc, 100, 1, None).passed);
+    // The champion's 0.72 lies inside the candidate's interval: not worse.
+    let close = live_evidence_gate(
+        Metric::RocAuc,
+        100,
+        1,
+        Some(&evidence(200, 0.70, (0.66, 0.74), 0.72)),
+    );
+    assert!(close.passed, "{}", close.detail);
+    assert_eq!((close.value, close.threshold), (Some(0.70), Some(0.72)));
+    let worse = live_evidence_gate(
+        Metric::RocAuc,
+        100,
+        1,
+        Some(&evidence(200, 0.70, (0.66, 0.74), 0.80)),
+    );
+    assert!(
+        !worse.passed && worse.detail.contains("worse beyond the interval"),
+        "{}",
+        worse.detail
+    );
+    // Log loss: lower is better, so a champion below the interval is better.
+    let loss = live_evidence_gate(
+        Metric::LogLoss,
+        100,
+        1,
+        Some(&evidence(200, 0.5, (0.45, 0.55), 0.40)),
+    );
+    assert!(!loss.passed, "{}", loss.detail);
+    // A candidate lacking only live evidence waits as a candidate.
+    let policy = Policy {
+        require_live_evidence: Some(100),
+        ..policy()
+    };
+    let waiting = decide_with(
+        &policy,
+        scored(400, 0.9, 0, 0.9),
+        Some(Ok(scored(400, 0.7, 0, 0.7))),
+        Approval::Pending,
+    );
+    assert!(!waiting.passed && waiting.awaits_approval(), "{waiting:?}");
+    assert!(!gate(&waiting, LIVE_EVIDENCE).passed);
 }

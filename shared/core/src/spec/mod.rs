@@ -438,6 +438,10 @@ pub struct PromotionSection {
     pub max_slice_regression: f64,
     #[serde(default)]
     pub require_approval: bool,
+    /// A candidate replaces a champion only after it scored beside it as the `shadow` for at
+    /// least this many labelled predictions, and was no worse live (beyond the interval).
+    #[serde(default)]
+    pub require_live_evidence: Option<u64>,
 }
 
 fn default_max_slice_regression() -> f64 {
