@@ -7,7 +7,6 @@ use std::time::Duration;
 use chrono::Utc;
 use mlops_local::LocalFolderStore;
 use mlops_shared::features::RawFrame;
-use mlops_shared::names::ModelName;
 use mlops_shared::ports::ObjectStore;
 use mlops_shared::predict::{
     parse, predict, InferenceLog, InferenceRecord, InferenceStats, Limits, Loaded, Prediction,
@@ -51,12 +50,10 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(LocalFolderStore::new(dir.path().to_path_buf()));
     let log = InferenceLog::new(store.clone(), sampling(1.0, 3));
-    let name = ModelName::parse("flights").expect("valid");
     let (frame, predictions) =
         answered(r#"{"records": [{"distance": 500, "origin": "EWR"}, {"distance": 812.5}]}"#);
     log.record(
         "req-1",
-        &name,
         &Selector::champion(),
         &loaded(3),
         frame,
@@ -72,7 +69,6 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
     let (frame2, predictions2) = answered(r#"{"records": [{"distance": 6000, "origin": "LGA"}]}"#);
     log.record(
         "req-2",
-        &name,
         &Selector::champion(),
         &loaded(3),
         frame2,
@@ -127,7 +123,6 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
 async fn the_sample_rate_keeps_about_its_share_and_zero_keeps_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(LocalFolderStore::new(dir.path().to_path_buf()));
-    let name = ModelName::parse("flights").expect("valid");
     let body = format!(
         r#"{{"records": [{}]}}"#,
         vec![r#"{"distance": 500}"#; 1000].join(",")
@@ -137,7 +132,6 @@ async fn the_sample_rate_keeps_about_its_share_and_zero_keeps_nothing() {
     let none = InferenceLog::new(store.clone(), sampling(0.0, 10));
     none.record(
         "r",
-        &name,
         &Selector::champion(),
         &loaded(1),
         frame.clone(),
@@ -151,7 +145,6 @@ async fn the_sample_rate_keeps_about_its_share_and_zero_keeps_nothing() {
     let half = InferenceLog::new(store.clone(), sampling(0.5, 100_000));
     half.record(
         "r",
-        &name,
         &Selector::champion(),
         &loaded(1),
         frame,
@@ -172,7 +165,6 @@ async fn the_sample_rate_keeps_about_its_share_and_zero_keeps_nothing() {
 async fn a_sampled_share_of_a_request_keeps_each_record_with_its_own_answer() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(LocalFolderStore::new(dir.path().to_path_buf()));
-    let name = ModelName::parse("flights").expect("valid");
     let records: Vec<String> = (0..200)
         .map(|i| {
             format!(
@@ -186,7 +178,6 @@ async fn a_sampled_share_of_a_request_keeps_each_record_with_its_own_answer() {
     let log = InferenceLog::new(store.clone(), sampling(0.3, 100_000));
     log.record(
         "r",
-        &name,
         &Selector::champion(),
         &loaded(1),
         frame,
@@ -215,11 +206,9 @@ async fn a_batch_older_than_the_maximum_age_is_written_by_the_next_request() {
     let store = Arc::new(LocalFolderStore::new(dir.path().to_path_buf()));
     let settings = Sampling::new(1.0, 1000, Duration::from_millis(50)).expect("valid");
     let log = InferenceLog::new(store.clone(), settings);
-    let name = ModelName::parse("flights").expect("valid");
     let (frame, predictions) = answered(r#"{"records": [{"distance": 500}]}"#);
     log.record(
         "r1",
-        &name,
         &Selector::champion(),
         &loaded(1),
         frame.clone(),
@@ -229,7 +218,6 @@ async fn a_batch_older_than_the_maximum_age_is_written_by_the_next_request() {
     tokio::time::sleep(Duration::from_millis(80)).await;
     log.record(
         "r2",
-        &name,
         &Selector::champion(),
         &loaded(1),
         frame,
@@ -254,11 +242,9 @@ async fn a_failed_write_is_counted_and_never_reaches_the_caller() {
     let blocked = dir.path().join("objects");
     std::fs::write(&blocked, b"not a folder").expect("writes");
     let log = InferenceLog::new(Arc::new(LocalFolderStore::new(blocked)), sampling(1.0, 1));
-    let name = ModelName::parse("flights").expect("valid");
     let (frame, predictions) = answered(r#"{"records": [{"distance": 500}, {"distance": 600}]}"#);
     log.record(
         "r",
-        &name,
         &Selector::champion(),
         &loaded(1),
         frame,

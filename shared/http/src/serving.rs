@@ -92,15 +92,8 @@ impl Serving {
                 model,
                 body: body.clone(),
             });
-        self.inference.record(
-            request_id,
-            &model,
-            &selector,
-            &loaded,
-            frame,
-            &predictions,
-            shadow,
-        );
+        self.inference
+            .record(request_id, &selector, &loaded, frame, &predictions, shadow);
         Ok(Answered {
             model,
             response: PredictResponse {

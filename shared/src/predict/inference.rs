@@ -264,7 +264,6 @@ impl InferenceLog {
     pub fn record(
         &self,
         request_id: &str,
-        name: &ModelName,
         selector: &Selector,
         model: &Arc<Loaded>,
         frame: RawFrame,
@@ -309,6 +308,7 @@ impl InferenceLog {
             predictions: rows.iter().map(|&row| predictions[row].clone()).collect(),
             shadow: shadow.filter(|_| shadowed).map(|s| (s, rows.clone())),
         };
+        let name = &model.artifact.model;
         let group = (name.to_string(), sampled.at.format("%Y-%m-%d").to_string());
         let due = {
             let Ok(mut buffer) = self.buffer.lock() else {
