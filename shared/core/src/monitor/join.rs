@@ -3,7 +3,7 @@
 //! shadow score the same record), and each of those predictions gets the outcome. Outcomes that
 //! cannot count are counted instead, by reason, never dropped silently.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use serde::{Deserialize, Serialize};
 

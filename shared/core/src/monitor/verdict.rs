@@ -6,7 +6,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::evaluate::{evaluate, higher_is_better};
+use crate::evaluate::{evaluate, higher_is_better, roc_auc};
 use crate::spec::Metric;
 
 /// Resamples behind the interval.
@@ -129,6 +129,12 @@ pub fn judge(rules: &Rules, test: Option<f64>, rows: &Labelled, seed: u64) -> Ju
 }
 
 fn metric(metric: Metric, rows: &Labelled) -> Option<f64> {
+    if metric == Metric::RocAuc && rows.classes.len() == 2 {
+        // Only the ranking is needed: no confusion matrix, no other metric.
+        let truth: Vec<bool> = rows.y.iter().map(|&c| c == 1).collect();
+        let scores: Vec<f64> = rows.probabilities.chunks(2).map(|p| p[1]).collect();
+        return roc_auc(&truth, &scores);
+    }
     evaluate(rows.probabilities, rows.y, rows.classes, rows.threshold).get(metric)
 }
 
@@ -142,6 +148,9 @@ fn bootstrap(metric_of: Metric, rows: &Labelled, seed: u64) -> Option<(f64, f64)
     let k = rows.classes.len();
     let draw = n.min(MAX_RESAMPLED_ROWS);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    if metric_of == Metric::RocAuc && k == 2 {
+        return percentiles(ranked_auc_resamples(rows, draw, &mut rng));
+    }
     let mut values = Vec::with_capacity(RESAMPLES);
     let (mut p, mut y) = (Vec::with_capacity(draw * k), Vec::with_capacity(draw));
     for _ in 0..RESAMPLES {
@@ -160,12 +169,71 @@ fn bootstrap(metric_of: Metric, rows: &Labelled, seed: u64) -> Option<(f64, f64)
         };
         values.extend(metric(metric_of, &resample));
     }
+    percentiles(values)
+}
+
+/// The 2.5th and 97.5th percentiles, when at least half the resamples define the metric.
+fn percentiles(mut values: Vec<f64>) -> Option<(f64, f64)> {
     if values.len() < RESAMPLES / 2 {
         return None;
     }
     values.sort_by(f64::total_cmp);
     let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
     Some((at(0.025), at(0.975)))
+}
+
+/// A binary model's ROC AUC on each resample (the same draws as the general path), without
+/// sorting each one by score: the rows are ranked once (equal scores share a rank), a resample's
+/// rows are sorted by rank (small integers), and one pass counts, for each positive, the
+/// negatives ranked below it and half those tied with it: the Mann–Whitney statistic, which is
+/// the area under the ROC curve.
+fn ranked_auc_resamples(rows: &Labelled, draw: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    let n = rows.y.len();
+    let score = |i: usize| rows.probabilities[2 * i + 1];
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_unstable_by(|&a, &b| score(a as usize).total_cmp(&score(b as usize)));
+    let mut rank = vec![0u32; n];
+    let mut current = 0u32;
+    for (at, &row) in order.iter().enumerate() {
+        if at > 0 && score(row as usize) != score(order[at - 1] as usize) {
+            current += 1;
+        }
+        rank[row as usize] = current;
+    }
+    let mut values = Vec::with_capacity(RESAMPLES);
+    // Rank and class of each drawn row, as one integer: sorting it sorts by rank.
+    let mut drawn: Vec<u64> = Vec::with_capacity(draw);
+    for _ in 0..RESAMPLES {
+        drawn.clear();
+        for _ in 0..draw {
+            let i = rng.random_range(0..n);
+            drawn.push(u64::from(rank[i]) << 1 | u64::from(rows.y[i] == 1));
+        }
+        drawn.sort_unstable();
+        let (mut negatives_below, mut sum) = (0u64, 0.0f64);
+        let (mut positives, mut negatives) = (0u64, 0u64);
+        let mut at = 0;
+        while at < drawn.len() {
+            let tie = drawn[at] >> 1;
+            let (mut pos, mut neg) = (0u64, 0u64);
+            while at < drawn.len() && drawn[at] >> 1 == tie {
+                if drawn[at] & 1 == 1 {
+                    pos += 1;
+                } else {
+                    neg += 1;
+                }
+                at += 1;
+            }
+            sum += pos as f64 * (negatives_below as f64 + 0.5 * neg as f64);
+            negatives_below += neg;
+            positives += pos;
+            negatives += neg;
+        }
+        if positives > 0 && negatives > 0 {
+            values.push(sum / (positives as f64 * negatives as f64));
+        }
+    }
+    values
 }
 
 #[cfg(test)]

@@ -92,3 +92,32 @@ fn too_few_labelled_rows_give_no_verdict() {
     assert_eq!(few.verdict, Verdict::InsufficientData);
     assert_eq!(few.live, None);
 }
+
+#[test]
+fn the_ranked_bootstrap_of_roc_auc_is_the_general_one() {
+    // Scores rounded to two decimals, so many rows tie.
+    let (p, y) = rows(3_000, 0.4);
+    let p: Vec<f64> = p.iter().map(|x| (x * 100.0).round() / 100.0).collect();
+    let classes = ["0".to_owned(), "1".to_owned()];
+    let labelled = Labelled {
+        probabilities: &p,
+        y: &y,
+        classes: &classes,
+        threshold: Some(0.5),
+    };
+    let fast = ranked_auc_resamples(&labelled, 1_000, &mut ChaCha8Rng::seed_from_u64(3));
+    // The same draws, each resample scored by the general definition.
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let general: Vec<f64> = (0..RESAMPLES)
+        .filter_map(|_| {
+            let drawn: Vec<usize> = (0..1_000).map(|_| rng.random_range(0..y.len())).collect();
+            let truth: Vec<bool> = drawn.iter().map(|&i| y[i] == 1).collect();
+            let scores: Vec<f64> = drawn.iter().map(|&i| p[2 * i + 1]).collect();
+            roc_auc(&truth, &scores)
+        })
+        .collect();
+    assert_eq!(fast.len(), general.len());
+    for (a, b) in fast.iter().zip(&general) {
+        assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+    }
+}
