@@ -134,7 +134,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "\n== 6. Promote: the policy's gates decide whether version {} becomes the champion",
         trained.record.version
     );
-    let decided = decide(
+    decide(
         &backends,
         &dataset,
         trained.record.version,
@@ -172,7 +172,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     // Drift found: retrain, as the template routes DriftDetected to the train function.
-    let mut champion = decided.champion;
     if drift.as_ref().is_some_and(|d| d.announced) {
         println!("\n== 9. DriftDetected: retrain on every accepted version, July included; the policy decides again");
         let retrained = Trainer::new(&backends)
@@ -180,20 +179,42 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .await
             .context("retraining after drift")?;
         print_human(&retrained, |key| root_of(&args.dir, key));
-        champion = decide(
+        decide(
             &backends,
             &dataset,
             retrained.record.version,
             "retrained after drift",
         )
-        .await?
-        .champion;
+        .await?;
     }
 
     println!("\n== 10. July's flights land: the champion scores them through the API, their lateness arrives as outcomes, and its live quality is judged");
-    let live = close_the_loop(&backends, &ingestor, &dataset).await?;
+    let fields = champion_fields(&backends, &dataset).await?;
+    let live = close_the_loop(&backends, &ingestor, &dataset, &fields, "july-1").await?;
     crate::monitor::print_human(&live.report);
     println!("  report     {}", root_of(&args.dir, &live.html_key));
+
+    println!("\n== 11. A spec edit lets the departure delay in (known only after take-off) and turns auto_rollback on: the test part loves it, the policy promotes it");
+    let leaky = leaky_spec(SPEC)?;
+    let loaded = DatasetSpec::parse(&leaky, "toml")?;
+    stored::put(backends.store.as_ref(), &loaded, &leaky, "toml").await?;
+    let leaky = Trainer::new(&backends)
+        .train(&dataset, "demo", &Bars::new(true))
+        .await
+        .context("training with the leaky feature")?;
+    print_human(&leaky, |key| root_of(&args.dir, key));
+    let promoted = decide(&backends, &dataset, leaky.record.version, "a new feature").await?;
+    let mut champion = promoted.champion;
+    if promoted.champion == Some(leaky.record.version) {
+        println!("\n== 12. Callers cannot send a delay that has not happened: July scored again without it; the monitor finds the champion degraded and it is withdrawn by itself");
+        let live = close_the_loop(&backends, &ingestor, &dataset, &fields, "july-2").await?;
+        crate::monitor::print_human(&live.report);
+        for withdrawal in crate::monitor::react(&backends, &live).await? {
+            println!("  rollback   {}", withdrawal.message);
+            champion = withdrawal.champion;
+        }
+        println!("  report     {}", root_of(&args.dir, &live.html_key));
+    }
 
     let versions = catalog::versions(backends.registry.as_ref(), &dataset).await?;
     let count = |status| outcomes.iter().filter(|o| o.status == status).count();
@@ -266,14 +287,18 @@ async fn decide(
 const PREDICT_BODY_FILE: &str = "events/predict-body.json";
 const PREDICT_BODY: &str = include_str!("../../events/predict-body.json");
 
-/// Scores July's sample through the router with every record kept, reports each flight's
+/// Scores July's sample through the router with every record kept (each record with what
+/// `fields` name, as callers send them; `request` names the request), reports each flight's
 /// lateness as an outcome of its prediction, and runs the monitor job over the predictions.
 async fn close_the_loop(
     backends: &Backends,
     ingestor: &Ingestor,
     dataset: &DatasetName,
+    fields: &[InputField],
+    request: &str,
 ) -> anyhow::Result<MonitorOutcome> {
     let model = ModelName::of_dataset(dataset);
+    let started = Utc::now();
     let settings = ServingSettings {
         sampling: Sampling::new(1.0, 10_000, std::time::Duration::from_secs(60))
             .map_err(anyhow::Error::msg)?,
@@ -284,21 +309,16 @@ async fn close_the_loop(
         backends.registry.clone(),
         settings,
     ));
-    let champion = ModelCache::new(
-        backends.store.clone(),
-        backends.registry.clone(),
-        std::time::Duration::ZERO,
-    )
-    .get(&model, &Selector::champion())
-    .await?;
     let mut csv = String::new();
     flate2::read::GzDecoder::new(SAMPLE[3].1).read_to_string(&mut csv)?;
-    let body = predict::request_body(csv.clone().into_bytes(), BatchFormat::Csv, &champion.fields)?;
-    let request = axum::http::Request::post("/models/flights/predict")
+    let body = predict::request_body(csv.clone().into_bytes(), BatchFormat::Csv, fields)?;
+    let mut post = axum::http::Request::post("/models/flights/predict")
         .header("content-type", "application/json")
         .body(axum::body::Body::from(body))?;
+    post.extensions_mut()
+        .insert(http::RequestId(request.to_owned()));
     let response = http::local_router(serving.clone(), None)
-        .oneshot(request)
+        .oneshot(post)
         .await?;
     let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
     serving.inference().flush().await;
@@ -332,21 +352,56 @@ async fn close_the_loop(
     let reported = ingest(
         ingestor,
         dataset,
-        "outcomes/flights-2013-07.csv",
+        &format!("outcomes/{request}.csv"),
         outcomes.into_bytes(),
     )
     .await?;
     if reported.status == Status::Quarantined {
         bail!("the outcomes were refused: {:?}", reported.reasons);
     }
-    let now = Utc::now();
     Ok(MonitorJob::new(backends)
-        .run(
-            &model,
-            now - chrono::Duration::hours(1),
-            now + chrono::Duration::hours(1),
-        )
+        .run(&model, started, Utc::now() + chrono::Duration::hours(1))
         .await?)
+}
+
+/// What callers send: the champion's inputs.
+async fn champion_fields(
+    backends: &Backends,
+    dataset: &DatasetName,
+) -> anyhow::Result<Vec<InputField>> {
+    let champion = ModelCache::new(
+        backends.store.clone(),
+        backends.registry.clone(),
+        std::time::Duration::ZERO,
+    )
+    .get(&ModelName::of_dataset(dataset), &Selector::champion())
+    .await?;
+    Ok(champion.fields.clone())
+}
+
+/// A spec edit that lets the departure delay in as a feature (it is known only after the flight
+/// leaves) and turns automatic rollback on: what a well-meant change that leaks looks like.
+fn leaky_spec(spec: &str) -> anyhow::Result<String> {
+    let leaky = spec
+        .replacen(
+            "\"pressure\", \"visib\",",
+            "\"pressure\", \"visib\", \"dep_delay\",",
+            1,
+        )
+        .replacen(
+            "leakage = [\"dep_time\", \"dep_delay\",",
+            "leakage = [\"dep_time\",",
+            1,
+        )
+        .replacen(
+            "[promotion]",
+            "[monitoring]\nauto_rollback = true\n\n[promotion]",
+            1,
+        );
+    if !leaky.contains("\"visib\", \"dep_delay\"") || !leaky.contains("auto_rollback") {
+        bail!("the demo's spec no longer has the shape the leaky edit expects");
+    }
+    Ok(leaky)
 }
 
 /// Sends the sample request body to the router `mlops serve` runs; describes the answer in a line

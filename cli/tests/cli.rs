@@ -390,8 +390,12 @@ fn registry_commands_list_promote_annotate_and_explain_refusals() {
         .iter()
         .filter_map(|e| e["action"].as_str())
         .collect();
-    // The demo's first champion, its retrained version refused by the policy, then the alias here.
-    assert_eq!(actions, ["promote", "refuse", "set_alias"]);
+    // The demo's first champion, its retrained version refused by the policy, the leaky version
+    // promoted and then withdrawn for its live quality, then the alias here.
+    assert_eq!(
+        actions,
+        ["promote", "refuse", "promote", "withdraw", "set_alias"]
+    );
 }
 
 /// A fresh demo home: the bundled sample ingested, trained and promoted, so flights has a champion.

@@ -381,11 +381,12 @@ impl<'a> MonitorJob<'a> {
     }
 }
 
-/// Where a run's report goes: one per model and time the window ends.
+/// Where a run's report goes: one per model and time the window ends (to the millisecond, so that
+/// runs in one second keep their own reports).
 fn report_key(model: &ModelName, until: DateTime<Utc>, extension: &str) -> ObjectKey {
     let key = format!(
         "reports/monitor/{model}/{}.{extension}",
-        until.format("%Y-%m-%dT%H%M%SZ")
+        until.format("%Y-%m-%dT%H%M%S%.3fZ")
     );
     // A checked model name and a formatted time always make a valid key.
     ObjectKey::parse(&key).unwrap_or_else(|e| unreachable!("{key}: {e}"))

@@ -1113,11 +1113,12 @@ pub fn describe(entry: &AuditEntry) -> String {
                 .unwrap_or_default()
         ),
         Action::Withdraw => format!(
-            "version {v} withdrawn ({}); {}",
+            "version {v} withdrawn for {}; {}",
             entry
                 .decision
                 .as_ref()
-                .map(failed_gates)
+                .and_then(|d| d.gates.first())
+                .map(|g| format!("{}: {}", g.name, g.detail))
                 .unwrap_or_default(),
             match entry.to_version {
                 Some(to) => format!("version {to} is the champion again"),
