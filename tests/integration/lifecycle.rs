@@ -2,7 +2,10 @@
 //! Lambda Runtime API emulator, on moto, driven with the `events/` files. Upload months 1–3 →
 //! ingest → train → the `ModelTrained` event train published → promote → predict over the API
 //! route → SIGTERM to the predict function, which writes its buffered inference records → upload
-//! July → ingest → drift → the `DriftDetected` event drift published → retrain.
+//! July → ingest → drift → the `DriftDetected` event drift published → retrain. Then the loop
+//! closes: a leaky version forced in (its smoke test passes) scores July over the API, the
+//! flights' outcomes are uploaded and ingested, the drift function's monitor schedule finds it
+//! degraded, and its `PerformanceDegraded` event has the promote function withdraw it.
 //! After each step the test reads S3 and the registry, not only what the function answered.
 //!
 //! Needs the binaries (`cargo build --workspace --bins`) and cargo-lambda (`.venv-aws/bin`, or on
@@ -17,10 +20,13 @@ use std::time::{Duration, Instant};
 use mlops_shared::ingest::catalog;
 use mlops_shared::model_registry;
 use mlops_shared::predict::InferenceRecord;
+use mlops_shared::predict::{self, BatchFormat};
 use mlops_tests::{
-    aws_backends, dataset_name, flights_sample, install_spec, key, model_name, quick_flights_spec,
-    repo_file, repo_root, AwsBackends,
+    aws_backends, dataset_name, flights_sample, gunzip, install_spec, key, model_name,
+    quick_flights_spec, repo_file, repo_root, AwsBackends,
 };
+
+use crate::monitor::july_outcomes;
 use serde_json::{json, Value};
 
 const FUNCTIONS: [&str; 5] = ["ingest", "train", "promote", "predict", "drift"];
@@ -31,6 +37,8 @@ struct Lambdas {
     port: u16,
     processes: Vec<Child>,
     logs: tempfile::TempDir,
+    /// Where the functions find their bucket, table and bus.
+    env: Vec<(&'static str, String)>,
 }
 
 impl Lambdas {
@@ -49,30 +57,47 @@ impl Lambdas {
             port,
             processes: vec![emulator],
             logs,
+            env: vec![
+                ("BUCKET", aws.bucket.clone()),
+                ("REGISTRY_TABLE", aws.table.clone()),
+                ("EVENT_BUS", aws.bus.clone()),
+            ],
         };
         lambdas.wait_for_emulator();
         for function in FUNCTIONS {
-            let process = Command::new(binary(function))
-                .env(
-                    "AWS_LAMBDA_RUNTIME_API",
-                    format!("http://127.0.0.1:{port}/.rt/{function}"),
-                )
-                .env("AWS_LAMBDA_FUNCTION_NAME", function)
-                .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-                .env("BUCKET", &aws.bucket)
-                .env("REGISTRY_TABLE", &aws.table)
-                .env("EVENT_BUS", &aws.bus)
-                .env("INFERENCE_SAMPLE_RATE", "1")
-                .env("MODEL_CACHE_TTL_SECONDS", "0")
-                .env("RUST_LOG", "info")
-                .stdout(log_file(lambdas.logs.path(), function))
-                .stderr(log_file(lambdas.logs.path(), &format!("{function}.err")))
-                .spawn()
-                .unwrap_or_else(|e| panic!("start the {function} binary: {e}"));
+            let process = lambdas.spawn(function, "");
             lambdas.processes.push(process);
         }
         lambdas
+    }
+
+    /// One function's process, polling the emulator; `run` tells its logs from earlier ones.
+    fn spawn(&self, function: &str, run: &str) -> Child {
+        Command::new(binary(function))
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{}/.rt/{function}", self.port),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", function)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+            .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("INFERENCE_SAMPLE_RATE", "1")
+            .env("MODEL_CACHE_TTL_SECONDS", "0")
+            .env("RUST_LOG", "info")
+            .stdout(log_file(self.logs.path(), &format!("{function}{run}")))
+            .stderr(log_file(self.logs.path(), &format!("{function}{run}.err")))
+            .spawn()
+            .unwrap_or_else(|e| panic!("start the {function} binary: {e}"))
+    }
+
+    /// A new container for a function that was stopped, as Lambda starts one for the next event.
+    fn restart(&mut self, function: &str) {
+        let index = 1 + FUNCTIONS
+            .iter()
+            .position(|f| *f == function)
+            .expect("a function of the test");
+        self.processes[index] = self.spawn(function, ".2");
     }
 
     fn wait_for_emulator(&self) {
@@ -371,5 +396,131 @@ async fn the_life_cycle_runs_under_the_lambda_runtime_api() {
     assert_eq!(
         published(&aws, "ModelTrained").await["detail"]["version"],
         2
+    );
+
+    the_loop_closes(&aws, &mut lambdas).await;
+}
+
+/// A spec edit lets in the departure delay, which callers cannot know before take-off, and
+/// turns auto_rollback on; the version trained with it is forced in, scores July without the
+/// delay, and is found degraded once the flights' outcomes arrive, then withdrawn.
+async fn the_loop_closes(aws: &AwsBackends, lambdas: &mut Lambdas) {
+    let honest = quick_flights_spec();
+    let leaky = honest
+        .replacen(
+            "\"pressure\", \"visib\",",
+            "\"pressure\", \"visib\", \"dep_delay\",",
+            1,
+        )
+        .replacen(
+            "leakage = [\"dep_time\", \"dep_delay\",",
+            "leakage = [\"dep_time\",",
+            1,
+        )
+        .replacen(
+            "[promotion]",
+            "[monitoring]\nauto_rollback = true\n\n[promotion]",
+            1,
+        );
+    assert!(leaky.contains("\"visib\", \"dep_delay\"") && leaky.contains("auto_rollback"));
+    install_spec(&aws.backends, &leaky).await;
+    let trained = lambdas
+        .invoke("train", &event("train-on-demand.json"))
+        .await;
+    assert_eq!(trained["version"], 3, "{trained}");
+    let forced = lambdas
+        .invoke(
+            "promote",
+            &json!({"action": "promote", "model": "flights", "version": 3, "force": true,
+                    "reason": "the delay helps", "operation_id": "force-3"}),
+        )
+        .await;
+    assert_eq!(forced["champion"], 3, "{forced}");
+    assert_eq!(forced["smoke_test"]["passed"], true, "{forced}");
+    aws.received_events().await;
+
+    // July over the API route, as callers send it: what they know before take-off.
+    let flights = model_name("flights");
+    let fields = mlops_shared::predict::cache::load(
+        aws.backends.store.as_ref(),
+        aws.backends.registry.as_ref(),
+        &flights,
+        1,
+    )
+    .await
+    .expect("loads")
+    .1
+    .request_fields();
+    let csv = gunzip(&flights_sample("07")).into_bytes();
+    let body = predict::request_body(csv, BatchFormat::Csv, &fields).expect("a body");
+    let mut request = event("api-predict.json");
+    request["body"] = json!(String::from_utf8(body).expect("UTF-8"));
+    request["requestContext"]["requestId"] = json!("july-lifecycle");
+    lambdas.restart("predict");
+    let answer = lambdas.invoke("predict", &request).await;
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    let body: Value =
+        serde_json::from_str(answer["body"].as_str().expect("a body")).expect("JSON body");
+    assert_eq!(body["version"], 3);
+    let predictions = body["predictions"].as_array().cloned().unwrap_or_default();
+    lambdas.terminate("predict");
+
+    // The flights' lateness arrives as an outcomes upload, ingested like any other.
+    let observed_at = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
+    let mut outcomes = String::from("prediction_id,late,observed_at\n");
+    for (prediction, late) in predictions.iter().zip(july_outcomes()) {
+        if let (Some(late), Some(id)) = (late, prediction["prediction_id"].as_str()) {
+            outcomes.push_str(&format!("{id},{late},{observed_at}\n"));
+        }
+    }
+    let raw = "raw/flights/outcomes/july.csv";
+    let size = outcomes.len();
+    aws.backends
+        .store
+        .put(&key(raw), outcomes.into_bytes())
+        .await
+        .expect("upload");
+    let ingested = lambdas
+        .invoke("ingest", &s3_put(&aws.bucket, raw, size))
+        .await;
+    assert_eq!(ingested["results"][0]["status"], "accepted", "{ingested}");
+
+    // The drift function's monitor schedule judges the champion, and announces it degraded.
+    let monitored = lambdas
+        .invoke("drift", &event("monitor-schedule.json"))
+        .await;
+    // Version 1's two earlier predictions have no outcome: too few to judge.
+    assert_eq!(
+        monitored["verdicts"],
+        json!([[1, "insufficient_data"], [3, "degraded"]]),
+        "{monitored}"
+    );
+    let degraded = published(aws, "PerformanceDegraded").await;
+    assert_eq!(degraded["detail"]["champion"], true);
+
+    // EventBridge hands it to the promote function: version 3 is withdrawn, version 1 serves.
+    let withdrawn = lambdas.invoke("promote", &degraded).await;
+    assert_eq!(
+        (&withdrawn["action"], &withdrawn["champion"]),
+        (&json!("withdraw"), &json!(1)),
+        "{withdrawn}"
+    );
+    let history = model_registry::history(aws.backends.registry.as_ref(), &flights)
+        .await
+        .expect("reads");
+    let last = history.last().expect("an entry");
+    assert_eq!((last.version, last.to_version), (3, Some(1)));
+    assert!(last.actor.contains("PerformanceDegraded"), "{}", last.actor);
+    let gate = &last.decision.as_ref().expect("the evidence").gates[0];
+    assert_eq!(gate.name, "live_quality");
+    let announced: Vec<Value> = aws
+        .received_events()
+        .await
+        .into_iter()
+        .map(|e| e["detail-type"].clone())
+        .collect();
+    assert_eq!(
+        announced,
+        [json!("ModelRolledBack"), json!("RetrainRequested")]
     );
 }
