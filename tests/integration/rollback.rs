@@ -3,7 +3,7 @@
 //! answers), and live quality (a `PerformanceDegraded` verdict, where the spec turns
 //! `[monitoring] auto_rollback` on, once per version and never back to a version withdrawn
 //! before). The monitor's verdict reaches the promote function's handler as EventBridge delivers
-//! it.
+//! it. Too little evidence (no records, no outcomes, a few) withdraws nothing.
 
 use chrono::Duration;
 use mlops_local::EventLog;
@@ -410,3 +410,73 @@ async fn a_degraded_champion_is_rolled_back_by_itself_on_dynamodb() {
     });
     assert_eq!(announced(events), expected_announcements());
 }
+
+/// Too little evidence never withdraws anything: a model with no inference records, then one
+/// with a few predictions and no outcomes, then a few outcomes, all judged `insufficient_data`,
+/// with auto_rollback on.
+async fn too_little_evidence_rolls_nothing_back(backends: Backends) {
+    trained_on_first_quarter(&backends).await;
+    let spec = quick_flights_spec().replace(
+        "[promotion]",
+        "[monitoring]\nauto_rollback = true\n\n[promotion]",
+    );
+    install_spec(&backends, &spec).await;
+    let flights = model_name("flights");
+    let job = MonitorJob::new(&backends);
+    let now = clock::now();
+
+    let empty = job
+        .run(&flights, now - Duration::hours(1), now)
+        .await
+        .expect("a report of nothing");
+    assert_eq!(
+        (empty.report.counts.predictions, empty.report.versions.len()),
+        (0, 0)
+    );
+    assert!(empty.degraded.is_empty() && empty.degradations().is_empty());
+    let view = job
+        .window(&flights, now - Duration::hours(1), now)
+        .await
+        .expect("an empty view");
+    assert_eq!(
+        (view.requests, view.records, view.warning_rate),
+        (0, 0, 0.0)
+    );
+
+    let started = clock::now();
+    let predictions = serve_july(&backends).await;
+    let later = (started + Duration::hours(1)).to_rfc3339();
+    let mut csv = String::from("prediction_id,late,observed_at\n");
+    for (prediction, late) in predictions.iter().zip(july_outcomes()).take(50) {
+        if let (Some(late), Some(id)) = (late, prediction["prediction_id"].as_str()) {
+            // Every one of them the other way round: the little there is looks bad.
+            csv.push_str(&format!("{id},{},{later}\n", 1 - late));
+        }
+    }
+    let window = (started - Duration::minutes(1), started + Duration::hours(2));
+    let unlabelled = job.run(&flights, window.0, window.1).await.expect("judges");
+    assert_eq!(unlabelled.report.counts.labelled, 0);
+    ingestor(&backends)
+        .upload_and_ingest(&dataset_name("flights"), "outcomes/few.csv", csv.into())
+        .await
+        .expect("ingests");
+    let few = job.run(&flights, window.0, window.1).await.expect("judges");
+    let judged = &few.report.versions[0].judgement;
+    assert_eq!(
+        judged.verdict,
+        mlops_shared::monitor::Verdict::InsufficientData,
+        "{judged:?}"
+    );
+    assert!(judged.labelled > 0 && judged.labelled < 200, "{judged:?}");
+    assert!(few.degraded.is_empty());
+    assert_eq!(
+        model_registry::get_model(backends.registry.as_ref(), &flights)
+            .await
+            .expect("reads")
+            .expect("exists")
+            .champion(),
+        Some(1),
+        "nothing withdrawn"
+    );
+}
+on_both_stores!(too_little_evidence_rolls_nothing_back);
