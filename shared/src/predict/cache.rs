@@ -119,6 +119,19 @@ impl ModelCache {
         }
     }
 
+    /// The model held for `key`, and whether it is still fresh (resolved within the time to live).
+    fn cached(&self, key: &CacheKey) -> (bool, Option<Arc<Loaded>>) {
+        let entry = self
+            .entries
+            .read()
+            .ok()
+            .and_then(|entries| entries.get(key).map(|e| (e.model.clone(), e.resolved_at)));
+        match entry {
+            Some((loaded, at)) => (at.elapsed() < self.ttl, Some(loaded)),
+            None => (false, None),
+        }
+    }
+
     /// The model `selector` names if it is in memory, never waiting: when it is missing or
     /// stale, a background task resolves it (at most once per time to live, so that an alias
     /// that is not set costs one registry read per time to live), and the next call finds it.
@@ -129,15 +142,9 @@ impl ModelCache {
         selector: &Selector,
     ) -> Option<Arc<Loaded>> {
         let key = (model.clone(), selector.clone());
-        let cached = self
-            .entries
-            .read()
-            .ok()
-            .and_then(|entries| entries.get(&key).map(|e| (e.model.clone(), e.resolved_at)));
-        if let Some((loaded, at)) = &cached {
-            if at.elapsed() < self.ttl {
-                return Some(loaded.clone());
-            }
+        let (fresh, cached) = self.cached(&key);
+        if fresh {
+            return cached;
         }
         let start = self.refreshing.lock().is_ok_and(|mut refreshing| {
             let due = refreshing
@@ -161,7 +168,7 @@ impl ModelCache {
             });
         }
         // A stale model is the one served until the registry answers again.
-        cached.map(|(loaded, _)| loaded)
+        cached
     }
 
     /// The model to serve: from memory while fresh, otherwise resolved in the registry (and
@@ -172,19 +179,13 @@ impl ModelCache {
         selector: &Selector,
     ) -> Result<Arc<Loaded>, ServeError> {
         let key = (model.clone(), selector.clone());
-        let cached = self
-            .entries
-            .read()
-            .ok()
-            .and_then(|entries| entries.get(&key).map(|e| (e.model.clone(), e.resolved_at)));
-        if let Some((loaded, at)) = &cached {
-            if at.elapsed() < self.ttl {
-                return Ok(loaded.clone());
-            }
+        let (fresh, cached) = self.cached(&key);
+        if let Some(loaded) = cached.as_ref().filter(|_| fresh) {
+            return Ok(loaded.clone());
         }
         let version = resolve(self.registry.as_ref(), model, selector).await?;
         let loaded = match cached {
-            Some((loaded, _)) if loaded.version == version => loaded,
+            Some(loaded) if loaded.version == version => loaded,
             _ => match load(self.store.as_ref(), self.registry.as_ref(), model, version).await {
                 Ok((_, artifact)) => Arc::new(Loaded::new(version, artifact)),
                 Err(error @ ServeError::Unavailable { .. }) => {
