@@ -200,4 +200,17 @@ pub fn print_human(report: &LiveReport) {
                 .collect::<String>()
         );
     }
+    for c in &report.shadows {
+        let figure = |x: Option<f64>| x.map_or("-".to_owned(), |x| format!("{x:.4}"));
+        println!(
+            "  shadow version {} beside champion {} on the same {} labelled predictions: {} {} against {}; verdict {}",
+            c.shadow,
+            c.champion,
+            c.judgement.labelled,
+            c.judgement.metric,
+            figure(c.judgement.live),
+            figure(c.champion_live),
+            c.judgement.verdict.as_str()
+        );
+    }
 }

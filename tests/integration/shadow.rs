@@ -196,6 +196,18 @@ async fn a_shadow_scores_beside_the_champion_and_earns_its_promotion(backends: B
         "the same outcomes for both: {labelled:?}"
     );
     assert!(labelled[1].1 >= 1000, "{labelled:?}");
+    // Every sampled request was shadowed, so the paired rows are each version's own.
+    let paired = &report.shadows;
+    assert_eq!(paired.len(), 1, "{paired:?}");
+    assert_eq!((paired[0].shadow, paired[0].champion), (2, 1));
+    assert_eq!(paired[0].judgement.labelled, labelled[1].1);
+    assert_eq!(paired[0].judgement.live, report.versions[1].judgement.live);
+    assert_eq!(paired[0].champion_live, report.versions[0].judgement.live);
+    let page = mlops_shared::monitor::render_html(&report).expect("renders");
+    assert!(
+        page.contains("Shadow version 2 beside champion 1"),
+        "the page shows the pair"
+    );
 
     // With its evidence, the candidate is promoted by the same policy.
     let promoted = execute(

@@ -10,6 +10,8 @@ pub use window::{parse_window, WindowView};
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 use std::io::Cursor;
 
 use chrono::{DateTime, Utc};
@@ -21,7 +23,7 @@ use crate::artifact::ModelArtifact;
 use crate::evaluate::{by_slice, evaluate, Evaluation};
 use crate::ingest::catalog;
 use crate::model_registry::{self, LoadError};
-use crate::names::{ModelName, ObjectKey};
+use crate::names::{ModelName, ObjectKey, SHADOW};
 use crate::ports::{
     Backends, DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore,
     StoreError,
@@ -122,6 +124,22 @@ pub struct LiveReport {
     /// Inference-record lines that could not be read.
     pub unreadable_records: u64,
     pub versions: Vec<LiveVersion>,
+    /// Each version that scored as the shadow, beside the champion on the same labelled
+    /// predictions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shadows: Vec<ShadowComparison>,
+}
+
+/// The champion and the shadow judged on the very same labelled predictions (those the shadow
+/// scored): the evidence a `require_live_evidence` policy asks for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShadowComparison {
+    pub champion: u64,
+    pub shadow: u64,
+    /// The shadow's verdict on the shared rows (its live value, interval and labelled rows).
+    pub judgement: Judgement,
+    /// The champion's primary metric on the same rows.
+    pub champion_live: Option<f64>,
 }
 
 /// One version's live quality: its metrics on the labelled predictions, its test metrics, and
@@ -289,6 +307,13 @@ impl<'a> MonitorJob<'a> {
             classes.iter().position(|c| c == label).map(|i| i as u32)
         });
 
+        let shadows = shadow_versions(&records)
+            .into_iter()
+            .filter_map(|shadow| {
+                let champion = state.champion()?;
+                shadow_comparison(&records, &versions, &labelled, &rules, champion, shadow)
+            })
+            .collect();
         let report = LiveReport {
             model: model.clone(),
             champion: state.champion(),
@@ -296,6 +321,7 @@ impl<'a> MonitorJob<'a> {
             until,
             counts,
             unreadable_records: unreadable,
+            shadows,
             versions: live_by_version(
                 &records,
                 &versions,
@@ -415,6 +441,85 @@ fn performance_degraded(
             "report_key": json_key,
         }),
     }
+}
+
+fn is_shadow(record: &InferenceRecord) -> bool {
+    record.alias.as_deref() == Some(SHADOW)
+}
+
+/// The versions that scored as the shadow in the window.
+fn shadow_versions(records: &[InferenceRecord]) -> Vec<u64> {
+    let mut out: Vec<u64> = records
+        .iter()
+        .filter(|r| is_shadow(r))
+        .map(|r| r.version)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The shadow's and the champion's primary metric on the labelled predictions both made (the
+/// shadow's records carry the alias and the champion's prediction ids).
+fn shadow_comparison(
+    records: &[InferenceRecord],
+    versions: &BTreeMap<u64, Scored>,
+    labelled: &[Labelled],
+    rules: &Rules,
+    champion: u64,
+    shadow: u64,
+) -> Option<ShadowComparison> {
+    let (ours, theirs) = (versions.get(&shadow)?, versions.get(&champion)?);
+    // Each labelled champion prediction's row, by id.
+    let mut champion_rows: HashMap<&str, (usize, u32)> = HashMap::new();
+    for l in labelled {
+        let record = &records[l.prediction];
+        if record.version == champion && !is_shadow(record) {
+            champion_rows.insert(&record.output.prediction_id, (l.prediction, l.class));
+        }
+    }
+    let (mut p_shadow, mut y) = (Vec::new(), Vec::new());
+    let (mut p_champion, mut y_champion) = (Vec::new(), Vec::new());
+    for l in labelled {
+        let record = &records[l.prediction];
+        if record.version != shadow || !is_shadow(record) {
+            continue;
+        }
+        if let Some(&(row, class)) = champion_rows.get(record.output.prediction_id.as_str()) {
+            p_shadow.extend(probabilities(record, &ours.artifact.classes));
+            y.push(l.class);
+            p_champion.extend(probabilities(&records[row], &theirs.artifact.classes));
+            y_champion.push(class);
+        }
+    }
+    let judgement = judge(
+        rules,
+        ours.test.get(rules.metric.as_str()).copied(),
+        &verdict::Labelled {
+            probabilities: &p_shadow,
+            y: &y,
+            classes: &ours.artifact.classes,
+            threshold: ours.artifact.threshold,
+        },
+        shadow,
+    );
+    let champion_live = (!y.is_empty())
+        .then(|| {
+            evaluate(
+                &p_champion,
+                &y_champion,
+                &theirs.artifact.classes,
+                theirs.artifact.threshold,
+            )
+            .get(rules.metric)
+        })
+        .flatten();
+    Some(ShadowComparison {
+        champion,
+        shadow,
+        judgement,
+        champion_live,
+    })
 }
 
 /// A record's class probabilities in its version's class order.

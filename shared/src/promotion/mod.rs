@@ -931,19 +931,16 @@ impl Promoter {
                     problem: e.to_string(),
                 },
             })?;
-        let judged = |version: u64| {
-            report
-                .versions
-                .iter()
-                .find(|v| v.version == version)
-                .map(|v| &v.judgement)
-        };
-        let ours = judged(candidate);
+        // Only the rows both scored count: the candidate as the shadow, the champion beside it.
+        let paired = report
+            .shadows
+            .iter()
+            .find(|c| c.shadow == candidate && c.champion == champion);
         Ok(policy::LiveEvidence {
-            labelled: ours.map_or(0, |j| j.labelled),
-            live: ours.and_then(|j| j.live),
-            interval: ours.and_then(|j| j.interval),
-            champion_live: judged(champion).and_then(|j| j.live),
+            labelled: paired.map_or(0, |c| c.judgement.labelled),
+            live: paired.and_then(|c| c.judgement.live),
+            interval: paired.and_then(|c| c.judgement.interval),
+            champion_live: paired.and_then(|c| c.champion_live),
         })
     }
 
