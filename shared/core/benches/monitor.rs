@@ -105,7 +105,7 @@ fn main() -> Result<(), Error> {
         classes: &classes,
         threshold: Some(0.5),
     };
-    let judgement = judge(&rules, Some(0.80), &rows_of, 1);
+    let judgement = judge(&rules, Some(0.80), live.get(rules.metric), &rows_of, 1);
     let shape = shape(&scores, 0.5, &pairs);
     let elapsed = started.elapsed();
 

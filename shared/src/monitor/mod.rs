@@ -492,15 +492,17 @@ fn shadow_comparison(
             y_champion.push(class);
         }
     }
+    let rows = verdict::Labelled {
+        probabilities: &p_shadow,
+        y: &y,
+        classes: &ours.artifact.classes,
+        threshold: ours.artifact.threshold,
+    };
     let judgement = judge(
         rules,
         ours.test.get(rules.metric.as_str()).copied(),
-        &verdict::Labelled {
-            probabilities: &p_shadow,
-            y: &y,
-            classes: &ours.artifact.classes,
-            threshold: ours.artifact.threshold,
-        },
+        verdict::live_metric(rules.metric, &rows),
+        &rows,
         shadow,
     );
     let champion_live = (!y.is_empty())
@@ -605,9 +607,12 @@ fn live_by_version(
                     (column.clone(), by_value)
                 })
                 .collect();
+            let live =
+                (!y.is_empty()).then(|| evaluate(&p, &y, &artifact.classes, artifact.threshold));
             let judgement = judge(
                 rules,
                 scored.test.get(rules.metric.as_str()).copied(),
+                live.as_ref().and_then(|l| l.get(rules.metric)),
                 &verdict::Labelled {
                     probabilities: &p,
                     y: &y,
@@ -630,8 +635,6 @@ fn live_by_version(
                 );
                 shape
             });
-            let live =
-                (!y.is_empty()).then(|| evaluate(&p, &y, &artifact.classes, artifact.threshold));
             let cost = match (costs, &live) {
                 (Some((fp, fn_)), Some(live)) if k == 2 => {
                     cost_per_row(&live.confusion_matrix, fp, fn_).map(|live_per_row| {

@@ -48,26 +48,44 @@ pub fn roc_curve(truth: &[bool], scores: &[f64]) -> Option<Vec<(f64, f64)>> {
 
 /// Area under the ROC curve (trapezoids), as `sklearn.metrics.roc_auc_score`.
 pub fn roc_auc(truth: &[bool], scores: &[f64]) -> Option<f64> {
-    let curve = roc_curve(truth, scores)?;
-    Some(
-        curve
-            .windows(2)
-            .map(|w| (w[1].0 - w[0].0) * (w[1].1 + w[0].1) / 2.0)
-            .sum(),
-    )
+    auc_of(&steps(truth, scores))
+}
+
+/// ROC AUC and average precision from one ranking of the scores (a million rows sort once).
+pub fn roc_auc_and_average_precision(truth: &[bool], scores: &[f64]) -> (Option<f64>, Option<f64>) {
+    let steps = steps(truth, scores);
+    (auc_of(&steps), precision_of(&steps))
+}
+
+fn auc_of(steps: &[Step]) -> Option<f64> {
+    let last = steps.last()?;
+    let (negatives, positives) = (last.fp, last.tp);
+    if negatives == 0.0 || positives == 0.0 {
+        return None;
+    }
+    let (mut area, mut previous) = (0.0, (0.0, 0.0));
+    for step in steps {
+        let point = (step.fp / negatives, step.tp / positives);
+        area += (point.0 - previous.0) * (point.1 + previous.1) / 2.0;
+        previous = point;
+    }
+    Some(area)
 }
 
 /// Average precision, as `sklearn.metrics.average_precision_score`: the sum over thresholds of
 /// the recall gained times the precision there. None without positives.
 pub fn average_precision(truth: &[bool], scores: &[f64]) -> Option<f64> {
-    let steps = steps(truth, scores);
+    precision_of(&steps(truth, scores))
+}
+
+fn precision_of(steps: &[Step]) -> Option<f64> {
     let positives = steps.last()?.tp;
     if positives == 0.0 {
         return None;
     }
     let mut previous_recall = 0.0;
     let mut sum = 0.0;
-    for Step { fp, tp, .. } in steps {
+    for &Step { fp, tp, .. } in steps {
         let recall = tp / positives;
         let precision = tp / (tp + fp);
         sum += (recall - previous_recall) * precision;

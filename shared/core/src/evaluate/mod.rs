@@ -4,7 +4,7 @@
 mod curves;
 mod threshold;
 
-pub use curves::{average_precision, roc_auc, roc_curve};
+pub use curves::{average_precision, roc_auc, roc_auc_and_average_precision, roc_curve};
 pub use threshold::{choose as choose_threshold, Threshold};
 
 use std::collections::BTreeMap;
@@ -126,7 +126,7 @@ pub fn evaluate(
     };
     let (roc, pr_auc) = if k == 2 {
         let (truth, scores) = class_scores(1);
-        (roc_auc(&truth, &scores), average_precision(&truth, &scores))
+        roc_auc_and_average_precision(&truth, &scores)
     } else {
         let aucs: Option<Vec<f64>> = (0..k)
             .map(|c| {

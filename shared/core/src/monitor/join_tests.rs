@@ -76,6 +76,8 @@ fn outcomes_that_cannot_count_are_counted_by_reason() {
         observed("a", "1", HOUR),
         observed("b", "maybe", HOUR),
         observed("nobody", "1", HOUR),
+        observed("nobody", "1", 2 * HOUR),
+        observed("nobody", "0", 3 * HOUR),
     ];
     let (labelled, counts) = join(&predictions, &outcomes, binary);
     assert!(labelled.is_empty());
@@ -85,8 +87,10 @@ fn outcomes_that_cannot_count_are_counted_by_reason() {
             counts.unknown_labels,
             counts.unknown_ids
         ),
-        (1, 1, 1)
+        (1, 1, 1),
+        "an id nobody predicted counts once, however often it is observed"
     );
+    assert_eq!((counts.repeated, counts.changed), (1, 1));
 }
 
 #[test]

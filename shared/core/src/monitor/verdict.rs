@@ -65,7 +65,15 @@ pub struct Judgement {
     pub reasons: Vec<String>,
 }
 
-pub fn judge(rules: &Rules, test: Option<f64>, rows: &Labelled, seed: u64) -> Judgement {
+/// Judges `rows`, whose primary metric is `live` (see [`live_metric`]; the caller has usually
+/// computed it already).
+pub fn judge(
+    rules: &Rules,
+    test: Option<f64>,
+    live: Option<f64>,
+    rows: &Labelled,
+    seed: u64,
+) -> Judgement {
     let labelled = rows.y.len() as u64;
     let mut judgement = Judgement {
         verdict: Verdict::InsufficientData,
@@ -83,7 +91,6 @@ pub fn judge(rules: &Rules, test: Option<f64>, rows: &Labelled, seed: u64) -> Ju
         ));
         return judgement;
     }
-    let live = metric(rules.metric, rows);
     judgement.live = live;
     judgement.interval = bootstrap(rules.metric, rows, seed);
     let (Some(live), Some((low, high))) = (live, judgement.interval) else {
@@ -128,7 +135,8 @@ pub fn judge(rules: &Rules, test: Option<f64>, rows: &Labelled, seed: u64) -> Ju
     judgement
 }
 
-fn metric(metric: Metric, rows: &Labelled) -> Option<f64> {
+/// The metric on the rows.
+pub fn live_metric(metric: Metric, rows: &Labelled) -> Option<f64> {
     if metric == Metric::RocAuc && rows.classes.len() == 2 {
         // Only the ranking is needed: no confusion matrix, no other metric.
         let truth: Vec<bool> = rows.y.iter().map(|&c| c == 1).collect();
@@ -167,7 +175,7 @@ fn bootstrap(metric_of: Metric, rows: &Labelled, seed: u64) -> Option<(f64, f64)
             classes: rows.classes,
             threshold: rows.threshold,
         };
-        values.extend(metric(metric_of, &resample));
+        values.extend(live_metric(metric_of, &resample));
     }
     percentiles(values)
 }
@@ -189,13 +197,15 @@ fn percentiles(mut values: Vec<f64>) -> Option<(f64, f64)> {
 /// the area under the ROC curve.
 fn ranked_auc_resamples(rows: &Labelled, draw: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
     let n = rows.y.len();
-    let score = |i: usize| rows.probabilities[2 * i + 1];
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_unstable_by(|&a, &b| score(a as usize).total_cmp(&score(b as usize)));
+    // Sorting (score, row) pairs: no lookups scattered over memory while sorting.
+    let mut order: Vec<(f64, u32)> = (0..n)
+        .map(|i| (rows.probabilities[2 * i + 1], i as u32))
+        .collect();
+    order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let mut rank = vec![0u32; n];
     let mut current = 0u32;
-    for (at, &row) in order.iter().enumerate() {
-        if at > 0 && score(row as usize) != score(order[at - 1] as usize) {
+    for (at, &(score, row)) in order.iter().enumerate() {
+        if at > 0 && score != order[at - 1].0 {
             current += 1;
         }
         rank[row as usize] = current;

@@ -37,7 +37,13 @@ fn judged_by(rules: &Rules, n: usize, strength: f64, test: f64) -> Judgement {
         classes: &classes,
         threshold: Some(0.5),
     };
-    judge(rules, Some(test), &labelled, 1)
+    judge(
+        rules,
+        Some(test),
+        live_metric(rules.metric, &labelled),
+        &labelled,
+        1,
+    )
 }
 
 #[test]
