@@ -4,6 +4,7 @@
 
 mod pipeline;
 mod raw;
+pub mod text;
 
 pub use pipeline::{CategoricalEncoder, CategorySource, NumericEncoder, Pipeline};
 pub use raw::{RawColumn, RawFrame, TextColumn, MAX_SAFE_INTEGER};

@@ -1,0 +1,154 @@
+//! Expected values computed by scikit-learn 1.5's `TfidfVectorizer` on the same documents, with
+//! `token_pattern=r"(?u)\b\w+\b"` (words of any length, as Unicode word boundaries give them) and a
+//! preprocessor that drops tags, decodes entities and lowercases.
+
+use super::*;
+
+const DOCUMENTS: [&str; 3] = [
+    "The tea was great.<br />Great tea, great price!",
+    "Not great: the coffee was bitter",
+    "Café crème &amp; tea",
+];
+
+fn options() -> TextOptions {
+    TextOptions {
+        ngrams: (1, 2),
+        sublinear_tf: true,
+        strip_html: true,
+        ..TextOptions::default()
+    }
+}
+
+fn fitted() -> TfIdf {
+    let documents: Vec<Option<&str>> = DOCUMENTS.iter().map(|d| Some(*d)).collect();
+    TfIdf::fit(&documents, &options())
+}
+
+fn weights(tfidf: &TfIdf, document: &str) -> Vec<(String, f64)> {
+    let rows = tfidf.transform(&[Some(document)]);
+    rows.row(0)
+        .map(|(column, weight)| (tfidf.terms[column as usize].clone(), weight))
+        .collect()
+}
+
+fn assert_close(found: &[(String, f64)], expected: &[(&str, f64)]) {
+    assert_eq!(found.len(), expected.len(), "{found:?}");
+    for ((term, weight), (want_term, want)) in found.iter().zip(expected) {
+        assert_eq!(term, want_term);
+        assert!((weight - want).abs() < 1e-9, "{term}: {weight} vs {want}");
+    }
+}
+
+#[test]
+fn words_split_at_unicode_boundaries_without_tags_and_with_entities_decoded() {
+    assert_eq!(
+        terms("Café crème &amp; <b>tea</b>!", &options()),
+        ["café", "crème", "tea", "café crème", "crème tea"]
+    );
+    let kept_case = TextOptions {
+        lowercase: false,
+        ..TextOptions::default()
+    };
+    assert_eq!(terms("Great <br/>Tea", &kept_case), ["Great", "br", "Tea"]);
+}
+
+#[test]
+fn the_vocabulary_and_idf_are_scikit_learns() {
+    let tfidf = fitted();
+    assert_eq!(tfidf.terms.len(), 24);
+    assert_eq!(
+        &tfidf.terms[..8],
+        [
+            "bitter",
+            "café",
+            "café crème",
+            "coffee",
+            "coffee was",
+            "crème",
+            "crème tea",
+            "great"
+        ]
+    );
+    let idf = |term: &str| tfidf.idf[tfidf.terms.iter().position(|t| t == term).expect(term)];
+    assert!((idf("great") - 1.287682072452).abs() < 1e-9);
+    assert!((idf("bitter") - 1.69314718056).abs() < 1e-9);
+}
+
+#[test]
+fn rows_are_sublinear_tf_idf_scaled_to_unit_length() {
+    let tfidf = fitted();
+    assert_close(
+        &weights(&tfidf, DOCUMENTS[0]),
+        &[
+            ("great", 0.436621996956),
+            ("great great", 0.273564325764),
+            ("great price", 0.273564325764),
+            ("great tea", 0.273564325764),
+            ("price", 0.273564325764),
+            ("tea", 0.352263877949),
+            ("tea great", 0.273564325764),
+            ("tea was", 0.273564325764),
+            ("the", 0.208052720988),
+            ("the tea", 0.273564325764),
+            ("was", 0.208052720988),
+            ("was great", 0.273564325764),
+        ],
+    );
+    assert_close(
+        &weights(&tfidf, DOCUMENTS[2]),
+        &[
+            ("café", 0.467350981811),
+            ("café crème", 0.467350981811),
+            ("crème", 0.467350981811),
+            ("crème tea", 0.467350981811),
+            ("tea", 0.35543246785),
+        ],
+    );
+}
+
+#[test]
+fn unseen_terms_are_ignored_and_an_empty_document_is_an_empty_row() {
+    let tfidf = fitted();
+    assert_close(
+        &weights(&tfidf, "great tea unknownword"),
+        &[
+            ("great", 0.517856116168),
+            ("great tea", 0.680918560399),
+            ("tea", 0.517856116168),
+        ],
+    );
+    let rows = tfidf.transform(&[None, Some("<p></p>"), Some("nothing known here")]);
+    assert_eq!(rows.rows(), 3);
+    assert!((0..3).all(|r| rows.row(r).next().is_none()));
+}
+
+#[test]
+fn document_frequency_bounds_and_max_features_prune_the_vocabulary() {
+    let documents: Vec<Option<&str>> = DOCUMENTS.iter().map(|d| Some(*d)).collect();
+    let bounded = TextOptions {
+        min_df: 2.0,
+        max_df: 0.9,
+        strip_html: true,
+        ..TextOptions::default()
+    };
+    assert_eq!(
+        TfIdf::fit(&documents, &bounded).terms,
+        ["great", "tea", "the", "was"]
+    );
+    let shared = TextOptions {
+        min_df: 0.5,
+        ..bounded.clone()
+    };
+    assert_eq!(
+        TfIdf::fit(&documents, &shared).terms.len(),
+        4,
+        "a share of the documents"
+    );
+    let top = TextOptions {
+        max_features: Some(2),
+        strip_html: true,
+        ..TextOptions::default()
+    };
+    // "great" occurs four times and "tea" three: the most frequent terms stay.
+    assert_eq!(TfIdf::fit(&documents, &top).terms, ["great", "tea"]);
+}
