@@ -4,6 +4,7 @@
 
 pub use mlops_core::monitor::*;
 
+mod inputs;
 pub mod window;
 
 pub use window::{parse_window, WindowView};
@@ -17,7 +18,7 @@ use std::io::Cursor;
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::artifact::ModelArtifact;
 use crate::evaluate::{by_slice, evaluate, Evaluation};
@@ -34,6 +35,7 @@ use crate::spec::outcomes::OBSERVED_AT;
 use crate::spec::stored::{self, StoredSpecError};
 use crate::spec::DatasetSpec;
 use crate::train::outputs::MetricsReport;
+use inputs::Inputs;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MonitorError {
@@ -249,8 +251,8 @@ impl<'a> MonitorJob<'a> {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<WindowView, MonitorError> {
-        let (report, records, versions) = self.read_and_judge(model, from, until).await?;
-        Ok(window::view(&report, &records, &versions))
+        let (report, records, versions, inputs) = self.read_and_judge(model, from, until).await?;
+        Ok(window::view(&report, &records, &versions, &inputs))
     }
 
     /// The window's records, the versions that answered them, and the live report.
@@ -259,13 +261,28 @@ impl<'a> MonitorJob<'a> {
         model: &ModelName,
         from: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<(LiveReport, Vec<InferenceRecord>, BTreeMap<u64, Scored>), MonitorError> {
+    ) -> Result<
+        (
+            LiveReport,
+            Vec<InferenceRecord>,
+            BTreeMap<u64, Scored>,
+            Inputs,
+        ),
+        MonitorError,
+    > {
         let state = model_registry::get_model(self.registry, model)
             .await?
             .ok_or_else(|| MonitorError::UnknownModel(model.clone()))?;
+        // Each record's inputs move to a column store, and its warnings are only counted: what
+        // is left of a record is its prediction.
         let mut records = Vec::new();
+        let mut inputs = Inputs::default();
         let unreadable = inference::read_window(self.store, model, from, until, |_, batch| {
-            records.extend(batch);
+            for mut record in batch {
+                inputs.push(&mut record.features);
+                record.output.warnings.truncate(1);
+                records.push(record);
+            }
             Ok::<(), MonitorError>(())
         })
         .await?;
@@ -324,19 +341,23 @@ impl<'a> MonitorJob<'a> {
             shadows,
             versions: live_by_version(
                 &records,
+                &inputs,
                 &versions,
                 &labelled,
-                &rules,
-                &slices,
-                costs,
-                spec.spec
-                    .monitoring
-                    .clone()
-                    .unwrap_or_default()
-                    .positive_rate_tolerance,
+                &Judging {
+                    rules: &rules,
+                    slices: &slices,
+                    costs,
+                    tolerance: spec
+                        .spec
+                        .monitoring
+                        .clone()
+                        .unwrap_or_default()
+                        .positive_rate_tolerance,
+                },
             ),
         };
-        Ok((report, records, versions))
+        Ok((report, records, versions, inputs))
     }
 
     async fn version(&self, model: &ModelName, version: u64) -> Result<Scored, MonitorError> {
@@ -553,25 +574,30 @@ fn rules(spec: &DatasetSpec) -> Rules {
     }
 }
 
-/// A record's value of a slice column as text, as training slices it (a missing value is its own
-/// slice).
-fn slice_value(record: &InferenceRecord, column: &str) -> String {
-    match record.features.get(column) {
-        Some(Value::String(text)) => text.clone(),
-        Some(Value::Null) | None => "(missing)".to_owned(),
-        Some(other) => other.to_string(),
-    }
+/// What the spec says live quality is judged by, beside the verdict's rules.
+struct Judging<'a> {
+    rules: &'a Rules,
+    /// The policy's slice columns.
+    slices: &'a [String],
+    /// The prices of a false positive and a false negative, where the spec sets them.
+    costs: Option<(f64, f64)>,
+    /// `[monitoring] positive_rate_tolerance`.
+    tolerance: f64,
 }
 
 fn live_by_version(
     records: &[InferenceRecord],
+    inputs: &Inputs,
     versions: &BTreeMap<u64, Scored>,
     labelled: &[Labelled],
-    rules: &Rules,
-    slices: &[String],
-    costs: Option<(f64, f64)>,
-    tolerance: f64,
+    judging: &Judging,
 ) -> Vec<LiveVersion> {
+    let Judging {
+        rules,
+        slices,
+        costs,
+        tolerance,
+    } = *judging;
     // Each record's row among its version's predictions.
     let mut row_of = Vec::with_capacity(records.len());
     let mut rows: BTreeMap<u64, usize> = BTreeMap::new();
@@ -595,7 +621,7 @@ fn live_by_version(
                 p.extend_from_slice(&scored.probabilities[row * k..(row + 1) * k]);
                 y.push(l.class);
                 for (values, column) in slice_values.iter_mut().zip(slices) {
-                    values.push(slice_value(&records[l.prediction], column));
+                    values.push(inputs.slice_value(column, l.prediction));
                 }
             }
             let artifact = &scored.artifact;

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use serde_json::Value;
 
+use super::inputs::{Cell, Inputs};
 use super::{LiveReport, Scored, Verdict};
 use crate::artifact::ModelArtifact;
 use crate::names::ModelName;
@@ -94,6 +94,7 @@ pub(super) fn view(
     report: &LiveReport,
     records: &[InferenceRecord],
     versions: &BTreeMap<u64, Scored>,
+    inputs: &Inputs,
 ) -> WindowView {
     let mut records_by_version = BTreeMap::new();
     let mut class_mix = BTreeMap::new();
@@ -132,7 +133,7 @@ pub(super) fn view(
         class_mix,
         score_histogram: (binary && !records.is_empty()).then_some(histogram),
         warning_rate: share(warned),
-        features: features(records, &artifacts)
+        features: features(records, inputs, &artifacts)
             .into_iter()
             .map(|(name, f)| FeatureWindow {
                 name,
@@ -168,6 +169,7 @@ struct Tally {
 /// Per input feature, in the order the first version's model reads them.
 fn features(
     records: &[InferenceRecord],
+    inputs: &Inputs,
     artifacts: &BTreeMap<u64, &ModelArtifact>,
 ) -> Vec<(String, Tally)> {
     let mut names: Vec<String> = Vec::new();
@@ -180,14 +182,14 @@ fn features(
     }
     let mut tallies: Vec<(String, Tally)> =
         names.into_iter().map(|n| (n, Tally::default())).collect();
-    for record in records {
+    for (row, record) in records.iter().enumerate() {
         let Some(artifact) = artifacts.get(&record.version) else {
             continue;
         };
         for (name, tally) in &mut tallies {
-            match record.features.get(name.as_str()) {
-                None | Some(Value::Null) => tally.nulls += 1,
-                Some(Value::Number(n)) => {
+            match inputs.cell(name, row) {
+                Cell::Null => tally.nulls += 1,
+                Cell::Number(n) => {
                     let x = n.as_f64().unwrap_or(f64::NAN);
                     tally.numeric += 1;
                     tally.sum += x;
@@ -196,7 +198,8 @@ fn features(
                         tally.out_of_range += 1;
                     }
                 }
-                Some(Value::String(level)) => {
+                Cell::Text(id) => {
+                    let level = inputs.text(*id);
                     let encoder = artifact
                         .pipeline
                         .categorical
@@ -206,7 +209,7 @@ fn features(
                         tally.out_of_range += 1;
                     }
                 }
-                Some(_) => {}
+                Cell::Bool(_) => {}
             }
         }
     }
