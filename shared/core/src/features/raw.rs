@@ -29,7 +29,7 @@ impl RawColumn {
     pub fn with_capacity(kind: ColumnType, rows: usize) -> RawColumn {
         match kind {
             ColumnType::Integer | ColumnType::Float => RawColumn::Numeric(Vec::with_capacity(rows)),
-            ColumnType::String | ColumnType::Categorical => {
+            ColumnType::String | ColumnType::Categorical | ColumnType::Text => {
                 RawColumn::Text(TextColumn::with_capacity(rows))
             }
             ColumnType::Boolean => RawColumn::Boolean(Vec::with_capacity(rows)),
@@ -103,7 +103,7 @@ impl RawColumn {
                 let values = series.cast(&DataType::Float64)?;
                 RawColumn::Numeric(with_nulls(values.f64()?))
             }
-            ColumnType::String | ColumnType::Categorical => {
+            ColumnType::String | ColumnType::Categorical | ColumnType::Text => {
                 let values = series.cast(&DataType::String)?;
                 RawColumn::Text(values.str()?.iter().collect())
             }

@@ -16,7 +16,7 @@ pub fn polars_type(kind: ColumnType) -> DataType {
     match kind {
         ColumnType::Integer => DataType::Int64,
         ColumnType::Float => DataType::Float64,
-        ColumnType::String | ColumnType::Categorical => DataType::String,
+        ColumnType::String | ColumnType::Categorical | ColumnType::Text => DataType::String,
         ColumnType::Boolean => DataType::Boolean,
         ColumnType::Datetime => DataType::Datetime(TimeUnit::Milliseconds, None),
     }
@@ -48,10 +48,10 @@ pub fn coerce(raw: &Series, spec: &ColumnSpec) -> PolarsResult<TypedColumn> {
         }
     };
     let type_errors = raw.is_not_null() & series.is_null();
-    let series = if spec.kind == ColumnType::Float {
-        nan_as_missing(series)?
-    } else {
-        series
+    let series = match spec.kind {
+        ColumnType::Float => nan_as_missing(series)?,
+        ColumnType::Text => blank_as_missing(series)?,
+        _ => series,
     };
     Ok(TypedColumn {
         series,
@@ -68,6 +68,20 @@ fn nan_as_missing(series: Series) -> PolarsResult<Series> {
         return Ok(series);
     }
     Ok(values.set(&nan, None)?.into_series())
+}
+
+/// A text of nothing but whitespace is a missing one: nullability and `max_null_fraction` then
+/// decide how many a column may lack.
+fn blank_as_missing(series: Series) -> PolarsResult<Series> {
+    let texts = series.str()?;
+    let blank: BooleanChunked = texts
+        .iter()
+        .map(|v| Some(v.is_some_and(|v| v.trim().is_empty())))
+        .collect();
+    if !blank.any() {
+        return Ok(series);
+    }
+    Ok(texts.set(&blank, None)?.into_series())
 }
 
 fn parse_booleans(text: &StringChunked) -> Series {

@@ -51,6 +51,12 @@ pub enum Stats {
         min: Option<String>,
         max: Option<String>,
     },
+    /// Free text: its length in characters (distinct texts tell nothing).
+    Text {
+        min_length: Option<u64>,
+        mean_length: Option<f64>,
+        max_length: Option<u64>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -72,6 +78,7 @@ pub fn profile(frame: &DataFrame, spec: &DatasetSpec) -> PolarsResult<Vec<Column
                     true_count: series.bool()?.sum().unwrap_or(0) as u64,
                 },
                 ColumnType::Datetime => datetime(series)?,
+                ColumnType::Text => text(series.str()?),
             };
             Ok(ColumnProfile {
                 name: col.name.clone(),
@@ -183,6 +190,20 @@ fn categorical(values: &StringChunked) -> Stats {
         })
         .collect();
     Stats::Categorical { distinct, top }
+}
+
+fn text(values: &StringChunked) -> Stats {
+    let lengths: Vec<u64> = values
+        .iter()
+        .flatten()
+        .map(|v| v.chars().count() as u64)
+        .collect();
+    Stats::Text {
+        min_length: lengths.iter().min().copied(),
+        mean_length: (!lengths.is_empty())
+            .then(|| lengths.iter().sum::<u64>() as f64 / lengths.len() as f64),
+        max_length: lengths.iter().max().copied(),
+    }
 }
 
 fn datetime(series: &Series) -> PolarsResult<Stats> {

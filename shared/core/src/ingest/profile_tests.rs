@@ -139,3 +139,30 @@ fn a_column_in_several_chunks_profiles_as_one() {
         format!("{whole:?}")
     );
 }
+
+#[test]
+fn free_text_is_profiled_by_its_length_in_characters() {
+    let texts = StringChunked::new(
+        "review".into(),
+        [Some("thé"), None, Some("good tea"), Some("a")],
+    );
+    let Stats::Text {
+        min_length,
+        mean_length,
+        max_length,
+    } = text(&texts)
+    else {
+        panic!("text stats");
+    };
+    assert_eq!((min_length, max_length), (Some(1), Some(8)));
+    assert_eq!(mean_length, Some(4.0));
+    let none = StringChunked::new("review".into(), [None::<&str>]);
+    assert!(matches!(
+        text(&none),
+        Stats::Text {
+            min_length: None,
+            mean_length: None,
+            max_length: None
+        }
+    ));
+}

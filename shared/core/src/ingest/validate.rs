@@ -18,7 +18,7 @@ const MAX_EXAMPLES: usize = 5;
 /// One failed (or tolerated) check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    /// A stable name: `type`, `not_null`, `min`, `max`, `allowed_values`, `regex`, `unique`,
+    /// A stable name: `type`, `not_null`, `min`, `max`, `allowed_values`, `regex`, `max_length`, `unique`,
     /// `max_null_fraction`, `required_column`, `extra_column`, `row_count`, `unique_key`,
     /// `rule:<name>`, or a decoding problem such as `empty_file` or `encoding`.
     pub rule: String,
@@ -288,6 +288,19 @@ fn check_column(
             "regex",
             format!("{name:?} does not match /{pattern}/"),
             mismatches,
+        ));
+    }
+    if let Some(max) = col.max_length {
+        let longer = mask(
+            series
+                .str()?
+                .iter()
+                .map(|v| v.is_some_and(|v| v.chars().count() as u64 > max)),
+        );
+        checks.push(column_check(
+            "max_length",
+            format!("{name:?} longer than {max} characters"),
+            longer,
         ));
     }
     for check in checks {

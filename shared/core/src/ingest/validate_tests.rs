@@ -164,3 +164,44 @@ fn table_rules_keys_and_tolerance() {
         .collect();
     assert_eq!(failed, ["rule:delay_below_id"]);
 }
+
+#[test]
+fn free_text_is_bounded_in_characters_and_blank_texts_are_missing() {
+    let spec = spec(
+        r#"
+        [[columns]]
+        name = "review"
+        type = "text"
+        nullable = true
+        max_null_fraction = 0.5
+        max_length = 12
+        "#,
+    );
+    // Twelve characters with accents pass (characters, not bytes); thirteen do not; a text of
+    // spaces is a missing one.
+    let csv = "id,carrier,delay,review\n1,AA,1,crème brûlée\n2,UA,2,crème brûlées\n3,AA,3,\"   \"\n4,AA,4,good tea\n";
+    let out = checked(csv, &spec);
+    let failed: Vec<(&str, u64)> = out
+        .row_failures
+        .iter()
+        .map(|f| (f.finding.rule.as_str(), f.finding.count))
+        .collect();
+    assert_eq!(failed, [("max_length", 1)]);
+    assert_eq!(
+        out.row_failures[0].finding.examples,
+        vec![Example {
+            row: 2,
+            value: "crème brûlées".into()
+        }]
+    );
+    let review = out.frame.column("review").unwrap();
+    assert_eq!(review.null_count(), 1, "the blank text is missing");
+    assert!(out.file_failures.is_empty());
+
+    // More blank texts than the share allows: a file-level failure.
+    let blank = "id,carrier,delay,review\n1,AA,1,\" \"\n2,UA,2,\n3,AA,3,tea\n";
+    assert_eq!(
+        rules(&checked(blank, &spec).file_failures),
+        ["max_null_fraction"]
+    );
+}

@@ -129,7 +129,9 @@ fn typed(cell: Option<&str>, kind: ColumnType) -> Value {
             "false" | "0" => Some(Value::Bool(false)),
             _ => None,
         },
-        ColumnType::String | ColumnType::Categorical | ColumnType::Datetime => None,
+        ColumnType::String | ColumnType::Categorical | ColumnType::Datetime | ColumnType::Text => {
+            None
+        }
     };
     parsed.unwrap_or_else(|| Value::String(text.to_owned()))
 }

@@ -178,7 +178,7 @@ fn expected(kind: ColumnType, got: Got) -> &'static str {
             "an integer between -9007199254740991 and 9007199254740991 (exact as a 64-bit float)"
         }
         ColumnType::Integer => "an integer",
-        ColumnType::String | ColumnType::Categorical => "a string",
+        ColumnType::String | ColumnType::Categorical | ColumnType::Text => "a string",
         ColumnType::Boolean => "true or false",
         // Whole numbers are taken as milliseconds: the number that came was not whole.
         ColumnType::Datetime if got == Got::Number => {
@@ -889,7 +889,9 @@ impl<'de> Visitor<'de> for CellSeed<'_> {
     }
     fn visit_str<E>(self, s: &str) -> Result<Cell, E> {
         Ok(match self.field.kind {
-            ColumnType::String | ColumnType::Categorical => set_last(self.column, Typed::Text(s)),
+            ColumnType::String | ColumnType::Categorical | ColumnType::Text => {
+                set_last(self.column, Typed::Text(s))
+            }
             ColumnType::Datetime => match DateTime::parse_from_rfc3339(s) {
                 Ok(t) => set_last(self.column, Typed::Time(t.timestamp_millis())),
                 Err(_) => Cell::Wrong(Got::String),

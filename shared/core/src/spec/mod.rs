@@ -156,6 +156,9 @@ pub enum ColumnType {
     Categorical,
     Boolean,
     Datetime,
+    /// Free text (a review, a description): read as a string; a value empty after trimming is
+    /// missing, and `max_length` bounds its characters.
+    Text,
 }
 
 impl ColumnType {
@@ -164,12 +167,18 @@ impl ColumnType {
     }
 
     pub fn is_textual(self) -> bool {
-        matches!(self, ColumnType::String | ColumnType::Categorical)
+        matches!(
+            self,
+            ColumnType::String | ColumnType::Categorical | ColumnType::Text
+        )
     }
 
-    /// Whether its values can name a record: text, or whole numbers.
+    /// Whether its values can name a record: strings, or whole numbers (not free text).
     pub fn can_be_key(self) -> bool {
-        self.is_textual() || self == ColumnType::Integer
+        matches!(
+            self,
+            ColumnType::String | ColumnType::Categorical | ColumnType::Integer
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -180,6 +189,7 @@ impl ColumnType {
             ColumnType::Categorical => "categorical",
             ColumnType::Boolean => "boolean",
             ColumnType::Datetime => "datetime",
+            ColumnType::Text => "text",
         }
     }
 }
@@ -224,6 +234,8 @@ pub struct ColumnSpec {
     #[serde(default)]
     pub unique: bool,
     pub max_null_fraction: Option<f64>,
+    /// Textual columns: at most this many characters.
+    pub max_length: Option<u64>,
     /// chrono format for datetime columns; RFC 3339 and `YYYY-MM-DD[ HH:MM:SS]` are read without one.
     pub format: Option<String>,
     /// Fraction of rows that must pass this column's row-level checks (type, nulls, range, allowed, regex).
@@ -713,6 +725,19 @@ impl DatasetSpec {
                     out.push(at("regex"), format!("does not compile: {e}"));
                 }
             }
+            if let Some(max) = col.max_length {
+                if !col.kind.is_textual() {
+                    out.push(
+                        at("max_length"),
+                        format!(
+                            "max_length applies to string, categorical and text columns, not {}",
+                            col.kind
+                        ),
+                    );
+                } else if max == 0 {
+                    out.push(at("max_length"), "must be at least 1");
+                }
+            }
             if let Some(fraction) = col.max_null_fraction {
                 if !(0.0..=1.0).contains(&fraction) {
                     out.push(at("max_null_fraction"), "must be between 0 and 1");
@@ -804,6 +829,12 @@ impl DatasetSpec {
                 }
                 if features.leakage.contains(name) {
                     out.push("features.columns", format!("{name:?} is marked as leakage (known only after the outcome) and cannot be a feature"));
+                }
+                if self
+                    .column(name)
+                    .is_some_and(|c| c.kind == ColumnType::Text)
+                {
+                    out.push("features.columns", format!("{name:?} is free text, which training cannot use as a feature yet; declare it as string to use its values as categories"));
                 }
                 if self.target.as_ref().is_some_and(|t| &t.column == name) {
                     out.push(

@@ -89,6 +89,7 @@ fn column(name: &str, kind: ColumnType) -> ColumnSpec {
         regex: None,
         unique: false,
         max_null_fraction: None,
+        max_length: None,
         format: None,
         mostly: 1.0,
         description: String::new(),

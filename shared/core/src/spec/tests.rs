@@ -161,3 +161,68 @@ fn a_serving_key_is_a_text_or_integer_column_beside_the_features() {
         );
     }
 }
+
+#[test]
+fn free_text_columns_take_a_length_and_are_not_features_yet() {
+    let text = r#"
+        [dataset]
+        name = "reviews"
+        version = 1
+
+        [[columns]]
+        name = "review"
+        type = "text"
+        max_length = 5000
+
+        [[columns]]
+        name = "score"
+        type = "string"
+        allowed = ["great", "other"]
+
+        [[columns]]
+        name = "helpful"
+        type = "integer"
+        max_length = 3
+
+        [target]
+        column = "score"
+        kind = "binary"
+        positive = "great"
+
+        [features]
+        columns = ["review"]
+    "#;
+    let Err(SpecError::Invalid(problems)) = DatasetSpec::parse(text, "toml") else {
+        panic!("expected semantic problems");
+    };
+    let found: Vec<(&str, &str)> = problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.message.as_str()))
+        .collect();
+    assert!(
+        found.contains(&(
+            "columns[2] (helpful).max_length",
+            "max_length applies to string, categorical and text columns, not integer"
+        )),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(path, message)| *path == "features.columns" && message.contains("free text")),
+        "{found:#?}"
+    );
+    assert!(
+        !found.iter().any(|(path, _)| path.starts_with("columns[0]")),
+        "a text column with a length is valid: {found:#?}"
+    );
+    let keyed = text.replace("columns = [\"review\"]", "columns = [\"helpful\"]");
+    let keyed = format!("{keyed}\n[serving]\nkey = \"review\"\n");
+    let Err(SpecError::Invalid(problems)) = DatasetSpec::parse(&keyed, "toml") else {
+        panic!("expected semantic problems");
+    };
+    assert!(
+        problems.iter().any(|p| p.path.starts_with("serving.key")),
+        "free text names no record: {problems:?}"
+    );
+}
