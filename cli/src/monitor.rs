@@ -33,8 +33,7 @@ pub async fn run(args: MonitorArgs, target: &Target) -> anyhow::Result<ExitCode>
     let until = clock::now();
     let from = until - args.window;
     let job = MonitorJob::new(&backends);
-    let view = job.window(&args.model, from, until).await?;
-    let outcome = job.run(&args.model, from, until).await?;
+    let (outcome, view) = job.run_with_view(&args.model, from, until).await?;
     let withdrawals = react(&backends, &outcome).await?;
     if args.json {
         let mut json = serde_json::to_value(&outcome)?;

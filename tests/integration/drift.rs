@@ -248,6 +248,23 @@ fn event(file: &str) -> Value {
 
 /// Scores July through the API with every record sampled, and writes the records out; the
 /// predictions answered.
+/// July's sample as a request body, each record with what flights version 1 reads: what callers
+/// know before a flight leaves.
+pub(crate) async fn july_body(backends: &Backends) -> Vec<u8> {
+    let fields = mlops_shared::predict::cache::load(
+        backends.store.as_ref(),
+        backends.registry.as_ref(),
+        &model_name("flights"),
+        1,
+    )
+    .await
+    .expect("version 1 loads")
+    .1
+    .request_fields();
+    let csv = gunzip(&flights_sample("07")).into_bytes();
+    predict::request_body(csv, BatchFormat::Csv, &fields).expect("a body")
+}
+
 pub(crate) async fn serve_july(backends: &Backends) -> Vec<Value> {
     let settings = ServingSettings {
         cache_ttl: Duration::ZERO,
@@ -260,27 +277,7 @@ pub(crate) async fn serve_july(backends: &Backends) -> Vec<Value> {
         settings,
     ));
     let router = http::local_router(serving.clone(), None);
-    let artifact_inputs = {
-        let record = mlops_shared::model_registry::get_version(
-            backends.registry.as_ref(),
-            &model_name("flights"),
-            1,
-        )
-        .await
-        .expect("reads")
-        .expect("version 1");
-        let bytes = backends
-            .store
-            .get(&key(&record.artifact_key))
-            .await
-            .expect("artifact")
-            .bytes;
-        mlops_shared::artifact::ModelArtifact::decode(&bytes)
-            .expect("decodes")
-            .inputs
-    };
-    let csv = gunzip(&flights_sample("07")).into_bytes();
-    let body = predict::request_body(csv, BatchFormat::Csv, &artifact_inputs).expect("a body");
+    let body = july_body(backends).await;
     let request = Request::post("/models/flights/predict")
         .header("content-type", "application/json")
         .body(Body::from(body))

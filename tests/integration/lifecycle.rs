@@ -20,13 +20,13 @@ use std::time::{Duration, Instant};
 use mlops_shared::ingest::catalog;
 use mlops_shared::model_registry;
 use mlops_shared::predict::InferenceRecord;
-use mlops_shared::predict::{self, BatchFormat};
 use mlops_tests::{
-    aws_backends, dataset_name, flights_sample, gunzip, install_spec, key, model_name,
-    quick_flights_spec, repo_file, repo_root, AwsBackends,
+    aws_backends, dataset_name, flights_sample, install_spec, key, model_name, quick_flights_spec,
+    repo_file, repo_root, AwsBackends,
 };
 
-use crate::monitor::july_outcomes;
+use crate::drift::july_body;
+use crate::monitor::july_outcomes_csv;
 use serde_json::{json, Value};
 
 const FUNCTIONS: [&str; 5] = ["ingest", "train", "promote", "predict", "drift"];
@@ -441,18 +441,7 @@ async fn the_loop_closes(aws: &AwsBackends, lambdas: &mut Lambdas) {
 
     // July over the API route, as callers send it: what they know before take-off.
     let flights = model_name("flights");
-    let fields = mlops_shared::predict::cache::load(
-        aws.backends.store.as_ref(),
-        aws.backends.registry.as_ref(),
-        &flights,
-        1,
-    )
-    .await
-    .expect("loads")
-    .1
-    .request_fields();
-    let csv = gunzip(&flights_sample("07")).into_bytes();
-    let body = predict::request_body(csv, BatchFormat::Csv, &fields).expect("a body");
+    let body = july_body(&aws.backends).await;
     let mut request = event("api-predict.json");
     request["body"] = json!(String::from_utf8(body).expect("UTF-8"));
     request["requestContext"]["requestId"] = json!("july-lifecycle");
@@ -467,12 +456,7 @@ async fn the_loop_closes(aws: &AwsBackends, lambdas: &mut Lambdas) {
 
     // The flights' lateness arrives as an outcomes upload, ingested like any other.
     let observed_at = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
-    let mut outcomes = String::from("prediction_id,late,observed_at\n");
-    for (prediction, late) in predictions.iter().zip(july_outcomes()) {
-        if let (Some(late), Some(id)) = (late, prediction["prediction_id"].as_str()) {
-            outcomes.push_str(&format!("{id},{late},{observed_at}\n"));
-        }
-    }
+    let outcomes = july_outcomes_csv(&predictions, &observed_at, false);
     let raw = "raw/flights/outcomes/july.csv";
     let size = outcomes.len();
     aws.backends

@@ -27,7 +27,7 @@ use crate::openapi::{conforms, document};
 use crate::drift::{serve_july, trained_on_first_quarter};
 
 /// July's `late` column: the outcome of each flight, null for cancelled ones.
-pub(crate) fn july_outcomes() -> Vec<Option<i64>> {
+fn july_outcomes() -> Vec<Option<i64>> {
     let csv = gunzip(&flights_sample("07"));
     let frame = CsvReader::new(std::io::Cursor::new(csv.into_bytes()))
         .finish()
@@ -40,6 +40,20 @@ pub(crate) fn july_outcomes() -> Vec<Option<i64>> {
         .expect("integers")
         .iter()
         .collect()
+}
+
+/// Outcomes for the answered July `predictions` (in the sample's order), observed at
+/// `observed_at`: each flight's lateness, or its opposite when `flipped`. Cancelled flights
+/// have none.
+pub(crate) fn july_outcomes_csv(predictions: &[Value], observed_at: &str, flipped: bool) -> String {
+    let mut csv = String::from("prediction_id,late,observed_at\n");
+    for (prediction, late) in predictions.iter().zip(july_outcomes()) {
+        if let (Some(late), Some(id)) = (late, prediction["prediction_id"].as_str()) {
+            let late = if flipped { 1 - late } else { late };
+            csv.push_str(&format!("{id},{late},{observed_at}\n"));
+        }
+    }
+    csv
 }
 
 async fn live_metrics_join_the_predictions_with_their_late_outcomes(backends: Backends) {

@@ -21,7 +21,7 @@ use mlops_tests::{
 use serde_json::{json, Value};
 
 use crate::drift::{serve_july, trained_on_first_quarter};
-use crate::monitor::july_outcomes;
+use crate::monitor::july_outcomes_csv;
 use crate::registry::{
     champion, first_version, period_csv, request, routes, second_version, status, SPEC,
 };
@@ -286,12 +286,7 @@ async fn a_degraded_champion_is_rolled_back_by_itself(backends: &Backends) {
     let started = clock::now();
     let predictions = serve_july(backends).await;
     let later = (started + Duration::hours(1)).to_rfc3339();
-    let mut csv = String::from("prediction_id,late,observed_at\n");
-    for (prediction, late) in predictions.iter().zip(july_outcomes()) {
-        if let (Some(late), Some(id)) = (late, prediction["prediction_id"].as_str()) {
-            csv.push_str(&format!("{id},{},{later}\n", 1 - late));
-        }
-    }
+    let csv = july_outcomes_csv(&predictions, &later, true);
     let uploaded = ingestor(backends)
         .upload_and_ingest(&dataset_name("flights"), "outcomes/july.csv", csv.into())
         .await
@@ -446,13 +441,8 @@ async fn too_little_evidence_rolls_nothing_back(backends: Backends) {
     let started = clock::now();
     let predictions = serve_july(&backends).await;
     let later = (started + Duration::hours(1)).to_rfc3339();
-    let mut csv = String::from("prediction_id,late,observed_at\n");
-    for (prediction, late) in predictions.iter().zip(july_outcomes()).take(50) {
-        if let (Some(late), Some(id)) = (late, prediction["prediction_id"].as_str()) {
-            // Every one of them the other way round: the little there is looks bad.
-            csv.push_str(&format!("{id},{},{later}\n", 1 - late));
-        }
-    }
+    // A few outcomes, every one of them the other way round: the little there is looks bad.
+    let csv = july_outcomes_csv(&predictions[..50], &later, true);
     let window = (started - Duration::minutes(1), started + Duration::hours(2));
     let unlabelled = job.run(&flights, window.0, window.1).await.expect("judges");
     assert_eq!(unlabelled.report.counts.labelled, 0);

@@ -17,17 +17,16 @@ use mlops_shared::model_registry::{Action, LIVE_EVIDENCE};
 use mlops_shared::monitor::MonitorJob;
 use mlops_shared::names::Alias;
 use mlops_shared::ports::Backends;
-use mlops_shared::predict::{self, BatchFormat, Sampling, ServingSettings};
+use mlops_shared::predict::{Sampling, ServingSettings};
 use mlops_shared::promotion::{Command, Promoter};
 use mlops_tests::{
-    dataset_name, flights_sample, gunzip, ingestor, install_spec, model_name, on_both_stores,
-    quick_flights_spec, train,
+    dataset_name, ingestor, install_spec, model_name, on_both_stores, quick_flights_spec, train,
 };
 use serde_json::Value;
 
 use crate::api::send;
-use crate::drift::trained_on_first_quarter;
-use crate::monitor::july_outcomes;
+use crate::drift::{july_body, trained_on_first_quarter};
+use crate::monitor::july_outcomes_csv;
 use crate::registry::request;
 
 fn predict(body: Vec<u8>) -> Request<Body> {
@@ -111,18 +110,7 @@ async fn a_shadow_scores_beside_the_champion_and_earns_its_promotion(backends: B
         settings,
     ));
     let router = http::local_router(serving.clone(), None);
-    let csv = gunzip(&flights_sample("07")).into_bytes();
-    let fields = mlops_shared::predict::cache::load(
-        backends.store.as_ref(),
-        backends.registry.as_ref(),
-        &flights,
-        1,
-    )
-    .await
-    .expect("loads")
-    .1
-    .request_fields();
-    let body = predict::request_body(csv, BatchFormat::Csv, &fields).expect("a body");
+    let body = july_body(&backends).await;
     let one: Value = serde_json::from_slice(&body).expect("JSON");
     let one =
         serde_json::to_vec(&serde_json::json!({"records": [one["records"][0]]})).expect("JSON");
@@ -162,12 +150,7 @@ async fn a_shadow_scores_beside_the_champion_and_earns_its_promotion(backends: B
 
     // Every flight's outcome arrives; both versions are judged on them.
     let later = (started + TimeDelta::hours(1)).to_rfc3339();
-    let mut outcomes = String::from("prediction_id,late,observed_at\n");
-    for (prediction, late) in predictions.iter().zip(july_outcomes()) {
-        if let (Some(late), Some(id)) = (late, prediction["prediction_id"].as_str()) {
-            outcomes.push_str(&format!("{id},{late},{later}\n"));
-        }
-    }
+    let outcomes = july_outcomes_csv(&predictions, &later, false);
     let uploaded = ingestor(&backends)
         .upload_and_ingest(
             &dataset_name("flights"),

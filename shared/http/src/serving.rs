@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::{model_name, ApiError, RequestId, OPENAPI};
 use mlops_shared::model_registry;
-use mlops_shared::names::{Alias, ModelName};
+use mlops_shared::names::{Alias, ModelName, CHAMPION};
 use mlops_shared::observability::{MetricSet, Unit};
 use mlops_shared::ports::{ObjectStore, RegistryStore};
 use mlops_shared::predict::inference::ShadowRequest;
@@ -107,7 +107,9 @@ impl Serving {
     /// The shadow version that also scores a champion request, when one is set and loaded:
     /// looking for it never waits (see [`ModelCache::get_if_ready`]).
     fn shadow(&self, model: &ModelName, selector: &Selector, champion: u64) -> Option<Arc<Loaded>> {
-        if *selector != Selector::champion() || self.settings.sampling.rate <= 0.0 {
+        let asks_champion =
+            matches!(selector, Selector::Alias(alias) if alias.as_str() == CHAMPION);
+        if !asks_champion || self.settings.sampling.rate <= 0.0 {
             return None;
         }
         let shadow = Selector::Alias(Alias::shadow());

@@ -207,6 +207,24 @@ impl<'a> MonitorJob<'a> {
         until: DateTime<Utc>,
     ) -> Result<MonitorOutcome, MonitorError> {
         let report = self.report(model, from, until).await?;
+        self.publish(report).await
+    }
+
+    /// [`MonitorJob::run`] and [`MonitorJob::window`] from one read of the window.
+    pub async fn run_with_view(
+        &self,
+        model: &ModelName,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<(MonitorOutcome, WindowView), MonitorError> {
+        let (report, records, versions, inputs) = self.read_and_judge(model, from, until).await?;
+        let view = window::view(&report, &records, &versions, &inputs);
+        Ok((self.publish(report).await?, view))
+    }
+
+    /// Writes the report and announces each degraded version.
+    async fn publish(&self, report: LiveReport) -> Result<MonitorOutcome, MonitorError> {
+        let (model, until) = (&report.model, report.until);
         let (json_key, html_key) = (
             report_key(model, until, "json"),
             report_key(model, until, "html"),
