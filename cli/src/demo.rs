@@ -329,6 +329,7 @@ async fn close_the_loop(
         name: "late".into(),
         kind: ColumnType::Integer,
         nullable: true,
+        max_length: None,
     }];
     let truth = predict::request_body(csv.into_bytes(), BatchFormat::Csv, &late)?;
     let limits = Limits {

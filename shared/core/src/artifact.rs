@@ -9,9 +9,10 @@ use crate::learn::{Model, ModelParams};
 use crate::names::{DatasetName, ModelName};
 use crate::spec::{ColumnType, TargetKind};
 
-/// Bumped whenever the layout changes; older readers refuse newer files with a clear error.
-/// Format 2 added the serving key, as the last field.
-pub const ARTIFACT_FORMAT: u16 = 2;
+/// Bumped whenever the layout changes; older readers refuse newer files with a clear error, and
+/// this reader still reads every older format (see [`legacy`]). Format 2 added the serving key;
+/// format 3 the text features and each input's maximum length.
+pub const ARTIFACT_FORMAT: u16 = 3;
 const MAGIC: &[u8; 8] = b"MLOPSMDL";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,6 +44,8 @@ pub struct InputField {
     pub name: String,
     pub kind: ColumnType,
     pub nullable: bool,
+    /// The spec's `max_length` in characters, for string, categorical and text fields.
+    pub max_length: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,9 +76,7 @@ impl ModelArtifact {
         let corrupt = |e: postcard::Error| ArtifactError::Corrupt(e.to_string());
         match found {
             ARTIFACT_FORMAT => postcard::from_bytes(body).map_err(corrupt),
-            // A format-1 body is a format-2 body without its last field, the key, which postcard
-            // writes as one zero byte when there is none.
-            1 => postcard::from_bytes(&[body, &[0]].concat()).map_err(corrupt),
+            1 | 2 => legacy::decode(found, body).map_err(corrupt),
             _ => Err(ArtifactError::UnsupportedFormat { found }),
         }
     }
@@ -92,6 +93,8 @@ impl ModelArtifact {
         Ok(self.learner.probabilities(&encoded))
     }
 }
+
+mod legacy;
 
 #[cfg(test)]
 #[path = "artifact_tests.rs"]

@@ -29,22 +29,63 @@ fn foreign_newer_and_truncated_files_are_refused_clearly() {
 }
 
 #[test]
-fn format_1_artifacts_still_load_without_a_key() {
+fn a_key_round_trips_and_format_1_artifacts_still_load_without_one() {
     let mut keyed = artifact();
     keyed.key = Some(InputField {
         name: "flight_id".into(),
         kind: ColumnType::String,
         nullable: false,
+        max_length: Some(32),
     });
     let bytes = keyed.encode().expect("encodes");
     assert_eq!(ModelArtifact::decode(&bytes).expect("decodes"), keyed);
 
-    let current = artifact().encode().expect("encodes");
-    // What format 1 wrote: the same fields but the last, under its own number.
-    let mut format_1 = current[..current.len() - 1].to_vec();
+    let format_2 = include_bytes!("../tests/fixtures/flights-format-2.bin");
+    // What format 1 wrote: format 2's fields but the last (the key, here none: one zero byte).
+    assert_eq!(format_2.last(), Some(&0));
+    let mut format_1 = format_2[..format_2.len() - 1].to_vec();
     format_1[8..10].copy_from_slice(&1u16.to_le_bytes());
     assert_eq!(
         ModelArtifact::decode(&format_1).expect("decodes"),
-        artifact()
+        ModelArtifact::decode(format_2).expect("decodes")
     );
+}
+
+#[test]
+fn format_2_artifacts_written_by_the_previous_release_still_load_and_score_the_same() {
+    // The demo's first flights model as the previous release wrote it, with eight of its golden
+    // rows and the probabilities training gave them.
+    let bytes = include_bytes!("../tests/fixtures/flights-format-2.bin");
+    assert_eq!(&bytes[8..10], &2u16.to_le_bytes());
+    let model = ModelArtifact::decode(bytes).expect("decodes");
+    assert_eq!((model.model.as_str(), model.version), ("flights", 1));
+    assert!(model.pipeline.text.is_empty());
+    assert!(model.inputs.iter().all(|f| f.max_length.is_none()));
+
+    let golden: serde_json::Value = serde_json::from_str(include_str!(
+        "../tests/fixtures/flights-format-2.golden.json"
+    ))
+    .expect("golden JSON");
+    let body = serde_json::json!({ "records": golden["records"] }).to_string();
+    let frame = crate::predict::request::parse(
+        body.as_bytes(),
+        &model.request_fields(),
+        &crate::predict::request::Limits::default(),
+    )
+    .expect("the golden rows read");
+    let probabilities = model.predict(&frame).expect("scores");
+    let expected = golden["probabilities"].as_array().expect("a list");
+    assert_eq!(expected.len(), 8);
+    for (row, want) in expected.iter().enumerate() {
+        let want: Vec<f64> = serde_json::from_value(want.clone()).expect("numbers");
+        let found = &probabilities[row * 2..row * 2 + 2];
+        assert!(
+            found.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-9),
+            "row {row}: {found:?} vs {want:?}"
+        );
+    }
+    // Written again, it is the current format and reads back the same.
+    let rewritten = model.encode().expect("encodes");
+    assert_eq!(&rewritten[8..10], &ARTIFACT_FORMAT.to_le_bytes());
+    assert_eq!(ModelArtifact::decode(&rewritten).expect("decodes"), model);
 }

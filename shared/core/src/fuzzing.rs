@@ -27,6 +27,7 @@ fn model_inputs() -> Vec<InputField> {
         name: name.into(),
         kind,
         nullable,
+        max_length: None,
     };
     vec![
         field("distance", ColumnType::Integer, false),

@@ -30,11 +30,13 @@ pub fn artifact() -> ModelArtifact {
                 name: "distance".into(),
                 kind: ColumnType::Float,
                 nullable: true,
+                max_length: None,
             },
             InputField {
                 name: "origin".into(),
                 kind: ColumnType::Categorical,
                 nullable: true,
+                max_length: None,
             },
         ],
         pipeline: Pipeline {
@@ -51,6 +53,7 @@ pub fn artifact() -> ModelArtifact {
                 CategorySource::Text,
                 vec!["EWR".into(), "JFK".into()],
             )],
+            text: vec![],
         },
         learner: Model::GradientBoosting(GbdtModel {
             base: vec![-0.5],
@@ -86,6 +89,7 @@ pub fn logistic_artifact() -> ModelArtifact {
             name: name.into(),
             kind: ColumnType::Float,
             nullable: true,
+            max_length: None,
         });
         model.pipeline.numeric.push(NumericEncoder {
             column: name.into(),

@@ -115,6 +115,8 @@ fn logistic_regression_matches_scikit_learn_lbfgs() {
         // and the fit is scikit-learn's one-hot fit.
         categorical: vec![classes(&f["category"]).iter().map(|&c| c as u8).collect()],
         levels: vec![5],
+        text: vec![],
+        text_widths: vec![],
     };
     for fit in f["fits"].as_array().expect("fits") {
         let weights: Vec<f64> = if fit["balanced"].as_bool() == Some(true) {
@@ -161,6 +163,8 @@ fn logistic_regression_that_runs_out_of_iterations_says_so() {
         numeric: vec![floats(&f["x1"]), floats(&f["x2"])],
         categorical: vec![],
         levels: vec![],
+        text: vec![],
+        text_widths: vec![],
     };
     let weights = vec![1.0; y.len()];
     let data = Dataset {

@@ -520,6 +520,7 @@ fn input_fields(spec: &DatasetSpec, pipeline: &Pipeline) -> Vec<InputField> {
             name: c.name.clone(),
             kind: c.kind,
             nullable: c.nullable || !c.required,
+            max_length: c.max_length,
         })
         .collect()
 }
@@ -531,6 +532,7 @@ fn serving_key(spec: &DatasetSpec) -> Option<InputField> {
         name: c.name.clone(),
         kind: c.kind,
         nullable: false,
+        max_length: c.max_length,
     })
 }
 

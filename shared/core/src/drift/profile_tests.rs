@@ -17,6 +17,7 @@ pub(crate) fn pipeline() -> Pipeline {
             CategorySource::Text,
             vec!["a".into()],
         )],
+        text: vec![],
     }
 }
 

@@ -6,11 +6,13 @@ mod pipeline;
 mod raw;
 pub mod text;
 
-pub use pipeline::{CategoricalEncoder, CategorySource, NumericEncoder, Pipeline};
+use text::SparseRows;
+
+pub use pipeline::{CategoricalEncoder, CategorySource, NumericEncoder, Pipeline, TextEncoder};
 pub use raw::{RawColumn, RawFrame, TextColumn, MAX_SAFE_INTEGER};
 
-/// Rows as the learners see them: numeric features after imputation (and standardisation), and
-/// categorical features as level codes. Both are column-major.
+/// Rows as the learners see them: numeric features after imputation (and standardisation),
+/// categorical features as level codes (both column-major), and free text as sparse TF-IDF rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Encoded {
     pub rows: usize,
@@ -18,6 +20,9 @@ pub struct Encoded {
     pub categorical: Vec<Vec<u8>>,
     /// How many codes each categorical feature has, counting the rare and missing levels.
     pub levels: Vec<usize>,
+    pub text: Vec<SparseRows>,
+    /// How many columns each text feature's rows span.
+    pub text_widths: Vec<usize>,
 }
 
 impl Encoded {
@@ -36,6 +41,8 @@ impl Encoded {
                 .map(|col| indices.iter().map(|&i| col[i]).collect())
                 .collect(),
             levels: self.levels.clone(),
+            text: self.text.iter().map(|rows| rows.take(indices)).collect(),
+            text_widths: self.text_widths.clone(),
         }
     }
 }
@@ -58,6 +65,8 @@ pub enum FeatureError {
         expected: usize,
         found: usize,
     },
+    #[error("text feature {0:?} has no term in at least min_df training documents (and at most max_df); loosen min_df or max_df")]
+    NoTerms(String),
     #[error("the spec has no [features] section")]
     NoFeatures,
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Datelike, Timelike};
 use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
 
+use super::text::{SparseRows, TextOptions, TfIdf};
 use super::{Encoded, FeatureError, RawColumn, RawFrame};
 use crate::spec::{DatePart, FeaturesSection};
 
@@ -17,6 +18,14 @@ const MAX_LEVELS: usize = 254;
 pub struct Pipeline {
     pub numeric: Vec<NumericEncoder>,
     pub categorical: Vec<CategoricalEncoder>,
+    pub text: Vec<TextEncoder>,
+}
+
+/// Free text as sparse TF-IDF rows over the vocabulary fitted on the training part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextEncoder {
+    pub column: String,
+    pub tfidf: TfIdf,
 }
 
 /// Fills nulls with the training median, then centres and scales (when the spec standardises).
@@ -92,8 +101,13 @@ impl Pipeline {
     pub fn fit(features: &FeaturesSection, train: &RawFrame) -> Result<Pipeline, FeatureError> {
         let mut numeric = Vec::new();
         let mut categorical = Vec::new();
+        let mut text = Vec::new();
         for name in &features.columns {
             let column = train.column(name)?;
+            if let Some(options) = features.text.get(name) {
+                text.push(TextEncoder::fit(name, column, options)?);
+                continue;
+            }
             match column {
                 RawColumn::Numeric(values) => {
                     numeric.push(NumericEncoder::fit(name, values, features.standardize)?)
@@ -126,6 +140,7 @@ impl Pipeline {
         Ok(Pipeline {
             numeric,
             categorical,
+            text,
         })
     }
 
@@ -140,6 +155,11 @@ impl Pipeline {
             .iter()
             .map(|encoder| encoder.apply(frame.column(&encoder.column)?))
             .collect::<Result<Vec<_>, _>>()?;
+        let text = self
+            .text
+            .iter()
+            .map(|encoder| encoder.apply(frame.column(&encoder.column)?))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Encoded {
             rows: frame.rows(),
             numeric,
@@ -149,6 +169,8 @@ impl Pipeline {
                 .iter()
                 .map(CategoricalEncoder::codes)
                 .collect(),
+            text,
+            text_widths: self.text.iter().map(|e| e.tfidf.width()).collect(),
         })
     }
 
@@ -159,6 +181,7 @@ impl Pipeline {
             .iter()
             .map(|e| e.column.as_str())
             .chain(self.categorical.iter().map(|e| e.column.as_str()))
+            .chain(self.text.iter().map(|e| e.column.as_str()))
             .collect();
         names.dedup();
         names
@@ -171,6 +194,33 @@ impl Pipeline {
             .map(|e| e.column.clone())
             .chain(self.categorical.iter().map(CategoricalEncoder::name))
             .collect()
+    }
+}
+
+impl TextEncoder {
+    fn fit(column: &str, values: &RawColumn, options: &TextOptions) -> Result<Self, FeatureError> {
+        let RawColumn::Text(documents) = values else {
+            return Err(wrong_type(column, "text", values));
+        };
+        let documents: Vec<Option<&str>> = documents.iter().collect();
+        if documents.iter().all(Option::is_none) {
+            return Err(FeatureError::AllNull(column.to_owned()));
+        }
+        let tfidf = TfIdf::fit(&documents, options);
+        if tfidf.width() == 0 || tfidf.idf.iter().all(|&idf| idf == 0.0) {
+            return Err(FeatureError::NoTerms(column.to_owned()));
+        }
+        Ok(TextEncoder {
+            column: column.to_owned(),
+            tfidf,
+        })
+    }
+
+    fn apply(&self, column: &RawColumn) -> Result<SparseRows, FeatureError> {
+        let RawColumn::Text(documents) = column else {
+            return Err(wrong_type(&self.column, "text", column));
+        };
+        Ok(self.tfidf.transform(&documents.iter().collect::<Vec<_>>()))
     }
 }
 

@@ -8,6 +8,7 @@ fn features(columns: &[&str], date_parts: Vec<DatePart>, rare: f64) -> FeaturesS
         date_parts,
         standardize: true,
         rare_level_share: rare,
+        text: Default::default(),
     }
 }
 
@@ -122,4 +123,48 @@ fn transform_rejects_a_missing_or_retyped_column() {
             ..
         })
     ));
+}
+
+#[test]
+fn text_features_become_sparse_rows_over_the_training_vocabulary() {
+    let train = frame(vec![
+        (
+            "review",
+            text(&[Some("great tea"), Some("bitter tea"), None]),
+        ),
+        (
+            "x",
+            RawColumn::Numeric(vec![Some(1.0), Some(2.0), Some(3.0)]),
+        ),
+    ]);
+    let mut section = features(&["review", "x"], vec![], 0.0);
+    section.text.insert(
+        "review".into(),
+        crate::features::text::TextOptions::default(),
+    );
+    let pipeline = Pipeline::fit(&section, &train).expect("fits");
+    assert_eq!(pipeline.text.len(), 1);
+    assert_eq!(pipeline.text[0].tfidf.terms, ["bitter", "great", "tea"]);
+    assert_eq!(pipeline.input_columns(), ["x", "review"]);
+
+    let serving = frame(vec![
+        ("review", text(&[Some("unknown words"), Some("tea tea")])),
+        ("x", RawColumn::Numeric(vec![None, Some(2.0)])),
+    ]);
+    let encoded = pipeline.transform(&serving).expect("transforms");
+    assert_eq!(encoded.text_widths, [3]);
+    let rows = &encoded.text[0];
+    assert_eq!(rows.row(0).count(), 0, "unseen words are ignored");
+    assert_eq!(rows.row(1).collect::<Vec<_>>(), [(2, 1.0)]);
+    let second = encoded.take(&[1]);
+    assert_eq!(second.text[0].row(0).collect::<Vec<_>>(), [(2, 1.0)]);
+
+    let blank = frame(vec![
+        ("review", text(&[None, None])),
+        ("x", RawColumn::Numeric(vec![Some(1.0), Some(2.0)])),
+    ]);
+    assert_eq!(
+        Pipeline::fit(&section, &blank),
+        Err(FeatureError::AllNull("review".into()))
+    );
 }

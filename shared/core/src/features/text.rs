@@ -11,10 +11,13 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
-/// How documents become terms, and which terms are kept.
+/// How documents become terms, and which terms are kept: the spec's `[features.text.<column>]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TextOptions {
-    /// The shortest and longest word n-gram (1 and 2: words and word pairs).
+    pub analyzer: Analyzer,
+    /// The shortest and longest n-gram, in words (or characters for `char_wb`): [1, 2] is words
+    /// and word pairs.
     pub ngrams: (usize, usize),
     /// A term must be in at least this many documents (a count when 1 or more, else a share).
     pub min_df: f64,
@@ -26,11 +29,27 @@ pub struct TextOptions {
     pub sublinear_tf: bool,
     pub lowercase: bool,
     pub strip_html: bool,
+    /// Terms hashed into this many columns instead of looked up in a vocabulary: a fixed width,
+    /// however many distinct terms the data holds, and no vocabulary in the artifact.
+    pub hash_buckets: Option<u32>,
+}
+
+/// What a term is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Analyzer {
+    /// Word n-grams.
+    #[default]
+    Word,
+    /// Character n-grams inside each word, the word padded with a space on each side (as
+    /// scikit-learn's `char_wb`): robust to misspellings and word forms.
+    CharWb,
 }
 
 impl Default for TextOptions {
     fn default() -> Self {
         TextOptions {
+            analyzer: Analyzer::Word,
             ngrams: (1, 1),
             min_df: 1.0,
             max_df: 1.0,
@@ -38,7 +57,56 @@ impl Default for TextOptions {
             sublinear_tf: false,
             lowercase: true,
             strip_html: false,
+            hash_buckets: None,
         }
+    }
+}
+
+impl TextOptions {
+    /// What is wrong with these options, as (option, problem) pairs.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let (low, high) = self.ngrams;
+        if low == 0 || high < low {
+            out.push((
+                "ngrams",
+                format!("[{low}, {high}] is not a range of n-gram lengths; write [shortest, longest] with 1 <= shortest <= longest"),
+            ));
+        } else if high > 8 {
+            out.push((
+                "ngrams",
+                format!("n-grams of {high} are longer than the 8 this product handles"),
+            ));
+        }
+        if !(self.min_df > 0.0) || !self.min_df.is_finite() {
+            out.push((
+                "min_df",
+                "must be a positive count or a share in (0, 1)".into(),
+            ));
+        } else if self.min_df >= 1.0 && self.min_df.fract() != 0.0 {
+            out.push((
+                "min_df",
+                format!(
+                    "{} is neither a whole count nor a share below 1",
+                    self.min_df
+                ),
+            ));
+        }
+        if !(self.max_df > 0.0 && self.max_df <= 1.0) {
+            out.push(("max_df", "must be a share in (0, 1]".into()));
+        }
+        if self.max_features == Some(0) {
+            out.push(("max_features", "must be at least 1".into()));
+        }
+        match self.hash_buckets {
+            Some(0) => out.push(("hash_buckets", "must be at least 1".into())),
+            Some(_) if self.min_df != 1.0 || self.max_df != 1.0 || self.max_features.is_some() => out.push((
+                "hash_buckets",
+                "hashed terms have no vocabulary for min_df, max_df or max_features to choose from; drop those or hash_buckets".into(),
+            )),
+            _ => {}
+        }
+        out
     }
 }
 
@@ -51,21 +119,44 @@ pub fn terms(text: &str, options: &TextOptions) -> Vec<String> {
     } else {
         text
     };
-    let words: Vec<String> = text
-        .unicode_words()
-        .map(|w| {
-            if options.lowercase {
-                w.to_lowercase()
-            } else {
-                w.to_owned()
-            }
-        })
-        .collect();
-    let (low, high) = options.ngrams;
+    let words = text.unicode_words().map(|w| {
+        if options.lowercase {
+            w.to_lowercase()
+        } else {
+            w.to_owned()
+        }
+    });
+    let (low, high) = (
+        options.ngrams.0.max(1),
+        options.ngrams.1.max(options.ngrams.0.max(1)),
+    );
     let mut out = Vec::new();
-    for n in low.max(1)..=high.max(low.max(1)) {
-        for window in words.windows(n) {
-            out.push(window.join(" "));
+    match options.analyzer {
+        Analyzer::Word => {
+            let words: Vec<String> = words.collect();
+            for n in low..=high {
+                for window in words.windows(n) {
+                    out.push(window.join(" "));
+                }
+            }
+        }
+        Analyzer::CharWb => {
+            for word in words {
+                let padded: Vec<char> = std::iter::once(' ')
+                    .chain(word.chars())
+                    .chain(std::iter::once(' '))
+                    .collect();
+                for n in low..=high {
+                    if padded.len() <= n {
+                        // A word no longer than n counts once, whole.
+                        out.push(padded.iter().collect());
+                        break;
+                    }
+                    for window in padded.windows(n) {
+                        out.push(window.iter().collect());
+                    }
+                }
+            }
         }
     }
     out
@@ -111,24 +202,65 @@ impl SparseRows {
             .copied()
             .zip(self.values[span].iter().copied())
     }
+
+    /// The rows at `indices`, in that order.
+    pub fn take(&self, indices: &[usize]) -> SparseRows {
+        let mut out = SparseRows {
+            starts: Vec::with_capacity(indices.len() + 1),
+            ..SparseRows::default()
+        };
+        out.starts.push(0);
+        for &r in indices {
+            let span = self.starts[r]..self.starts[r + 1];
+            out.indices.extend_from_slice(&self.indices[span.clone()]);
+            out.values.extend_from_slice(&self.values[span]);
+            out.starts.push(out.indices.len());
+        }
+        out
+    }
 }
 
-/// A fitted vectorizer: the vocabulary (term → column) and each term's idf.
+/// A fitted vectorizer: the vocabulary (term → column) or the hash width, and each column's idf.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TfIdf {
     pub options: TextOptions,
-    /// The kept terms, in column order (alphabetical, as scikit-learn orders them).
+    /// The kept terms, in column order (alphabetical, as scikit-learn orders them); empty when
+    /// terms are hashed.
     pub terms: Vec<String>,
+    /// Per column; 0 for a hash bucket no training document reached, so that terms never seen
+    /// in training count for nothing, as they do with a vocabulary.
     pub idf: Vec<f64>,
     #[serde(skip)]
     lookup: std::sync::OnceLock<HashMap<String, u32>>,
 }
 
 impl TfIdf {
-    /// Learns the vocabulary and idf weights from the training documents (a missing document is
-    /// an empty one).
+    /// Learns the vocabulary (or the buckets' use) and idf weights from the training documents
+    /// (a missing document is an empty one).
     pub fn fit(documents: &[Option<&str>], options: &TextOptions) -> TfIdf {
         let n = documents.len();
+        let idf_of = |df: usize| ((1.0 + n as f64) / (1.0 + df as f64)).ln() + 1.0;
+        if let Some(buckets) = options.hash_buckets {
+            let mut document_frequency = vec![0usize; buckets as usize];
+            for document in documents {
+                let mut seen: Vec<u32> = terms(document.unwrap_or_default(), options)
+                    .iter()
+                    .map(|term| bucket(term, buckets))
+                    .collect();
+                seen.sort_unstable();
+                seen.dedup();
+                seen.into_iter()
+                    .for_each(|b| document_frequency[b as usize] += 1);
+            }
+            return TfIdf::new(
+                options,
+                Vec::new(),
+                document_frequency
+                    .into_iter()
+                    .map(|df| if df == 0 { 0.0 } else { idf_of(df) })
+                    .collect(),
+            );
+        }
         let mut document_frequency: HashMap<String, usize> = HashMap::new();
         let mut total: HashMap<String, usize> = HashMap::new();
         for document in documents {
@@ -158,62 +290,92 @@ impl TfIdf {
             kept.truncate(limit);
         }
         kept.sort_by(|a, b| a.0.cmp(&b.0));
-        let idf = kept
-            .iter()
-            .map(|(_, df)| ((1.0 + n as f64) / (1.0 + *df as f64)).ln() + 1.0)
-            .collect();
+        let idf = kept.iter().map(|(_, df)| idf_of(*df)).collect();
+        TfIdf::new(
+            options,
+            kept.into_iter().map(|(term, _)| term).collect(),
+            idf,
+        )
+    }
+
+    fn new(options: &TextOptions, terms: Vec<String>, idf: Vec<f64>) -> TfIdf {
         TfIdf {
             options: options.clone(),
-            terms: kept.into_iter().map(|(term, _)| term).collect(),
+            terms,
             idf,
             lookup: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// How many columns a document's row spans.
+    pub fn width(&self) -> usize {
+        self.idf.len()
+    }
+
+    /// The column of a term; None for a term training never saw.
+    pub fn column(&self, term: &str) -> Option<u32> {
+        match self.options.hash_buckets {
+            Some(buckets) => Some(bucket(term, buckets)).filter(|&b| self.idf[b as usize] > 0.0),
+            None => self
+                .lookup
+                .get_or_init(|| {
+                    self.terms
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| (t.clone(), i as u32))
+                        .collect()
+                })
+                .get(term)
+                .copied(),
         }
     }
 
     /// Each document's weighted terms, one sparse row each, unit length (a document with no
     /// known term is an empty row).
     pub fn transform(&self, documents: &[Option<&str>]) -> SparseRows {
-        let lookup = self.lookup.get_or_init(|| {
-            self.terms
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.clone(), i as u32))
-                .collect()
-        });
         let mut rows = SparseRows {
             starts: vec![0],
             ..SparseRows::default()
         };
-        let mut counts: HashMap<u32, usize> = HashMap::new();
         for document in documents {
-            counts.clear();
-            for term in terms(document.unwrap_or_default(), &self.options) {
-                if let Some(&column) = lookup.get(&term) {
-                    *counts.entry(column).or_default() += 1;
-                }
-            }
-            let mut row: Vec<(u32, f64)> = counts
-                .iter()
-                .map(|(&column, &count)| {
-                    let tf = if self.options.sublinear_tf {
-                        1.0 + (count as f64).ln()
-                    } else {
-                        count as f64
-                    };
-                    (column, tf * self.idf[column as usize])
-                })
-                .collect();
-            row.sort_unstable_by_key(|(column, _)| *column);
-            let norm = row.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
-            for (column, weight) in row {
+            for (column, weight) in self.weigh(document.unwrap_or_default()) {
                 rows.indices.push(column);
-                rows.values
-                    .push(if norm > 0.0 { weight / norm } else { 0.0 });
+                rows.values.push(weight);
             }
             rows.starts.push(rows.indices.len());
         }
         rows
     }
+
+    /// One document's (column, weight) pairs in column order, unit length.
+    pub fn weigh(&self, document: &str) -> Vec<(u32, f64)> {
+        let mut columns: Vec<u32> = terms(document, &self.options)
+            .iter()
+            .filter_map(|term| self.column(term))
+            .collect();
+        columns.sort_unstable();
+        let mut row: Vec<(u32, f64)> = Vec::with_capacity(columns.len());
+        for chunk in columns.chunk_by(|a, b| a == b) {
+            let count = chunk.len() as f64;
+            let tf = if self.options.sublinear_tf {
+                1.0 + count.ln()
+            } else {
+                count
+            };
+            row.push((chunk[0], tf * self.idf[chunk[0] as usize]));
+        }
+        let norm = row.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            row.iter_mut().for_each(|(_, w)| *w /= norm);
+        }
+        row
+    }
+}
+
+/// The hash bucket of a term: XXH3 (64 bits, seed 0) of its UTF-8 bytes, modulo the width; the
+/// same on every machine and release.
+fn bucket(term: &str, buckets: u32) -> u32 {
+    (xxhash_rust::xxh3::xxh3_64(term.as_bytes()) % u64::from(buckets)) as u32
 }
 
 #[cfg(test)]

@@ -152,3 +152,97 @@ fn document_frequency_bounds_and_max_features_prune_the_vocabulary() {
     // "great" occurs four times and "tea" three: the most frequent terms stay.
     assert_eq!(TfIdf::fit(&documents, &top).terms, ["great", "tea"]);
 }
+
+#[test]
+fn character_ngrams_stay_inside_padded_words_as_scikit_learns_char_wb() {
+    let options = TextOptions {
+        analyzer: Analyzer::CharWb,
+        ngrams: (2, 3),
+        ..TextOptions::default()
+    };
+    assert_eq!(
+        terms("Tea, ok", &options),
+        [" t", "te", "ea", "a ", " te", "tea", "ea ", " o", "ok", "k ", " ok", "ok "]
+    );
+    let long = TextOptions {
+        ngrams: (3, 4),
+        ..options
+    };
+    // A word no longer than n counts once, whole, and stops the longer n-grams.
+    assert_eq!(terms("a", &long), [" a "]);
+}
+
+#[test]
+fn hashed_terms_land_in_xxh3_buckets_and_unseen_buckets_count_for_nothing() {
+    let hashed = TextOptions {
+        hash_buckets: Some(1024),
+        ..options()
+    };
+    let documents: Vec<Option<&str>> = DOCUMENTS.iter().map(|d| Some(*d)).collect();
+    let tfidf = TfIdf::fit(&documents, &hashed);
+    assert!(tfidf.terms.is_empty(), "no vocabulary is kept");
+    assert_eq!(tfidf.width(), 1024);
+    // Buckets computed by the Python xxhash package: xxh3_64(term) % 1024.
+    assert_eq!(tfidf.column("great"), Some(964));
+    assert_eq!(tfidf.column("café crème"), Some(946));
+    // Without collisions, hashing weighs a document as the vocabulary does.
+    let by_vocabulary = fitted();
+    for document in DOCUMENTS {
+        let mut a: Vec<f64> = tfidf.weigh(document).iter().map(|(_, w)| *w).collect();
+        let mut b: Vec<f64> = by_vocabulary
+            .weigh(document)
+            .iter()
+            .map(|(_, w)| *w)
+            .collect();
+        a.sort_by(f64::total_cmp);
+        b.sort_by(f64::total_cmp);
+        assert_eq!(a.len(), b.len());
+        assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-12));
+    }
+    assert!(
+        tfidf.weigh("zzz qqq").is_empty(),
+        "{:?}",
+        tfidf.weigh("zzz qqq")
+    );
+}
+
+#[test]
+fn options_that_cannot_work_are_named() {
+    let problems = |options: TextOptions| -> Vec<&'static str> {
+        options
+            .problems()
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect()
+    };
+    assert!(problems(TextOptions::default()).is_empty());
+    assert_eq!(
+        problems(TextOptions {
+            ngrams: (2, 1),
+            ..TextOptions::default()
+        }),
+        ["ngrams"]
+    );
+    assert_eq!(
+        problems(TextOptions {
+            min_df: 2.5,
+            ..TextOptions::default()
+        }),
+        ["min_df"]
+    );
+    assert_eq!(
+        problems(TextOptions {
+            max_df: 0.0,
+            ..TextOptions::default()
+        }),
+        ["max_df"]
+    );
+    assert_eq!(
+        problems(TextOptions {
+            hash_buckets: Some(64),
+            max_features: Some(10),
+            ..TextOptions::default()
+        }),
+        ["hash_buckets"]
+    );
+}

@@ -1,6 +1,7 @@
 //! L2-regularised logistic regression (binary, or multinomial for several classes), fitted with
 //! argmin's L-BFGS. Categorical features are one-hot in effect, but rows keep one code per feature,
-//! so a pass over the data costs one operation per feature instead of one per level.
+//! so a pass over the data costs one operation per feature instead of one per level; text
+//! features are sparse rows, so a pass costs one operation per term a document holds.
 
 use std::sync::Mutex;
 
@@ -38,8 +39,8 @@ const ROWS_PER_TASK: usize = 16_384;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogisticModel {
     pub layout: Layout,
-    /// Per output, `layout.width` weights: the intercept, one per numeric feature, then one per
-    /// level code of each categorical feature.
+    /// Per output, `layout.width` weights: the intercept, one per numeric feature, one per level
+    /// code of each categorical feature, then one per term of each text feature.
     pub weights: Vec<f64>,
 }
 
@@ -107,23 +108,24 @@ impl LogisticModel {
 /// within sqrt(rows) standard deviations of its mean.
 const MAX_Z: f64 = 1e6;
 
-/// Where each weight sits: per output, the intercept, the numeric features, then each
-/// categorical feature's block of level weights.
+/// Where each weight sits: per output, the intercept, the numeric features, each categorical
+/// feature's block of level weights, then each text feature's block of term weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Layout {
     pub outputs: usize,
     pub width: usize,
-    /// Where each categorical feature's level weights start within an output's weights.
+    /// Where each categorical feature's level weights start within an output's weights, then
+    /// where each text feature's term weights start.
     pub offsets: Vec<usize>,
 }
 
 impl Layout {
     fn of(x: &Encoded, outputs: usize) -> Layout {
-        let mut offsets = Vec::with_capacity(x.levels.len());
+        let mut offsets = Vec::with_capacity(x.levels.len() + x.text_widths.len());
         let mut next = 1 + x.numeric.len();
-        for &levels in &x.levels {
+        for &width in x.levels.iter().chain(&x.text_widths) {
             offsets.push(next);
-            next += levels;
+            next += width;
         }
         Layout {
             outputs,
@@ -152,7 +154,21 @@ impl Layout {
                     out[r * self.outputs + k] += block[code as usize];
                 }
             }
+            for (t, documents) in x.text.iter().enumerate() {
+                let block = &w[self.text_offset(x, t)..];
+                for r in 0..rows {
+                    out[r * self.outputs + k] += documents
+                        .row(first + r)
+                        .map(|(term, weight)| block[term as usize] * weight)
+                        .sum::<f64>();
+                }
+            }
         }
+    }
+
+    /// Where text feature `t`'s term weights start within an output's weights.
+    pub fn text_offset(&self, x: &Encoded, t: usize) -> usize {
+        self.offsets[x.levels.len() + t]
     }
 
     /// Adds each row's residuals times its features into the gradient.
@@ -173,6 +189,15 @@ impl Layout {
                 let offset = self.offsets[c];
                 for (r, &code) in codes[first..first + rows].iter().enumerate() {
                     g[offset + code as usize] += residual(r);
+                }
+            }
+            for (t, documents) in x.text.iter().enumerate() {
+                let block = &mut g[self.text_offset(x, t)..];
+                for r in 0..rows {
+                    let residual = residual(r);
+                    for (term, weight) in documents.row(first + r) {
+                        block[term as usize] += weight * residual;
+                    }
                 }
             }
         }

@@ -152,6 +152,7 @@ mod tests {
             name: name.into(),
             kind,
             nullable: true,
+            max_length: None,
         })
         .collect()
     }

@@ -10,6 +10,7 @@ pub(in crate::predict) fn inputs() -> Vec<InputField> {
         name: name.into(),
         kind,
         nullable,
+        max_length: None,
     };
     vec![
         field("distance", ColumnType::Integer, false),

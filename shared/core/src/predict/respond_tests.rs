@@ -174,6 +174,7 @@ mod prediction_ids {
             name: "flight_id".into(),
             kind,
             nullable: false,
+            max_length: None,
         });
         model
     }

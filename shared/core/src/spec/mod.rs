@@ -13,6 +13,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::features::text::TextOptions;
 use crate::learn::ModelKind;
 use crate::names::DatasetName;
 pub use rule::{CompareOp, Comparison, Operand};
@@ -312,6 +313,10 @@ pub struct FeaturesSection {
     /// Categorical levels rarer than this share of training rows are grouped into one "rare" level.
     #[serde(default = "default_rare_level_share")]
     pub rare_level_share: f64,
+    /// How each free-text feature becomes terms (`[features.text.<column>]`); a text feature
+    /// without its block takes the defaults.
+    #[serde(default)]
+    pub text: BTreeMap<String, TextOptions>,
 }
 
 fn default_rare_level_share() -> f64 {
@@ -626,8 +631,28 @@ impl DatasetSpec {
         if !problems.is_empty() {
             return Err(SpecError::Invalid(problems));
         }
+        let mut spec = spec;
+        spec.give_text_features_their_options();
         let sha256 = hex::encode(Sha256::digest(text.as_bytes()));
         Ok(LoadedSpec { spec, sha256 })
+    }
+
+    /// Every free-text feature gets a `[features.text]` entry (the defaults when the spec has
+    /// none), so the pipeline knows which features are text from the features section alone.
+    fn give_text_features_their_options(&mut self) {
+        let text_columns: Vec<String> = self
+            .columns
+            .iter()
+            .filter(|c| c.kind == ColumnType::Text)
+            .map(|c| c.name.clone())
+            .collect();
+        if let Some(features) = &mut self.features {
+            for name in text_columns {
+                if features.columns.contains(&name) {
+                    features.text.entry(name).or_default();
+                }
+            }
+        }
     }
 
     pub fn column(&self, name: &str) -> Option<&ColumnSpec> {
@@ -830,12 +855,6 @@ impl DatasetSpec {
                 if features.leakage.contains(name) {
                     out.push("features.columns", format!("{name:?} is marked as leakage (known only after the outcome) and cannot be a feature"));
                 }
-                if self
-                    .column(name)
-                    .is_some_and(|c| c.kind == ColumnType::Text)
-                {
-                    out.push("features.columns", format!("{name:?} is free text, which training cannot use as a feature yet; declare it as string to use its values as categories"));
-                }
                 if self.target.as_ref().is_some_and(|t| &t.column == name) {
                     out.push(
                         "features.columns",
@@ -858,6 +877,26 @@ impl DatasetSpec {
             }
             if !(0.0..1.0).contains(&features.rare_level_share) {
                 out.push("features.rare_level_share", "must be in [0, 1)");
+            }
+            for (name, options) in &features.text {
+                let path = format!("features.text.{name}");
+                match self.column(name) {
+                    None => out.push(&path, format!("unknown column {name:?}")),
+                    Some(col) if col.kind != ColumnType::Text => out.push(
+                        &path,
+                        format!(
+                            "{name:?} is {}; text options apply to text columns",
+                            col.kind
+                        ),
+                    ),
+                    Some(_) if !features.columns.contains(name) => {
+                        out.push(&path, format!("{name:?} is not in features.columns"))
+                    }
+                    Some(_) => {}
+                }
+                for (field, problem) in options.problems() {
+                    out.push(format!("{path}.{field}"), problem);
+                }
             }
         }
         if let Some(split) = &self.split {
@@ -896,9 +935,21 @@ impl DatasetSpec {
             if training.candidates.is_empty() {
                 out.push("training.candidates", "name at least one candidate model");
             }
+            let only_text = self.features.as_ref().is_some_and(|f| {
+                f.columns.iter().all(|name| {
+                    self.column(name)
+                        .is_some_and(|c| c.kind == ColumnType::Text)
+                })
+            });
             for (i, candidate) in training.candidates.iter().enumerate() {
                 if let Err(problem) = crate::learn::grid(candidate.model, &candidate.search) {
                     out.push(format!("training.candidates[{i}].search"), problem);
+                }
+                if only_text && candidate.model == ModelKind::GradientBoosting {
+                    out.push(
+                        format!("training.candidates[{i}].model"),
+                        "gradient boosting does not use text features, and every feature here is text; use logistic_regression",
+                    );
                 }
             }
             if training.threshold == ThresholdObjective::MinCost {

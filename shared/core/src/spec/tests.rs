@@ -163,7 +163,7 @@ fn a_serving_key_is_a_text_or_integer_column_beside_the_features() {
 }
 
 #[test]
-fn free_text_columns_take_a_length_and_are_not_features_yet() {
+fn free_text_columns_take_a_length_and_their_feature_options_are_checked() {
     let text = r#"
         [dataset]
         name = "reviews"
@@ -207,10 +207,8 @@ fn free_text_columns_take_a_length_and_are_not_features_yet() {
         "{found:#?}"
     );
     assert!(
-        found
-            .iter()
-            .any(|(path, message)| *path == "features.columns" && message.contains("free text")),
-        "{found:#?}"
+        !found.iter().any(|(path, _)| path.starts_with("features")),
+        "free text is a feature: {found:#?}"
     );
     assert!(
         !found.iter().any(|(path, _)| path.starts_with("columns[0]")),
@@ -224,5 +222,41 @@ fn free_text_columns_take_a_length_and_are_not_features_yet() {
     assert!(
         problems.iter().any(|p| p.path.starts_with("serving.key")),
         "free text names no record: {problems:?}"
+    );
+
+    let valid = text.replace("max_length = 3\n", "");
+    let Ok(loaded) = DatasetSpec::parse(&valid, "toml") else {
+        panic!("a text feature without options is valid");
+    };
+    let features = loaded.spec.features.expect("features");
+    assert_eq!(
+        features.text["review"],
+        TextOptions::default(),
+        "defaults filled in"
+    );
+
+    let wrong = format!(
+        "{valid}\n[features.text.review]\nngrams = [2, 1]\nmin_df = 0.0\nhash_buckets = 64\nmax_features = 10\n\n[features.text.score]\n\n[training]\ncandidates = [{{ model = \"gradient_boosting\" }}]\n"
+    );
+    let Err(SpecError::Invalid(problems)) = DatasetSpec::parse(&wrong, "toml") else {
+        panic!("expected semantic problems");
+    };
+    let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+    for path in [
+        "features.text.review.ngrams",
+        "features.text.review.min_df",
+        "features.text.review.hash_buckets",
+        "features.text.score",
+        "training.candidates[0].model",
+    ] {
+        assert!(paths.contains(&path), "{path} not in {problems:#?}");
+    }
+    let misspelt = format!("{valid}\n[features.text.review]\nngram = [1, 2]\n");
+    assert!(
+        matches!(
+            DatasetSpec::parse(&misspelt, "toml"),
+            Err(SpecError::Syntax { .. })
+        ),
+        "an unknown option is refused"
     );
 }

@@ -19,6 +19,8 @@ fn interaction(n: usize) -> (Encoded, Vec<u32>) {
         numeric: vec![x],
         categorical: vec![c],
         levels: vec![5],
+        text: vec![],
+        text_widths: vec![],
     };
     (encoded, y)
 }
@@ -63,6 +65,8 @@ fn early_stopping_keeps_only_the_rounds_that_helped() {
         numeric: vec![(0..n).map(|i| i as f64).collect()],
         categorical: vec![],
         levels: vec![],
+        text: vec![],
+        text_widths: vec![],
     };
     let y: Vec<u32> = (0..n)
         .map(|i| ((i * 2654435761usize) >> 7) as u32 % 2)
@@ -103,6 +107,8 @@ fn multiclass_fits_one_tree_per_class_per_round() {
         numeric: vec![(0..n).map(|i| (i % 300) as f64).collect()],
         categorical: vec![],
         levels: vec![],
+        text: vec![],
+        text_widths: vec![],
     };
     let y: Vec<u32> = (0..n).map(|i| ((i % 300) / 100) as u32).collect();
     let params = GbdtParams {
