@@ -117,6 +117,12 @@ pub struct PredictArgs {
     /// Print the API's JSON response instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also answer each record's K most probable classes.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    top_k: Option<u64>,
+    /// Also answer the largest contributions to each decision (logistic regression models).
+    #[arg(long)]
+    explain: bool,
     /// A request body (.json), JSON Lines (.jsonl, .ndjson) or CSV with a header (.csv).
     file: PathBuf,
 }
@@ -152,11 +158,18 @@ pub async fn predict(args: PredictArgs, target: &Target) -> anyhow::Result<ExitC
         }
         Err(other) => return Err(other.into()),
     };
+    let options = predict::PredictOptions {
+        top_k: args.top_k.map(|k| usize::try_from(k).unwrap_or(usize::MAX)),
+        explain: args.explain,
+    };
+    if let Err(problem) = options.check(artifact) {
+        anyhow::bail!(problem);
+    }
     let response = PredictResponse {
         model: artifact.model.clone(),
         version: loaded.version,
         // Without a key, each prediction is named after the file and the record's position.
-        predictions: predict::predict(artifact, &frame, &request_name(&args.file))?,
+        predictions: predict::predict_with(artifact, &frame, &request_name(&args.file), options)?,
     };
     if args.json {
         println!("{}", serde_json::to_string(&response)?);
@@ -176,6 +189,20 @@ pub async fn predict(args: PredictArgs, target: &Target) -> anyhow::Result<ExitC
             score.map_or_else(|| "-".into(), |s| format!("{s:.4}")),
             p.warnings.join("; ")
         );
+        if let Some(top) = &p.top_k {
+            let ranked: Vec<String> = top
+                .iter()
+                .map(|c| format!("{} {:.4}", c.class, c.probability))
+                .collect();
+            println!("{:>9}top {}: {}", "", top.len(), ranked.join(", "));
+        }
+        for c in p.explanation.iter().flatten() {
+            let what = match &c.term {
+                Some(term) => format!("{} {term:?}", c.feature),
+                None => c.feature.clone(),
+            };
+            println!("{:>9}{:+.4}  {what}", "", c.contribution);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

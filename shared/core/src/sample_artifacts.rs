@@ -113,3 +113,99 @@ pub fn logistic_artifact() -> ModelArtifact {
     model.params = ModelParams::LogisticRegression(LogisticParams::default());
     model
 }
+
+/// A three-class logistic regression fitted on a few product titles (free text, at most 60
+/// characters) and their price: `tea`, `coffee` or `dog food`.
+pub fn text_artifact() -> ModelArtifact {
+    use crate::features::text::TextOptions;
+    use crate::features::{RawColumn, RawFrame};
+    use crate::learn::Dataset;
+    use crate::spec::FeaturesSection;
+
+    let titles = [
+        ("green tea leaves", 4.0, 0),
+        ("black tea bags", 3.0, 0),
+        ("herbal tea with mint", 5.0, 0),
+        ("earl grey tea", 4.5, 0),
+        ("dark roast coffee beans", 9.0, 1),
+        ("espresso coffee pods", 8.0, 1),
+        ("ground coffee, medium roast", 7.5, 1),
+        ("decaf coffee beans", 8.5, 1),
+        ("dry dog food with chicken", 20.0, 2),
+        ("puppy food, small bites", 18.0, 2),
+        ("dog treats with beef", 12.0, 2),
+        ("grain free dog food", 22.0, 2),
+    ];
+    let mut frame = RawFrame::new(titles.len());
+    let inserted = frame
+        .insert(
+            "title",
+            RawColumn::Text(titles.iter().map(|(t, _, _)| Some(*t)).collect()),
+        )
+        .and_then(|()| {
+            frame.insert(
+                "price",
+                RawColumn::Numeric(titles.iter().map(|(_, p, _)| Some(*p)).collect()),
+            )
+        });
+    let features = FeaturesSection {
+        columns: vec!["title".into(), "price".into()],
+        leakage: Vec::new(),
+        date_parts: Vec::new(),
+        standardize: true,
+        rare_level_share: 0.0,
+        text: [("title".to_owned(), TextOptions::default())].into(),
+    };
+    let pipeline = inserted
+        .and_then(|()| Pipeline::fit(&features, &frame))
+        .unwrap_or_else(|e| unreachable!("the titles make a pipeline: {e}"));
+    let encoded = pipeline
+        .transform(&frame)
+        .unwrap_or_else(|e| unreachable!("the titles encode: {e}"));
+    let y: Vec<u32> = titles.iter().map(|(_, _, class)| *class).collect();
+    let weights = vec![1.0; titles.len()];
+    let train = Dataset {
+        x: &encoded,
+        y: &y,
+        weights: &weights,
+        classes: 3,
+    };
+    let params = LogisticParams {
+        c: 10.0,
+        max_iter: 500,
+    };
+    let learner = LogisticModel::fit(&train, &params)
+        .unwrap_or_else(|e| unreachable!("the titles are separable: {e}"));
+    let products =
+        DatasetName::parse("products").unwrap_or_else(|e| unreachable!("a valid literal: {e}"));
+    ModelArtifact {
+        model: ModelName::of_dataset(&products),
+        version: 1,
+        dataset: products,
+        target: "category".into(),
+        task: TargetKind::Multiclass,
+        classes: vec!["tea".into(), "coffee".into(), "dog food".into()],
+        threshold: None,
+        inputs: vec![
+            InputField {
+                name: "price".into(),
+                kind: ColumnType::Float,
+                nullable: true,
+                max_length: None,
+            },
+            InputField {
+                name: "title".into(),
+                kind: ColumnType::Text,
+                nullable: true,
+                max_length: Some(60),
+            },
+        ],
+        pipeline,
+        learner: Model::LogisticRegression(learner),
+        params: ModelParams::LogisticRegression(params),
+        fingerprint: "text".into(),
+        code_version: "0.1.0+test".into(),
+        trained_at: DateTime::UNIX_EPOCH + TimeDelta::seconds(1_795_478_400),
+        key: None,
+    }
+}

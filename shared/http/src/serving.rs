@@ -77,15 +77,18 @@ impl Serving {
         let loaded = self.cache.get(&model, &selector).await?;
         let artifact = &loaded.artifact;
         let frame = predict::parse(&body, &loaded.fields, &self.settings.limits)?;
-        let predictions = predict::predict(artifact, &frame, request_id).map_err(|error| {
-            // The request matched the model's own schema, so this is a defect, not bad input.
-            tracing::error!(%error, %model, version = loaded.version, "prediction failed");
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the model could not score this request",
-            )
-        })?;
+        let options = which.options()?.or(predict::options(&body)?);
+        options.check(artifact).map_err(ApiError::bad_request)?;
+        let predictions =
+            predict::predict_with(artifact, &frame, request_id, options).map_err(|error| {
+                // The request matched the model's own schema, so this is a defect, not bad input.
+                tracing::error!(%error, %model, version = loaded.version, "prediction failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the model could not score this request",
+                )
+            })?;
         let shadow = self
             .shadow(&model, &selector, loaded.version)
             .map(|model| ShadowRequest {
@@ -151,15 +154,42 @@ struct Answered {
     response: PredictResponse,
 }
 
-/// `?alias=challenger` or `?version=3`; neither means the champion.
+/// `?alias=challenger` or `?version=3` (neither means the champion), and what to answer beside
+/// the predictions: `?top_k=3`, `?explain=true`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Which {
     alias: Option<String>,
     version: Option<String>,
+    top_k: Option<String>,
+    explain: Option<String>,
 }
 
 impl Which {
+    fn options(&self) -> Result<predict::PredictOptions, ApiError> {
+        let top_k = match &self.top_k {
+            None => None,
+            Some(k) => match k.parse::<usize>() {
+                Ok(k) if k >= 1 => Some(k),
+                _ => {
+                    return Err(ApiError::bad_request(format!(
+                        "top_k={k:?} is not a whole number of classes, at least 1"
+                    )))
+                }
+            },
+        };
+        let explain = match self.explain.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "explain={other:?}: write explain=true or explain=false"
+                )))
+            }
+        };
+        Ok(predict::PredictOptions { top_k, explain })
+    }
+
     fn selector(&self) -> Result<Selector, ApiError> {
         match (&self.alias, &self.version) {
             (None, None) => Ok(Selector::champion()),

@@ -242,7 +242,12 @@ impl<'b> Scan<'b> {
             }
             (b'"', RawColumn::Text(values)) => {
                 self.at += 1;
-                values.push(Some(self.string()?));
+                let text = self.string()?;
+                // A blank free text or one too long: the general reader says what it makes of it.
+                if super::request::text_value(field, text) != super::request::TextValue::Taken {
+                    return None;
+                }
+                values.push(Some(text));
             }
             (b'"', RawColumn::Datetime(values)) => {
                 self.at += 1;

@@ -3,9 +3,12 @@
 
 pub mod batch;
 pub mod canonical;
+pub mod explain;
 pub mod request;
 pub mod respond;
 
 pub use batch::{request_body, BatchError, BatchFormat};
-pub use request::{parse, Limits, Problem, RequestError, UnknownFields};
-pub use respond::{predict, PredictResponse, Prediction};
+pub use request::{options, parse, Limits, Problem, RequestError, UnknownFields};
+pub use respond::{
+    predict, predict_with, PredictOptions, PredictResponse, Prediction, RankedClass,
+};

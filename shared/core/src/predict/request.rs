@@ -9,6 +9,7 @@ use chrono::DateTime;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
 
+use super::respond::PredictOptions;
 use crate::artifact::InputField;
 use crate::features::{RawColumn, RawFrame, MAX_SAFE_INTEGER};
 use crate::spec::ColumnType;
@@ -92,6 +93,57 @@ pub fn parse(
     }
 }
 
+/// The options a body carries beside its list (`"top_k"`, `"explain"`). Call it on a body that
+/// [`parse`] read: the list is skipped here, and `parse` has bounded its nesting.
+pub fn options(body: &[u8]) -> Result<PredictOptions, RequestError> {
+    let mentions = |key: &[u8]| memchr::memmem::find(body, key).is_some();
+    if !mentions(b"\"top_k\"") && !mentions(b"\"explain\"") {
+        return Ok(PredictOptions::default());
+    }
+    #[derive(serde::Deserialize)]
+    struct Options {
+        top_k: Option<serde_json::Value>,
+        explain: Option<serde_json::Value>,
+    }
+    let given: Options = sonic_rs::from_slice(body).map_err(|e| {
+        RequestError::Malformed(e.to_string().lines().next().unwrap_or_default().to_owned())
+    })?;
+    let mut problems = Vec::new();
+    let mut problem = |field: &str, text: &str| {
+        problems.push(Problem {
+            record: None,
+            field: Some(field.to_owned()),
+            problem: text.to_owned(),
+        })
+    };
+    let top_k = match given.top_k {
+        None | Some(serde_json::Value::Null) => None,
+        Some(value) => match value.as_u64() {
+            Some(k) if k >= 1 => Some(usize::try_from(k).unwrap_or(usize::MAX)),
+            _ => {
+                problem("top_k", "expected a whole number of classes, at least 1");
+                None
+            }
+        },
+    };
+    let explain = match given.explain {
+        None | Some(serde_json::Value::Null) => false,
+        Some(serde_json::Value::Bool(explain)) => explain,
+        Some(_) => {
+            problem("explain", "expected true or false");
+            false
+        }
+    };
+    if problems.is_empty() {
+        Ok(PredictOptions { top_k, explain })
+    } else {
+        Err(RequestError::Invalid {
+            total: problems.len(),
+            problems,
+        })
+    }
+}
+
 /// Reads any body, finding every problem it has.
 pub(crate) fn read_general(
     body: &[u8],
@@ -141,6 +193,31 @@ enum Cell {
     /// two bytes: returning the two messages from every value's visitor went through the stack
     /// and stalled on store forwarding, a seventh of reading a request (perf annotate).
     Wrong(Got),
+    /// A string longer than the field's `max_length`.
+    TooLong,
+}
+
+/// How a string is taken for a textual field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TextValue {
+    Taken,
+    /// A free text that is empty after trimming: missing, as at ingest.
+    Blank,
+    /// Longer than the field's `max_length` characters.
+    TooLong,
+}
+
+pub(super) fn text_value(field: &InputField, s: &str) -> TextValue {
+    if field.kind == ColumnType::Text && s.trim().is_empty() {
+        TextValue::Blank
+    } else if field
+        .max_length
+        .is_some_and(|max| s.len() as u64 > max && s.chars().count() as u64 > max)
+    {
+        TextValue::TooLong
+    } else {
+        TextValue::Taken
+    }
 }
 
 /// The JSON kind of a value its field does not take.
@@ -318,6 +395,13 @@ impl<'a> Reader<'a> {
                         expected(field.kind, got),
                         got.name()
                     )),
+                    Some((_, Cell::TooLong)) => Some(format!(
+                        "longer than the {} characters this field takes",
+                        field.max_length.unwrap_or_default()
+                    )),
+                    Some(_) if field.kind == ColumnType::Text => Some(
+                        "null or blank text is not allowed: the model needs a value".to_owned(),
+                    ),
                     Some(_) => Some("null is not allowed: the model needs a value".to_owned()),
                     None => None,
                 }
@@ -890,7 +974,11 @@ impl<'de> Visitor<'de> for CellSeed<'_> {
     fn visit_str<E>(self, s: &str) -> Result<Cell, E> {
         Ok(match self.field.kind {
             ColumnType::String | ColumnType::Categorical | ColumnType::Text => {
-                set_last(self.column, Typed::Text(s))
+                match text_value(self.field, s) {
+                    TextValue::Taken => set_last(self.column, Typed::Text(s)),
+                    TextValue::Blank => Cell::Null,
+                    TextValue::TooLong => Cell::TooLong,
+                }
             }
             ColumnType::Datetime => match DateTime::parse_from_rfc3339(s) {
                 Ok(t) => set_last(self.column, Typed::Time(t.timestamp_millis())),

@@ -444,3 +444,72 @@ fn room_made_for_records_follows_the_body_and_stops_at_the_limit() {
     assert_eq!(likely_records(0, 18, &limits), 0);
     assert_eq!(likely_records(6 << 20, 18, &limits), limits.max_records);
 }
+
+#[test]
+fn free_text_is_bounded_by_its_length_in_characters_and_a_blank_one_is_missing() {
+    let inputs = vec![InputField {
+        name: "review".into(),
+        kind: ColumnType::Text,
+        nullable: true,
+        max_length: Some(5),
+    }];
+    // Five characters in more than five bytes are within the bound.
+    let body = r#"{"records": [{"review": "caf\u00e9s"}, {"review": "   "}, {"review": "cafés"}]}"#;
+    let frame = parse(body.as_bytes(), &inputs, &Limits::default()).expect("reads");
+    let RawColumn::Text(values) = frame.column("review").expect("read") else {
+        panic!("text");
+    };
+    assert_eq!(
+        values.iter().collect::<Vec<_>>(),
+        [Some("cafés"), None, Some("cafés")]
+    );
+
+    let body = br#"{"records": [{"review": "far too long"}]}"#;
+    let Err(RequestError::Invalid { problems, .. }) = parse(body, &inputs, &Limits::default())
+    else {
+        panic!("too long");
+    };
+    assert_eq!(problems[0].field.as_deref(), Some("review"));
+    assert_eq!(
+        problems[0].problem,
+        "longer than the 5 characters this field takes"
+    );
+
+    let required = vec![InputField {
+        nullable: false,
+        ..inputs[0].clone()
+    }];
+    let Err(RequestError::Invalid { problems, .. }) = parse(
+        br#"{"records": [{"review": " "}]}"#,
+        &required,
+        &Limits::default(),
+    ) else {
+        panic!("blank");
+    };
+    assert!(problems[0]
+        .problem
+        .starts_with("null or blank text is not allowed"));
+}
+
+#[test]
+fn a_body_asks_for_the_top_classes_and_an_explanation_beside_its_records() {
+    let body = br#"{"records": [{"top_k": 1}], "top_k": 3, "explain": true}"#;
+    assert_eq!(
+        options(body),
+        Ok(PredictOptions {
+            top_k: Some(3),
+            explain: true
+        })
+    );
+    assert_eq!(
+        options(br#"{"records": []}"#),
+        Ok(PredictOptions::default())
+    );
+    let Err(RequestError::Invalid { problems, .. }) =
+        options(br#"{"records": [], "top_k": 0, "explain": "yes"}"#)
+    else {
+        panic!("refused");
+    };
+    let fields: Vec<_> = problems.iter().filter_map(|p| p.field.as_deref()).collect();
+    assert_eq!(fields, ["top_k", "explain"]);
+}

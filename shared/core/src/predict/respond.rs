@@ -1,5 +1,6 @@
 //! Predictions for the rows of a request: the label, the positive-class score (binary) or every
-//! class's probability (multiclass), and warnings where a value lies outside what the model saw in
+//! class's probability (multiclass), the most probable classes and the decision's largest
+//! contributions when asked, and warnings where a value lies outside what the model saw in
 //! training.
 
 use std::collections::BTreeMap;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::explain::{self, Contribution};
 use crate::artifact::ModelArtifact;
 use crate::features::{CategorySource, Encoded, FeatureError, RawColumn, RawFrame};
 use crate::names::ModelName;
@@ -33,8 +35,54 @@ pub struct Prediction {
     /// Multiclass: each class's probability.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probabilities: Option<BTreeMap<String, f64>>,
+    /// The `top_k` most probable classes, most probable first, when the request asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_k: Option<Vec<RankedClass>>,
+    /// The largest contributions to the decision, when the request asked (linear models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Vec<Contribution>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankedClass {
+    pub class: String,
+    pub probability: f64,
+}
+
+/// What a request may ask for beyond the predictions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub struct PredictOptions {
+    /// The k most probable classes with their probabilities (at most every class).
+    pub top_k: Option<usize>,
+    /// Each prediction's largest contributions.
+    #[serde(default)]
+    pub explain: bool,
+}
+
+impl PredictOptions {
+    /// Why `artifact` cannot answer these options, if it cannot.
+    pub fn check(&self, artifact: &ModelArtifact) -> Result<(), String> {
+        if self.top_k == Some(0) {
+            return Err("top_k must be at least 1".into());
+        }
+        if self.explain && explain::linear(artifact).is_none() {
+            return Err(format!(
+                "explain is available for logistic regression models; version {} of {} is gradient boosting",
+                artifact.version, artifact.model
+            ));
+        }
+        Ok(())
+    }
+
+    /// These options, with any the other set gives (a request's body beside its query).
+    pub fn or(self, other: PredictOptions) -> PredictOptions {
+        PredictOptions {
+            top_k: self.top_k.or(other.top_k),
+            explain: self.explain || other.explain,
+        }
+    }
 }
 
 /// Predictions for the rows of `frame` (read with [`ModelArtifact::request_fields`]), named after
@@ -43,6 +91,17 @@ pub fn predict(
     artifact: &ModelArtifact,
     frame: &RawFrame,
     request_id: &str,
+) -> Result<Vec<Prediction>, FeatureError> {
+    predict_with(artifact, frame, request_id, PredictOptions::default())
+}
+
+/// [`predict`], with what the options ask for (checked with [`PredictOptions::check`]: a
+/// model that cannot explain gives no explanation).
+pub fn predict_with(
+    artifact: &ModelArtifact,
+    frame: &RawFrame,
+    request_id: &str,
+    options: PredictOptions,
 ) -> Result<Vec<Prediction>, FeatureError> {
     let mut ids = prediction_ids(artifact, frame, request_id)?;
     let encoded = artifact.pipeline.transform(frame)?;
@@ -54,14 +113,20 @@ pub fn predict(
         .iter()
         .map(|c| Arc::from(c.as_str()))
         .collect();
+    let explainer = explain::linear(artifact).filter(|_| options.explain);
     Ok(probabilities
         .chunks(k)
         .zip(warnings.iter_mut())
         .zip(ids.iter_mut())
-        .map(|((p, warnings), id)| {
+        .enumerate()
+        .map(|(row, ((p, warnings), id))| {
             let binary = k == 2;
             let class = crate::learn::predicted_class(p, artifact.threshold);
             Prediction {
+                top_k: options.top_k.map(|top| ranked(&artifact.classes, p, top)),
+                explanation: explainer.map(|model| {
+                    explain::contributions(artifact, model, frame, &encoded, row, class)
+                }),
                 prediction_id: std::mem::take(id),
                 label: labels.get(class).cloned().unwrap_or_else(|| Arc::from("")),
                 score: binary.then(|| p[1]),
@@ -77,6 +142,20 @@ pub fn predict(
             }
         })
         .collect())
+}
+
+/// The `top` most probable classes, most probable first (ties in class order).
+fn ranked(classes: &[String], probabilities: &[f64], top: usize) -> Vec<RankedClass> {
+    let mut order: Vec<usize> = (0..probabilities.len()).collect();
+    order.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
+    order
+        .into_iter()
+        .take(top)
+        .map(|i| RankedClass {
+            class: classes.get(i).cloned().unwrap_or_default(),
+            probability: probabilities[i],
+        })
+        .collect()
 }
 
 /// Each row's id: its key's value, or its request id and position.
@@ -110,7 +189,7 @@ fn prediction_ids(
 }
 
 /// Per row: numeric values outside the training range, categories the model never kept (read
-/// from the encoded codes, so each value is looked up once).
+/// from the encoded codes, so each value is looked up once), texts with no known term.
 fn warnings(
     artifact: &ModelArtifact,
     frame: &RawFrame,
@@ -156,6 +235,21 @@ fn warnings(
                     let shown = crate::excerpt::excerpt(v);
                     out[row].push(around(before, format_args!("{shown:?}"), after));
                 }
+            }
+        }
+    }
+    for (encoder, documents) in artifact.pipeline.text.iter().zip(&encoded.text) {
+        let warning = format!(
+            "{}: no word the model learned (empty after cleaning, or every word unseen in training); scored without it",
+            encoder.column
+        );
+        // A missing text is scored without it like any missing value, without a warning.
+        let RawColumn::Text(values) = frame.column(&encoder.column)? else {
+            continue;
+        };
+        for (row, (warnings, value)) in out.iter_mut().zip(values.iter()).enumerate() {
+            if value.is_some() && documents.row(row).next().is_none() {
+                warnings.push(warning.clone());
             }
         }
     }

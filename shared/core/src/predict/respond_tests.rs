@@ -1,4 +1,5 @@
 use super::*;
+use crate::learn::Model;
 use crate::sample_artifacts::{artifact, logistic_artifact};
 
 fn frame(distance: Vec<Option<f64>>, origin: Vec<Option<&str>>) -> RawFrame {
@@ -45,6 +46,120 @@ fn values_the_model_never_saw_are_scored_with_a_warning() {
         predictions[1].warnings.is_empty(),
         "nulls are imputed, not warned about"
     );
+}
+
+fn titles(titles: Vec<Option<&str>>) -> RawFrame {
+    let mut frame = RawFrame::new(titles.len());
+    frame
+        .insert("price", RawColumn::Numeric(vec![Some(6.0); titles.len()]))
+        .expect("same length");
+    frame
+        .insert("title", RawColumn::Text(titles.into_iter().collect()))
+        .expect("same length");
+    frame
+}
+
+#[test]
+fn top_k_ranks_the_most_probable_classes_first() {
+    let model = crate::sample_artifacts::text_artifact();
+    let rows = titles(vec![Some("strong coffee"), Some("tea for the dog")]);
+    let options = PredictOptions {
+        top_k: Some(2),
+        explain: false,
+    };
+    let predictions = predict_with(&model, &rows, "req", options).expect("predicts");
+    let probabilities = model.predict(&rows).expect("predicts");
+    for (prediction, p) in predictions.iter().zip(probabilities.chunks(3)) {
+        let top = prediction.top_k.as_ref().expect("asked for");
+        assert_eq!(top.len(), 2);
+        assert!(top[0].probability >= top[1].probability);
+        let best = (0..3)
+            .max_by(|&a, &b| p[a].total_cmp(&p[b]))
+            .expect("3 classes");
+        assert_eq!(top[0].class, model.classes[best]);
+        assert_eq!(&*prediction.label, top[0].class);
+        assert_eq!(top[0].probability, p[best]);
+        assert!(prediction.explanation.is_none());
+    }
+    assert_eq!(&*predictions[0].label, "coffee");
+    let all = PredictOptions {
+        top_k: Some(50),
+        explain: false,
+    };
+    let ranked = predict_with(&model, &rows, "req", all).expect("predicts");
+    assert_eq!(
+        ranked[0].top_k.as_ref().map(Vec::len),
+        Some(3),
+        "at most every class"
+    );
+}
+
+#[test]
+fn an_explanation_lists_the_terms_that_pushed_the_decision_and_sums_to_its_margin() {
+    let model = crate::sample_artifacts::text_artifact();
+    let rows = titles(vec![Some("Green tea, tea, tea")]);
+    let options = PredictOptions {
+        top_k: None,
+        explain: true,
+    };
+    let prediction = &predict_with(&model, &rows, "req", options).expect("predicts")[0];
+    assert_eq!(&*prediction.label, "tea");
+    let explanation = prediction.explanation.as_ref().expect("asked for");
+    let first_term = explanation
+        .iter()
+        .find(|c| c.feature == "title")
+        .expect("a term");
+    assert_eq!(first_term.term.as_deref(), Some("tea"));
+    assert!(first_term.contribution > 0.0);
+    assert!(explanation
+        .windows(2)
+        .all(|w| w[0].contribution.abs() >= w[1].contribution.abs()));
+    // Every input is listed here (fewer than the limit): with the intercept they make the margin.
+    let Model::LogisticRegression(linear) = &model.learner else {
+        panic!("a linear model");
+    };
+    let encoded = model.pipeline.transform(&rows).expect("encodes");
+    let margins = linear.margins(&encoded);
+    let intercept = linear.weights[0];
+    let total: f64 = explanation.iter().map(|c| c.contribution).sum::<f64>() + intercept;
+    assert!(
+        (total - margins[0]).abs() < 1e-9,
+        "{total} vs {}",
+        margins[0]
+    );
+    assert!(explanation
+        .iter()
+        .any(|c| c.feature == "price" && c.term.is_none()));
+}
+
+#[test]
+fn a_text_with_no_known_word_is_scored_with_a_warning_and_options_a_model_cannot_answer_are_refused(
+) {
+    let model = crate::sample_artifacts::text_artifact();
+    let rows = titles(vec![Some("<p>zebra</p>"), None, Some("tea")]);
+    let predictions = predict(&model, &rows, "req").expect("predicts");
+    assert_eq!(predictions[0].warnings.len(), 1);
+    assert!(predictions[0].warnings[0].starts_with("title: no word the model learned"));
+    assert!(
+        predictions[1].warnings.is_empty(),
+        "a missing text is imputed, not warned about"
+    );
+    assert!(predictions[2].warnings.is_empty());
+
+    let explain = PredictOptions {
+        top_k: None,
+        explain: true,
+    };
+    assert!(explain.check(&model).is_ok());
+    let refused = explain
+        .check(&artifact())
+        .expect_err("trees do not explain yet");
+    assert!(refused.contains("gradient boosting"), "{refused}");
+    let none = PredictOptions {
+        top_k: Some(0),
+        explain: false,
+    };
+    assert!(none.check(&model).is_err());
 }
 
 mod properties {
