@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::profile::{CategoricalProfile, FeatureProfile, NumericProfile, Profile};
+use super::profile::{CategoricalProfile, FeatureProfile, NumericProfile, Profile, TextProfile};
 use super::stats::{self, Counts};
 use crate::spec::DriftSection;
 
@@ -26,6 +26,9 @@ const PSI_BINS: usize = 10;
 /// Bars per histogram in the report.
 const HISTOGRAM_BINS: usize = 20;
 const TOP_LEVELS: usize = 20;
+/// A text feature's word distribution is compared over the reference's most frequent words, this
+/// many, and the rest together.
+const COMPARED_WORDS: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,6 +66,8 @@ impl Test {
 pub enum Kind {
     Numeric,
     Categorical,
+    /// A text feature's words; its length in words is a numeric entry beside it.
+    Text,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -157,7 +162,8 @@ pub fn compare(reference: &Profile, current: &Profile, thresholds: &Thresholds) 
     let features: Vec<FeatureDrift> = reference
         .features
         .iter()
-        .filter_map(|r| Some(compare_feature(r, current.feature(r.name())?, thresholds)))
+        .filter_map(|r| Some((r, current.feature(r.name())?)))
+        .flat_map(|(r, c)| compare_feature(r, c, thresholds))
         .collect();
     let drifted_features = features.iter().filter(|f| f.drifted).count();
     let share_drifted = if features.is_empty() {
@@ -186,24 +192,92 @@ pub fn compare(reference: &Profile, current: &Profile, thresholds: &Thresholds) 
     }
 }
 
+/// One entry per feature; two for a text feature (its words, and its length in words).
 fn compare_feature(
     reference: &FeatureProfile,
     current: &FeatureProfile,
     thresholds: &Thresholds,
-) -> FeatureDrift {
+) -> Vec<FeatureDrift> {
     match (reference, current) {
         (FeatureProfile::Numeric(r), FeatureProfile::Numeric(c)) => {
-            compare_numeric(r, c, thresholds)
+            vec![compare_numeric(r, c, thresholds)]
         }
         (FeatureProfile::Categorical(r), FeatureProfile::Categorical(c)) => {
-            compare_categorical(r, c, thresholds)
+            vec![compare_categorical(r, c, thresholds)]
         }
+        (FeatureProfile::Text(r), FeatureProfile::Text(c)) => vec![
+            compare_words(r, c, thresholds),
+            compare_numeric(&r.words, &c.words, thresholds),
+        ],
         // Both profiles come from the same pipeline; a mismatch means a corrupt profile.
-        (r, _) => FeatureDrift::untested(
+        (r, _) => vec![FeatureDrift::untested(
             r.name(),
             "the current profile has another kind of values for this feature",
-        ),
+        )],
     }
+}
+
+/// A text feature's words: the Jensen–Shannon distance between the two sides' shares of the
+/// reference's most frequent words (the rest as one bin); out of range, the share of the model's
+/// terms outside its vocabulary.
+fn compare_words(r: &TextProfile, c: &TextProfile, thresholds: &Thresholds) -> FeatureDrift {
+    let mut top: Vec<(&String, &u64)> = r.top_words.iter().collect();
+    top.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    top.truncate(COMPARED_WORDS);
+    let other = "(other words)".to_owned();
+    let mut keys: Vec<&String> = top.iter().map(|(word, _)| *word).collect();
+    let mut rc: Vec<u64> = top.iter().map(|(_, n)| **n).collect();
+    let mut cc: Vec<u64> = keys
+        .iter()
+        .map(|word| c.top_words.get(*word).copied().unwrap_or(0))
+        .collect();
+    let rest = |total: u64, counted: &[u64]| total.saturating_sub(counted.iter().sum());
+    let (r_rest, c_rest) = (rest(r.word_total, &rc), rest(c.word_total, &cc));
+    keys.push(&other);
+    rc.push(r_rest);
+    cc.push(c_rest);
+    let summary = |p: &TextProfile| Summary {
+        levels: Some(p.top_words.len()),
+        top: p
+            .top_words
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(word, _)| word.clone()),
+        ..numeric_summary(&p.words)
+    };
+    let mut out = FeatureDrift {
+        kind: Kind::Text,
+        missing: [
+            share(r.nulls, r.count + r.nulls),
+            share(c.nulls, c.count + c.nulls),
+        ],
+        out_of_range: share(c.unknown_terms, c.terms),
+        reference: summary(r),
+        current: summary(c),
+        histogram: level_histogram(&keys, &rc, r.word_total, &cc, c.word_total),
+        ..FeatureDrift::untested(&r.name, "")
+    };
+    if let Some(note) = nothing_to_test(r.word_total, c.word_total) {
+        out.note = Some(note.into());
+        out.drifted = r.word_total > 0 && c.word_total == 0 && c.nulls > 0;
+        return out;
+    }
+    let as_f64 = |v: &[u64]| v.iter().map(|&n| n as f64).collect::<Vec<f64>>();
+    let distance = stats::jensen_shannon(&as_f64(&rc), &as_f64(&cc));
+    out.decide(
+        Test::JensenShannon,
+        stats::Tested {
+            statistic: distance,
+            p_value: f64::NAN,
+        },
+    );
+    let as_shares = |counts: &[u64], total| counts.iter().map(|&n| share(n, total)).collect();
+    out.set_psi(
+        as_shares(&rc, r.word_total),
+        as_shares(&cc, c.word_total),
+        thresholds,
+    );
+    out
 }
 
 fn share(part: u64, whole: u64) -> f64 {

@@ -186,3 +186,90 @@ fn test_names_in_reports_are_their_serialised_names() {
         assert_eq!(serde_json::to_value(test).expect("json"), test.as_str());
     }
 }
+
+/// A profile of product titles through the sample text model's pipeline.
+fn titles_profile(titles: &[Option<&str>]) -> Profile {
+    let pipeline = crate::sample_artifacts::text_artifact().pipeline;
+    let mut frame = crate::features::RawFrame::new(titles.len());
+    frame
+        .insert(
+            "price",
+            crate::features::RawColumn::Numeric(vec![Some(5.0); titles.len()]),
+        )
+        .expect("price");
+    frame
+        .insert(
+            "title",
+            crate::features::RawColumn::Text(titles.iter().copied().collect()),
+        )
+        .expect("title");
+    let mut builder = ProfileBuilder::new(&pipeline, 1);
+    builder.add(&frame).expect("adds");
+    builder.finish()
+}
+
+#[test]
+fn text_drifts_by_its_words_and_reports_unknown_terms_and_its_length() {
+    let repeat = |docs: &[&'static str], n: usize| -> Vec<Option<&'static str>> {
+        docs.iter().cycle().take(n).map(|d| Some(*d)).collect()
+    };
+    let drinks = [
+        "green tea leaves",
+        "dark roast coffee beans",
+        "black tea bags",
+    ];
+    let reference = titles_profile(&repeat(&drinks, 300));
+    let FeatureProfile::Text(text) = reference.feature("title").expect("profiled") else {
+        panic!("a text profile");
+    };
+    assert_eq!((text.count, text.nulls), (300, 0));
+    assert_eq!(text.word_total, 1000);
+    assert_eq!(text.top_words.get("tea"), Some(&200));
+    assert_eq!(text.unknown_terms, 0, "every word is in the vocabulary");
+
+    let same = compare(
+        &reference,
+        &titles_profile(&repeat(&drinks, 250)),
+        &THRESHOLDS,
+    );
+    let words = same
+        .features
+        .iter()
+        .find(|f| f.name == "title")
+        .expect("words");
+    assert_eq!(
+        (words.kind, words.test),
+        (Kind::Text, Some(Test::JensenShannon))
+    );
+    assert!(!words.drifted && words.out_of_range == 0.0, "{words:?}");
+    let length = same
+        .features
+        .iter()
+        .find(|f| f.name == "title (words)")
+        .expect("length");
+    assert_eq!(length.kind, Kind::Numeric);
+    assert!(!length.drifted);
+
+    let mut changed = repeat(&["squeaky rubber bone toy for large dogs", "tea"], 250);
+    changed.push(None);
+    let shifted = compare(&reference, &titles_profile(&changed), &THRESHOLDS);
+    let words = shifted
+        .features
+        .iter()
+        .find(|f| f.name == "title")
+        .expect("words");
+    assert!(words.drifted, "{words:?}");
+    // "squeaky rubber bone toy for large dogs" has seven words the model never learned; "tea" one it knows.
+    assert!(
+        (words.out_of_range - 7.0 / 8.0).abs() < 1e-12,
+        "{}",
+        words.out_of_range
+    );
+    assert!(words.missing[1] > 0.0);
+    let length = shifted
+        .features
+        .iter()
+        .find(|f| f.name == "title (words)")
+        .expect("length");
+    assert!(length.drifted, "{length:?}");
+}

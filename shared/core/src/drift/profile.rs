@@ -12,7 +12,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::stats::Counts;
-use crate::features::{CategoricalEncoder, FeatureError, Pipeline, RawColumn, RawFrame};
+use crate::features::text::{terms, Analyzer, TextOptions};
+use crate::features::{
+    CategoricalEncoder, FeatureError, Pipeline, RawColumn, RawFrame, TextEncoder,
+};
 
 /// A numeric feature keeps every distinct value with its count up to this many distinct values
 /// (exact statistics whatever the number of rows); past it, a uniform random sample of this size.
@@ -21,6 +24,8 @@ pub const MAX_DISTINCT: usize = 20_000;
 pub const MAX_LEVELS: usize = 20_000;
 /// The name under which levels past [`MAX_LEVELS`] are counted.
 pub const OTHER_LEVELS: &str = "(other levels)";
+/// A text feature's profile keeps its most frequent words, this many.
+pub const TOP_WORDS: usize = 1_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
@@ -41,6 +46,7 @@ impl Profile {
 pub enum FeatureProfile {
     Numeric(NumericProfile),
     Categorical(CategoricalProfile),
+    Text(TextProfile),
 }
 
 impl FeatureProfile {
@@ -48,8 +54,28 @@ impl FeatureProfile {
         match self {
             FeatureProfile::Numeric(p) => &p.name,
             FeatureProfile::Categorical(p) => &p.name,
+            FeatureProfile::Text(p) => &p.name,
         }
     }
+}
+
+/// Free text: how long the documents are, how much of them the model knows, and which words
+/// they use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextProfile {
+    pub name: String,
+    /// Documents with a text.
+    pub count: u64,
+    pub nulls: u64,
+    /// Each document's length in words.
+    pub words: NumericProfile,
+    /// The model's terms in the documents (n-grams as it counts them), and how many of them are
+    /// outside its vocabulary.
+    pub terms: u64,
+    pub unknown_terms: u64,
+    /// The [`TOP_WORDS`] most frequent words with their counts, and every word counted.
+    pub top_words: BTreeMap<String, u64>,
+    pub word_total: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +117,7 @@ pub struct ProfileBuilder {
     rows: u64,
     numeric: Vec<(String, NumericBuilder)>,
     categorical: Vec<(CategoricalEncoder, CategoricalBuilder)>,
+    text: Vec<TextBuilder>,
     labels: CategoricalBuilder,
     scores: Option<NumericBuilder>,
 }
@@ -110,6 +137,12 @@ impl ProfileBuilder {
                 .categorical
                 .iter()
                 .map(|e| (e.clone(), CategoricalBuilder::default()))
+                .collect(),
+            text: pipeline
+                .text
+                .iter()
+                .enumerate()
+                .map(|(i, e)| TextBuilder::new(e, seed + 500 + i as u64))
                 .collect(),
             labels: CategoricalBuilder::default(),
             scores: None,
@@ -140,6 +173,9 @@ impl ProfileBuilder {
             .try_for_each(|(encoder, builder)| {
                 encoder.for_each_key(frame.column(&encoder.column)?, |key| builder.add(key))
             })?;
+        self.text
+            .par_iter_mut()
+            .try_for_each(|builder| builder.add(frame))?;
         self.rows += frame.rows() as u64;
         Ok(())
     }
@@ -172,6 +208,11 @@ impl ProfileBuilder {
             self.categorical
                 .into_iter()
                 .map(|(e, b)| FeatureProfile::Categorical(b.finish(e.name()))),
+        );
+        features.extend(
+            self.text
+                .into_iter()
+                .map(|b| FeatureProfile::Text(b.finish())),
         );
         let labels = self.labels.finish("label".into());
         let predictions = (labels.count > 0).then(|| PredictionProfile {
@@ -311,6 +352,90 @@ impl NumericBuilder {
             std: any.then(|| (self.m2 / self.count as f64).sqrt()),
             exact,
             values,
+        }
+    }
+}
+
+struct TextBuilder {
+    encoder: TextEncoder,
+    /// How words are cut for the word counts: the model's cleaning, one word at a time.
+    words_of: TextOptions,
+    lengths: NumericBuilder,
+    terms: u64,
+    unknown_terms: u64,
+    words: CategoricalBuilder,
+}
+
+impl TextBuilder {
+    fn new(encoder: &TextEncoder, seed: u64) -> TextBuilder {
+        TextBuilder {
+            encoder: encoder.clone(),
+            words_of: TextOptions {
+                analyzer: Analyzer::Word,
+                ngrams: (1, 1),
+                ..encoder.tfidf.options.clone()
+            },
+            lengths: NumericBuilder::new(seed),
+            terms: 0,
+            unknown_terms: 0,
+            words: CategoricalBuilder::default(),
+        }
+    }
+
+    fn add(&mut self, frame: &RawFrame) -> Result<(), FeatureError> {
+        let column = frame.column(&self.encoder.column)?;
+        let RawColumn::Text(documents) = column else {
+            return Err(FeatureError::WrongType {
+                column: self.encoder.column.clone(),
+                expected: "text",
+                found: column.kind_name(),
+            });
+        };
+        let mut lengths = Vec::with_capacity(documents.len());
+        let same_cut = self.words_of == self.encoder.tfidf.options;
+        for document in documents.iter() {
+            let Some(document) = document else {
+                lengths.push(None);
+                continue;
+            };
+            let words = terms(document, &self.words_of);
+            lengths.push(Some(words.len() as f64));
+            let model_terms;
+            let counted = if same_cut {
+                &words
+            } else {
+                model_terms = terms(document, &self.encoder.tfidf.options);
+                &model_terms
+            };
+            self.terms += counted.len() as u64;
+            self.unknown_terms += counted
+                .iter()
+                .filter(|term| self.encoder.tfidf.column(term).is_none())
+                .count() as u64;
+            for word in &words {
+                self.words.add(Some(word));
+            }
+        }
+        self.lengths.add(lengths);
+        Ok(())
+    }
+
+    fn finish(self) -> TextProfile {
+        let name = self.encoder.column;
+        let words = self.words.finish(String::new());
+        let mut top: Vec<(String, u64)> = words.levels.into_iter().collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        top.truncate(TOP_WORDS);
+        let lengths = self.lengths.finish(format!("{name} (words)"));
+        TextProfile {
+            count: lengths.count,
+            nulls: lengths.nulls,
+            words: lengths,
+            terms: self.terms,
+            unknown_terms: self.unknown_terms,
+            top_words: top.into_iter().collect(),
+            word_total: words.count,
+            name,
         }
     }
 }
