@@ -18,6 +18,8 @@ use crate::training_data::{DataVersionRef, Lineage, RowCounts, TimeRange};
 const TEMPLATE: &str = include_str!("../../templates/card.html");
 /// Enough points to draw a smooth ROC curve; more only makes the page heavier.
 const ROC_POINTS: usize = 400;
+/// Terms listed per class for a linear model's text features.
+const INFORMATIVE_TERMS: usize = 10;
 
 /// Everything the template shows.
 #[derive(Serialize)]
@@ -44,6 +46,8 @@ struct Page<'a> {
     parts: Vec<Part>,
     data_versions: &'a [DataVersionRef],
     features: Vec<String>,
+    /// Per class and text feature, the terms that speak most for it (linear models).
+    informative_terms: Vec<crate::predict::explain::ClassTerms>,
     fingerprint: &'a str,
     spec_version: u32,
     spec_sha256: &'a str,
@@ -151,6 +155,7 @@ pub fn render(
         parts,
         data_versions: &lineage.data_versions,
         features: artifact.pipeline.feature_names(),
+        informative_terms: crate::predict::explain::informative_terms(artifact, INFORMATIVE_TERMS),
         fingerprint: &lineage.fingerprint,
         spec_version: lineage.spec_version,
         spec_sha256: &lineage.spec_sha256,

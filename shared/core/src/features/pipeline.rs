@@ -187,12 +187,13 @@ impl Pipeline {
         names
     }
 
-    /// Names of the encoded features: numeric first, then one per categorical.
+    /// Names of the encoded features: numeric first, then one per categorical, then the texts.
     pub fn feature_names(&self) -> Vec<String> {
         self.numeric
             .iter()
             .map(|e| e.column.clone())
             .chain(self.categorical.iter().map(CategoricalEncoder::name))
+            .chain(self.text.iter().map(|e| format!("{} (text)", e.column)))
             .collect()
     }
 }

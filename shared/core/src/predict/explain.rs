@@ -99,3 +99,59 @@ pub fn contributions(
     out.truncate(MAX_CONTRIBUTIONS);
     out
 }
+
+/// The terms whose weights speak most for one class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassTerms {
+    pub class: String,
+    pub feature: String,
+    /// Most informative first, with their weights (log-odds per unit of TF-IDF).
+    pub terms: Vec<(String, f64)>,
+}
+
+/// Per class and text feature, the `per_class` terms with the largest weights towards it: for a
+/// binary model the largest positive weights (the positive class) and the most negative (the
+/// other); for several classes each class's largest weights. Hashed terms are named by bucket.
+pub fn informative_terms(artifact: &ModelArtifact, per_class: usize) -> Vec<ClassTerms> {
+    let Some(model) = linear(artifact) else {
+        return Vec::new();
+    };
+    let layout = &model.layout;
+    let categorical = artifact.pipeline.categorical.len();
+    let mut out = Vec::new();
+    for (t, encoder) in artifact.pipeline.text.iter().enumerate() {
+        let offset = layout.offsets[categorical + t];
+        let width = encoder.tfidf.width();
+        let name = |column: usize| {
+            encoder
+                .tfidf
+                .terms
+                .get(column)
+                .cloned()
+                .unwrap_or_else(|| format!("#{column} (hashed)"))
+        };
+        let top = |output: usize, sign: f64| -> Vec<(String, f64)> {
+            let w = &model.weights[output * layout.width + offset..][..width];
+            let mut order: Vec<usize> = (0..width).filter(|&i| w[i] * sign > 0.0).collect();
+            order.sort_by(|&a, &b| (w[b] * sign).total_cmp(&(w[a] * sign)));
+            order
+                .into_iter()
+                .take(per_class)
+                .map(|i| (name(i), w[i]))
+                .collect()
+        };
+        for (k, class) in artifact.classes.iter().enumerate() {
+            let terms = if layout.outputs == 1 {
+                top(0, if k == 1 { 1.0 } else { -1.0 })
+            } else {
+                top(k, 1.0)
+            };
+            out.push(ClassTerms {
+                class: class.clone(),
+                feature: encoder.column.clone(),
+                terms,
+            });
+        }
+    }
+    out
+}

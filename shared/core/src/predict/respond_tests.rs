@@ -162,6 +162,20 @@ fn a_text_with_no_known_word_is_scored_with_a_warning_and_options_a_model_cannot
     assert!(none.check(&model).is_err());
 }
 
+#[test]
+fn the_most_informative_terms_of_each_class_lead_its_list() {
+    let model = crate::sample_artifacts::text_artifact();
+    let lists = crate::predict::explain::informative_terms(&model, 3);
+    assert_eq!(lists.len(), 3, "one list per class of the one text feature");
+    for (list, word) in lists.iter().zip(["tea", "coffee", "dog"]) {
+        assert_eq!(list.feature, "title");
+        assert_eq!(list.terms.len(), 3);
+        assert_eq!(list.terms[0].0, word, "{list:?}");
+        assert!(list.terms.windows(2).all(|w| w[0].1 >= w[1].1));
+    }
+    assert!(crate::predict::explain::informative_terms(&artifact(), 3).is_empty());
+}
+
 mod properties {
     use proptest::prelude::*;
     use serde_json::{json, Value};
