@@ -21,5 +21,6 @@ mod registry;
 mod rollback;
 mod serving;
 mod shadow;
+mod text;
 mod train;
 mod train_handler;

@@ -27,8 +27,11 @@ const PSI_BINS: usize = 10;
 const HISTOGRAM_BINS: usize = 20;
 const TOP_LEVELS: usize = 20;
 /// A text feature's word distribution is compared over the reference's most frequent words, this
-/// many, and the rest together.
-const COMPARED_WORDS: usize = 100;
+/// many, and the rest together. Measured on the review samples: over 300 words, 300 reviews of
+/// one category (dog food) are at 0.16 from all categories, and 300 to 1,000 reviews of the same
+/// distribution within 0.06; over 100 words the function words hide the shift (0.11), over 1,000
+/// the rare words' noise nears the 0.1 threshold (0.09 for 300 reviews alike).
+const COMPARED_WORDS: usize = 300;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
