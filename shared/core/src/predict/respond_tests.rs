@@ -167,10 +167,24 @@ fn the_most_informative_terms_of_each_class_lead_its_list() {
     let model = crate::sample_artifacts::text_artifact();
     let lists = crate::predict::explain::informative_terms(&model, 3);
     assert_eq!(lists.len(), 3, "one list per class of the one text feature");
-    for (list, word) in lists.iter().zip(["tea", "coffee", "dog"]) {
+    // Which of a class's own words leads depends on where L-BFGS stops on separable data (it
+    // differs between machines), so the test asks for the class's word among its leaders and
+    // nothing but that class's words in its list.
+    let vocabularies = [
+        "green tea leaves black bags herbal with mint earl grey",
+        "dark roast coffee beans espresso pods ground medium decaf",
+        "dry dog food with chicken puppy small bites treats beef grain free",
+    ];
+    for ((list, word), vocabulary) in lists.iter().zip(["tea", "coffee", "dog"]).zip(vocabularies) {
         assert_eq!(list.feature, "title");
         assert_eq!(list.terms.len(), 3);
-        assert_eq!(list.terms[0].0, word, "{list:?}");
+        assert!(list.terms.iter().any(|(term, _)| term == word), "{list:?}");
+        assert!(
+            list.terms
+                .iter()
+                .all(|(term, weight)| *weight > 0.0 && vocabulary.split(' ').any(|w| w == term)),
+            "{list:?}"
+        );
         assert!(list.terms.windows(2).all(|w| w[0].1 >= w[1].1));
     }
     assert!(crate::predict::explain::informative_terms(&artifact(), 3).is_empty());
