@@ -123,7 +123,7 @@ pub struct PredictArgs {
     /// Also answer the largest contributions to each decision (logistic regression models).
     #[arg(long)]
     explain: bool,
-    /// A request body (.json), JSON Lines (.jsonl, .ndjson) or CSV with a header (.csv).
+    /// A request body (.json), JSON Lines (.jsonl, .ndjson) or CSV with a header (.csv), each may be gzipped (.csv.gz).
     file: PathBuf,
 }
 

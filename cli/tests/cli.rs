@@ -224,6 +224,52 @@ fn demo_runs_twice_from_a_clean_folder() {
 }
 
 #[test]
+fn the_reviews_demo_learns_from_text_and_says_which_words_decided() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("demo");
+    let out = mlops(
+        home.path(),
+        &[
+            "demo",
+            "--dataset",
+            "reviews",
+            "--dir",
+            dir.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("3 uploads: 2 accepted, 1 quarantined"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"score\" outside the allowed values [great, other]: 98 row(s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("version 1 is the first champion"),
+        "{stdout}"
+    );
+    // The hand-written reviews land on their sides, each with the words that pushed it there.
+    let answers: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.starts_with("  review 0:") || line.starts_with("  review 1:"))
+        .collect();
+    assert_eq!(answers.len(), 2, "{stdout}");
+    assert!(answers[0].contains(": great (score"), "{stdout}");
+    assert!(answers[1].contains(": other (score"), "{stdout}");
+    assert!(
+        stdout.contains("log-odds towards great: not -"),
+        "the second review's weightiest word: {stdout}"
+    );
+    // Later reviews of the same kind do not drift, in their words or in the model's scores.
+    assert!(stdout.contains("drift report:"), "{stdout}");
+    assert!(stdout.contains("(no drift)"), "{stdout}");
+    assert!(dir.join("objects/models/reviews/1/card.html").exists());
+}
+
+#[test]
 fn train_json_reports_the_model_its_metrics_and_artifact_then_a_no_op() {
     let home = tempfile::tempdir().expect("temp dir");
     let sample = |month: &str| {

@@ -171,3 +171,27 @@ fn the_schema_check_catches_what_it_should() {
     let admin = &doc["components"]["schemas"]["AdminRequest"];
     assert!(conforms(admin, &serde_json::json!({"versoin": 2})).is_err());
 }
+
+#[test]
+fn the_documented_top_k_bound_is_the_one_the_code_checks() {
+    let doc = document();
+    let predict = &doc["paths"]["/models/{model}/predict"]["post"];
+    let query = predict["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "top_k")
+        .expect("the top_k query parameter");
+    let bound = mlops_shared::predict::MAX_TOP_K as u64;
+    assert_eq!(query["schema"]["maximum"].as_u64(), Some(bound));
+    for form in doc["components"]["schemas"]["PredictRequest"]["oneOf"]
+        .as_array()
+        .expect("the body's forms")
+    {
+        assert_eq!(
+            form["properties"]["top_k"]["maximum"].as_u64(),
+            Some(bound),
+            "{form}"
+        );
+    }
+}

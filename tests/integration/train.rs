@@ -129,7 +129,7 @@ async fn trains_registers_and_writes_every_output(backends: Backends) {
     assert!(features
         .iter()
         .any(|f| f["name"] == "time_hour.day_of_week" && f["kind"] == "categorical"));
-    // The model's scores on its training rows, one per row, for prediction drift.
+    // The model's scores on the held-out test part, one per row, for prediction drift.
     let predictions = &reference["predictions"];
     let labelled: u64 = predictions["labels"]["levels"]
         .as_object()
@@ -138,7 +138,7 @@ async fn trains_registers_and_writes_every_output(backends: Backends) {
         .filter_map(|n| n.as_u64())
         .sum();
     assert_eq!(predictions["score"]["count"].as_u64(), Some(labelled));
-    assert_eq!(Some(labelled), rows["train"].as_u64());
+    assert_eq!(Some(labelled), rows["test"].as_u64());
 
     let card = backends
         .store

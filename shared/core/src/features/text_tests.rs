@@ -50,6 +50,13 @@ fn words_split_at_unicode_boundaries_without_tags_and_with_entities_decoded() {
         ..TextOptions::default()
     };
     assert_eq!(terms("Great <br/>Tea", &kept_case), ["Great", "br", "Tea"]);
+    // Capitals beyond ASCII are lowered too, titlecase letters included; a word already in
+    // lowercase, and text with no tag or entity, is taken as it is.
+    let words = TextOptions::default();
+    assert_eq!(
+        terms("ÉCOLE Straße ǅemal TEA tea 3&4 a>b", &words),
+        ["école", "straße", "ǆemal", "tea", "tea", "3", "4", "a", "b"]
+    );
 }
 
 #[test]

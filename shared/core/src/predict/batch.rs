@@ -1,8 +1,8 @@
 //! Batch scoring from files: a JSON request body, JSON Lines (one record per line) or CSV with a
-//! header, turned into the request body the API takes, so a file is validated and answered
+//! header, each as it is or gzipped, turned into the request body the API takes, so a file is validated and answered
 //! exactly as the same records sent over HTTP.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::path::Path;
 
 use polars::prelude::*;
@@ -22,9 +22,11 @@ pub enum BatchFormat {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum BatchError {
     #[error(
-        "{0}: name a .json (request body), .jsonl / .ndjson (one record per line) or .csv file"
+        "{0}: name a .json (request body), .jsonl / .ndjson (one record per line) or .csv file (each may be gzipped: .csv.gz)"
     )]
     UnknownFormat(String),
+    #[error("the gzip stream is truncated or corrupt: {0}")]
+    BadGzip(String),
     #[error("line {line} is not a JSON object: {problem}")]
     BadLine { line: usize, problem: String },
     #[error("the CSV file is unreadable: {0}")]
@@ -34,6 +36,7 @@ pub enum BatchError {
 impl BatchFormat {
     pub fn of(path: &Path) -> Result<BatchFormat, BatchError> {
         let name = path.to_string_lossy().to_lowercase();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
         if name.ends_with(".json") {
             Ok(BatchFormat::Json)
         } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
@@ -46,12 +49,21 @@ impl BatchFormat {
     }
 }
 
-/// The request body for the file's records.
+/// The request body for the file's records (a gzipped file is inflated first).
 pub fn request_body(
     bytes: Vec<u8>,
     format: BatchFormat,
     inputs: &[InputField],
 ) -> Result<Vec<u8>, BatchError> {
+    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut inflated = Vec::with_capacity(bytes.len() * 4);
+        flate2::read::MultiGzDecoder::new(bytes.as_slice())
+            .read_to_end(&mut inflated)
+            .map_err(|e| BatchError::BadGzip(e.to_string()))?;
+        inflated
+    } else {
+        bytes
+    };
     let records = match format {
         BatchFormat::Json => return Ok(bytes),
         BatchFormat::JsonLines => json_lines(&bytes)?,
@@ -217,6 +229,27 @@ mod tests {
             Ok(BatchFormat::JsonLines)
         );
         assert_eq!(BatchFormat::of(Path::new("b.csv")), Ok(BatchFormat::Csv));
+        assert_eq!(BatchFormat::of(Path::new("b.csv.gz")), Ok(BatchFormat::Csv));
         assert!(BatchFormat::of(Path::new("b.parquet")).is_err());
+        assert!(BatchFormat::of(Path::new("b.gz")).is_err());
+    }
+
+    #[test]
+    fn a_gzipped_file_is_read_as_its_content_and_a_broken_one_is_refused() {
+        use std::io::Write;
+        let csv = "month,temp\n7,84.2\n";
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(csv.as_bytes()).expect("in memory");
+        let gzipped = gzip.finish().expect("in memory");
+        let body = request_body(gzipped.clone(), BatchFormat::Csv, &inputs()).expect("reads");
+        assert_eq!(
+            records(body),
+            serde_json::json!([{"month": 7, "temp": 84.2}])
+        );
+        let truncated = gzipped[..gzipped.len() / 2].to_vec();
+        assert!(matches!(
+            request_body(truncated, BatchFormat::Csv, &inputs()),
+            Err(BatchError::BadGzip(_))
+        ));
     }
 }

@@ -10,5 +10,5 @@ pub mod respond;
 pub use batch::{request_body, BatchError, BatchFormat};
 pub use request::{options, parse, Limits, Problem, RequestError, UnknownFields};
 pub use respond::{
-    predict, predict_with, PredictOptions, PredictResponse, Prediction, RankedClass,
+    predict, predict_with, PredictOptions, PredictResponse, Prediction, RankedClass, MAX_TOP_K,
 };

@@ -51,6 +51,10 @@ pub struct RankedClass {
     pub probability: f64,
 }
 
+/// The largest `top_k` a request may ask for, as the OpenAPI document declares it (a request
+/// asking for more classes than the model has gets them all).
+pub const MAX_TOP_K: usize = 1_000_000;
+
 /// What a request may ask for beyond the predictions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 pub struct PredictOptions {
@@ -64,8 +68,8 @@ pub struct PredictOptions {
 impl PredictOptions {
     /// Why `artifact` cannot answer these options, if it cannot.
     pub fn check(&self, artifact: &ModelArtifact) -> Result<(), String> {
-        if self.top_k == Some(0) {
-            return Err("top_k must be at least 1".into());
+        if self.top_k.is_some_and(|k| !(1..=MAX_TOP_K).contains(&k)) {
+            return Err(format!("top_k must be between 1 and {MAX_TOP_K}"));
         }
         if self.explain && explain::linear(artifact).is_none() {
             return Err(format!(

@@ -155,11 +155,18 @@ fn a_text_with_no_known_word_is_scored_with_a_warning_and_options_a_model_cannot
         .check(&artifact())
         .expect_err("trees do not explain yet");
     assert!(refused.contains("gradient boosting"), "{refused}");
-    let none = PredictOptions {
-        top_k: Some(0),
-        explain: false,
-    };
-    assert!(none.check(&model).is_err());
+    for (k, allowed) in [
+        (0, false),
+        (1, true),
+        (MAX_TOP_K, true),
+        (MAX_TOP_K + 1, false),
+    ] {
+        let options = PredictOptions {
+            top_k: Some(k),
+            explain: false,
+        };
+        assert_eq!(options.check(&model).is_ok(), allowed, "top_k {k}");
+    }
 }
 
 #[test]

@@ -1,78 +1,58 @@
-//! `mlops demo`: the first thing a new user runs. It needs nothing but this binary: the flights
-//! sample and its spec are built in, and everything is written to a fresh local folder.
+//! `mlops demo` (the default story): the flights sample through the whole life cycle, from
+//! broken uploads to a degraded champion withdrawn by itself.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use chrono::Utc;
-use clap::Args;
 use mlops_http::{self as http, serving::Serving};
 use mlops_shared::artifact::InputField;
 use mlops_shared::drift::{Current, DriftJob, DriftRequest, Reference};
 use mlops_shared::features::RawColumn;
-use mlops_shared::ingest::{catalog, IngestOutcome, Ingestor, Status};
+use mlops_shared::ingest::{catalog, Ingestor, Status};
 use mlops_shared::monitor::{MonitorJob, MonitorOutcome};
-use mlops_shared::names::{DatasetName, ModelName, ObjectKey};
+use mlops_shared::names::{DatasetName, ModelName};
 use mlops_shared::ports::Backends;
 use mlops_shared::predict::{
     self, BatchFormat, Limits, ModelCache, PredictResponse, Sampling, Selector, ServingSettings,
 };
 use mlops_shared::spec::ColumnType;
 use mlops_shared::spec::{stored, DatasetSpec};
-
-use crate::ingest::print_outcome;
-use crate::registry::print_gates;
-use crate::train::{print_human, Bars};
-use mlops_shared::promotion::{self, Command, Promoter, Request};
 use mlops_shared::train::Trainer;
 use tower::ServiceExt;
 
-const SPEC: &str = include_str!("../../infra/datasets/flights.toml");
+use super::{decide, gunzip, ingest, install, post_to_router, root_of};
+use crate::train::{print_human, Bars};
+
+const SPEC: &str = include_str!("../../../infra/datasets/flights.toml");
 const SAMPLE: [(&str, &[u8]); 4] = [
     (
         "flights-2013-01.csv.gz",
-        include_bytes!("../../infra/datasets/flights-sample/flights-2013-01.csv.gz"),
+        include_bytes!("../../../infra/datasets/flights-sample/flights-2013-01.csv.gz"),
     ),
     (
         "flights-2013-02.csv.gz",
-        include_bytes!("../../infra/datasets/flights-sample/flights-2013-02.csv.gz"),
+        include_bytes!("../../../infra/datasets/flights-sample/flights-2013-02.csv.gz"),
     ),
     (
         "flights-2013-03.csv.gz",
-        include_bytes!("../../infra/datasets/flights-sample/flights-2013-03.csv.gz"),
+        include_bytes!("../../../infra/datasets/flights-sample/flights-2013-03.csv.gz"),
     ),
     (
         "flights-2013-07.csv.gz",
-        include_bytes!("../../infra/datasets/flights-sample/flights-2013-07.csv.gz"),
+        include_bytes!("../../../infra/datasets/flights-sample/flights-2013-07.csv.gz"),
     ),
 ];
-/// Marks a folder as the demo's own, so a rerun may wipe it and nothing else.
-const MARKER: &str = ".mlops-demo";
 
-#[derive(Args)]
-pub struct DemoArgs {
-    /// Folder for the demo's objects and registry; wiped and recreated on every run.
-    #[arg(long, default_value = ".mlops-demo")]
-    dir: PathBuf,
-}
-
-pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    fresh_folder(&args.dir)?;
-    let backends = mlops_local::backends(&args.dir)?;
+pub async fn run(dir: &Path, backends: &Backends) -> anyhow::Result<ExitCode> {
     let ingestor = Ingestor::new(backends.store.clone(), backends.registry.clone(), u64::MAX);
     let dataset = DatasetName::parse("flights")?;
 
     println!("== 1. Install the flights contract");
-    let loaded = DatasetSpec::parse(SPEC, "toml").context("the built-in spec")?;
-    let key = stored::put(backends.store.as_ref(), &loaded, SPEC, "toml").await?;
-    println!(
-        "installed {key} ({} columns, {} rules)\n",
-        loaded.spec.columns.len(),
-        loaded.spec.table.rules.len()
-    );
+    install(backends, SPEC).await?;
 
     println!("== 2. Ingest two months of flights (3,000 sampled rows each)");
     let mut outcomes = Vec::new();
@@ -124,18 +104,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
 
     println!("\n== 5. Train: logistic regression and gradient-boosted trees, the best on validation kept");
-    let trained = Trainer::new(&backends)
+    let trained = Trainer::new(backends)
         .train(&dataset, "demo", &Bars::new(true))
         .await
         .context("training on the curated sample")?;
-    print_human(&trained, |key| root_of(&args.dir, key));
+    print_human(&trained, |key| root_of(dir, key));
 
     println!(
         "\n== 6. Promote: the policy's gates decide whether version {} becomes the champion",
         trained.record.version
     );
     decide(
-        &backends,
+        backends,
         &dataset,
         trained.record.version,
         "the demo's first model",
@@ -143,14 +123,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     .await?;
 
     println!("\n== 7. Serve: the champion answers through the API's router (as under `mlops serve` and API Gateway)");
-    let served = predict_through_router(&backends).await?;
+    let served = describe_answer(backends).await?;
     println!("POST /models/flights/predict ({PREDICT_BODY_FILE}) -> {served}");
 
     println!("\n== 8. Summer arrives: July is ingested and checked for drift against the champion's training data");
     let july = ingest(&ingestor, &dataset, SAMPLE[3].0, SAMPLE[3].1.to_vec()).await?;
     let drift = match &july.version {
         Some(version) => Some(
-            DriftJob::new(&backends)
+            DriftJob::new(backends)
                 .run(
                     &DriftRequest {
                         model: ModelName::of_dataset(&dataset),
@@ -168,17 +148,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     outcomes.push(july);
     if let Some(drift) = &drift {
-        crate::drift::print_human(drift, |key| root_of(&args.dir, key));
+        crate::drift::print_human(drift, |key| root_of(dir, key));
     }
 
     // Drift found: retrain, as the template routes DriftDetected to the train function.
     if drift.as_ref().is_some_and(|d| d.announced) {
         println!("\n== 9. DriftDetected: retrain on every accepted version, July included; the policy decides again");
-        let retrained = Trainer::new(&backends)
+        let retrained = Trainer::new(backends)
             .train(&dataset, "drift", &Bars::new(true))
             .await
             .context("retraining after drift")?;
-        print_human(&retrained, |key| root_of(&args.dir, key));
+        print_human(&retrained, |key| root_of(dir, key));
         decide(
             &backends,
             &dataset,
@@ -189,31 +169,31 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     println!("\n== 10. July's flights land: the champion scores them through the API, their lateness arrives as outcomes, and its live quality is judged");
-    let fields = champion_fields(&backends, &dataset).await?;
-    let live = close_the_loop(&backends, &ingestor, &dataset, &fields, "july-1").await?;
+    let fields = champion_fields(backends, &dataset).await?;
+    let live = close_the_loop(backends, &ingestor, &dataset, &fields, "july-1").await?;
     crate::monitor::print_human(&live.report);
-    println!("  report     {}", root_of(&args.dir, &live.html_key));
+    println!("  report     {}", root_of(dir, &live.html_key));
 
     println!("\n== 11. A spec edit lets the departure delay in (known only after take-off) and turns auto_rollback on: the test part loves it, the policy promotes it");
     let leaky = leaky_spec(SPEC)?;
     let loaded = DatasetSpec::parse(&leaky, "toml")?;
     stored::put(backends.store.as_ref(), &loaded, &leaky, "toml").await?;
-    let leaky = Trainer::new(&backends)
+    let leaky = Trainer::new(backends)
         .train(&dataset, "demo", &Bars::new(true))
         .await
         .context("training with the leaky feature")?;
-    print_human(&leaky, |key| root_of(&args.dir, key));
-    let promoted = decide(&backends, &dataset, leaky.record.version, "a new feature").await?;
+    print_human(&leaky, |key| root_of(dir, key));
+    let promoted = decide(backends, &dataset, leaky.record.version, "a new feature").await?;
     let mut champion = promoted.champion;
     if promoted.champion == Some(leaky.record.version) {
         println!("\n== 12. Callers cannot send a delay that has not happened: July scored again without it; the monitor finds the champion degraded and it is withdrawn by itself");
-        let live = close_the_loop(&backends, &ingestor, &dataset, &fields, "july-2").await?;
+        let live = close_the_loop(backends, &ingestor, &dataset, &fields, "july-2").await?;
         crate::monitor::print_human(&live.report);
-        for withdrawal in crate::monitor::react(&backends, &live).await? {
+        for withdrawal in crate::monitor::react(backends, &live).await? {
             println!("  rollback   {}", withdrawal.message);
             champion = withdrawal.champion;
         }
-        println!("  report     {}", root_of(&args.dir, &live.html_key));
+        println!("  report     {}", root_of(dir, &live.html_key));
     }
 
     let versions = catalog::versions(backends.registry.as_ref(), &dataset).await?;
@@ -227,7 +207,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         count(Status::Quarantined),
         versions.len()
     );
-    let root = args.dir.join("objects");
+    let root = dir.join("objects");
     println!("curated data:  {}", root.join("curated/flights").display());
     println!(
         "quarantine:    {}",
@@ -253,39 +233,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     match champion {
         Some(version) => println!(
             "champion:      flights version {version} (mlops models flights --home {})",
-            args.dir.display()
+            dir.display()
         ),
         None => println!("champion:      none yet"),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Lets the promotion policy decide on a trained version, as the `ModelTrained` rule does in AWS,
-/// and prints the decision with its gates.
-async fn decide(
-    backends: &Backends,
-    dataset: &DatasetName,
-    version: u64,
-    note: &str,
-) -> anyhow::Result<promotion::Outcome> {
-    let request = Request::new(&format!("demo-{version}"), "demo", Some(note.into()))?;
-    let command = Command::Decide {
-        model: ModelName::of_dataset(dataset),
-        version,
-    };
-    let decided = Promoter::new(backends)
-        .execute(&command, &request)
-        .await
-        .with_context(|| format!("deciding on version {version}"))?;
-    println!("{}", decided.message);
-    if let Some(decision) = &decided.decision {
-        print_gates(decision);
-    }
-    Ok(decided)
-}
-
 const PREDICT_BODY_FILE: &str = "events/predict-body.json";
-const PREDICT_BODY: &str = include_str!("../../events/predict-body.json");
+const PREDICT_BODY: &str = include_str!("../../../events/predict-body.json");
 
 /// Scores July's sample through the router with every record kept (each record with what
 /// `fields` name, as callers send them; `request` names the request), reports each flight's
@@ -406,28 +362,10 @@ fn leaky_spec(spec: &str) -> anyhow::Result<String> {
 }
 
 /// Sends the sample request body to the router `mlops serve` runs; describes the answer in a line
-/// per record. The sampled inference records are written before it returns.
-async fn predict_through_router(backends: &Backends) -> anyhow::Result<String> {
-    let serving = Arc::new(Serving::new(
-        backends.store.clone(),
-        backends.registry.clone(),
-        ServingSettings::default(),
-    ));
-    let router = http::local_router(serving.clone(), None);
-    let request = axum::http::Request::post("/models/flights/predict")
-        .header("content-type", "application/json")
-        .body(axum::body::Body::from(PREDICT_BODY))?;
-    let response = router.oneshot(request).await?;
-    let status = response.status();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
-    serving.inference().flush().await;
-    if !status.is_success() {
-        bail!(
-            "the API answered {status}: {}",
-            String::from_utf8_lossy(&body)
-        );
-    }
-    let answer: PredictResponse = serde_json::from_slice(&body)?;
+/// per record.
+async fn describe_answer(backends: &Backends) -> anyhow::Result<String> {
+    let (status, answer) =
+        post_to_router(backends, "/models/flights/predict", PREDICT_BODY).await?;
     let mut out = format!(
         "{status}, model {} version {}",
         answer.model, answer.version
@@ -449,52 +387,6 @@ async fn predict_through_router(backends: &Backends) -> anyhow::Result<String> {
         }
     }
     Ok(out)
-}
-
-/// Where an object of the demo's store is on disk.
-fn root_of(dir: &std::path::Path, key: &ObjectKey) -> String {
-    dir.join("objects").join(key.as_str()).display().to_string()
-}
-
-async fn ingest(
-    ingestor: &Ingestor,
-    dataset: &DatasetName,
-    name: &str,
-    bytes: Vec<u8>,
-) -> anyhow::Result<IngestOutcome> {
-    let outcome = ingestor
-        .upload_and_ingest(dataset, name, bytes)
-        .await
-        .with_context(|| format!("ingesting {name}"))?;
-    print_outcome(&outcome, false)?;
-    Ok(outcome)
-}
-
-fn fresh_folder(dir: &PathBuf) -> anyhow::Result<()> {
-    if dir.exists() {
-        let is_empty = std::fs::read_dir(dir)?.next().is_none();
-        if !is_empty && !dir.join(MARKER).exists() {
-            bail!(
-                "{} exists and is not a demo folder; choose another with --dir",
-                dir.display()
-            );
-        }
-        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(
-        dir.join(MARKER),
-        "created by `mlops demo`; deleted and recreated by every run\n",
-    )?;
-    Ok(())
-}
-
-fn gunzip(bytes: &[u8]) -> anyhow::Result<String> {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_string(&mut text)
-        .context("the built-in sample")?;
-    Ok(text)
 }
 
 /// Breaks every `every`-th data row: an unknown carrier and a month that does not exist.
