@@ -6,11 +6,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use chrono::Utc;
 use mlops_http::{self as http, serving::Serving};
 use mlops_shared::artifact::InputField;
-use mlops_shared::drift::{Current, DriftJob, DriftRequest, Reference};
 use mlops_shared::features::RawColumn;
 use mlops_shared::ingest::{catalog, Ingestor, Status};
 use mlops_shared::monitor::{MonitorJob, MonitorOutcome};
@@ -21,11 +20,11 @@ use mlops_shared::predict::{
 };
 use mlops_shared::spec::ColumnType;
 use mlops_shared::spec::{stored, DatasetSpec};
-use mlops_shared::train::Trainer;
 use tower::ServiceExt;
 
-use super::{decide, gunzip, ingest, install, post_to_router, root_of};
-use crate::train::{print_human, Bars};
+use super::{
+    check_drift, decide, gunzip, ingest, install, post_to_router, print_reports, root_of, train,
+};
 
 const SPEC: &str = include_str!("../../../infra/datasets/flights.toml");
 const SAMPLE: [(&str, &[u8]); 4] = [
@@ -104,11 +103,14 @@ pub async fn run(dir: &Path, backends: &Backends) -> anyhow::Result<ExitCode> {
     );
 
     println!("\n== 5. Train: logistic regression and gradient-boosted trees, the best on validation kept");
-    let trained = Trainer::new(backends)
-        .train(&dataset, "demo", &Bars::new(true))
-        .await
-        .context("training on the curated sample")?;
-    print_human(&trained, |key| root_of(dir, key));
+    let trained = train(
+        backends,
+        dir,
+        &dataset,
+        "demo",
+        "training on the curated sample",
+    )
+    .await?;
 
     println!(
         "\n== 6. Promote: the policy's gates decide whether version {} becomes the champion",
@@ -128,37 +130,13 @@ pub async fn run(dir: &Path, backends: &Backends) -> anyhow::Result<ExitCode> {
 
     println!("\n== 8. Summer arrives: July is ingested and checked for drift against the champion's training data");
     let july = ingest(&ingestor, &dataset, SAMPLE[3].0, SAMPLE[3].1.to_vec()).await?;
-    let drift = match &july.version {
-        Some(version) => Some(
-            DriftJob::new(backends)
-                .run(
-                    &DriftRequest {
-                        model: ModelName::of_dataset(&dataset),
-                        version: None,
-                        reference: Reference::Training,
-                        current: Current::DataVersion(version.clone()),
-                        trigger: "demo".into(),
-                    },
-                    Utc::now(),
-                )
-                .await
-                .context("checking July for drift")?,
-        ),
-        None => None,
-    };
+    let drift = check_drift(backends, dir, &dataset, &july).await?;
     outcomes.push(july);
-    if let Some(drift) = &drift {
-        crate::drift::print_human(drift, |key| root_of(dir, key));
-    }
 
     // Drift found: retrain, as the template routes DriftDetected to the train function.
     if drift.as_ref().is_some_and(|d| d.announced) {
         println!("\n== 9. DriftDetected: retrain on every accepted version, July included; the policy decides again");
-        let retrained = Trainer::new(backends)
-            .train(&dataset, "drift", &Bars::new(true))
-            .await
-            .context("retraining after drift")?;
-        print_human(&retrained, |key| root_of(dir, key));
+        let retrained = train(backends, dir, &dataset, "drift", "retraining after drift").await?;
         decide(
             &backends,
             &dataset,
@@ -178,11 +156,14 @@ pub async fn run(dir: &Path, backends: &Backends) -> anyhow::Result<ExitCode> {
     let leaky = leaky_spec(SPEC)?;
     let loaded = DatasetSpec::parse(&leaky, "toml")?;
     stored::put(backends.store.as_ref(), &loaded, &leaky, "toml").await?;
-    let leaky = Trainer::new(backends)
-        .train(&dataset, "demo", &Bars::new(true))
-        .await
-        .context("training with the leaky feature")?;
-    print_human(&leaky, |key| root_of(dir, key));
+    let leaky = train(
+        backends,
+        dir,
+        &dataset,
+        "demo",
+        "training with the leaky feature",
+    )
+    .await?;
     let promoted = decide(backends, &dataset, leaky.record.version, "a new feature").await?;
     let mut champion = promoted.champion;
     if promoted.champion == Some(leaky.record.version) {
@@ -213,23 +194,7 @@ pub async fn run(dir: &Path, backends: &Backends) -> anyhow::Result<ExitCode> {
         "quarantine:    {}",
         root.join("quarantine/flights").display()
     );
-    if let Some(report) = outcomes.iter().find(|o| o.status == Status::Quarantined) {
-        println!(
-            "a report:      {}",
-            root.join(report.report.as_str()).display()
-        );
-    }
-    println!(
-        "model card:    {}",
-        root.join(trained.record.card_key.as_str()).display()
-    );
-    if let Some(drift) = &drift {
-        println!(
-            "drift report:  {} ({})",
-            root.join(drift.html_key.as_str()).display(),
-            drift.report.verdict
-        );
-    }
+    print_reports(dir, &outcomes, &trained.record.card_key, drift.as_ref());
     match champion {
         Some(version) => println!(
             "champion:      flights version {version} (mlops models flights --home {})",

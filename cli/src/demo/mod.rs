@@ -12,18 +12,22 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
+use chrono::Utc;
 use clap::{Args, ValueEnum};
 use mlops_http::{self as http, serving::Serving};
-use mlops_shared::ingest::{IngestOutcome, Ingestor};
+use mlops_shared::drift::{Current, DriftJob, DriftOutcome, DriftRequest, Reference};
+use mlops_shared::ingest::{IngestOutcome, Ingestor, Status};
 use mlops_shared::names::{DatasetName, ModelName, ObjectKey};
 use mlops_shared::ports::Backends;
 use mlops_shared::predict::{PredictResponse, ServingSettings};
 use mlops_shared::promotion::{self, Command, Promoter, Request};
 use mlops_shared::spec::{stored, DatasetSpec};
+use mlops_shared::train::{TrainOutcome, Trainer};
 use tower::ServiceExt;
 
 use crate::ingest::print_outcome;
 use crate::registry::print_gates;
+use crate::train::{print_human, Bars};
 
 /// Marks a folder as the demo's own, so a rerun may wipe it and nothing else.
 const MARKER: &str = ".mlops-demo";
@@ -66,6 +70,23 @@ async fn install(backends: &Backends, spec: &str) -> anyhow::Result<()> {
         loaded.spec.table.rules.len()
     );
     Ok(())
+}
+
+/// Trains on every accepted version, as the train function does for `trigger`, and prints
+/// what was registered; `what` says what the training was, should it fail.
+async fn train(
+    backends: &Backends,
+    dir: &Path,
+    dataset: &DatasetName,
+    trigger: &str,
+    what: &str,
+) -> anyhow::Result<TrainOutcome> {
+    let trained = Trainer::new(backends)
+        .train(dataset, trigger, &Bars::new(true))
+        .await
+        .context(what.to_owned())?;
+    print_human(&trained, |key| root_of(dir, key));
+    Ok(trained)
 }
 
 /// Lets the promotion policy decide on a trained version, as the `ModelTrained` rule does in AWS,
@@ -119,6 +140,57 @@ async fn post_to_router(
         );
     }
     Ok((status, serde_json::from_slice(&body)?))
+}
+
+/// Checks the data version an upload made for drift against the champion's training data, as
+/// the drift function does on demand, and prints the verdict; nothing when no version was made.
+async fn check_drift(
+    backends: &Backends,
+    dir: &Path,
+    dataset: &DatasetName,
+    upload: &IngestOutcome,
+) -> anyhow::Result<Option<DriftOutcome>> {
+    let Some(version) = &upload.version else {
+        return Ok(None);
+    };
+    let request = DriftRequest {
+        model: ModelName::of_dataset(dataset),
+        version: None,
+        reference: Reference::Training,
+        current: Current::DataVersion(version.clone()),
+        trigger: "demo".into(),
+    };
+    let drift = DriftJob::new(backends)
+        .run(&request, Utc::now())
+        .await
+        .with_context(|| format!("checking {} for drift", upload.key))?;
+    crate::drift::print_human(&drift, |key| root_of(dir, key));
+    Ok(Some(drift))
+}
+
+/// The summary's lines naming the files a user opens next: a quarantine report, the model card,
+/// the drift report.
+fn print_reports(
+    dir: &Path,
+    outcomes: &[IngestOutcome],
+    card: &ObjectKey,
+    drift: Option<&DriftOutcome>,
+) {
+    let root = dir.join("objects");
+    if let Some(report) = outcomes.iter().find(|o| o.status == Status::Quarantined) {
+        println!(
+            "a report:      {}",
+            root.join(report.report.as_str()).display()
+        );
+    }
+    println!("model card:    {}", root.join(card.as_str()).display());
+    if let Some(drift) = drift {
+        println!(
+            "drift report:  {} ({})",
+            root.join(drift.html_key.as_str()).display(),
+            drift.report.verdict
+        );
+    }
 }
 
 /// Where an object of the demo's store is on disk.

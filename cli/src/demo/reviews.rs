@@ -5,17 +5,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
-use chrono::Utc;
-use mlops_shared::drift::{Current, DriftJob, DriftRequest, Reference};
 use mlops_shared::ingest::{Ingestor, Status};
 use mlops_shared::names::{DatasetName, ModelName};
 use mlops_shared::ports::Backends;
 use mlops_shared::predict::{explain, ModelCache, Selector};
-use mlops_shared::train::Trainer;
 
-use super::{decide, gunzip, ingest, install, post_to_router, root_of};
-use crate::train::{print_human, Bars};
+use super::{check_drift, decide, gunzip, ingest, install, post_to_router, print_reports, train};
 
 const SPEC: &str = include_str!("../../../infra/datasets/reviews.toml");
 const TRAIN: &[u8] = include_bytes!("../../../infra/datasets/reviews-sample/reviews-train.csv.gz");
@@ -51,11 +46,7 @@ pub async fn run(dir: &Path, backends: &Backends) -> anyhow::Result<ExitCode> {
     );
 
     println!("\n== 4. Train: TF-IDF of words and word pairs, fitted on the training part, and a logistic regression");
-    let trained = Trainer::new(backends)
-        .train(&dataset, "demo", &Bars::new(true))
-        .await
-        .context("training on the reviews")?;
-    print_human(&trained, |key| root_of(dir, key));
+    let trained = train(backends, dir, &dataset, "demo", "training on the reviews").await?;
     let loaded = ModelCache::new(
         backends.store.clone(),
         backends.registry.clone(),
@@ -115,28 +106,8 @@ pub async fn run(dir: &Path, backends: &Backends) -> anyhow::Result<ExitCode> {
 
     println!("\n== 7. 500 later reviews arrive and are checked for drift against the champion's training data");
     let later = ingest(&ingestor, &dataset, "reviews-new.csv.gz", LATER.to_vec()).await?;
-    let drift = match &later.version {
-        Some(version) => Some(
-            DriftJob::new(backends)
-                .run(
-                    &DriftRequest {
-                        model: model.clone(),
-                        version: None,
-                        reference: Reference::Training,
-                        current: Current::DataVersion(version.clone()),
-                        trigger: "demo".into(),
-                    },
-                    Utc::now(),
-                )
-                .await
-                .context("checking the later reviews for drift")?,
-        ),
-        None => None,
-    };
+    let drift = check_drift(backends, dir, &dataset, &later).await?;
     outcomes.push(later);
-    if let Some(drift) = &drift {
-        crate::drift::print_human(drift, |key| root_of(dir, key));
-    }
 
     let count = |status| outcomes.iter().filter(|o| o.status == status).count();
     println!("\n== Summary");
@@ -146,24 +117,7 @@ pub async fn run(dir: &Path, backends: &Backends) -> anyhow::Result<ExitCode> {
         count(Status::Accepted),
         count(Status::Quarantined)
     );
-    let root = dir.join("objects");
-    if let Some(report) = outcomes.iter().find(|o| o.status == Status::Quarantined) {
-        println!(
-            "a report:      {}",
-            root.join(report.report.as_str()).display()
-        );
-    }
-    println!(
-        "model card:    {}",
-        root.join(trained.record.card_key.as_str()).display()
-    );
-    if let Some(drift) = &drift {
-        println!(
-            "drift report:  {} ({})",
-            root.join(drift.html_key.as_str()).display(),
-            drift.report.verdict
-        );
-    }
+    print_reports(dir, &outcomes, &trained.record.card_key, drift.as_ref());
     match promoted.champion {
         Some(version) => println!(
             "champion:      reviews version {version} (mlops predict --model reviews --home {} --explain FILE)",
