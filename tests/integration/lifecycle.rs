@@ -37,7 +37,7 @@ struct Lambdas {
     port: u16,
     processes: Vec<Child>,
     logs: tempfile::TempDir,
-    /// Where the functions find their bucket, table and bus.
+    /// Where the functions find their bucket, table, bus and endpoints.
     env: Vec<(&'static str, String)>,
 }
 
@@ -45,6 +45,7 @@ impl Lambdas {
     fn start(aws: &AwsBackends) -> Lambdas {
         let logs = tempfile::tempdir().expect("temp dir");
         let port = free_port();
+        let moto = std::env::var("AWS_ENDPOINT_URL").expect("moto's address");
         let emulator = Command::new(cargo_lambda())
             .args(["lambda", "watch", "--only-lambda-apis", "--timeout", "300"])
             .args(["-A", "127.0.0.1", "-P", &port.to_string()])
@@ -61,6 +62,12 @@ impl Lambdas {
                 ("BUCKET", aws.bucket.clone()),
                 ("REGISTRY_TABLE", aws.table.clone()),
                 ("EVENT_BUS", aws.bus.clone()),
+                // Blank, as the template declares it on AWS (the SDK alone panics on a blank
+                // endpoint); each service's own variable points at moto.
+                ("AWS_ENDPOINT_URL", String::new()),
+                ("AWS_ENDPOINT_URL_S3", moto.clone()),
+                ("AWS_ENDPOINT_URL_DYNAMODB", moto.clone()),
+                ("AWS_ENDPOINT_URL_EVENTBRIDGE", moto),
             ],
         };
         lambdas.wait_for_emulator();

@@ -21,6 +21,7 @@ mod registry;
 mod rollback;
 mod serving;
 mod shadow;
+mod template_env;
 mod text;
 mod train;
 mod train_handler;

@@ -50,13 +50,14 @@ impl S3Store {
         }
     }
 
-    /// An S3 client for `config`. With an endpoint override (`AWS_ENDPOINT_URL`, e.g. a local server)
-    /// it uses path-style addressing, which local servers need.
+    /// An S3 client for `config`, calling the endpoint [`crate::endpoint`] decides. With an
+    /// endpoint of its own (a local server) it uses path-style addressing, which local servers need.
     pub fn client(config: &aws_config::SdkConfig) -> Client {
-        let s3_config = aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(config.endpoint_url().is_some())
-            .build();
-        Client::from_conf(s3_config)
+        let endpoint = crate::endpoint::from_process("S3");
+        let mut s3_config = aws_sdk_s3::config::Builder::from(config);
+        s3_config.set_force_path_style(Some(endpoint.is_some()));
+        s3_config.set_endpoint_url(endpoint);
+        Client::from_conf(s3_config.build())
     }
 
     pub fn bucket(&self) -> &str {
