@@ -138,3 +138,26 @@ fn the_checks_see_what_they_should() {
         ["BUCKET", "RUST_LOG"].map(String::from).into()
     );
 }
+
+#[test]
+fn the_local_env_file_sets_only_declared_variables_and_the_sample_events_bucket() {
+    let template = String::from_utf8(mlops_tests::repo_file("template.yaml")).expect("UTF-8");
+    let file: serde_json::Value =
+        serde_json::from_slice(&mlops_tests::repo_file("events/env.local.json")).expect("JSON");
+    let set = file["Parameters"].as_object().expect("Parameters");
+    for name in set.keys() {
+        assert!(
+            ["IngestFunction", "PredictFunction", "DriftFunction"]
+                .iter()
+                .any(|function| declared(&template, function).contains(name)),
+            "events/env.local.json sets {name}, which no function declares: SAM would drop it"
+        );
+    }
+    let event: serde_json::Value =
+        serde_json::from_slice(&mlops_tests::repo_file("events/s3-put-flights.json"))
+            .expect("JSON");
+    assert_eq!(
+        set["BUCKET"], event["Records"][0]["s3"]["bucket"]["name"],
+        "the ingest function refuses an event from another bucket than its own"
+    );
+}
