@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
@@ -10,6 +11,7 @@ use clap::Args;
 use mlops_shared::model_registry::Decision;
 use mlops_shared::model_registry::{self, AuditEntry, ModelVersionRecord};
 use mlops_shared::names::{Alias, ModelName};
+use mlops_shared::predict::{self, ModelCache, ModelSchema, Selector};
 use mlops_shared::promotion::{describe, Command, Outcome, PromoteError, Promoter, Request};
 use serde_json::json;
 
@@ -19,6 +21,13 @@ use crate::Target;
 pub struct ModelsArgs {
     /// Show this model's versions (default: every model, one line each).
     model: Option<ModelName>,
+    /// Print the model's signature instead: what a prediction request carries and what the
+    /// model answers (the champion's, or --version's), as `GET /models/{model}/schema`.
+    #[arg(long, requires = "model")]
+    schema: bool,
+    /// With --schema: this version instead of the champion.
+    #[arg(long, requires = "schema")]
+    version: Option<u64>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -161,6 +170,25 @@ pub async fn models(args: ModelsArgs, target: &Target) -> anyhow::Result<ExitCod
         }
         return Ok(ExitCode::SUCCESS);
     };
+    if args.schema {
+        let selector = args
+            .version
+            .map_or_else(Selector::champion, Selector::Version);
+        let loaded = ModelCache::new(
+            backends.store.clone(),
+            backends.registry.clone(),
+            Duration::ZERO,
+        )
+        .get(&model, &selector)
+        .await?;
+        let signature = predict::schema(&loaded.artifact);
+        if args.json {
+            println!("{}", serde_json::to_string(&signature)?);
+        } else {
+            print_schema(&signature)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let view = model_registry::view(registry, &model)
         .await?
         .with_context(|| format!("model {model} is not in the registry"))?;
@@ -421,4 +449,62 @@ pub fn print_gates(decision: &Decision) {
             gate.detail
         );
     }
+}
+
+/// A signature as a table of fields, then the classes and an example record.
+fn print_schema(signature: &ModelSchema) -> anyhow::Result<()> {
+    println!(
+        "{} version {}: predicts {}",
+        signature.model, signature.version, signature.target
+    );
+    println!(
+        "{:<24} {:<12} {:<9} {}",
+        "field", "type", "nullable", "seen in training"
+    );
+    for field in &signature.inputs {
+        let seen = match (&field.levels, field.training_range) {
+            (Some(levels), _) => {
+                let shown: Vec<&str> = levels.iter().take(8).map(String::as_str).collect();
+                let more = levels.len().saturating_sub(shown.len());
+                let more = if more > 0 {
+                    format!(" (+{more} more)")
+                } else {
+                    String::new()
+                };
+                format!("{}{more}", shown.join(", "))
+            }
+            (None, Some([low, high])) => format!("{low} to {high}"),
+            (None, None) => String::new(),
+        };
+        let kind = serde_json::to_value(field.kind)?;
+        let role = match field.role {
+            predict::schema::Role::Key => " (names the prediction)",
+            predict::schema::Role::Feature => "",
+        };
+        println!(
+            "{:<24} {:<12} {:<9} {seen}{role}",
+            field.name,
+            kind.as_str().unwrap_or_default(),
+            if field.nullable { "yes" } else { "no" },
+        );
+    }
+    let threshold = signature
+        .threshold
+        .map(|t| format!(" (the second from a probability of {t:.4})"))
+        .unwrap_or_default();
+    println!("classes: {}{threshold}", signature.classes.join(", "));
+    // The example's fields in the signature's order (a JSON object keeps no order of its own).
+    let fields: Vec<String> = signature
+        .inputs
+        .iter()
+        .filter_map(|field| {
+            let value = signature.example.get(&field.name)?;
+            Some(format!(
+                "{}: {value}",
+                serde_json::to_string(&field.name).ok()?
+            ))
+        })
+        .collect();
+    println!("example: {{{}}}", fields.join(", "));
+    Ok(())
 }

@@ -267,6 +267,26 @@ fn the_reviews_demo_learns_from_text_and_says_which_words_decided() {
     assert!(stdout.contains("drift report:"), "{stdout}");
     assert!(stdout.contains("(no drift)"), "{stdout}");
     assert!(dir.join("objects/models/reviews/1/card.html").exists());
+
+    // The champion's signature: its one text field, its classes and an example to send.
+    let out = mlops(dir.as_path(), &["models", "reviews", "--schema"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("reviews version 1: predicts score"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|line| line.starts_with("review ") && line.contains("text")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("classes: other, great (the second from a probability of"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("example: {\"review\": \""), "{stdout}");
 }
 
 #[test]

@@ -195,6 +195,53 @@ async fn every_route_answers_its_event_file(backends: Backends) {
         .collect();
     assert_eq!(statuses, [&json!("champion"), &json!("candidate")]);
 
+    // The champion's signature; its example, sent back, is answered without a warning.
+    let (status, _, signature) = send_event(&router, "api-model-schema.json").await;
+    assert_eq!(status, StatusCode::OK, "{signature}");
+    assert_eq!(conforms(&schema("ModelSchema"), &signature), Ok(()));
+    assert_eq!(signature["version"], 1);
+    let inputs = signature["inputs"].as_array().expect("inputs");
+    let carrier = inputs
+        .iter()
+        .find(|f| f["name"] == "carrier")
+        .expect("the carrier field");
+    assert_eq!(carrier["type"], "categorical");
+    assert!(
+        carrier["levels"].as_array().is_some_and(|l| l.len() > 3),
+        "{carrier}"
+    );
+    let distance = inputs
+        .iter()
+        .find(|f| f["name"] == "distance")
+        .expect("the distance field");
+    assert!(distance["training_range"][0].as_f64() < distance["training_range"][1].as_f64());
+    let names: Vec<&Value> = inputs.iter().map(|f| &f["name"]).collect();
+    let example = &signature["example"];
+    assert_eq!(
+        example.as_object().map(|e| e.len()),
+        Some(names.len()),
+        "every field in the example"
+    );
+    let (status, _, body) = send(
+        &router,
+        post(
+            "/models/flights/predict",
+            json!({ "records": [example] }).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body["predictions"][0]["warnings"].is_null(),
+        "no warnings: {body}"
+    );
+    let (status, _, body) = send(&router, get("/models/flights/schema?version=2")).await;
+    assert_eq!((status, &body["version"]), (StatusCode::OK, &json!(2)));
+    let (status, _, body) = send(&router, get("/models/flights/schema?top_k=2")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _, body) = send(&router, get("/models/nothing/schema")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
     let (status, _, body) = send_event(&router, "api-health.json").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(conforms(&schema("Health"), &body), Ok(()));
@@ -277,7 +324,7 @@ async fn every_route_answers_its_event_file(backends: Backends) {
     // Every scored record was sampled (rate 1) and reaches the store with its version.
     serving.inference().flush().await;
     let stats = serving.inference().stats();
-    assert_eq!((stats.sampled, stats.written, stats.failed), (5, 5, 0));
+    assert_eq!((stats.sampled, stats.written, stats.failed), (6, 6, 0));
     let objects = backends
         .store
         .list("inference/flights/")
@@ -293,7 +340,7 @@ async fn every_route_answers_its_event_file(backends: Backends) {
         }
     }
     versions.sort_unstable();
-    assert_eq!(versions, [1, 1, 1, 2, 2]);
+    assert_eq!(versions, [1, 1, 1, 1, 2, 2]);
 }
 on_both_stores!(every_route_answers_its_event_file);
 

@@ -191,16 +191,28 @@ impl Which {
     }
 
     fn selector(&self) -> Result<Selector, ApiError> {
-        match (&self.alias, &self.version) {
-            (None, None) => Ok(Selector::champion()),
-            (Some(alias), None) => Alias::parse(alias)
-                .map(Selector::Alias)
-                .map_err(|e| ApiError::bad_request(e.to_string())),
-            (None, Some(version)) => version.parse().map(Selector::Version).map_err(|_| {
-                ApiError::bad_request(format!("version={version:?} is not a version number"))
-            }),
-            (Some(_), Some(_)) => Err(ApiError::bad_request("give alias or version, not both")),
-        }
+        selector(&self.alias, &self.version)
+    }
+}
+
+/// `?alias=challenger` or `?version=3`; neither means the champion.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Selection {
+    alias: Option<String>,
+    version: Option<String>,
+}
+
+fn selector(alias: &Option<String>, version: &Option<String>) -> Result<Selector, ApiError> {
+    match (alias, version) {
+        (None, None) => Ok(Selector::champion()),
+        (Some(alias), None) => Alias::parse(alias)
+            .map(Selector::Alias)
+            .map_err(|e| ApiError::bad_request(e.to_string())),
+        (None, Some(version)) => version.parse().map(Selector::Version).map_err(|_| {
+            ApiError::bad_request(format!("version={version:?} is not a version number"))
+        }),
+        (Some(_), Some(_)) => Err(ApiError::bad_request("give alias or version, not both")),
     }
 }
 
@@ -218,6 +230,7 @@ pub fn routes(serving: Arc<Serving>) -> Router {
         .route("/models/{model}/predict", post(predict_route))
         .route("/models", get(models_route))
         .route("/models/{model}", get(model_route))
+        .route("/models/{model}/schema", get(schema_route))
         .route("/health", get(health_route))
         .with_state(serving)
 }
@@ -314,6 +327,26 @@ async fn model_route(State(app): State<Arc<Serving>>, Path(model): Path<String>)
         Ok(Some(view)) => Json(view).into_response(),
         Ok(None) => ApiError::from(predict::ServeError::UnknownModel(model)).into_response(),
         Err(error) => ApiError::from(predict::ServeError::from(error)).into_response(),
+    }
+}
+
+/// The signature of the champion (or the alias or version asked for): what a record carries and
+/// what the model answers, with an example and the record's JSON Schema.
+async fn schema_route(
+    State(app): State<Arc<Serving>>,
+    Path(model): Path<String>,
+    selection: Result<Query<Selection>, QueryRejection>,
+) -> Response {
+    let answer = async {
+        let model = model_name(&model)?;
+        let Query(selection) = selection?;
+        let selector = selector(&selection.alias, &selection.version)?;
+        let loaded = app.cache.get(&model, &selector).await?;
+        Ok::<_, ApiError>(predict::schema(&loaded.artifact))
+    };
+    match answer.await {
+        Ok(signature) => Json(signature).into_response(),
+        Err(error) => error.into_response(),
     }
 }
 
