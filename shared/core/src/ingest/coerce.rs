@@ -86,13 +86,7 @@ fn blank_as_missing(series: Series) -> PolarsResult<Series> {
 
 fn parse_booleans(text: &StringChunked) -> Series {
     text.iter()
-        .map(|value| {
-            value.and_then(|v| match v.trim().to_ascii_lowercase().as_str() {
-                "true" | "t" | "yes" | "y" | "1" => Some(true),
-                "false" | "f" | "no" | "n" | "0" => Some(false),
-                _ => None,
-            })
-        })
+        .map(|value| value.and_then(crate::spec::boolean_spelling))
         .collect::<BooleanChunked>()
         .with_name(text.name().clone())
         .into_series()

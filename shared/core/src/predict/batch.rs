@@ -136,11 +136,7 @@ fn typed(cell: Option<&str>, kind: ColumnType) -> Value {
             .ok()
             .and_then(serde_json::Number::from_f64)
             .map(Value::Number),
-        ColumnType::Boolean => match text.to_ascii_lowercase().as_str() {
-            "true" | "1" => Some(Value::Bool(true)),
-            "false" | "0" => Some(Value::Bool(false)),
-            _ => None,
-        },
+        ColumnType::Boolean => crate::spec::boolean_spelling(text).map(Value::Bool),
         ColumnType::String | ColumnType::Categorical | ColumnType::Datetime | ColumnType::Text => {
             None
         }

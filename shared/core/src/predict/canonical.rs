@@ -249,6 +249,10 @@ impl<'b> Scan<'b> {
                 }
                 values.push(Some(text));
             }
+            (b'"', RawColumn::Boolean(values)) => {
+                self.at += 1;
+                values.push(Some(crate::spec::boolean_spelling(self.string()?)?));
+            }
             (b'"', RawColumn::Datetime(values)) => {
                 self.at += 1;
                 let time = DateTime::parse_from_rfc3339(self.string()?).ok()?;

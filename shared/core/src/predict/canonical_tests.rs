@@ -111,7 +111,12 @@ fn record() -> impl Strategy<Value = Vec<Value>> {
                 .unwrap_or_default())
         }),
     ];
-    let holiday = prop_oneof![Just(Value::Null), any::<bool>().prop_map(Value::from)];
+    let holiday = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        // Spellings as files write them.
+        "(yes|No|Y|n|T|f|1|0|TRUE| false )".prop_map(Value::from),
+    ];
     (distance, temp, carrier, time_hour, holiday).prop_map(|(a, b, c, d, e)| vec![a, b, c, d, e])
 }
 

@@ -256,7 +256,7 @@ fn expected(kind: ColumnType, got: Got) -> &'static str {
         }
         ColumnType::Integer => "an integer",
         ColumnType::String | ColumnType::Categorical | ColumnType::Text => "a string",
-        ColumnType::Boolean => "true or false",
+        ColumnType::Boolean => "true or false (or a spelling of them: \"yes\", \"no\", \"y\", \"n\", \"t\", \"f\", \"1\", \"0\")",
         // Whole numbers are taken as milliseconds: the number that came was not whole.
         ColumnType::Datetime if got == Got::Number => {
             "milliseconds since the epoch, or an RFC 3339 time"
@@ -983,6 +983,10 @@ impl<'de> Visitor<'de> for CellSeed<'_> {
             ColumnType::Datetime => match DateTime::parse_from_rfc3339(s) {
                 Ok(t) => set_last(self.column, Typed::Time(t.timestamp_millis())),
                 Err(_) => Cell::Wrong(Got::String),
+            },
+            ColumnType::Boolean => match crate::spec::boolean_spelling(s) {
+                Some(b) => set_last(self.column, Typed::Boolean(b)),
+                None => Cell::Wrong(Got::String),
             },
             _ => Cell::Wrong(Got::String),
         })

@@ -513,3 +513,33 @@ fn a_body_asks_for_the_top_classes_and_an_explanation_beside_its_records() {
     let fields: Vec<_> = problems.iter().filter_map(|p| p.field.as_deref()).collect();
     assert_eq!(fields, ["top_k", "explain"]);
 }
+
+#[test]
+fn a_boolean_may_be_spelled_as_ingest_reads_it() {
+    let record = |holiday: serde_json::Value| json!({"distance": 1, "carrier": "UA", "time_hour": 0, "holiday": holiday});
+    let frame = parse(
+        &body(json!({"records": [
+            record(json!("Yes")), record(json!(" no ")), record(json!("1")), record(json!("F")), record(json!(true)),
+        ]})),
+        &inputs(),
+        &Limits::default(),
+    )
+    .expect("valid");
+    assert_eq!(
+        frame.column("holiday").expect("column"),
+        &RawColumn::Boolean(vec![
+            Some(true),
+            Some(false),
+            Some(true),
+            Some(false),
+            Some(true)
+        ])
+    );
+    let found = problems(parse(
+        &body(json!({"records": [record(json!("maybe"))]})),
+        &inputs(),
+        &Limits::default(),
+    ));
+    assert_eq!(found.len(), 1);
+    assert!(found[0].problem.contains(r#""yes""#), "{:?}", found[0]);
+}

@@ -162,6 +162,18 @@ pub enum ColumnType {
     Text,
 }
 
+/// A boolean written as text, as files and requests spell it: true, t, yes, y, 1 and false, f,
+/// no, n, 0, in any case, with surrounding spaces. Ingest reads boolean columns this way and
+/// the API takes the same spellings beside JSON's true and false, so a value accepted at one end
+/// is accepted at the other.
+pub fn boolean_spelling(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "t" | "yes" | "y" | "1" => Some(true),
+        "false" | "f" | "no" | "n" | "0" => Some(false),
+        _ => None,
+    }
+}
+
 impl ColumnType {
     pub fn is_numeric(self) -> bool {
         matches!(self, ColumnType::Integer | ColumnType::Float)
