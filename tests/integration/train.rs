@@ -745,3 +745,144 @@ async fn a_training_window_leaves_out_versions_ingested_before_it() {
         "{error}"
     );
 }
+
+/// The multiclass plants spec with `lines` added to its [target] section.
+fn plants_spec_with_target(lines: &str) -> String {
+    MULTICLASS_SPEC.replace(
+        "[target]\ncolumn = \"species\"\nkind = \"multiclass\"\n",
+        &format!("[target]\ncolumn = \"species\"\nkind = \"multiclass\"\n{lines}\n"),
+    )
+}
+
+/// One virginica in a hundred: too few to train on as a class of its own.
+fn plants_with_rare_virginica(offset: usize) -> Vec<(String, Vec<u8>)> {
+    let mut files = plants_with(|i| {
+        if i % 100 == 0 {
+            "virginica"
+        } else if i % 2 == 0 {
+            "setosa"
+        } else {
+            "versicolor"
+        }
+    });
+    // A later file of other rows (the lengths shifted), for a second version.
+    if offset > 0 {
+        let csv = String::from_utf8(files[0].1.clone()).expect("UTF-8");
+        let shifted: String = csv
+            .lines()
+            .enumerate()
+            .map(|(i, line)| match (i, line.split_once(',')) {
+                (0, _) | (_, None) => format!("{line}\n"),
+                (_, Some((length, rest))) => format!("{}.5,{rest}\n", length),
+            })
+            .collect();
+        files = vec![(format!("plants-{offset}.csv"), shifted.into_bytes())];
+    }
+    files
+}
+
+#[tokio::test]
+async fn rare_classes_are_dropped_or_merged_as_the_spec_says_and_the_lineage_counts_them() {
+    for (policy, classes, dropped, merged) in [
+        (
+            "rare_classes = \"drop\"",
+            vec!["setosa", "versicolor"],
+            3,
+            0,
+        ),
+        (
+            "rare_classes = { merge_into = \"versicolor\" }",
+            vec!["setosa", "versicolor"],
+            0,
+            3,
+        ),
+    ] {
+        let (backends, _dir) = local_backends();
+        let spec = plants_spec_with_target(policy);
+        ingest(&backends, &spec, plants_with_rare_virginica(0)).await;
+        let first = train(&backends, "plants").await.expect("trains").record;
+        let artifact = json_object(&backends, &first.lineage_key).await;
+        let target = &artifact["target"];
+        assert_eq!(
+            target["dropped"]["virginica"].as_u64().unwrap_or(0),
+            dropped,
+            "{policy}: {target}"
+        );
+        assert_eq!(
+            target["merged"]["virginica"].as_u64().unwrap_or(0),
+            merged,
+            "{policy}: {target}"
+        );
+        assert_eq!(
+            artifact["rows"]["without_target"].as_u64(),
+            Some(dropped),
+            "{policy}"
+        );
+        let model = ModelArtifact::decode(
+            &backends
+                .store
+                .get(&key(&first.artifact_key))
+                .await
+                .expect("artifact")
+                .bytes,
+        )
+        .expect("decodes");
+        assert_eq!(model.classes, classes, "{policy}");
+
+        // A second version is judged against the champion on its test part, rebuilt with the
+        // same classes (a dropped or merged class is not a class of either model).
+        let request = mlops_shared::promotion::Request::new("first", "test", None).expect("valid");
+        let promoter = mlops_shared::promotion::Promoter::new(&backends);
+        let decide = |version| mlops_shared::promotion::Command::Decide {
+            model: model_name("plants"),
+            version,
+        };
+        promoter
+            .execute(&decide(1), &request)
+            .await
+            .expect("first champion");
+        ingest(&backends, &spec, plants_with_rare_virginica(1)).await;
+        let second = train(&backends, "plants")
+            .await
+            .expect("trains again")
+            .record;
+        assert_eq!(second.version, 2);
+        let request = mlops_shared::promotion::Request::new("second", "test", None).expect("valid");
+        let decided = promoter
+            .execute(&decide(2), &request)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("{policy}: the champion scored on the candidate's test part: {e}")
+            });
+        assert!(decided.decision.is_some(), "{policy}: {}", decided.message);
+    }
+}
+
+#[tokio::test]
+async fn a_target_map_makes_the_classes_and_leaves_unmapped_values_out() {
+    let (backends, _dir) = local_backends();
+    let spec = plants_spec_with_target("map = { setosa = \"small\", versicolor = \"large\" }");
+    ingest(&backends, &spec, plants_with_rare_virginica(0)).await;
+    let record = train(&backends, "plants").await.expect("trains").record;
+    let lineage = json_object(&backends, &record.lineage_key).await;
+    assert_eq!(lineage["target"]["unmapped_rows"], 3, "{lineage}");
+    assert_eq!(lineage["target"]["map"]["setosa"], "small");
+    let model = ModelArtifact::decode(
+        &backends
+            .store
+            .get(&key(&record.artifact_key))
+            .await
+            .expect("artifact")
+            .bytes,
+    )
+    .expect("decodes");
+    assert_eq!(model.classes, ["large", "small"]);
+}
+
+#[tokio::test]
+async fn a_rare_class_with_the_default_policy_names_the_remedy() {
+    let error = fails_cleanly(MULTICLASS_SPEC, plants_with_rare_virginica(0)).await;
+    let message = error.to_string();
+    assert!(message.contains("\"virginica\""), "{message}");
+    assert!(message.contains("rare_classes = \"drop\""), "{message}");
+}

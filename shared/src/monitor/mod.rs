@@ -409,9 +409,14 @@ impl<'a> MonitorJob<'a> {
         dataset: &crate::names::DatasetName,
         spec: &crate::spec::DatasetSpec,
     ) -> Result<Vec<(String, String, i64)>, MonitorError> {
-        let (key_column, target) = match &spec.target {
-            Some(target) => (spec.outcome_key(), target.column.as_str()),
-            None => return Ok(Vec::new()),
+        let Some(target_section) = &spec.target else {
+            return Ok(Vec::new());
+        };
+        let (key_column, target) = (spec.outcome_key(), target_section.column.as_str());
+        // Outcomes arrive as the data spells them: the spec's map makes them classes.
+        let class_of = |label: String| match target_section.map.is_empty() {
+            true => Some(label),
+            false => target_section.map.get(&label).cloned(),
         };
         let mut out = Vec::new();
         for version in catalog::outcome_versions(self.registry, dataset).await? {
@@ -437,7 +442,7 @@ impl<'a> MonitorJob<'a> {
             let times: Vec<Option<i64>> = times.i64().map_err(unreadable)?.iter().collect();
             // The outcome contract makes every column required: a row lacking one was dropped.
             for ((id, label), at) in ids.into_iter().zip(labels).zip(times) {
-                if let (Some(id), Some(label), Some(at)) = (id, label, at) {
+                if let (Some(id), Some(label), Some(at)) = (id, label.and_then(class_of), at) {
                     out.push((id, label, at));
                 }
             }

@@ -13,7 +13,7 @@ use crate::features::{Encoded, Pipeline, RawFrame};
 use crate::learn::{self, Dataset, Model, ModelParams};
 use crate::spec::{ClassBalance, TargetKind};
 use crate::training_data::split::{self, split_rows, Split};
-use crate::training_data::{curated, slice_values, RowCounts, TimeRange};
+use crate::training_data::{curated, slice_values, RowCounts, TargetShaping, TimeRange};
 
 /// Each class needs at least this many training rows (and one row in validation and test).
 const MIN_CLASS_ROWS: usize = 10;
@@ -32,6 +32,8 @@ pub struct Fitted {
     pub golden_frame: RawFrame,
     pub golden_probabilities: Vec<f64>,
     pub rows: RowCounts,
+    /// How the target's values became the classes.
+    pub target: TargetShaping,
     /// For a time split: the first and last time in each part.
     pub time_ranges: Option<BTreeMap<String, Option<TimeRange>>>,
 }
@@ -55,6 +57,7 @@ pub fn fit(
     let loaded_rows = labelled.loaded_rows;
     let labelled_rows = labelled.y.len();
     let classes = labelled.classes.clone();
+    let target = labelled.shaping.clone();
 
     progress.begin("fitting the feature pipeline", 0);
     let prepared = prepare(settings, labelled, &parts)?;
@@ -76,6 +79,7 @@ pub fn fit(
             validation: parts.validation.len(),
             test: parts.test.len(),
         },
+        target,
         time_ranges: times.as_ref().map(|_| {
             BTreeMap::from([
                 ("train".to_owned(), time_range(&parts.train)),
@@ -110,11 +114,17 @@ struct Labelled {
     y: Vec<u32>,
     /// Rows read, labelled or not.
     loaded_rows: usize,
+    shaping: TargetShaping,
 }
 
 fn label(settings: &Settings, frame: RawFrame) -> Result<Labelled, TrainError> {
     let loaded_rows = frame.rows();
-    let target_labels = curated::labels(frame.column(&settings.target.name)?);
+    let raw_labels = curated::labels(frame.column(&settings.target.name)?);
+    let shaping = TargetShaping::fit(settings.target_section, &raw_labels)?;
+    let target_labels: Vec<Option<String>> = raw_labels
+        .iter()
+        .map(|label| label.as_deref().and_then(|l| shaping.apply(l)))
+        .collect();
     let labelled: Vec<usize> = (0..frame.rows())
         .filter(|&i| target_labels[i].is_some())
         .collect();
@@ -137,6 +147,7 @@ fn label(settings: &Settings, frame: RawFrame) -> Result<Labelled, TrainError> {
         classes,
         y,
         loaded_rows,
+        shaping,
     })
 }
 

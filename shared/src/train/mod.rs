@@ -65,7 +65,7 @@ pub enum TrainError {
     },
     #[error("the positive class {positive:?} of {target:?} never occurs in the training data")]
     PositiveAbsent { target: String, positive: String },
-    #[error("class {class:?} has {rows} row(s) in the {part} part; at least {needed} are needed")]
+    #[error("class {class:?} has {rows} row(s) in the {part} part; at least {needed} are needed: add data, or set [target] rare_classes = \"drop\" or {{ merge_into = \"<class>\" }} (with min_class_rows) to train without it")]
     TooFewRows {
         class: String,
         part: &'static str,
@@ -74,6 +74,8 @@ pub enum TrainError {
     },
     #[error("no row has a value for the target {0:?}")]
     NoLabels(String),
+    #[error(transparent)]
+    Shaping(#[from] crate::training_data::ShapingError),
     #[error("candidate {candidate} failed: {source}")]
     Learn {
         candidate: String,
@@ -316,6 +318,7 @@ impl Trainer {
             learner: fitted.params.learner().to_owned(),
             params: fitted.params.clone(),
             rows: fitted.rows,
+            target: fitted.target.clone(),
             split: settings.split.clone(),
             time_ranges: fitted.time_ranges,
             trained_at,
@@ -427,6 +430,8 @@ fn model_trained(record: &ModelVersionRecord) -> DomainEvent {
 /// The spec's training sections, checked to be present.
 struct Settings<'a> {
     target: &'a ColumnSpec,
+    /// How the target's values become classes.
+    target_section: &'a crate::spec::TargetSection,
     kind: TargetKind,
     positive: Option<String>,
     features: &'a crate::spec::FeaturesSection,
@@ -460,6 +465,7 @@ impl<'a> Settings<'a> {
         );
         Ok(Settings {
             target: target_column,
+            target_section: target,
             kind: target.kind,
             positive: target.positive.as_ref().map(ToString::to_string),
             features,

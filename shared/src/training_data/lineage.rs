@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::split::TimeRange;
+use super::TargetShaping;
 use crate::ingest::catalog::DataVersionRecord;
 use crate::learn::ModelParams;
 use crate::names::{ModelName, ObjectKey};
@@ -25,6 +26,10 @@ pub struct Lineage {
     pub learner: String,
     pub params: ModelParams,
     pub rows: RowCounts,
+    /// How the target's values became the classes (absent in lineages from before it existed:
+    /// the values were the classes).
+    #[serde(default)]
+    pub target: TargetShaping,
     /// How the rows were split, so the test part can be rebuilt (promotion scores the champion on it).
     pub split: SplitSection,
     /// For a time split: the first and last time in each part.
@@ -36,7 +41,8 @@ pub struct Lineage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RowCounts {
     pub loaded: usize,
-    /// Rows left out because their target is null.
+    /// Rows left out because of their target: null, a value the spec's map leaves out, or a
+    /// rare class dropped (`target` counts the last two).
     pub without_target: usize,
     pub train: usize,
     /// Training rows after oversampling (equal to `train` otherwise).

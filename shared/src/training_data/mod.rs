@@ -6,11 +6,13 @@
 pub mod curated;
 mod lineage;
 pub mod split;
+mod target;
 mod test_part;
 
 pub use curated::slice_values;
 pub use lineage::{DataVersionRef, Lineage, RowCounts};
 pub use split::TimeRange;
+pub use target::{ShapingError, TargetShaping};
 pub use test_part::{test_part, TestPart};
 
 use crate::features::FeatureError;

@@ -53,10 +53,13 @@ pub async fn test_part(
     let mut labelled = Vec::new();
     let mut y = Vec::new();
     for (row, label) in labels.iter().enumerate() {
-        let Some(label) = label else { continue };
+        // The classes as training shaped them: mapped, rare ones dropped or merged.
+        let Some(label) = label.as_deref().and_then(|l| lineage.target.apply(l)) else {
+            continue;
+        };
         let class = classes
             .iter()
-            .position(|c| c == label)
+            .position(|c| *c == label)
             .ok_or_else(|| DataError::Corrupt {
                 what: format!("the data of {} version {}", lineage.model, lineage.version),
                 problem: format!(

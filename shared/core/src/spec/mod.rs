@@ -7,7 +7,7 @@
 pub mod outcomes;
 pub mod rule;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -306,8 +306,37 @@ pub enum TargetKind {
 pub struct TargetSection {
     pub column: String,
     pub kind: TargetKind,
-    /// For binary targets: the label value of the positive class.
+    /// For binary targets: the label value of the positive class (after `map`).
     pub positive: Option<AllowedValue>,
+    /// The target's values as the classes to learn (`"Charged Off" = "bad"`); when given, a
+    /// value it does not list is left out of training, and counted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub map: BTreeMap<String, String>,
+    /// A class with fewer labelled rows than this is rare; `rare_classes` says what becomes of it.
+    #[serde(default = "default_min_class_rows")]
+    pub min_class_rows: usize,
+    #[serde(default)]
+    pub rare_classes: RareClasses,
+}
+
+/// What training does with a rare class: `"error"` (stop, naming it), `"drop"` (train without its
+/// rows, and count them), or `{ merge_into = "<class>" }` (its rows learned as that class).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RareClasses {
+    #[default]
+    Error,
+    Drop,
+    MergeInto(String),
+}
+
+/// Classes as a list for a message.
+fn join(classes: &BTreeSet<&str>) -> String {
+    classes.iter().copied().collect::<Vec<_>>().join(", ")
+}
+
+fn default_min_class_rows() -> usize {
+    20
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -852,6 +881,35 @@ impl DatasetSpec {
                     "target.positive",
                     "a binary target names its positive class",
                 );
+            }
+            let classes: BTreeSet<&str> = target.map.values().map(String::as_str).collect();
+            if !target.map.is_empty() {
+                if let Some(positive) = &target.positive {
+                    let positive = positive.to_string();
+                    if !classes.contains(positive.as_str()) {
+                        out.push(
+                            "target.positive",
+                            format!(
+                                "{positive:?} is not a class target.map makes ({})",
+                                join(&classes)
+                            ),
+                        );
+                    }
+                }
+                if let RareClasses::MergeInto(class) = &target.rare_classes {
+                    if !classes.contains(class.as_str()) {
+                        out.push(
+                            "target.rare_classes",
+                            format!(
+                                "merge_into {class:?} is not a class target.map makes ({})",
+                                join(&classes)
+                            ),
+                        );
+                    }
+                }
+            }
+            if target.min_class_rows == 0 {
+                out.push("target.min_class_rows", "must be at least 1");
             }
         }
         if let Some(features) = &self.features {
