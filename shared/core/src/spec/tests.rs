@@ -260,3 +260,65 @@ fn free_text_columns_take_a_length_and_their_feature_options_are_checked() {
         "an unknown option is refused"
     );
 }
+
+#[test]
+fn a_target_map_must_make_the_positive_and_merged_classes() {
+    let text = r#"
+        [dataset]
+        name = "loans"
+        version = 1
+
+        [[columns]]
+        name = "loan_status"
+        type = "string"
+
+        [[columns]]
+        name = "amount"
+        type = "float"
+
+        [target]
+        column = "loan_status"
+        kind = "binary"
+        positive = "Charged Off"
+        map = { "Charged Off" = "bad", "Current" = "good" }
+        rare_classes = { merge_into = "other" }
+        min_class_rows = 0
+
+        [features]
+        columns = ["amount"]
+    "#;
+    let Err(SpecError::Invalid(problems)) = DatasetSpec::parse(text, "toml") else {
+        panic!("expected semantic problems");
+    };
+    let found: Vec<(&str, &str)> = problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.message.as_str()))
+        .collect();
+    assert!(
+        found.contains(&(
+            "target.positive",
+            "\"Charged Off\" is not a class target.map makes (bad, good)"
+        )),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(path, message)| *path == "target.rare_classes" && message.contains("\"other\"")),
+        "{found:#?}"
+    );
+    assert!(found
+        .iter()
+        .any(|(path, _)| *path == "target.min_class_rows"));
+    let fixed = text
+        .replace("positive = \"Charged Off\"", "positive = \"bad\"")
+        .replace("merge_into = \"other\"", "merge_into = \"good\"")
+        .replace("min_class_rows = 0", "min_class_rows = 12");
+    let spec = DatasetSpec::parse(&fixed, "toml").expect("valid").spec;
+    let target = spec.target.expect("a target");
+    assert_eq!(target.rare_classes, RareClasses::MergeInto("good".into()));
+    assert_eq!(target.map["Current"], "good");
+    let dropped = fixed.replace("{ merge_into = \"good\" }", "\"drop\"");
+    let spec = DatasetSpec::parse(&dropped, "toml").expect("valid").spec;
+    assert_eq!(spec.target.map(|t| t.rare_classes), Some(RareClasses::Drop));
+}
