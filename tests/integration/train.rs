@@ -828,6 +828,17 @@ async fn rare_classes_are_dropped_or_merged_as_the_spec_says_and_the_lineage_cou
         )
         .expect("decodes");
         assert_eq!(model.classes, classes, "{policy}");
+        let card = backends
+            .store
+            .get(&key(&first.card_key))
+            .await
+            .expect("card")
+            .bytes;
+        let card = String::from_utf8(card).expect("UTF-8");
+        assert!(
+            card.contains("virginica (3)"),
+            "{policy}: the card says what was done"
+        );
 
         // A second version is judged against the champion on its test part, rebuilt with the
         // same classes (a dropped or merged class is not a class of either model).

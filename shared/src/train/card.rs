@@ -13,7 +13,7 @@ use crate::artifact::ModelArtifact;
 use crate::evaluate::Threshold;
 use crate::names::{DatasetName, ModelName};
 use crate::spec::{DatasetSpec, Metric};
-use crate::training_data::{DataVersionRef, Lineage, RowCounts, TimeRange};
+use crate::training_data::{DataVersionRef, Lineage, RowCounts, TargetShaping, TimeRange};
 
 const TEMPLATE: &str = include_str!("../../templates/card.html");
 /// Enough points to draw a smooth ROC curve; more only makes the page heavier.
@@ -42,6 +42,7 @@ struct Page<'a> {
     candidates: &'a [CandidateResult],
     chosen: usize,
     rows: &'a RowCounts,
+    shaping: &'a TargetShaping,
     time_ranges: Option<&'a BTreeMap<String, Option<TimeRange>>>,
     parts: Vec<Part>,
     data_versions: &'a [DataVersionRef],
@@ -151,6 +152,7 @@ pub fn render(
         candidates: &metrics.candidates,
         chosen: metrics.chosen,
         rows: &lineage.rows,
+        shaping: &lineage.target,
         time_ranges: lineage.time_ranges.as_ref(),
         parts,
         data_versions: &lineage.data_versions,
