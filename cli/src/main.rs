@@ -1,6 +1,7 @@
 //! `mlops`: the pipeline on a laptop. Objects and registry live in a local folder (the embedded
 //! default, `./.mlops`), or in S3 and DynamoDB when given `--bucket` and `--table`.
 
+mod data;
 mod demo;
 mod drift;
 mod ingest;
@@ -76,6 +77,9 @@ enum Command {
     Spec(spec::SpecCommand),
     /// Validate files against their dataset's spec and curate or quarantine each one.
     Ingest(ingest::IngestArgs),
+    /// A dataset's curated versions: list, show, retire from training, restore.
+    #[command(subcommand)]
+    Data(data::DataCommand),
     /// Train candidate models on the curated data and register the best as a candidate.
     Train(train::TrainArgs),
     /// List models, or one model's versions with statuses, aliases and key metrics.
@@ -129,6 +133,7 @@ async fn run() -> ExitCode {
     let result = match cli.command {
         Command::Spec(command) => spec::run(command, &cli.target).await,
         Command::Ingest(args) => ingest::run(args, &cli.target).await,
+        Command::Data(command) => data::run(command, &cli.target).await,
         Command::Train(args) => train::run(args, &cli.target).await,
         Command::Models(args) => registry::models(args, &cli.target).await,
         Command::Promote(args) => registry::promote(args, &cli.target).await,

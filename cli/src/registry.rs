@@ -136,16 +136,21 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
 
 /// A CLI request: the user as actor, a fresh operation id (each command is a new intent).
 fn request(reason: Option<String>) -> anyhow::Result<Request> {
-    let user = ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok())
-        .unwrap_or_else(|| "unknown".to_owned());
+    let user = user();
     let operation = format!(
         "cli-{}-{}",
         std::process::id(),
         Utc::now().timestamp_nanos_opt().unwrap_or_default()
     );
     Ok(Request::new(&operation, &format!("cli:{user}"), reason)?)
+}
+
+/// Who runs the command, for the audit trails.
+pub fn user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok())
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 pub async fn models(args: ModelsArgs, target: &Target) -> anyhow::Result<ExitCode> {

@@ -17,6 +17,10 @@ pub struct TrainArgs {
     /// The dataset to train on; its spec names the target, features, split and candidates.
     #[arg(long)]
     dataset: DatasetName,
+    /// Train on these curated versions only (comma-separated ids, as `mlops data list` shows
+    /// them) instead of the spec's `[training] data_versions` or every version.
+    #[arg(long, value_delimiter = ',')]
+    data_versions: Vec<String>,
     /// Print the result as one JSON object (no progress bars).
     #[arg(long)]
     json: bool,
@@ -24,7 +28,7 @@ pub struct TrainArgs {
 
 pub async fn run(args: TrainArgs, target: &Target) -> anyhow::Result<ExitCode> {
     let backends = target.backends().await?;
-    let trainer = Trainer::new(&backends);
+    let trainer = Trainer::new(&backends).pinned(args.data_versions);
     let progress = Bars::new(!args.json);
     let outcome = trainer.train(&args.dataset, "cli", &progress).await?;
     let uri = |key: &ObjectKey| backends.store.uri(key);

@@ -6,6 +6,7 @@
 
 mod api;
 mod contracts;
+mod data_versions;
 mod drift;
 mod fuzz_corpus;
 mod inference_log;

@@ -8,6 +8,7 @@
 pub use mlops_core::ingest::*;
 
 pub mod catalog;
+pub mod retirement;
 
 use std::path::Path;
 use std::sync::Arc;

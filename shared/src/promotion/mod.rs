@@ -952,14 +952,26 @@ impl Promoter {
             .spec)
     }
 
-    /// Every data version the candidate learned from is one the contract accepted, unchanged.
+    /// Every data version the candidate learned from is one the contract accepted, unchanged,
+    /// and not retired since.
     async fn data_validation(
         &self,
         dataset: &DatasetName,
         lineage: &Lineage,
     ) -> Result<Result<usize, String>, PromoteError> {
         let accepted = catalog::versions(self.registry.as_ref(), dataset).await?;
+        let retired =
+            crate::ingest::retirement::retirements(self.registry.as_ref(), dataset).await?;
         for used in &lineage.data_versions {
+            if let Some(retirement) = retired.get(&used.version) {
+                return Ok(Err(format!(
+                    "data version {} was retired by {} on {} ({})",
+                    used.version,
+                    retirement.actor,
+                    retirement.at.format("%Y-%m-%d %H:%M UTC"),
+                    retirement.reason
+                )));
+            }
             match accepted.iter().find(|v| v.version == used.version) {
                 None => {
                     return Ok(Err(format!(

@@ -46,6 +46,7 @@ struct Page<'a> {
     time_ranges: Option<&'a BTreeMap<String, Option<TimeRange>>>,
     parts: Vec<Part>,
     data_versions: &'a [DataVersionRef],
+    retired_versions: &'a [String],
     features: Vec<String>,
     /// Per class and text feature, the terms that speak most for it (linear models).
     informative_terms: Vec<crate::predict::explain::ClassTerms>,
@@ -156,6 +157,7 @@ pub fn render(
         time_ranges: lineage.time_ranges.as_ref(),
         parts,
         data_versions: &lineage.data_versions,
+        retired_versions: &lineage.retired_versions,
         features: artifact.pipeline.feature_names(),
         informative_terms: crate::predict::explain::informative_terms(artifact, INFORMATIVE_TERMS),
         fingerprint: &lineage.fingerprint,

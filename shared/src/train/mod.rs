@@ -137,6 +137,8 @@ pub struct Trainer {
     store: Arc<dyn ObjectStore>,
     registry: Arc<dyn RegistryStore>,
     events: Arc<dyn EventPublisher>,
+    /// Curated versions to train on instead of the spec's choice.
+    pinned: Vec<String>,
 }
 
 /// The event announcing a new candidate, for the promote step.
@@ -149,6 +151,8 @@ struct Run<'a> {
     fingerprint: String,
     data_versions: Vec<DataVersionRef>,
     versions: &'a [crate::ingest::catalog::DataVersionRecord],
+    /// Retired versions left out.
+    retired_versions: Vec<String>,
     spec_sha256: &'a str,
     spec: &'a DatasetSpec,
     settings: &'a Settings<'a>,
@@ -162,7 +166,15 @@ impl Trainer {
             store: backends.store.clone(),
             registry: backends.registry.clone(),
             events: backends.events.clone(),
+            pinned: Vec::new(),
         }
+    }
+
+    /// Trains on these curated versions only (`mlops train --data-versions`), instead of those
+    /// the spec's `[training] data_versions` names or every one.
+    pub fn pinned(mut self, versions: Vec<String>) -> Self {
+        self.pinned = versions;
+        self
     }
 
     /// Trains a candidate for `dataset`, registers it and announces it with a `ModelTrained`
@@ -201,9 +213,22 @@ impl Trainer {
         {
             tracing::warn!(%model, error = %e, "could not sweep abandoned training runs");
         }
-        let versions =
-            curated::select_versions(self.registry.as_ref(), dataset, settings.window_days, now)
-                .await?;
+        let pinned = if self.pinned.is_empty() {
+            &settings.training.data_versions
+        } else {
+            &self.pinned
+        };
+        let curated::Selected {
+            versions,
+            retired: retired_versions,
+        } = curated::select_versions(
+            self.registry.as_ref(),
+            dataset,
+            settings.window_days,
+            pinned,
+            now,
+        )
+        .await?;
         let fingerprint = fingerprint(&versions, &loaded.sha256, settings.seed);
         if let Some(existing) =
             model_registry::find_fingerprint(self.registry.as_ref(), model, &fingerprint).await?
@@ -245,6 +270,7 @@ impl Trainer {
                     fingerprint,
                     data_versions,
                     versions: &versions,
+                    retired_versions,
                     spec_sha256: &loaded.sha256,
                     spec,
                     settings: &settings,
@@ -299,6 +325,7 @@ impl Trainer {
             fingerprint,
             data_versions,
             versions,
+            retired_versions,
             spec_sha256,
             spec,
             settings,
@@ -311,6 +338,7 @@ impl Trainer {
             version,
             fingerprint: fingerprint.clone(),
             data_versions,
+            retired_versions,
             spec_sha256: spec_sha256.to_owned(),
             spec_version: spec.dataset.version,
             code_version: CODE_VERSION.to_owned(),

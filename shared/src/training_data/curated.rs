@@ -9,23 +9,60 @@ use polars::prelude::*;
 use super::{DataError, DataVersionRef};
 use crate::features::{RawColumn, RawFrame};
 use crate::ingest::catalog::{self, DataVersionRecord};
+use crate::ingest::retirement;
 use crate::names::DatasetName;
 use crate::ports::{ObjectStore, RegistryStore, StoreError};
 use crate::spec::ColumnSpec;
 
-/// The curated versions to train on: all of them, or those ingested in the last `window_days`.
-/// Sorted by version id, so the same versions always give the same data.
+/// The curated versions to train on, and the retired ones left out.
+pub struct Selected {
+    /// Sorted by version id, so the same versions always give the same data.
+    pub versions: Vec<DataVersionRecord>,
+    /// Retired versions the selection would otherwise have taken.
+    pub retired: Vec<String>,
+}
+
+/// The curated versions to train on: those `pinned` (every one when none are), ingested in the
+/// last `window_days` when given, never a retired one.
 pub async fn select_versions(
     registry: &dyn RegistryStore,
     dataset: &DatasetName,
     window_days: Option<u32>,
+    pinned: &[String],
     now: DateTime<Utc>,
-) -> Result<Vec<DataVersionRecord>, DataError> {
+) -> Result<Selected, DataError> {
     let mut versions = catalog::versions(registry, dataset).await?;
+    let retirements = retirement::retirements(registry, dataset).await?;
+    for pin in pinned {
+        if !versions.iter().any(|v| &v.version == pin) {
+            return Err(DataError::NoSuchVersion {
+                dataset: dataset.clone(),
+                version: pin.clone(),
+            });
+        }
+        if let Some(retired) = retirements.get(pin) {
+            return Err(DataError::PinnedRetired {
+                dataset: dataset.clone(),
+                version: pin.clone(),
+                reason: retired.reason.clone(),
+            });
+        }
+    }
+    if !pinned.is_empty() {
+        versions.retain(|v| pinned.contains(&v.version));
+    }
     if let Some(days) = window_days {
         let since = now - Duration::days(days.into());
         versions.retain(|v| v.ingested_at >= since);
     }
+    let mut retired: Vec<String> = Vec::new();
+    versions.retain(|v| {
+        let keep = !retirements.contains_key(&v.version);
+        if !keep {
+            retired.push(v.version.clone());
+        }
+        keep
+    });
     if versions.is_empty() {
         return Err(DataError::NoData {
             dataset: dataset.clone(),
@@ -33,7 +70,8 @@ pub async fn select_versions(
         });
     }
     versions.sort_by(|a, b| a.version.cmp(&b.version));
-    Ok(versions)
+    retired.sort();
+    Ok(Selected { versions, retired })
 }
 
 /// Reads `columns` of every version into one frame.

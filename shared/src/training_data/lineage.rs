@@ -19,6 +19,9 @@ pub struct Lineage {
     pub version: u64,
     pub fingerprint: String,
     pub data_versions: Vec<DataVersionRef>,
+    /// Retired versions left out of this training (their data kept; see `mlops data list`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired_versions: Vec<String>,
     pub spec_sha256: String,
     pub spec_version: u32,
     pub code_version: String,

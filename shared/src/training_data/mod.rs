@@ -26,6 +26,19 @@ pub enum DataError {
         dataset: DatasetName,
         window_days: Option<u32>,
     },
+    #[error(
+        "{dataset} has no data version {version} to train on (mlops data list --dataset {dataset})"
+    )]
+    NoSuchVersion {
+        dataset: DatasetName,
+        version: String,
+    },
+    #[error("data version {version} of {dataset} is pinned for training but retired ({reason}); restore it or unpin it")]
+    PinnedRetired {
+        dataset: DatasetName,
+        version: String,
+        reason: String,
+    },
     #[error("column {column:?} is missing from curated version {version} (ingested under an older spec?)")]
     MissingColumn { column: String, version: String },
     #[error("{what} is unreadable: {problem}")]

@@ -441,6 +441,9 @@ pub struct TrainingSection {
     pub cost_fn: Option<f64>,
     /// Curated versions to train on: all of them, or those ingested within this many days.
     pub window_days: Option<u32>,
+    /// Only these curated versions (ids as `mlops data list` shows them), within the window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_versions: Vec<String>,
     #[serde(default)]
     pub seed: u64,
 }
