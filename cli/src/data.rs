@@ -7,7 +7,7 @@ use anyhow::Context;
 use chrono::Utc;
 use clap::{Args, Subcommand};
 use mlops_shared::ingest::catalog;
-use mlops_shared::ingest::retirement::{self, DataAction};
+use mlops_shared::ingest::retirement::{self, DataAction, Retirement};
 use mlops_shared::names::DatasetName;
 use serde_json::json;
 
@@ -52,6 +52,14 @@ pub struct ChangeArgs {
     /// Why, for the audit trail.
     #[arg(long)]
     reason: String,
+}
+
+impl ChangeArgs {
+    /// The change signed by whoever runs the command, now, with the reason given.
+    fn signed(&self) -> anyhow::Result<Retirement> {
+        let actor = format!("cli:{}", crate::registry::user());
+        Ok(Retirement::new(&actor, Utc::now(), &self.reason)?)
+    }
 }
 
 pub async fn run(command: DataCommand, target: &Target) -> anyhow::Result<ExitCode> {
@@ -156,32 +164,14 @@ pub async fn run(command: DataCommand, target: &Target) -> anyhow::Result<ExitCo
             }
         }
         DataCommand::Retire(args) => {
-            let actor = format!("cli:{}", crate::registry::user());
-            retirement::retire(
-                registry,
-                &args.dataset,
-                &args.version,
-                &actor,
-                &args.reason,
-                Utc::now(),
-            )
-            .await?;
+            retirement::retire(registry, &args.dataset, &args.version, &args.signed()?).await?;
             println!(
                 "retired {} version {}: training leaves it out from now on (mlops data restore to undo)",
                 args.dataset, args.version
             );
         }
         DataCommand::Restore(args) => {
-            let actor = format!("cli:{}", crate::registry::user());
-            retirement::restore(
-                registry,
-                &args.dataset,
-                &args.version,
-                &actor,
-                &args.reason,
-                Utc::now(),
-            )
-            .await?;
+            retirement::restore(registry, &args.dataset, &args.version, &args.signed()?).await?;
             println!(
                 "restored {} version {}: training takes it again",
                 args.dataset, args.version

@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use mlops_shared::ingest::catalog;
-use mlops_shared::ingest::retirement::{self, DataAction, RetirementError};
+use mlops_shared::ingest::retirement::{self, DataAction, Retirement, RetirementError};
 use mlops_shared::names::DatasetName;
 use mlops_shared::ports::Backends;
 use mlops_shared::promotion::{Command, Promoter, Request};
@@ -15,6 +15,10 @@ use mlops_tests::{
     dataset_name, flights_sample, ingest, json_object, model_name, on_both_stores,
     quick_flights_spec, train,
 };
+
+fn by(actor: &str, reason: &str) -> Retirement {
+    Retirement::new(actor, Utc::now(), reason).expect("a reason")
+}
 
 /// January and February ingested; their version ids, in that order.
 async fn two_months(backends: &Backends) -> (DatasetName, String, String) {
@@ -44,29 +48,20 @@ async fn two_months(backends: &Backends) -> (DatasetName, String, String) {
 async fn retired_versions_are_left_out_audited_and_restorable(backends: Backends) {
     let (flights, january, february) = two_months(&backends).await;
     let registry = backends.registry.as_ref();
-    retirement::retire(
-        registry,
-        &flights,
-        &january,
-        "cli:ana",
-        "a bad export",
-        Utc::now(),
-    )
-    .await
-    .expect("retires");
-    let again =
-        retirement::retire(registry, &flights, &january, "cli:ana", "twice", Utc::now()).await;
+    retirement::retire(registry, &flights, &january, &by("cli:ana", "a bad export"))
+        .await
+        .expect("retires");
+    let again = retirement::retire(registry, &flights, &january, &by("cli:ana", "twice")).await;
     assert!(
         matches!(again, Err(RetirementError::AlreadyRetired { .. })),
         "{again:?}"
     );
-    let unknown = retirement::retire(registry, &flights, "0000", "cli:ana", "?", Utc::now()).await;
+    let unknown = retirement::retire(registry, &flights, "0000", &by("cli:ana", "?")).await;
     assert!(
         matches!(unknown, Err(RetirementError::NoSuchVersion { .. })),
         "{unknown:?}"
     );
-    let silent =
-        retirement::retire(registry, &flights, &february, "cli:ana", " ", Utc::now()).await;
+    let silent = Retirement::new("cli:ana", Utc::now(), " ");
     assert!(
         matches!(silent, Err(RetirementError::NoReason)),
         "{silent:?}"
@@ -114,18 +109,10 @@ async fn retired_versions_are_left_out_audited_and_restorable(backends: Backends
         pinned.err()
     );
 
-    retirement::restore(
-        registry,
-        &flights,
-        &january,
-        "cli:ben",
-        "re-checked",
-        Utc::now(),
-    )
-    .await
-    .expect("restores");
-    let again =
-        retirement::restore(registry, &flights, &january, "cli:ben", "twice", Utc::now()).await;
+    retirement::restore(registry, &flights, &january, &by("cli:ben", "re-checked"))
+        .await
+        .expect("restores");
+    let again = retirement::restore(registry, &flights, &january, &by("cli:ben", "twice")).await;
     assert!(
         matches!(again, Err(RetirementError::NotRetired { .. })),
         "{again:?}"
@@ -165,9 +152,7 @@ async fn a_candidate_that_learned_from_a_retired_version_fails_the_data_gate(bac
         backends.registry.as_ref(),
         &flights,
         &january,
-        "cli:ana",
-        "a bad export",
-        Utc::now(),
+        &by("cli:ana", "a bad export"),
     )
     .await
     .expect("retires");

@@ -16,12 +16,27 @@ use super::Stream;
 use crate::names::DatasetName;
 use crate::ports::{Condition, Item, ItemKey, RegistryError, RegistryStore, WriteOp};
 
-/// Who retired a version, when, and why.
+/// Who retired (or restored) a version, when, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Retirement {
     pub actor: String,
     pub at: DateTime<Utc>,
     pub reason: String,
+}
+
+impl Retirement {
+    /// Refuses a change without a reason: the audit trail must say why.
+    pub fn new(actor: &str, at: DateTime<Utc>, reason: &str) -> Result<Self, RetirementError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(RetirementError::NoReason);
+        }
+        Ok(Retirement {
+            actor: actor.to_owned(),
+            at,
+            reason: reason.to_owned(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,72 +94,57 @@ fn audit_key(dataset: &DatasetName, at: DateTime<Utc>, version: &str) -> ItemKey
     )
 }
 
-/// Takes `version` out of training, with who and why; the data stays.
+/// Takes `version` out of training, saying who, when and why; the data stays.
 pub async fn retire(
     registry: &dyn RegistryStore,
     dataset: &DatasetName,
     version: &str,
-    actor: &str,
-    reason: &str,
-    at: DateTime<Utc>,
-) -> Result<Retirement, RetirementError> {
-    let retirement = Retirement {
-        actor: actor.to_owned(),
-        at,
-        reason: reason.trim().to_owned(),
+    by: &Retirement,
+) -> Result<(), RetirementError> {
+    let marker = Item::from_record(marker_key(dataset, version), by)?;
+    let put = WriteOp::Put {
+        item: marker,
+        condition: Condition::NotExists,
     };
-    if retirement.reason.is_empty() {
-        return Err(RetirementError::NoReason);
-    }
-    let marker = Item::from_record(marker_key(dataset, version), &retirement)?;
+    let conflict = RetirementError::AlreadyRetired {
+        dataset: dataset.clone(),
+        version: version.to_owned(),
+    };
     change(
         registry,
         dataset,
         version,
-        WriteOp::Put {
-            item: marker,
-            condition: Condition::NotExists,
-        },
-        entry(dataset, version, DataAction::Retire, &retirement),
-        RetirementError::AlreadyRetired {
-            dataset: dataset.clone(),
-            version: version.to_owned(),
-        },
+        put,
+        DataAction::Retire,
+        by,
+        conflict,
     )
-    .await?;
-    Ok(retirement)
+    .await
 }
 
-/// Puts a retired `version` back into training, with who and why.
+/// Puts a retired `version` back into training, saying who, when and why.
 pub async fn restore(
     registry: &dyn RegistryStore,
     dataset: &DatasetName,
     version: &str,
-    actor: &str,
-    reason: &str,
-    at: DateTime<Utc>,
+    by: &Retirement,
 ) -> Result<(), RetirementError> {
-    let restoration = Retirement {
-        actor: actor.to_owned(),
-        at,
-        reason: reason.trim().to_owned(),
+    let delete = WriteOp::Delete {
+        key: marker_key(dataset, version),
+        condition: Condition::Exists,
     };
-    if restoration.reason.is_empty() {
-        return Err(RetirementError::NoReason);
-    }
+    let conflict = RetirementError::NotRetired {
+        dataset: dataset.clone(),
+        version: version.to_owned(),
+    };
     change(
         registry,
         dataset,
         version,
-        WriteOp::Delete {
-            key: marker_key(dataset, version),
-            condition: Condition::Exists,
-        },
-        entry(dataset, version, DataAction::Restore, &restoration),
-        RetirementError::NotRetired {
-            dataset: dataset.clone(),
-            version: version.to_owned(),
-        },
+        delete,
+        DataAction::Restore,
+        by,
+        conflict,
     )
     .await
 }
@@ -178,22 +178,6 @@ pub async fn audit(
         .collect()
 }
 
-fn entry(
-    dataset: &DatasetName,
-    version: &str,
-    action: DataAction,
-    by: &Retirement,
-) -> DataAuditEntry {
-    DataAuditEntry {
-        dataset: dataset.clone(),
-        version: version.to_owned(),
-        action,
-        actor: by.actor.clone(),
-        at: by.at,
-        reason: by.reason.clone(),
-    }
-}
-
 /// The marker's change and its audit entry in one transaction, on a version that exists;
 /// `conflict` when the marker is not in the state the change needs.
 async fn change(
@@ -201,7 +185,8 @@ async fn change(
     dataset: &DatasetName,
     version: &str,
     marker: WriteOp,
-    entry: DataAuditEntry,
+    action: DataAction,
+    by: &Retirement,
     conflict: RetirementError,
 ) -> Result<(), RetirementError> {
     let no_such_version = || RetirementError::NoSuchVersion {
@@ -211,7 +196,15 @@ async fn change(
     if !exists(registry, dataset, version).await? {
         return Err(no_such_version());
     }
-    let audit = Item::from_record(audit_key(dataset, entry.at, version), &entry)?;
+    let entry = DataAuditEntry {
+        dataset: dataset.clone(),
+        version: version.to_owned(),
+        action,
+        actor: by.actor.clone(),
+        at: by.at,
+        reason: by.reason.clone(),
+    };
+    let audit = Item::from_record(audit_key(dataset, by.at, version), &entry)?;
     let written = registry
         .transact(vec![
             WriteOp::Check {
