@@ -84,7 +84,8 @@ pub fn render_html(report: &DriftReport) -> Result<String, minijinja::Error> {
         .render(minijinja::value::Serde(&page))
 }
 
-const WIDTH: f64 = 360.0;
+/// Narrow enough that the features table fits a 1,280-pixel window beside its ten columns.
+const WIDTH: f64 = 240.0;
 const HEIGHT: f64 = 110.0;
 const REFERENCE_COLOUR: &str = "#7a9cc6";
 const CURRENT_COLOUR: &str = "#e8833a";
