@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 BROWSER=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$BROWSER" ] && command -v apt-get >/dev/null; then
   echo "installing chromium (apt)"
-  apt-get install -y -qq chromium >/dev/null 2>&1 || true
+  apt-get install -y -qq chromium >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } || true
   BROWSER=$(command -v chromium || true)
 fi
 if [ -z "$BROWSER" ]; then
