@@ -104,6 +104,16 @@ async fn trains_registers_and_writes_every_output(backends: Backends) {
     assert!(metrics["candidates"]
         .as_array()
         .is_some_and(|c| c.len() >= 2));
+    // Calibration: ten bins of the test part's scores, every test row in one of them.
+    let bins = metrics["calibration"].as_array().expect("calibration bins");
+    assert_eq!(bins.len(), 10);
+    let binned: u64 = bins.iter().filter_map(|b| b["rows"].as_u64()).sum();
+    let tested = json_object(&backends, &record.lineage_key).await["rows"]["test"].as_u64();
+    assert_eq!(Some(binned), tested);
+    for bin in bins.iter().filter(|b| b["rows"].as_u64() > Some(0)) {
+        let predicted = bin["mean_predicted"].as_f64().expect("a mean");
+        assert!(bin["from"].as_f64() <= Some(predicted) && Some(predicted) <= bin["to"].as_f64());
+    }
 
     let lineage = json_object(&backends, &record.lineage_key).await;
     assert_eq!(lineage["fingerprint"], record.fingerprint.as_str());
@@ -148,6 +158,7 @@ async fn trains_registers_and_writes_every_output(backends: Backends) {
     let card = String::from_utf8(card.bytes).expect("UTF-8");
     assert!(card.contains("flights — version 1"));
     assert!(card.contains("<svg") && card.contains("ROC curve"));
+    assert!(card.contains("Calibration (test, 10 bins)"));
     assert!(card.contains("origin = JFK"));
     assert!(
         !card.contains("<script"),

@@ -2,6 +2,7 @@
 //! model is for, what data made it, how good it is overall and per slice, and where it came from.
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
@@ -37,6 +38,7 @@ struct Page<'a> {
     headline: Vec<Headline>,
     confusion: &'a [Vec<u64>],
     roc_svg: Option<String>,
+    calibration_svg: Option<String>,
     slices: Vec<SliceRow>,
     primary_metric: Metric,
     candidates: &'a [CandidateResult],
@@ -148,6 +150,8 @@ pub fn render(
         headline,
         confusion: &metrics.test.confusion_matrix,
         roc_svg: roc.map(roc_svg),
+        calibration_svg: (!metrics.calibration.is_empty())
+            .then(|| calibration_svg(&metrics.calibration)),
         slices,
         primary_metric: metrics.primary_metric,
         candidates: &metrics.candidates,
@@ -174,6 +178,42 @@ pub fn render(
 }
 
 /// The ROC curve as an inline SVG line chart with the chance diagonal.
+/// Predicted against observed per bin of the test part's scores, the diagonal being perfect
+/// calibration; each point's title gives its bin and rows.
+fn calibration_svg(bins: &[crate::evaluate::CalibrationBin]) -> String {
+    let (size, pad) = (300.0, 40.0);
+    let at = |x: f64, y: f64| (pad + x * size, pad + (1.0 - y) * size);
+    let mut points = Vec::new();
+    let mut marks = String::new();
+    for bin in bins {
+        if let (Some(predicted), Some(observed)) = (bin.mean_predicted, bin.observed) {
+            let (x, y) = at(predicted, observed);
+            points.push(format!("{x:.1},{y:.1}"));
+            let _ = write!(
+                marks,
+                r##"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="#e8833a"><title>scores {:.1}–{:.1}: {} rows, mean {:.3}, observed {:.3}</title></circle>"##,
+                bin.from, bin.to, bin.rows, predicted, observed
+            );
+        }
+    }
+    let full = size + 2.0 * pad;
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{full}" height="{full}" viewBox="0 0 {full} {full}" role="img" aria-label="calibration">
+<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="#999"/>
+<line x1="{pad}" y1="{bottom}" x2="{right}" y2="{pad}" stroke="#bbb" stroke-dasharray="4 4"/>
+<polyline fill="none" stroke="#e8833a" stroke-width="2" points="{points}"/>{marks}
+<text x="{mid}" y="{label_y}" text-anchor="middle" font-size="12">mean predicted probability</text>
+<text x="12" y="{mid}" text-anchor="middle" font-size="12" transform="rotate(-90 12 {mid})">observed share positive</text>
+<text x="{mid}" y="24" text-anchor="middle" font-size="13">Calibration (test, 10 bins)</text>
+</svg>"##,
+        bottom = pad + size,
+        right = pad + size,
+        mid = pad + size / 2.0,
+        label_y = full - 10.0,
+        points = points.join(" "),
+    )
+}
+
 fn roc_svg(curve: &[(f64, f64)]) -> String {
     let step = curve.len().div_ceil(ROC_POINTS).max(1);
     let (size, pad) = (300.0, 40.0);

@@ -17,6 +17,8 @@ use crate::training_data::{curated, slice_values, RowCounts, TargetShaping, Time
 
 /// Each class needs at least this many training rows (and one row in validation and test).
 const MIN_CLASS_ROWS: usize = 10;
+/// Bins of the calibration table and plot on the card.
+const CALIBRATION_BINS: usize = 10;
 
 /// What fitting produced.
 pub struct Fitted {
@@ -95,6 +97,7 @@ pub fn fit(
             slices: judged.slices,
             candidates: chosen.results,
             chosen: chosen.index,
+            calibration: judged.calibration,
         },
         classes,
         pipeline: prepared.pipeline,
@@ -388,6 +391,7 @@ struct Judged {
     test: Evaluation,
     slices: BTreeMap<String, BTreeMap<String, Evaluation>>,
     roc: Option<Vec<(f64, f64)>>,
+    calibration: Vec<evaluate::CalibrationBin>,
     reference: Profile,
     golden_probabilities: Vec<f64>,
 }
@@ -409,13 +413,18 @@ fn judge(
             evaluate::by_slice(&test_probabilities, y_test, classes, threshold, values),
         );
     }
-    let roc = (classes.len() == 2)
-        .then(|| {
-            let truth: Vec<bool> = y_test.iter().map(|&c| c == 1).collect();
-            let scores: Vec<f64> = test_probabilities.chunks(2).map(|p| p[1]).collect();
-            evaluate::roc_curve(&truth, &scores)
-        })
-        .flatten();
+    let binary = (classes.len() == 2).then(|| {
+        let truth: Vec<bool> = y_test.iter().map(|&c| c == 1).collect();
+        let scores: Vec<f64> = test_probabilities.chunks(2).map(|p| p[1]).collect();
+        (truth, scores)
+    });
+    let roc = binary
+        .as_ref()
+        .and_then(|(truth, scores)| evaluate::roc_curve(truth, scores));
+    let calibration = binary
+        .as_ref()
+        .map(|(truth, scores)| evaluate::calibration(truth, scores, CALIBRATION_BINS))
+        .unwrap_or_default();
     let k = classes.len();
     let golden_probabilities = prepared
         .golden_positions
@@ -442,6 +451,7 @@ fn judge(
         test,
         slices,
         roc,
+        calibration,
         reference,
         golden_probabilities,
     })

@@ -31,6 +31,9 @@ pub struct MetricsReport {
     pub candidates: Vec<CandidateResult>,
     /// Index of the kept candidate.
     pub chosen: usize,
+    /// Binary: the test part's scores in ten bins against the share of positives in each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calibration: Vec<crate::evaluate::CalibrationBin>,
 }
 
 impl MetricsReport {

@@ -1,9 +1,11 @@
 //! Evaluating a model's probabilities against the truth, with scikit-learn's metric definitions,
 //! overall and per slice.
 
+mod calibration;
 mod curves;
 mod threshold;
 
+pub use calibration::{calibration, CalibrationBin};
 pub use curves::{average_precision, roc_auc, roc_auc_and_average_precision, roc_curve};
 pub use threshold::{choose as choose_threshold, Threshold};
 
