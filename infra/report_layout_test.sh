@@ -34,7 +34,7 @@ while IFS= read -r page; do
   sed 's#</body>#<script>addEventListener("load",()=>document.documentElement.setAttribute("data-width",document.documentElement.scrollWidth))</script></body>#' \
     "$page" >"$probe"
   dumped=$("$BROWSER" --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
-    --disable-component-update --disable-sync --window-size=$WIDTH,800 --dump-dom "file://$probe" 2>/dev/null)
+    --disable-component-update --disable-sync --disable-dev-shm-usage --window-size=$WIDTH,800 --dump-dom "file://$probe" 2>/dev/null)
   width=$(grep -o 'data-width="[0-9]*"' <<<"$dumped" | head -1 | tr -dc '0-9')
   name=${page#"$work"/}
   checked=$((checked + 1))
