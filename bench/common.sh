@@ -36,3 +36,15 @@ timed() {
   read -r secs kb < <(tail -1 "$WORK/time")  # after "Command exited with non-zero status" on a refusal
   printf '%-58s %7.2f s  peak %5.0f MB\n' "$label" "$secs" "$((kb / 1024))"
 }
+
+# A bucket and a registry table (the template's keys) on the local server, named $BUCKET and $TABLE.
+make_bucket_and_table() {
+  bench/.venv/bin/python - "$BUCKET" "$TABLE" <<'PY'
+import sys, boto3
+boto3.client("s3").create_bucket(Bucket=sys.argv[1])
+boto3.client("dynamodb").create_table(
+    TableName=sys.argv[2], BillingMode="PAY_PER_REQUEST",
+    AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk")],
+    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+PY
+}

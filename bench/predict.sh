@@ -31,14 +31,7 @@ trap 'kill "${SERVERS[@]}" 2>/dev/null || true; moto_stop; rm -rf "$WORK"' EXIT
 MONTHS=("$DATA"/flights-2013-0{1,2,3}.csv)
 BUCKET=mlops-bench
 TABLE=mlops-bench-registry
-bench/.venv/bin/python - "$BUCKET" "$TABLE" <<'PY'
-import sys, boto3
-boto3.client("s3").create_bucket(Bucket=sys.argv[1])
-boto3.client("dynamodb").create_table(
-    TableName=sys.argv[2], BillingMode="PAY_PER_REQUEST",
-    AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk")],
-    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
-PY
+make_bucket_and_table
 
 echo "== the flights logistic regression on months 1–3: mlops (in S3 on moto and in a local home) and the peer"
 only logistic_regression > "$WORK/flights.toml"

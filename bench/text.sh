@@ -65,16 +65,6 @@ echo
 echo "== cold start: process start to the first answer, the model from S3 on moto"
 BUCKET=mlops-bench
 TABLE=mlops-bench-registry
-make_bucket_and_table() {
-  bench/.venv/bin/python - "$BUCKET" "$TABLE" <<'PY'
-import sys, boto3
-boto3.client("s3").create_bucket(Bucket=sys.argv[1])
-boto3.client("dynamodb").create_table(
-    TableName=sys.argv[2], BillingMode="PAY_PER_REQUEST",
-    AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk")],
-    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
-PY
-}
 make_bucket_and_table
 only logistic_regression > "$WORK/flights.toml"
 aws_steps() {  # mlops binary, spec, dataset, files...

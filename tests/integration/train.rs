@@ -757,6 +757,20 @@ async fn a_training_window_leaves_out_versions_ingested_before_it() {
     );
 }
 
+/// The classes a registered version's artifact predicts.
+async fn classes_of(
+    backends: &Backends,
+    record: &mlops_shared::model_registry::ModelVersionRecord,
+) -> Vec<String> {
+    let bytes = backends
+        .store
+        .get(&key(&record.artifact_key))
+        .await
+        .expect("artifact")
+        .bytes;
+    ModelArtifact::decode(&bytes).expect("decodes").classes
+}
+
 /// The multiclass plants spec with `lines` added to its [target] section.
 fn plants_spec_with_target(lines: &str) -> String {
     MULTICLASS_SPEC.replace(
@@ -829,16 +843,7 @@ async fn rare_classes_are_dropped_or_merged_as_the_spec_says_and_the_lineage_cou
             Some(dropped),
             "{policy}"
         );
-        let model = ModelArtifact::decode(
-            &backends
-                .store
-                .get(&key(&first.artifact_key))
-                .await
-                .expect("artifact")
-                .bytes,
-        )
-        .expect("decodes");
-        assert_eq!(model.classes, classes, "{policy}");
+        assert_eq!(classes_of(&backends, &first).await, classes, "{policy}");
         let card = backends
             .store
             .get(&key(&first.card_key))
@@ -889,16 +894,7 @@ async fn a_target_map_makes_the_classes_and_leaves_unmapped_values_out() {
     let lineage = json_object(&backends, &record.lineage_key).await;
     assert_eq!(lineage["target"]["unmapped_rows"], 3, "{lineage}");
     assert_eq!(lineage["target"]["map"]["setosa"], "small");
-    let model = ModelArtifact::decode(
-        &backends
-            .store
-            .get(&key(&record.artifact_key))
-            .await
-            .expect("artifact")
-            .bytes,
-    )
-    .expect("decodes");
-    assert_eq!(model.classes, ["large", "small"]);
+    assert_eq!(classes_of(&backends, &record).await, ["large", "small"]);
 }
 
 #[tokio::test]

@@ -414,9 +414,8 @@ impl<'a> MonitorJob<'a> {
         };
         let (key_column, target) = (spec.outcome_key(), target_section.column.as_str());
         // Outcomes arrive as the data spells them: the spec's map makes them classes.
-        let class_of = |label: String| match target_section.map.is_empty() {
-            true => Some(label),
-            false => target_section.map.get(&label).cloned(),
+        let class_of = |label: String| {
+            crate::spec::mapped_class(&target_section.map, &label).map(str::to_owned)
         };
         let mut out = Vec::new();
         for version in catalog::outcome_versions(self.registry, dataset).await? {

@@ -178,17 +178,57 @@ pub fn render(
 }
 
 /// The ROC curve as an inline SVG line chart with the chance diagonal.
+/// The side and margin of the card's square plots, in pixels.
+const PLOT_SIZE: f64 = 300.0;
+const PLOT_PAD: f64 = 40.0;
+
+/// Where (x, y) of the unit square lands in a square plot.
+fn plot_at(x: f64, y: f64) -> (f64, f64) {
+    (PLOT_PAD + x * PLOT_SIZE, PLOT_PAD + (1.0 - y) * PLOT_SIZE)
+}
+
+/// A plot of the unit square: its frame, the diagonal, a line through `points` (placed by
+/// [`plot_at`]) in `colour`, any `marks`, the axis labels and the title.
+fn square_plot(
+    title: &str,
+    (x_label, y_label): (&str, &str),
+    colour: &str,
+    points: &[(f64, f64)],
+    marks: &str,
+) -> String {
+    let points: Vec<String> = points
+        .iter()
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .collect();
+    let full = PLOT_SIZE + 2.0 * PLOT_PAD;
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{full}" height="{full}" viewBox="0 0 {full} {full}" role="img" aria-label="{title}">
+<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="#999"/>
+<line x1="{pad}" y1="{bottom}" x2="{right}" y2="{pad}" stroke="#bbb" stroke-dasharray="4 4"/>
+<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>{marks}
+<text x="{mid}" y="{label_y}" text-anchor="middle" font-size="12">{x_label}</text>
+<text x="12" y="{mid}" text-anchor="middle" font-size="12" transform="rotate(-90 12 {mid})">{y_label}</text>
+<text x="{mid}" y="24" text-anchor="middle" font-size="13">{title}</text>
+</svg>"##,
+        pad = PLOT_PAD,
+        size = PLOT_SIZE,
+        bottom = PLOT_PAD + PLOT_SIZE,
+        right = PLOT_PAD + PLOT_SIZE,
+        mid = PLOT_PAD + PLOT_SIZE / 2.0,
+        label_y = full - 10.0,
+        points = points.join(" "),
+    )
+}
+
 /// Predicted against observed per bin of the test part's scores, the diagonal being perfect
 /// calibration; each point's title gives its bin and rows.
 fn calibration_svg(bins: &[crate::evaluate::CalibrationBin]) -> String {
-    let (size, pad) = (300.0, 40.0);
-    let at = |x: f64, y: f64| (pad + x * size, pad + (1.0 - y) * size);
     let mut points = Vec::new();
     let mut marks = String::new();
     for bin in bins {
         if let (Some(predicted), Some(observed)) = (bin.mean_predicted, bin.observed) {
-            let (x, y) = at(predicted, observed);
-            points.push(format!("{x:.1},{y:.1}"));
+            let (x, y) = plot_at(predicted, observed);
+            points.push((x, y));
             let _ = write!(
                 marks,
                 r##"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="#e8833a"><title>scores {:.1}–{:.1}: {} rows, mean {:.3}, observed {:.3}</title></circle>"##,
@@ -196,51 +236,28 @@ fn calibration_svg(bins: &[crate::evaluate::CalibrationBin]) -> String {
             );
         }
     }
-    let full = size + 2.0 * pad;
-    format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{full}" height="{full}" viewBox="0 0 {full} {full}" role="img" aria-label="calibration">
-<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="#999"/>
-<line x1="{pad}" y1="{bottom}" x2="{right}" y2="{pad}" stroke="#bbb" stroke-dasharray="4 4"/>
-<polyline fill="none" stroke="#e8833a" stroke-width="2" points="{points}"/>{marks}
-<text x="{mid}" y="{label_y}" text-anchor="middle" font-size="12">mean predicted probability</text>
-<text x="12" y="{mid}" text-anchor="middle" font-size="12" transform="rotate(-90 12 {mid})">observed share positive</text>
-<text x="{mid}" y="24" text-anchor="middle" font-size="13">Calibration (test, 10 bins)</text>
-</svg>"##,
-        bottom = pad + size,
-        right = pad + size,
-        mid = pad + size / 2.0,
-        label_y = full - 10.0,
-        points = points.join(" "),
+    square_plot(
+        "Calibration (test, 10 bins)",
+        ("mean predicted probability", "observed share positive"),
+        "#e8833a",
+        &points,
+        &marks,
     )
 }
 
 fn roc_svg(curve: &[(f64, f64)]) -> String {
     let step = curve.len().div_ceil(ROC_POINTS).max(1);
-    let (size, pad) = (300.0, 40.0);
-    let at = |(x, y): (f64, f64)| (pad + x * size, pad + (1.0 - y) * size);
-    let points: Vec<String> = curve
+    let points: Vec<(f64, f64)> = curve
         .iter()
         .step_by(step)
         .chain(curve.last())
-        .map(|&p| {
-            let (x, y) = at(p);
-            format!("{x:.1},{y:.1}")
-        })
+        .map(|&(x, y)| plot_at(x, y))
         .collect();
-    let full = size + 2.0 * pad;
-    format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{full}" height="{full}" viewBox="0 0 {full} {full}" role="img" aria-label="ROC curve">
-<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="#999"/>
-<line x1="{pad}" y1="{bottom}" x2="{right}" y2="{pad}" stroke="#bbb" stroke-dasharray="4 4"/>
-<polyline fill="none" stroke="#1f6feb" stroke-width="2" points="{points}"/>
-<text x="{mid}" y="{label_y}" text-anchor="middle" font-size="12">false positive rate</text>
-<text x="12" y="{mid}" text-anchor="middle" font-size="12" transform="rotate(-90 12 {mid})">true positive rate</text>
-<text x="{mid}" y="24" text-anchor="middle" font-size="13">ROC curve (test)</text>
-</svg>"##,
-        bottom = pad + size,
-        right = pad + size,
-        mid = pad + size / 2.0,
-        label_y = full - 10.0,
-        points = points.join(" "),
+    square_plot(
+        "ROC curve (test)",
+        ("false positive rate", "true positive rate"),
+        "#1f6feb",
+        &points,
+        "",
     )
 }

@@ -91,11 +91,7 @@ impl TargetShaping {
     }
 
     fn mapped<'a>(&'a self, label: &'a str) -> Option<&'a str> {
-        if self.map.is_empty() {
-            Some(label)
-        } else {
-            self.map.get(label).map(String::as_str)
-        }
+        crate::spec::mapped_class(&self.map, label)
     }
 }
 

@@ -109,7 +109,7 @@ impl DecodeError {
     }
 }
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 pub const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
 
 /// The declared integer and float columns: a CSV parser can type them directly, which is much faster
@@ -194,7 +194,7 @@ fn detect(bytes: &[u8], name: &str, declared: FileFormat) -> ReadFormat {
     }
 }
 
-fn gunzip(bytes: &[u8], max_bytes: u64) -> Result<Vec<u8>, DecodeError> {
+pub(crate) fn gunzip(bytes: &[u8], max_bytes: u64) -> Result<Vec<u8>, DecodeError> {
     let room = bytes.len().saturating_mul(4).min(max_bytes as usize);
     let mut out = Vec::with_capacity(room);
     // One byte past the limit tells a content of exactly the limit from a larger one.

@@ -2,14 +2,18 @@
 //! header, each as it is or gzipped, turned into the request body the API takes, so a file is validated and answered
 //! exactly as the same records sent over HTTP.
 
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 use std::path::Path;
 
 use polars::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::artifact::InputField;
+use crate::ingest::decode::{gunzip, GZIP_MAGIC};
 use crate::spec::ColumnType;
+
+/// The most a gzipped batch file may expand to.
+const MAX_INFLATED_BYTES: u64 = 4 << 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchFormat {
@@ -25,7 +29,7 @@ pub enum BatchError {
         "{0}: name a .json (request body), .jsonl / .ndjson (one record per line) or .csv file (each may be gzipped: .csv.gz)"
     )]
     UnknownFormat(String),
-    #[error("the gzip stream is truncated or corrupt: {0}")]
+    #[error("the gzipped file cannot be read: {0}")]
     BadGzip(String),
     #[error("line {line} is not a JSON object: {problem}")]
     BadLine { line: usize, problem: String },
@@ -55,12 +59,9 @@ pub fn request_body(
     format: BatchFormat,
     inputs: &[InputField],
 ) -> Result<Vec<u8>, BatchError> {
-    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut inflated = Vec::with_capacity(bytes.len() * 4);
-        flate2::read::MultiGzDecoder::new(bytes.as_slice())
-            .read_to_end(&mut inflated)
-            .map_err(|e| BatchError::BadGzip(e.to_string()))?;
-        inflated
+    let bytes = if bytes.starts_with(&GZIP_MAGIC) {
+        // As ingest inflates an upload: bounded, so that a small bomb cannot fill the memory.
+        gunzip(&bytes, MAX_INFLATED_BYTES).map_err(|e| BatchError::BadGzip(e.to_string()))?
     } else {
         bytes
     };

@@ -167,10 +167,15 @@ pub enum ColumnType {
 /// the API takes the same spellings beside JSON's true and false, so a value accepted at one end
 /// is accepted at the other.
 pub fn boolean_spelling(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "true" | "t" | "yes" | "y" | "1" => Some(true),
-        "false" | "f" | "no" | "n" | "0" => Some(false),
-        _ => None,
+    // Compared without a lowercased copy: ingest calls this once per cell.
+    let text = text.trim();
+    let spelled = |words: [&str; 5]| words.iter().any(|w| w.eq_ignore_ascii_case(text));
+    if spelled(["true", "t", "yes", "y", "1"]) {
+        Some(true)
+    } else if spelled(["false", "f", "no", "n", "0"]) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -317,6 +322,16 @@ pub struct TargetSection {
     pub min_class_rows: usize,
     #[serde(default)]
     pub rare_classes: RareClasses,
+}
+
+/// The class a target value is learned as under `map` (the `[target] map`): itself when the map
+/// is empty, its mapped class, or None for a value the map leaves out.
+pub fn mapped_class<'a>(map: &'a BTreeMap<String, String>, value: &'a str) -> Option<&'a str> {
+    if map.is_empty() {
+        Some(value)
+    } else {
+        map.get(value).map(String::as_str)
+    }
 }
 
 /// What training does with a rare class: `"error"` (stop, naming it), `"drop"` (train without its
