@@ -120,7 +120,7 @@ pub struct PredictArgs {
     /// Also answer each record's K most probable classes.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
     top_k: Option<u64>,
-    /// Also answer the largest contributions to each decision (logistic regression models).
+    /// Also answer each decision's margin split over the input features.
     #[arg(long)]
     explain: bool,
     /// A request body (.json), JSON Lines (.jsonl, .ndjson) or CSV with a header (.csv), each may be gzipped (.csv.gz).
@@ -196,12 +196,25 @@ pub async fn predict(args: PredictArgs, target: &Target) -> anyhow::Result<ExitC
                 .collect();
             println!("{:>9}top {}: {}", "", top.len(), ranked.join(", "));
         }
-        for c in p.explanation.iter().flatten() {
-            let what = match &c.term {
-                Some(term) => format!("{} {term:?}", c.feature),
-                None => c.feature.clone(),
-            };
-            println!("{:>9}{:+.4}  {what}", "", c.contribution);
+        if let Some(explanation) = &p.explanation {
+            println!(
+                "{:>9}{:+.4}  base value (log-odds of {})",
+                "", explanation.base_value, explanation.class
+            );
+            for c in explanation.contributions.iter().filter(|c| c.contribution != 0.0) {
+                let terms: Vec<String> = c
+                    .terms
+                    .iter()
+                    .map(|t| format!("{:?} {:+.4}", t.term, t.contribution))
+                    .collect();
+                let terms = if terms.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", terms.join(", "))
+                };
+                println!("{:>9}{:+.4}  {}{terms}", "", c.contribution, c.feature);
+            }
+            println!("{:>9}{:+.4}  margin", "", explanation.raw_score);
         }
     }
     Ok(ExitCode::SUCCESS)

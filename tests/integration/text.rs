@@ -137,14 +137,20 @@ async fn a_many_class_text_model_is_trained_gated_served_and_watched(backends: B
             .collect();
         assert!(shares.windows(2).all(|w| w[0] >= w[1]), "{shares:?}");
         assert_eq!(Some(shares[0]), probabilities[expected].as_f64());
-        let explanation = prediction["explanation"].as_array().expect("asked for");
-        assert!(!explanation.is_empty() && explanation.len() <= 10);
-        assert!(explanation
-            .iter()
-            .all(|c| c["feature"] == "review" && c["term"].is_string()));
+        let explanation = &prediction["explanation"];
+        assert_eq!(explanation["class"], expected, "the decided class's margin");
+        let contributions = explanation["contributions"].as_array().expect("asked for");
+        assert_eq!(contributions.len(), 1, "one input feature: {explanation}");
+        let review = &contributions[0];
+        assert_eq!(review["feature"], "review");
+        let terms = review["terms"].as_array().expect("the text's terms");
+        assert!(!terms.is_empty() && terms.len() <= 10);
+        let sum = |v: &serde_json::Value| v["contribution"].as_f64().expect("a number");
+        let margin = sum(review) + explanation["base_value"].as_f64().expect("a number");
+        assert!((margin - explanation["raw_score"].as_f64().expect("a number")).abs() < 1e-9);
     }
     let terms = |i: usize| -> Vec<&str> {
-        predictions[i]["explanation"]
+        predictions[i]["explanation"]["contributions"][0]["terms"]
             .as_array()
             .into_iter()
             .flatten()

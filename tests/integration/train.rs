@@ -159,6 +159,7 @@ async fn trains_registers_and_writes_every_output(backends: Backends) {
     assert!(card.contains("flights — version 1"));
     assert!(card.contains("<svg") && card.contains("ROC curve"));
     assert!(card.contains("Calibration (test, 10 bins)"));
+    assert!(card.contains("What drives its decisions") && card.contains("exact TreeSHAP"));
     assert!(card.contains("origin = JFK"));
     assert!(
         !card.contains("<script"),
@@ -434,6 +435,34 @@ async fn serving_an_artifact_reproduces_the_test_predictions_exactly() {
         serde_json::from_value(metrics["test"].clone()).expect("evaluation");
     // Bit-for-bit equal metrics over the same rows means bit-for-bit equal predictions.
     assert_eq!(served, trained);
+
+    // Each served explanation sums to its prediction's log-odds, and averaged over the test part
+    // they are the global importance training wrote.
+    let options = mlops_shared::predict::PredictOptions {
+        top_k: None,
+        explain: true,
+    };
+    let explained = mlops_shared::predict::predict_with(&artifact, &rows, "test", options).expect("explains");
+    let mut totals: std::collections::BTreeMap<String, f64> = Default::default();
+    for prediction in &explained {
+        let explanation = prediction.explanation.as_ref().expect("asked for");
+        let score = prediction.score.expect("binary");
+        let sum: f64 = explanation.contributions.iter().map(|c| c.contribution).sum();
+        assert!((explanation.base_value + sum - (score / (1.0 - score)).ln()).abs() < 1e-9);
+        for c in &explanation.contributions {
+            *totals.entry(c.feature.clone()).or_default() += c.contribution.abs();
+        }
+    }
+    let importance = &metrics["importance"];
+    assert_eq!(importance["rows"].as_u64(), Some(explained.len() as u64));
+    let features = importance["features"].as_array().expect("features");
+    assert_eq!(features.len(), artifact.pipeline.feature_names().len());
+    for f in features {
+        let name = f["feature"].as_str().expect("a name");
+        let mean = totals[name] / explained.len() as f64;
+        let written = f["mean_abs_contribution"].as_f64().expect("a number");
+        assert!((mean - written).abs() < 1e-9, "{name}: {mean} vs {written}");
+    }
 }
 
 /// A synthetic three-class data set: the species follows from two measurements and a colour.

@@ -90,12 +90,9 @@ pub async fn run(dir: &Path, backends: &Backends) -> anyhow::Result<ExitCode> {
         let words: Vec<String> = p
             .explanation
             .iter()
-            .flatten()
-            .filter_map(|c| {
-                c.term
-                    .as_ref()
-                    .map(|term| format!("{term} {:+.2}", c.contribution))
-            })
+            .flat_map(|e| &e.contributions)
+            .flat_map(|c| &c.terms)
+            .map(|t| format!("{} {:+.2}", t.term, t.contribution))
             .take(5)
             .collect();
         println!(

@@ -11,8 +11,9 @@ use crate::spec::{ColumnType, TargetKind};
 
 /// Bumped whenever the layout changes; older readers refuse newer files with a clear error, and
 /// this reader still reads every older format (see [`legacy`]). Format 2 added the serving key;
-/// format 3 the text features and each input's maximum length.
-pub const ARTIFACT_FORMAT: u16 = 3;
+/// format 3 the text features and each input's maximum length; format 4 each tree node's
+/// training rows, which explanations weigh by.
+pub const ARTIFACT_FORMAT: u16 = 4;
 const MAGIC: &[u8; 8] = b"MLOPSMDL";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,7 +77,7 @@ impl ModelArtifact {
         let corrupt = |e: postcard::Error| ArtifactError::Corrupt(e.to_string());
         match found {
             ARTIFACT_FORMAT => postcard::from_bytes(body).map_err(corrupt),
-            1 | 2 => legacy::decode(found, body).map_err(corrupt),
+            1..=3 => legacy::decode(found, body).map_err(corrupt),
             _ => Err(ArtifactError::UnsupportedFormat { found }),
         }
     }

@@ -89,3 +89,46 @@ fn format_2_artifacts_written_by_the_previous_release_still_load_and_score_the_s
     assert_eq!(&rewritten[8..10], &ARTIFACT_FORMAT.to_le_bytes());
     assert_eq!(ModelArtifact::decode(&rewritten).expect("decodes"), model);
 }
+
+#[test]
+fn format_3_artifacts_still_load_score_the_same_and_ask_for_retraining_to_explain() {
+    // The demo's first flights model (gradient boosting) as the release before explanations
+    // wrote it, with eight of its golden rows and the probabilities training gave them.
+    let bytes = include_bytes!("../tests/fixtures/flights-format-3.bin");
+    assert_eq!(&bytes[8..10], &3u16.to_le_bytes());
+    let model = ModelArtifact::decode(bytes).expect("decodes");
+    let golden: serde_json::Value = serde_json::from_str(include_str!(
+        "../tests/fixtures/flights-format-3.golden.json"
+    ))
+    .expect("golden JSON");
+    let body = serde_json::json!({ "records": golden["records"] }).to_string();
+    let frame = crate::predict::request::parse(
+        body.as_bytes(),
+        &model.request_fields(),
+        &crate::predict::request::Limits::default(),
+    )
+    .expect("the golden rows read");
+    let probabilities = model.predict(&frame).expect("scores");
+    let expected: Vec<Vec<f64>> =
+        serde_json::from_value(golden["probabilities"].clone()).expect("numbers");
+    assert_eq!(expected.len(), 8);
+    for (row, want) in expected.iter().enumerate() {
+        let found = &probabilities[row * 2..row * 2 + 2];
+        assert!(
+            found.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-9),
+            "row {row}: {found:?} vs {want:?}"
+        );
+    }
+    assert!(
+        !model.learner.explains(),
+        "its trees have no row counts to weigh by"
+    );
+    let explain = crate::predict::PredictOptions {
+        top_k: None,
+        explain: true,
+    };
+    assert!(explain.check(&model).is_err());
+    let rewritten = model.encode().expect("encodes");
+    assert_eq!(&rewritten[8..10], &ARTIFACT_FORMAT.to_le_bytes());
+    assert_eq!(ModelArtifact::decode(&rewritten).expect("decodes"), model);
+}

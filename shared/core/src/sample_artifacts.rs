@@ -68,6 +68,7 @@ pub fn artifact() -> ModelArtifact {
                     Node::Leaf { value: 0.25 },
                     Node::Leaf { value: -0.125 },
                 ],
+                cover: vec![1000, 600, 400],
             }],
         }),
         params: ModelParams::GradientBoosting(GbdtParams::default()),

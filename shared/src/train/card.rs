@@ -50,6 +50,9 @@ struct Page<'a> {
     data_versions: &'a [DataVersionRef],
     retired_versions: &'a [String],
     features: Vec<String>,
+    /// Each input feature's mean absolute contribution, largest first, with its bar's length.
+    importance: Vec<ImportanceRow>,
+    importance_rows: usize,
     /// Per class and text feature, the terms that speak most for it (linear models).
     informative_terms: Vec<crate::predict::explain::ClassTerms>,
     fingerprint: &'a str,
@@ -58,6 +61,14 @@ struct Page<'a> {
     code_version: &'a str,
     seed: u64,
     training_seconds: f64,
+}
+
+#[derive(Serialize)]
+struct ImportanceRow {
+    feature: String,
+    value: f64,
+    /// Percent of the largest.
+    bar: f64,
 }
 
 #[derive(Serialize)]
@@ -136,6 +147,22 @@ pub fn render(
         }
     })
     .collect();
+    let importance: Vec<ImportanceRow> = metrics
+        .importance
+        .iter()
+        .flat_map(|i| {
+            let largest = i.features.first().map_or(0.0, |f| f.mean_abs_contribution);
+            i.features.iter().map(move |f| ImportanceRow {
+                feature: f.feature.clone(),
+                value: f.mean_abs_contribution,
+                bar: if largest > 0.0 {
+                    100.0 * f.mean_abs_contribution / largest
+                } else {
+                    0.0
+                },
+            })
+        })
+        .collect();
     let page = Page {
         model: &artifact.model,
         version: artifact.version,
@@ -163,6 +190,8 @@ pub fn render(
         data_versions: &lineage.data_versions,
         retired_versions: &lineage.retired_versions,
         features: artifact.pipeline.feature_names(),
+        importance,
+        importance_rows: metrics.importance.as_ref().map_or(0, |i| i.rows),
         informative_terms: crate::predict::explain::informative_terms(artifact, INFORMATIVE_TERMS),
         fingerprint: &lineage.fingerprint,
         spec_version: lineage.spec_version,

@@ -11,6 +11,7 @@ use crate::drift::Profile;
 use crate::evaluate::{self, choose_threshold, higher_is_better, Evaluation, Threshold};
 use crate::features::{Encoded, Pipeline, RawFrame};
 use crate::learn::{self, Dataset, Model, ModelParams};
+use crate::predict::explain::{self, GlobalImportance};
 use crate::spec::{ClassBalance, TargetKind};
 use crate::training_data::split::{self, split_rows, Split};
 use crate::training_data::{curated, slice_values, RowCounts, TargetShaping, TimeRange};
@@ -98,6 +99,7 @@ pub fn fit(
             candidates: chosen.results,
             chosen: chosen.index,
             calibration: judged.calibration,
+            importance: judged.importance,
         },
         classes,
         pipeline: prepared.pipeline,
@@ -392,6 +394,7 @@ struct Judged {
     slices: BTreeMap<String, BTreeMap<String, Evaluation>>,
     roc: Option<Vec<(f64, f64)>>,
     calibration: Vec<evaluate::CalibrationBin>,
+    importance: Option<GlobalImportance>,
     reference: Profile,
     golden_probabilities: Vec<f64>,
 }
@@ -425,6 +428,12 @@ fn judge(
         .as_ref()
         .map(|(truth, scores)| evaluate::calibration(truth, scores, CALIBRATION_BINS))
         .unwrap_or_default();
+    let importance = explain::importance(
+        &prepared.pipeline,
+        &chosen.model,
+        classes.len(),
+        &prepared.x_test,
+    );
     let k = classes.len();
     let golden_probabilities = prepared
         .golden_positions
@@ -452,6 +461,7 @@ fn judge(
         slices,
         roc,
         calibration,
+        importance,
         reference,
         golden_probabilities,
     })

@@ -34,6 +34,9 @@ pub struct MetricsReport {
     /// Binary: the test part's scores in ten bins against the share of positives in each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calibration: Vec<crate::evaluate::CalibrationBin>,
+    /// Each input feature's mean absolute contribution to the margin on the test part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importance: Option<crate::predict::explain::GlobalImportance>,
 }
 
 impl MetricsReport {

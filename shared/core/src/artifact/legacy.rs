@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{InputField, ModelArtifact};
 use crate::features::{CategoricalEncoder, NumericEncoder, Pipeline};
-use crate::learn::{Model, ModelParams};
+use crate::learn::{GbdtModel, LogisticModel, Model, ModelParams, Node, Tree};
 use crate::names::{DatasetName, ModelName};
 use crate::spec::{ColumnType, TargetKind};
 
@@ -24,7 +24,7 @@ struct Format2 {
     threshold: Option<f64>,
     inputs: Vec<Format2Input>,
     pipeline: Format2Pipeline,
-    learner: Model,
+    learner: Format3Model,
     params: ModelParams,
     fingerprint: String,
     code_version: String,
@@ -37,6 +37,64 @@ struct Format2Input {
     name: String,
     kind: ColumnType,
     nullable: bool,
+}
+
+/// Format 3: the current fields, with trees that do not keep their row counts.
+#[derive(Deserialize)]
+struct Format3 {
+    model: ModelName,
+    version: u64,
+    dataset: DatasetName,
+    target: String,
+    task: TargetKind,
+    classes: Vec<String>,
+    threshold: Option<f64>,
+    inputs: Vec<InputField>,
+    pipeline: Pipeline,
+    learner: Format3Model,
+    params: ModelParams,
+    fingerprint: String,
+    code_version: String,
+    trained_at: DateTime<Utc>,
+    key: Option<InputField>,
+}
+
+/// Formats 1 to 3: the learners before the trees kept each node's training rows.
+#[derive(Deserialize)]
+enum Format3Model {
+    LogisticRegression(LogisticModel),
+    GradientBoosting(Format3Gbdt),
+}
+
+#[derive(Deserialize)]
+struct Format3Gbdt {
+    base: Vec<f64>,
+    trees: Vec<Format3Tree>,
+}
+
+#[derive(Deserialize)]
+struct Format3Tree {
+    nodes: Vec<Node>,
+}
+
+/// Such trees score as before; without row counts they cannot explain.
+impl From<Format3Model> for Model {
+    fn from(old: Format3Model) -> Self {
+        match old {
+            Format3Model::LogisticRegression(model) => Model::LogisticRegression(model),
+            Format3Model::GradientBoosting(model) => Model::GradientBoosting(GbdtModel {
+                base: model.base,
+                trees: model
+                    .trees
+                    .into_iter()
+                    .map(|tree| Tree {
+                        nodes: tree.nodes,
+                        cover: Vec::new(),
+                    })
+                    .collect(),
+            }),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -57,6 +115,26 @@ impl From<Format2Input> for InputField {
 }
 
 pub(super) fn decode(format: u16, body: &[u8]) -> Result<ModelArtifact, postcard::Error> {
+    if format == 3 {
+        let old: Format3 = postcard::from_bytes(body)?;
+        return Ok(ModelArtifact {
+            model: old.model,
+            version: old.version,
+            dataset: old.dataset,
+            target: old.target,
+            task: old.task,
+            classes: old.classes,
+            threshold: old.threshold,
+            inputs: old.inputs,
+            pipeline: old.pipeline,
+            learner: old.learner.into(),
+            params: old.params,
+            fingerprint: old.fingerprint,
+            code_version: old.code_version,
+            trained_at: old.trained_at,
+            key: old.key,
+        });
+    }
     let old: Format2 = if format == 1 {
         // A format-1 body is a format-2 body without its last field, the key, which postcard
         // writes as one zero byte when there is none.
@@ -78,7 +156,7 @@ pub(super) fn decode(format: u16, body: &[u8]) -> Result<ModelArtifact, postcard
             categorical: old.pipeline.categorical,
             text: Vec::new(),
         },
-        learner: old.learner,
+        learner: old.learner.into(),
         params: old.params,
         fingerprint: old.fingerprint,
         code_version: old.code_version,

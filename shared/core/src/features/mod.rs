@@ -26,6 +26,11 @@ pub struct Encoded {
 }
 
 impl Encoded {
+    /// Encoded features: the numeric ones, the categorical ones, then the texts.
+    pub fn feature_count(&self) -> usize {
+        self.numeric.len() + self.categorical.len() + self.text.len()
+    }
+
     /// The rows at `indices`, in that order.
     pub fn take(&self, indices: &[usize]) -> Encoded {
         Encoded {

@@ -11,7 +11,7 @@ use argmin::solver::quasinewton::LBFGS;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{output_count, Dataset, LearnError, LossGradient};
+use super::{output_count, Contributions, Dataset, LearnError, LossGradient};
 use crate::features::Encoded;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +99,37 @@ impl LogisticModel {
                     .margins(&self.weights, x, chunk * ROWS_PER_TASK, m);
             });
         out
+    }
+}
+
+impl LogisticModel {
+    /// Row `row`'s margin for `output` split over the features: the intercept is the base,
+    /// then weight × standardised value per number, the level's weight per category and the
+    /// sum of weight × TF-IDF over a text's terms.
+    pub fn contributions(&self, x: &Encoded, row: usize, output: usize) -> Contributions {
+        let layout = &self.layout;
+        let w = &self.weights[output * layout.width..(output + 1) * layout.width];
+        let numeric = x
+            .numeric
+            .iter()
+            .enumerate()
+            .map(|(j, column)| w[1 + j] * column[row].clamp(-MAX_Z, MAX_Z));
+        let categorical = x
+            .categorical
+            .iter()
+            .enumerate()
+            .map(|(c, codes)| w[layout.offsets[c] + codes[row] as usize]);
+        let text = x.text.iter().enumerate().map(|(t, documents)| {
+            let block = &w[layout.text_offset(x, t)..];
+            documents
+                .row(row)
+                .map(|(term, weight)| block[term as usize] * weight)
+                .sum::<f64>()
+        });
+        Contributions {
+            base: w[0],
+            features: numeric.chain(categorical).chain(text).collect(),
+        }
     }
 }
 

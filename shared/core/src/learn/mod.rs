@@ -6,7 +6,7 @@ mod gbdt;
 mod logistic;
 mod params;
 
-pub use gbdt::{GbdtModel, GbdtParams, Node, Tree};
+pub use gbdt::{GbdtModel, GbdtParams, Node, ShapScratch, Tree};
 pub use logistic::{Layout, LogisticModel, LogisticParams};
 pub use params::{grid, ModelKind, ModelParams};
 
@@ -31,6 +31,16 @@ pub enum LearnError {
     Solver(String),
 }
 
+/// One row's margin for one output, split: `base` plus every feature's contribution is the
+/// margin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contributions {
+    /// The margin before any feature is known.
+    pub base: f64,
+    /// Per encoded feature: the numeric ones, the categorical ones, then the texts.
+    pub features: Vec<f64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Model {
     LogisticRegression(LogisticModel),
@@ -51,6 +61,31 @@ impl Model {
                 Model::GradientBoosting(GbdtModel::fit(train, validation, p))
             }
         })
+    }
+
+    /// Whether the model can split its margins over the features: trees stored before
+    /// explanations (artifact format 3 and older) lack the row counts TreeSHAP needs.
+    pub fn explains(&self) -> bool {
+        match self {
+            Model::LogisticRegression(_) => true,
+            Model::GradientBoosting(m) => m.explains(),
+        }
+    }
+
+    /// Row `row`'s margin for `output` (0 for a binary model, the class otherwise) split over
+    /// the encoded features, in [`Encoded::feature_count`] order: coefficient × standardised
+    /// value for the linear model, exact TreeSHAP for the trees.
+    pub fn contributions(
+        &self,
+        x: &Encoded,
+        row: usize,
+        output: usize,
+        scratch: &mut ShapScratch,
+    ) -> Contributions {
+        match self {
+            Model::LogisticRegression(m) => m.contributions(x, row, output),
+            Model::GradientBoosting(m) => m.contributions(x, row, output, scratch),
+        }
     }
 
     /// Row-major class probabilities: `classes` per row.

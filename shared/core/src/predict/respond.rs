@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::explain::{self, Contribution};
+use super::explain::{self, Explanation};
 use crate::artifact::ModelArtifact;
 use crate::features::{CategorySource, Encoded, FeatureError, RawColumn, RawFrame};
 use crate::names::ModelName;
@@ -38,9 +38,9 @@ pub struct Prediction {
     /// The `top_k` most probable classes, most probable first, when the request asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_k: Option<Vec<RankedClass>>,
-    /// The largest contributions to the decision, when the request asked (linear models).
+    /// The decision's margin split over the input features, when the request asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub explanation: Option<Vec<Contribution>>,
+    pub explanation: Option<Explanation>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -60,7 +60,7 @@ pub const MAX_TOP_K: usize = 1_000_000;
 pub struct PredictOptions {
     /// The k most probable classes with their probabilities (at most every class).
     pub top_k: Option<usize>,
-    /// Each prediction's largest contributions.
+    /// Each prediction's contributions per input feature.
     #[serde(default)]
     pub explain: bool,
 }
@@ -71,9 +71,9 @@ impl PredictOptions {
         if self.top_k.is_some_and(|k| !(1..=MAX_TOP_K).contains(&k)) {
             return Err(format!("top_k must be between 1 and {MAX_TOP_K}"));
         }
-        if self.explain && explain::linear(artifact).is_none() {
+        if self.explain && !explain::available(artifact) {
             return Err(format!(
-                "explain is available for logistic regression models; version {} of {} is gradient boosting",
+                "version {} of {} was trained before explanations and cannot explain; train a new version",
                 artifact.version, artifact.model
             ));
         }
@@ -117,7 +117,8 @@ pub fn predict_with(
         .iter()
         .map(|c| Arc::from(c.as_str()))
         .collect();
-    let explainer = explain::linear(artifact).filter(|_| options.explain);
+    let explains = options.explain && explain::available(artifact);
+    let mut scratch = crate::learn::ShapScratch::default();
     Ok(probabilities
         .chunks(k)
         .zip(warnings.iter_mut())
@@ -128,8 +129,8 @@ pub fn predict_with(
             let class = crate::learn::predicted_class(p, artifact.threshold);
             Prediction {
                 top_k: options.top_k.map(|top| ranked(&artifact.classes, p, top)),
-                explanation: explainer.map(|model| {
-                    explain::contributions(artifact, model, frame, &encoded, row, class)
+                explanation: explains.then(|| {
+                    explain::explain(artifact, frame, &encoded, row, class, &mut scratch)
                 }),
                 prediction_id: std::mem::take(id),
                 label: labels.get(class).cloned().unwrap_or_else(|| Arc::from("")),

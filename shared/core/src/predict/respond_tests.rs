@@ -105,31 +105,78 @@ fn an_explanation_lists_the_terms_that_pushed_the_decision_and_sums_to_its_margi
     let prediction = &predict_with(&model, &rows, "req", options).expect("predicts")[0];
     assert_eq!(&*prediction.label, "tea");
     let explanation = prediction.explanation.as_ref().expect("asked for");
-    let first_term = explanation
+    assert_eq!(explanation.class, "tea");
+    let mut features: Vec<&str> = explanation
+        .contributions
         .iter()
-        .find(|c| c.feature == "title")
-        .expect("a term");
-    assert_eq!(first_term.term.as_deref(), Some("tea"));
-    assert!(first_term.contribution > 0.0);
+        .map(|c| c.feature.as_str())
+        .collect();
+    features.sort_unstable();
+    assert_eq!(features, ["price", "title"], "every input");
     assert!(explanation
+        .contributions
         .windows(2)
         .all(|w| w[0].contribution.abs() >= w[1].contribution.abs()));
-    // Every input is listed here (fewer than the limit): with the intercept they make the margin.
+    let find = |name: &str| {
+        explanation
+            .contributions
+            .iter()
+            .find(|c| c.feature == name)
+            .expect("listed")
+    };
+    let title = find("title");
+    assert_eq!(title.terms[0].term, "tea");
+    assert!(title.terms[0].contribution > 0.0);
+    assert!(title
+        .terms
+        .windows(2)
+        .all(|w| w[0].contribution.abs() >= w[1].contribution.abs()));
+    let terms: f64 = title.terms.iter().map(|t| t.contribution).sum();
+    assert!((terms - title.contribution).abs() < 1e-12, "a short title lists all its terms");
+    assert!(find("price").terms.is_empty());
+    // With the intercept the contributions make the margin of the class decided on.
     let Model::LogisticRegression(linear) = &model.learner else {
         panic!("a linear model");
     };
     let encoded = model.pipeline.transform(&rows).expect("encodes");
     let margins = linear.margins(&encoded);
-    let intercept = linear.weights[0];
-    let total: f64 = explanation.iter().map(|c| c.contribution).sum::<f64>() + intercept;
-    assert!(
-        (total - margins[0]).abs() < 1e-9,
-        "{total} vs {}",
-        margins[0]
-    );
-    assert!(explanation
+    let tea = model.classes.iter().position(|c| c == "tea").expect("a class");
+    assert_eq!(explanation.base_value, linear.weights[tea * linear.layout.width]);
+    let total: f64 = explanation
+        .contributions
         .iter()
-        .any(|c| c.feature == "price" && c.term.is_none()));
+        .map(|c| c.contribution)
+        .sum::<f64>()
+        + explanation.base_value;
+    assert!((total - margins[tea]).abs() < 1e-12, "{total} vs {}", margins[tea]);
+    assert!((explanation.raw_score - margins[tea]).abs() < 1e-12);
+}
+
+#[test]
+fn a_tree_explanation_sums_to_the_positive_class_log_odds() {
+    let model = artifact();
+    let rows = frame(vec![Some(500.0), None], vec![Some("JFK"), Some("LGA")]);
+    let options = PredictOptions {
+        top_k: None,
+        explain: true,
+    };
+    let predictions = predict_with(&model, &rows, "req", options).expect("predicts");
+    let probabilities = model.predict(&rows).expect("predicts");
+    for (prediction, p) in predictions.iter().zip(probabilities.chunks(2)) {
+        let explanation = prediction.explanation.as_ref().expect("asked for");
+        assert_eq!(explanation.class, "1", "a binary model explains its positive class");
+        // The one tree splits on origin: 600 of its 1,000 rows went left (0.25), 400 right.
+        assert!((explanation.base_value - (-0.5 + 0.6 * 0.25 - 0.4 * 0.125)).abs() < 1e-12);
+        let log_odds = (p[1] / p[0]).ln();
+        assert!((explanation.raw_score - log_odds).abs() < 1e-12);
+        let features: Vec<(&str, f64)> = explanation
+            .contributions
+            .iter()
+            .map(|c| (c.feature.as_str(), c.contribution))
+            .collect();
+        assert_eq!(features[1], ("distance", 0.0), "the tree never splits on it");
+        assert_eq!(features[0].0, "origin");
+    }
 }
 
 #[test]
@@ -151,10 +198,15 @@ fn a_text_with_no_known_word_is_scored_with_a_warning_and_options_a_model_cannot
         explain: true,
     };
     assert!(explain.check(&model).is_ok());
+    assert!(explain.check(&artifact()).is_ok());
+    let mut before_explanations = artifact();
+    if let Model::GradientBoosting(trees) = &mut before_explanations.learner {
+        trees.trees[0].cover.clear();
+    }
     let refused = explain
-        .check(&artifact())
-        .expect_err("trees do not explain yet");
-    assert!(refused.contains("gradient boosting"), "{refused}");
+        .check(&before_explanations)
+        .expect_err("trees without row counts cannot explain");
+    assert!(refused.contains("trained before explanations"), "{refused}");
     for (k, allowed) in [
         (0, false),
         (1, true),

@@ -66,6 +66,7 @@ pub fn grow(
     params: &TreeParams,
 ) -> (Tree, Vec<LeafRows>) {
     let mut nodes = vec![Node::Leaf { value: 0.0 }];
+    let mut cover = vec![rows.len() as u32];
     let hist = histogram(data, grad, hess, rows);
     let (g, h) = totals(&hist);
     let mut leaves = vec![Leaf {
@@ -98,6 +99,8 @@ pub fn grow(
         let (left_node, right_node) = (nodes.len(), nodes.len() + 1);
         nodes.push(Node::Leaf { value: 0.0 });
         nodes.push(Node::Leaf { value: 0.0 });
+        cover.push((mid - parent.start) as u32);
+        cover.push((parent.end - mid) as u32);
         nodes[parent.node] = split_node(data, split, left_node as u32, right_node as u32);
 
         let left_is_smaller = mid - parent.start <= parent.end - mid;
@@ -145,7 +148,7 @@ pub fn grow(
             value,
         });
     }
-    (Tree { nodes }, out)
+    (Tree { nodes, cover }, out)
 }
 
 fn split_node(data: &BinnedData, split: Split, left: u32, right: u32) -> Node {

@@ -4,13 +4,15 @@
 
 mod bins;
 mod grow;
+mod shap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{output_count, Dataset, LossGradient};
+use super::{output_count, Contributions, Dataset, LossGradient};
 use crate::features::Encoded;
 use bins::BinnedData;
+pub use shap::ShapScratch;
 
 /// At most this many bins per numeric feature (codes fit a byte).
 const MAX_BINS: usize = 255;
@@ -86,6 +88,9 @@ pub struct GbdtModel {
 pub struct Tree {
     /// The root is node 0.
     pub nodes: Vec<Node>,
+    /// Per node, the training rows that reached it: what TreeSHAP weighs a split's branches by.
+    /// Empty in artifacts written before explanations (format 3 and older).
+    pub cover: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -195,6 +200,29 @@ impl GbdtModel {
     /// How many boosting rounds the model kept.
     pub fn rounds(&self) -> usize {
         self.trees.len() / self.outputs().max(1)
+    }
+
+    /// Whether every tree has the row counts TreeSHAP needs.
+    pub fn explains(&self) -> bool {
+        self.trees.iter().all(|t| t.cover.len() == t.nodes.len())
+    }
+
+    /// Row `row`'s margin for `output` split over the features by exact TreeSHAP: the base is
+    /// the output's expected margin over the training rows. Check [`GbdtModel::explains`] first.
+    pub fn contributions(
+        &self,
+        x: &Encoded,
+        row: usize,
+        output: usize,
+        scratch: &mut ShapScratch,
+    ) -> Contributions {
+        let mut features = vec![0.0; x.feature_count()];
+        let mut base = self.base[output];
+        for tree in self.trees.iter().skip(output).step_by(self.outputs()) {
+            base += tree.expected_value().unwrap_or_default();
+            tree.add_shap(x, row, &mut features, scratch);
+        }
+        Contributions { base, features }
     }
 
     /// Row-major margins, one per output.

@@ -131,3 +131,48 @@ fn multiclass_fits_one_tree_per_class_per_round() {
         .count();
     assert!(correct as f64 / n as f64 > 0.95, "{correct} of {n} right");
 }
+
+#[test]
+fn every_tree_keeps_the_training_rows_of_each_node() {
+    let (x, y) = interaction(2000);
+    let model = fit(&x, &y, 2, &GbdtParams::default());
+    for tree in &model.trees {
+        assert_eq!(tree.cover.len(), tree.nodes.len());
+        assert_eq!(tree.cover[0], 2000, "every row starts at the root");
+        for (node, &rows) in tree.nodes.iter().zip(&tree.cover) {
+            if let Node::Numeric { left, right, .. } | Node::Categorical { left, right, .. } = node
+            {
+                assert_eq!(tree.cover[*left as usize] + tree.cover[*right as usize], rows);
+            }
+        }
+    }
+}
+
+#[test]
+fn tree_contributions_sum_to_each_classes_margin_and_skip_unused_features() {
+    // Three classes from a number and a category, beside a constant no tree can split on.
+    let (mut x, y) = interaction(1500);
+    let y: Vec<u32> = y
+        .iter()
+        .zip(&x.categorical[0])
+        .map(|(&label, &c)| if c == 2 { 2 } else { label })
+        .collect();
+    x.numeric.push(vec![1.0; 1500]);
+    let params = GbdtParams {
+        rounds: 15,
+        ..GbdtParams::default()
+    };
+    let model = fit(&x, &y, 3, &params);
+    let margins = model.margins(&x);
+    let mut scratch = ShapScratch::default();
+    for row in (0..1500).step_by(37) {
+        for output in 0..3 {
+            let split = model.contributions(&x, row, output, &mut scratch);
+            assert_eq!(split.features.len(), 3);
+            assert_eq!(split.features[1], 0.0, "never split on");
+            let total = split.base + split.features.iter().sum::<f64>();
+            let margin = margins[row * 3 + output];
+            assert!((total - margin).abs() < 1e-9, "row {row} output {output}: {total} vs {margin}");
+        }
+    }
+}
