@@ -201,7 +201,11 @@ pub async fn predict(args: PredictArgs, target: &Target) -> anyhow::Result<ExitC
                 "{:>9}{:+.4}  base value (log-odds of {})",
                 "", explanation.base_value, explanation.class
             );
-            for c in explanation.contributions.iter().filter(|c| c.contribution != 0.0) {
+            for c in explanation
+                .contributions
+                .iter()
+                .filter(|c| c.contribution != 0.0)
+            {
                 let terms: Vec<String> = c
                     .terms
                     .iter()

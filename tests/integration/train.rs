@@ -442,12 +442,17 @@ async fn serving_an_artifact_reproduces_the_test_predictions_exactly() {
         top_k: None,
         explain: true,
     };
-    let explained = mlops_shared::predict::predict_with(&artifact, &rows, "test", options).expect("explains");
+    let explained =
+        mlops_shared::predict::predict_with(&artifact, &rows, "test", options).expect("explains");
     let mut totals: std::collections::BTreeMap<String, f64> = Default::default();
     for prediction in &explained {
         let explanation = prediction.explanation.as_ref().expect("asked for");
         let score = prediction.score.expect("binary");
-        let sum: f64 = explanation.contributions.iter().map(|c| c.contribution).sum();
+        let sum: f64 = explanation
+            .contributions
+            .iter()
+            .map(|c| c.contribution)
+            .sum();
         assert!((explanation.base_value + sum - (score / (1.0 - score)).ln()).abs() < 1e-9);
         for c in &explanation.contributions {
             *totals.entry(c.feature.clone()).or_default() += c.contribution.abs();

@@ -87,7 +87,10 @@ async fn run(home: PathBuf, model: ModelName, one: Vec<u8>, batch: Vec<u8>) -> R
     ));
     let router = http::finish(serving::router(serving.clone()));
     for (name, path) in [
-        ("one record through the route", format!("/models/{model}/predict")),
+        (
+            "one record through the route",
+            format!("/models/{model}/predict"),
+        ),
         (
             "one record through the route, ?explain=true",
             format!("/models/{model}/predict?explain=true"),
@@ -188,7 +191,12 @@ fn shape(trees: &[Tree]) -> String {
     }
     let leaves: usize = trees
         .iter()
-        .map(|t| t.nodes.iter().filter(|n| matches!(n, Node::Leaf { .. })).count())
+        .map(|t| {
+            t.nodes
+                .iter()
+                .filter(|n| matches!(n, Node::Leaf { .. }))
+                .count()
+        })
         .sum();
     let deepest = trees.iter().map(|t| depth(t, 0)).max().unwrap_or(0);
     format!(

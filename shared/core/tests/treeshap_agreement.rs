@@ -85,8 +85,7 @@ fn tree_contributions_match_the_shap_package_and_sum_to_the_margin() {
             .collect(),
     });
     let x = rows(&f);
-    let expected: Vec<Vec<f64>> =
-        serde_json::from_value(f["shap_values"].clone()).expect("values");
+    let expected: Vec<Vec<f64>> = serde_json::from_value(f["shap_values"].clone()).expect("values");
     let margins: Vec<f64> = serde_json::from_value(f["margins"].clone()).expect("margins");
     let probabilities = model.probabilities(&x);
     let mut scratch = ShapScratch::default();
@@ -106,7 +105,10 @@ fn tree_contributions_match_the_shap_package_and_sum_to_the_margin() {
         }
         let total = ours.base + ours.features.iter().sum::<f64>();
         let p = probabilities[row * 2 + 1];
-        assert!((total - margin).abs() < TOLERANCE, "row {row}: {total} vs {margin}");
+        assert!(
+            (total - margin).abs() < TOLERANCE,
+            "row {row}: {total} vs {margin}"
+        );
         assert!((total - (p / (1.0 - p)).ln()).abs() < 1e-9, "row {row}");
     }
 }

@@ -102,9 +102,17 @@ pub fn explain(
         })
         .collect();
     contributions.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
-    let class_name = if artifact.classes.len() == 2 { 1 } else { class };
+    let class_name = if artifact.classes.len() == 2 {
+        1
+    } else {
+        class
+    };
     Explanation {
-        class: artifact.classes.get(class_name).cloned().unwrap_or_default(),
+        class: artifact
+            .classes
+            .get(class_name)
+            .cloned()
+            .unwrap_or_default(),
         base_value: split.base,
         raw_score: split.base + split.features.iter().sum::<f64>(),
         contributions,

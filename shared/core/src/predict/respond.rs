@@ -129,9 +129,8 @@ pub fn predict_with(
             let class = crate::learn::predicted_class(p, artifact.threshold);
             Prediction {
                 top_k: options.top_k.map(|top| ranked(&artifact.classes, p, top)),
-                explanation: explains.then(|| {
-                    explain::explain(artifact, frame, &encoded, row, class, &mut scratch)
-                }),
+                explanation: explains
+                    .then(|| explain::explain(artifact, frame, &encoded, row, class, &mut scratch)),
                 prediction_id: std::mem::take(id),
                 label: labels.get(class).cloned().unwrap_or_else(|| Arc::from("")),
                 score: binary.then(|| p[1]),

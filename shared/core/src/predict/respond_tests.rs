@@ -132,7 +132,10 @@ fn an_explanation_lists_the_terms_that_pushed_the_decision_and_sums_to_its_margi
         .windows(2)
         .all(|w| w[0].contribution.abs() >= w[1].contribution.abs()));
     let terms: f64 = title.terms.iter().map(|t| t.contribution).sum();
-    assert!((terms - title.contribution).abs() < 1e-12, "a short title lists all its terms");
+    assert!(
+        (terms - title.contribution).abs() < 1e-12,
+        "a short title lists all its terms"
+    );
     assert!(find("price").terms.is_empty());
     // With the intercept the contributions make the margin of the class decided on.
     let Model::LogisticRegression(linear) = &model.learner else {
@@ -140,15 +143,26 @@ fn an_explanation_lists_the_terms_that_pushed_the_decision_and_sums_to_its_margi
     };
     let encoded = model.pipeline.transform(&rows).expect("encodes");
     let margins = linear.margins(&encoded);
-    let tea = model.classes.iter().position(|c| c == "tea").expect("a class");
-    assert_eq!(explanation.base_value, linear.weights[tea * linear.layout.width]);
+    let tea = model
+        .classes
+        .iter()
+        .position(|c| c == "tea")
+        .expect("a class");
+    assert_eq!(
+        explanation.base_value,
+        linear.weights[tea * linear.layout.width]
+    );
     let total: f64 = explanation
         .contributions
         .iter()
         .map(|c| c.contribution)
         .sum::<f64>()
         + explanation.base_value;
-    assert!((total - margins[tea]).abs() < 1e-12, "{total} vs {}", margins[tea]);
+    assert!(
+        (total - margins[tea]).abs() < 1e-12,
+        "{total} vs {}",
+        margins[tea]
+    );
     assert!((explanation.raw_score - margins[tea]).abs() < 1e-12);
 }
 
@@ -164,7 +178,10 @@ fn a_tree_explanation_sums_to_the_positive_class_log_odds() {
     let probabilities = model.predict(&rows).expect("predicts");
     for (prediction, p) in predictions.iter().zip(probabilities.chunks(2)) {
         let explanation = prediction.explanation.as_ref().expect("asked for");
-        assert_eq!(explanation.class, "1", "a binary model explains its positive class");
+        assert_eq!(
+            explanation.class, "1",
+            "a binary model explains its positive class"
+        );
         // The one tree splits on origin: 600 of its 1,000 rows went left (0.25), 400 right.
         assert!((explanation.base_value - (-0.5 + 0.6 * 0.25 - 0.4 * 0.125)).abs() < 1e-12);
         let log_odds = (p[1] / p[0]).ln();
@@ -174,7 +191,11 @@ fn a_tree_explanation_sums_to_the_positive_class_log_odds() {
             .iter()
             .map(|c| (c.feature.as_str(), c.contribution))
             .collect();
-        assert_eq!(features[1], ("distance", 0.0), "the tree never splits on it");
+        assert_eq!(
+            features[1],
+            ("distance", 0.0),
+            "the tree never splits on it"
+        );
         assert_eq!(features[0].0, "origin");
     }
 }

@@ -51,13 +51,7 @@ impl Tree {
 
     /// Adds each feature's SHAP value for row `row` into `phi`: numeric features first, then the
     /// categorical ones (after `numeric_count`). The tree must have its row counts.
-    pub fn add_shap(
-        &self,
-        x: &Encoded,
-        row: usize,
-        phi: &mut [f64],
-        scratch: &mut ShapScratch,
-    ) {
+    pub fn add_shap(&self, x: &Encoded, row: usize, phi: &mut [f64], scratch: &mut ShapScratch) {
         // A path holds at most one step per split plus the root's; each level of the walk keeps
         // its own copy of the path, one longer than its parent's.
         let depth = self.nodes.len() / 2 + 1;
@@ -117,7 +111,11 @@ impl Walk<'_> {
                 right,
             } => {
                 let goes_left = self.x.numeric[*feature as usize][self.row] <= *threshold;
-                let (hot, cold) = if goes_left { (left, right) } else { (right, left) };
+                let (hot, cold) = if goes_left {
+                    (left, right)
+                } else {
+                    (right, left)
+                };
                 (*feature as usize, *hot as usize, *cold as usize)
             }
             Node::Categorical {
@@ -128,7 +126,11 @@ impl Walk<'_> {
             } => {
                 let code = self.x.categorical[*feature as usize][self.row];
                 let goes_left = left_codes[(code / 64) as usize] & (1 << (code % 64)) != 0;
-                let (hot, cold) = if goes_left { (left, right) } else { (right, left) };
+                let (hot, cold) = if goes_left {
+                    (left, right)
+                } else {
+                    (right, left)
+                };
                 (
                     self.numeric_count + *feature as usize,
                     *hot as usize,
@@ -146,7 +148,10 @@ impl Walk<'_> {
         // A feature split on again higher up is taken off the path and put back with both
         // splits' shares combined.
         let (mut incoming_zero, mut incoming_one) = (1.0, 1.0);
-        if let Some(k) = path[..=depth].iter().position(|s| s.feature == split_feature) {
+        if let Some(k) = path[..=depth]
+            .iter()
+            .position(|s| s.feature == split_feature)
+        {
             incoming_zero = path[k].zero;
             incoming_one = path[k].one;
             unwind(path, depth, k);

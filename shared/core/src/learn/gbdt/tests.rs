@@ -142,7 +142,10 @@ fn every_tree_keeps_the_training_rows_of_each_node() {
         for (node, &rows) in tree.nodes.iter().zip(&tree.cover) {
             if let Node::Numeric { left, right, .. } | Node::Categorical { left, right, .. } = node
             {
-                assert_eq!(tree.cover[*left as usize] + tree.cover[*right as usize], rows);
+                assert_eq!(
+                    tree.cover[*left as usize] + tree.cover[*right as usize],
+                    rows
+                );
             }
         }
     }
@@ -172,7 +175,10 @@ fn tree_contributions_sum_to_each_classes_margin_and_skip_unused_features() {
             assert_eq!(split.features[1], 0.0, "never split on");
             let total = split.base + split.features.iter().sum::<f64>();
             let margin = margins[row * 3 + output];
-            assert!((total - margin).abs() < 1e-9, "row {row} output {output}: {total} vs {margin}");
+            assert!(
+                (total - margin).abs() < 1e-9,
+                "row {row} output {output}: {total} vs {margin}"
+            );
         }
     }
 }
