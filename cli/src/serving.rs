@@ -198,7 +198,7 @@ pub async fn predict(args: PredictArgs, target: &Target) -> anyhow::Result<ExitC
         }
         if let Some(explanation) = &p.explanation {
             println!(
-                "{:>9}{:+.4}  base value (log-odds of {})",
+                "{:>9}{:+.4}  base value of the margin for {}",
                 "", explanation.base_value, explanation.class
             );
             for c in explanation
@@ -206,19 +206,15 @@ pub async fn predict(args: PredictArgs, target: &Target) -> anyhow::Result<ExitC
                 .iter()
                 .filter(|c| c.contribution != 0.0)
             {
-                let terms: Vec<String> = c
-                    .terms
-                    .iter()
-                    .map(|t| format!("{:?} {:+.4}", t.term, t.contribution))
-                    .collect();
-                let terms = if terms.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", terms.join(", "))
-                };
-                println!("{:>9}{:+.4}  {}{terms}", "", c.contribution, c.feature);
+                println!("{:>9}{:+.4}  {}", "", c.contribution, c.feature);
+                for t in &c.terms {
+                    println!("{:>18}{:+.4}  {:?}", "", t.contribution, t.term);
+                }
             }
-            println!("{:>9}{:+.4}  margin", "", explanation.raw_score);
+            println!(
+                "{:>9}{:+.4}  margin (base value + contributions)",
+                "", explanation.raw_score
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

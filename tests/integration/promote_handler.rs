@@ -79,3 +79,84 @@ async fn model_trained_makes_the_first_champion_once() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_data_version_is_retired_and_restored_by_direct_invoke_once_each() {
+    use mlops_shared::ingest::retirement;
+    use promote::{handle_event, Answer};
+
+    let aws = aws_backends().await;
+    let files = ["01", "02"]
+        .iter()
+        .map(|m| (format!("flights-2013-{m}.csv.gz"), flights_sample(m)))
+        .collect();
+    ingest(&aws.backends, &flights_spec(), files).await;
+    let promoter = Promoter::new(&aws.backends);
+    let registry = aws.backends.registry.as_ref();
+    let flights = mlops_tests::dataset_name("flights");
+    let change = |answer: Answer| match answer {
+        Answer::Data(change) => change,
+        Answer::Decided(outcome) => panic!("a promotion outcome: {outcome:?}"),
+    };
+
+    // The event names the January sample's version.
+    let retired = change(
+        handle_event(&promoter, registry, event("retire-data.json"), "req-1")
+            .await
+            .expect("retires"),
+    );
+    assert!(retired.applied, "{}", retired.message);
+    assert_eq!(retired.actor, "direct-invoke:alice@example.com");
+    let marked = retirement::retirements(registry, &flights)
+        .await
+        .expect("reads");
+    let marker = marked.get(&retired.version).expect("retired");
+    assert!(marker.reason.contains("DATA-118"));
+
+    // Lambda retries an invocation that timed out: the second finds it done.
+    let again = change(
+        handle_event(&promoter, registry, event("retire-data.json"), "req-1")
+            .await
+            .expect("answers"),
+    );
+    assert!(!again.applied && again.message.contains("already retired"));
+
+    let restored = change(
+        handle_event(&promoter, registry, event("restore-data.json"), "req-2")
+            .await
+            .expect("restores"),
+    );
+    assert!(restored.applied, "{}", restored.message);
+    assert!(retirement::retirements(registry, &flights)
+        .await
+        .expect("reads")
+        .is_empty());
+    let trail = retirement::audit(registry, &flights).await.expect("reads");
+    assert_eq!(trail.len(), 2, "both changes in the audit trail");
+
+    // Requests that cannot apply say why.
+    let mut unknown = event("retire-data.json");
+    unknown["version"] = "0000000000000000".into();
+    let refused = handle_event(&promoter, registry, unknown, "req-3").await;
+    assert!(
+        matches!(&refused, Err(HandlerError::Data(e)) if e.to_string().contains("has no data version")),
+        "{refused:?}"
+    );
+    let mut unexplained = event("retire-data.json");
+    unexplained["reason"] = " ".into();
+    let refused = handle_event(&promoter, registry, unexplained, "req-4").await;
+    assert!(
+        matches!(&refused, Err(HandlerError::Data(e)) if e.to_string().contains("say why")),
+        "{refused:?}"
+    );
+    let mut no_reason = event("retire-data.json");
+    no_reason
+        .as_object_mut()
+        .expect("an object")
+        .remove("reason");
+    let refused = handle_event(&promoter, registry, no_reason, "req-5").await;
+    assert!(
+        matches!(&refused, Err(HandlerError::BadEvent(m)) if m.contains("reason")),
+        "{refused:?}"
+    );
+}

@@ -110,6 +110,17 @@ async fn trains_registers_and_writes_every_output(backends: Backends) {
     let binned: u64 = bins.iter().filter_map(|b| b["rows"].as_u64()).sum();
     let tested = json_object(&backends, &record.lineage_key).await["rows"]["test"].as_u64();
     assert_eq!(Some(binned), tested);
+    // Per true class, its test rows' positive-class scores in 20 bins.
+    let by_class = metrics["score_histograms"].as_array().expect("histograms");
+    assert_eq!(by_class.len(), 2);
+    let mut counted = 0;
+    for class in by_class {
+        let counts: Vec<u64> = serde_json::from_value(class["counts"].clone()).expect("counts");
+        assert_eq!(counts.len(), 20);
+        assert_eq!(Some(counts.iter().sum::<u64>()), class["rows"].as_u64());
+        counted += counts.iter().sum::<u64>();
+    }
+    assert_eq!(Some(counted), tested);
     for bin in bins.iter().filter(|b| b["rows"].as_u64() > Some(0)) {
         let predicted = bin["mean_predicted"].as_f64().expect("a mean");
         assert!(bin["from"].as_f64() <= Some(predicted) && Some(predicted) <= bin["to"].as_f64());
@@ -160,6 +171,9 @@ async fn trains_registers_and_writes_every_output(backends: Backends) {
     assert!(card.contains("<svg") && card.contains("ROC curve"));
     assert!(card.contains("Calibration (test, 10 bins)"));
     assert!(card.contains("What drives its decisions") && card.contains("exact TreeSHAP"));
+    assert!(
+        card.contains("Scores by true class") && card.contains("aria-label=\"scores of class 1\"")
+    );
     assert!(card.contains("origin = JFK"));
     assert!(
         !card.contains("<script"),

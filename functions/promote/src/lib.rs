@@ -1,14 +1,19 @@
 //! The promote Lambda's handler: a `ModelTrained` event lets the policy decide on the new
 //! candidate; a `PerformanceDegraded` event about the champion withdraws it where the spec turns
 //! `[monitoring] auto_rollback` on; a direct invoke carries a person's request (promote, reject,
-//! rollback, set or remove an alias). All go to the same domain functions the command line uses.
+//! rollback, set or remove an alias; retire or restore a data version). All go to the same domain
+//! functions the command line uses.
 
+use chrono::{DateTime, Utc};
+use mlops_shared::ingest::retirement::{self, DataAction, Retirement, RetirementError};
 use mlops_shared::model_registry::Action;
 use mlops_shared::monitor::PERFORMANCE_DEGRADED;
+use mlops_shared::names::DatasetName;
 use mlops_shared::names::{Alias, ModelName};
 use mlops_shared::observability::{MetricSet, Unit};
+use mlops_shared::ports::RegistryStore;
 use mlops_shared::promotion::{Cause, Command, Outcome, PromoteError, Promoter, Request};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::{info, warn};
 
@@ -22,6 +27,8 @@ pub enum HandlerError {
     Retryable(PromoteError),
     #[error(transparent)]
     Refused(PromoteError),
+    #[error(transparent)]
+    Data(RetirementError),
 }
 
 impl From<HandlerError> for lambda_runtime::Diagnostic {
@@ -30,6 +37,8 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
             HandlerError::BadEvent(_) => "BadEvent",
             HandlerError::Retryable(_) => "Retryable",
             HandlerError::Refused(_) => "Refused",
+            HandlerError::Data(RetirementError::Registry(e)) if e.is_retryable() => "Retryable",
+            HandlerError::Data(_) => "Refused",
         };
         Self {
             error_type: error_type.to_owned(),
@@ -157,6 +166,124 @@ pub fn parse(event: &Value, request_id: &str) -> Result<(Command, Request), Hand
     );
     let request = Request::new(operation, &actor, invoke.reason).map_err(|e| bad(e.to_string()))?;
     Ok((command, request))
+}
+
+/// A person's request about a data version, by direct invoke: `{"action": "retire_data" |
+/// "restore_data", "dataset": "flights", "version": "<data version>", "reason": "…", "actor": "…"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DataInvoke {
+    action: DataActionName,
+    dataset: DatasetName,
+    version: String,
+    reason: String,
+    actor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum DataActionName {
+    RetireData,
+    RestoreData,
+}
+
+/// A data version's retirement or restoration, as applied or found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataChange {
+    pub dataset: DatasetName,
+    pub version: String,
+    pub action: DataAction,
+    /// False when the version already was as asked (a redelivered request changes nothing).
+    pub applied: bool,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+    pub message: String,
+}
+
+/// What the function answers.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Decided(Outcome),
+    Data(DataChange),
+}
+
+/// Every event the function takes: data-version requests go to the data versions' functions,
+/// the rest to [`handle`].
+pub async fn handle_event(
+    promoter: &Promoter,
+    registry: &dyn RegistryStore,
+    event: Value,
+    request_id: &str,
+) -> Result<Answer, HandlerError> {
+    let action = event.get("action").and_then(Value::as_str);
+    if !matches!(action, Some("retire_data" | "restore_data")) {
+        return handle(promoter, event, request_id)
+            .await
+            .map(Answer::Decided);
+    }
+    let invoke: DataInvoke = serde_json::from_value(event).map_err(|e| {
+        HandlerError::BadEvent(format!(
+            "{e}; send {{\"action\": \"retire_data\" | \"restore_data\", \"dataset\": …, \"version\": …, \"reason\": …, \"actor\"?: …}}"
+        ))
+    })?;
+    change_data(registry, invoke, mlops_shared::clock::now())
+        .await
+        .map(Answer::Data)
+}
+
+#[tracing::instrument(skip_all)]
+async fn change_data(
+    registry: &dyn RegistryStore,
+    invoke: DataInvoke,
+    at: DateTime<Utc>,
+) -> Result<DataChange, HandlerError> {
+    let actor = invoke.actor.map_or_else(
+        || "direct-invoke".to_owned(),
+        |a| format!("direct-invoke:{a}"),
+    );
+    let by = Retirement::new(&actor, at, &invoke.reason).map_err(HandlerError::Data)?;
+    let (dataset, version) = (&invoke.dataset, invoke.version.as_str());
+    let (action, result) = match invoke.action {
+        DataActionName::RetireData => (
+            DataAction::Retire,
+            retirement::retire(registry, dataset, version, &by).await,
+        ),
+        DataActionName::RestoreData => (
+            DataAction::Restore,
+            retirement::restore(registry, dataset, version, &by).await,
+        ),
+    };
+    let (applied, message) = match result {
+        Ok(()) if action == DataAction::Retire => (
+            true,
+            format!("retired {dataset} version {version}: training leaves it out from now on"),
+        ),
+        Ok(()) => (
+            true,
+            format!("restored {dataset} version {version}: training uses it again"),
+        ),
+        // A redelivered request finds its own change made.
+        Err(e @ (RetirementError::AlreadyRetired { .. } | RetirementError::NotRetired { .. })) => {
+            (false, e.to_string())
+        }
+        Err(e) => {
+            warn!(error = %e, "data version request refused");
+            return Err(HandlerError::Data(e));
+        }
+    };
+    info!(%dataset, version, ?action, applied, actor, "data version request");
+    Ok(DataChange {
+        dataset: invoke.dataset,
+        version: invoke.version,
+        action,
+        applied,
+        actor,
+        at,
+        reason: by.reason,
+        message,
+    })
 }
 
 #[tracing::instrument(skip_all)]

@@ -4,7 +4,7 @@
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use mlops_shared::config::{AwsTargets, Env};
 use mlops_shared::promotion::Promoter;
-use promote::handle;
+use promote::handle_event;
 
 fn main() -> Result<(), Error> {
     mlops_shared::process::start_runtime()?.block_on(serve())
@@ -16,10 +16,11 @@ async fn serve() -> Result<(), Error> {
     let backends =
         mlops_aws::backends(&config.bucket, &config.registry_table, &config.event_bus).await;
     let promoter = Promoter::new(&backends);
+    let registry = backends.registry.as_ref();
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let request_id = event.context.request_id.clone();
         let promoter = &promoter;
-        async move { handle(promoter, event.payload, &request_id).await }
+        async move { handle_event(promoter, registry, event.payload, &request_id).await }
     }))
     .await
 }

@@ -50,6 +50,8 @@ struct Page<'a> {
     data_versions: &'a [DataVersionRef],
     retired_versions: &'a [String],
     features: Vec<String>,
+    /// Per true class, a histogram of its test rows' scores.
+    score_histograms: Vec<ScoreRow>,
     /// Each input feature's mean absolute contribution, largest first, with its bar's length.
     importance: Vec<ImportanceRow>,
     importance_rows: usize,
@@ -61,6 +63,13 @@ struct Page<'a> {
     code_version: &'a str,
     seed: u64,
     training_seconds: f64,
+}
+
+#[derive(Serialize)]
+struct ScoreRow {
+    class: String,
+    rows: usize,
+    svg: String,
 }
 
 #[derive(Serialize)]
@@ -190,6 +199,15 @@ pub fn render(
         data_versions: &lineage.data_versions,
         retired_versions: &lineage.retired_versions,
         features: artifact.pipeline.feature_names(),
+        score_histograms: metrics
+            .score_histograms
+            .iter()
+            .map(|h| ScoreRow {
+                class: h.class.clone(),
+                rows: h.rows,
+                svg: scores_svg(h),
+            })
+            .collect(),
         importance,
         importance_rows: metrics.importance.as_ref().map_or(0, |i| i.rows),
         informative_terms: crate::predict::explain::informative_terms(artifact, INFORMATIVE_TERMS),
@@ -272,6 +290,38 @@ fn calibration_svg(bins: &[crate::evaluate::CalibrationBin]) -> String {
         &points,
         &marks,
     )
+}
+
+/// One class's score histogram: a bar per bin, as tall as its share of the class's rows.
+fn scores_svg(h: &crate::evaluate::ClassScores) -> String {
+    const WIDTH: f64 = 300.0;
+    const HEIGHT: f64 = 48.0;
+    let bins = h.counts.len().max(1);
+    let slot = WIDTH / bins as f64;
+    let largest = h.counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{}" viewBox="0 0 {WIDTH} {}" role="img" aria-label="scores of class {}">"#,
+        HEIGHT + 1.0,
+        HEIGHT + 1.0,
+        minijinja::HtmlEscape(&h.class)
+    );
+    for (i, &count) in h.counts.iter().enumerate() {
+        let height = count as f64 / largest * HEIGHT;
+        let _ = write!(
+            svg,
+            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{height:.1}" fill="#1f6feb"><title>{:.2}–{:.2}: {count} rows</title></rect>"##,
+            i as f64 * slot + 0.5,
+            HEIGHT - height,
+            slot - 1.0,
+            i as f64 / bins as f64,
+            (i + 1) as f64 / bins as f64,
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<line x1="0" y1="{HEIGHT}" x2="{WIDTH}" y2="{HEIGHT}" stroke="#999"/></svg>"##
+    );
+    svg
 }
 
 fn roc_svg(curve: &[(f64, f64)]) -> String {

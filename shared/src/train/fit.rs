@@ -20,6 +20,8 @@ use crate::training_data::{curated, slice_values, RowCounts, TargetShaping, Time
 const MIN_CLASS_ROWS: usize = 10;
 /// Bins of the calibration table and plot on the card.
 const CALIBRATION_BINS: usize = 10;
+/// Bins of the card's score histograms per class.
+const SCORE_BINS: usize = 20;
 
 /// What fitting produced.
 pub struct Fitted {
@@ -99,6 +101,7 @@ pub fn fit(
             candidates: chosen.results,
             chosen: chosen.index,
             calibration: judged.calibration,
+            score_histograms: judged.score_histograms,
             importance: judged.importance,
         },
         classes,
@@ -394,6 +397,7 @@ struct Judged {
     slices: BTreeMap<String, BTreeMap<String, Evaluation>>,
     roc: Option<Vec<(f64, f64)>>,
     calibration: Vec<evaluate::CalibrationBin>,
+    score_histograms: Vec<evaluate::ClassScores>,
     importance: Option<GlobalImportance>,
     reference: Profile,
     golden_probabilities: Vec<f64>,
@@ -428,6 +432,8 @@ fn judge(
         .as_ref()
         .map(|(truth, scores)| evaluate::calibration(truth, scores, CALIBRATION_BINS))
         .unwrap_or_default();
+    let score_histograms =
+        evaluate::score_histograms(&test_probabilities, y_test, classes, SCORE_BINS);
     let importance = explain::importance(
         &prepared.pipeline,
         &chosen.model,
@@ -461,6 +467,7 @@ fn judge(
         slices,
         roc,
         calibration,
+        score_histograms,
         importance,
         reference,
         golden_probabilities,

@@ -34,6 +34,10 @@ pub struct MetricsReport {
     /// Binary: the test part's scores in ten bins against the share of positives in each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calibration: Vec<crate::evaluate::CalibrationBin>,
+    /// Per true class, its test rows' scores in 20 bins (the positive class's score for a
+    /// binary model, the class's own probability otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub score_histograms: Vec<crate::evaluate::ClassScores>,
     /// Each input feature's mean absolute contribution to the margin on the test part.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub importance: Option<crate::predict::explain::GlobalImportance>,

@@ -153,12 +153,20 @@ pub struct Summary {
     pub top: Option<String>,
 }
 
-/// Each side's share of values per bin: equal-width ranges (numeric) or levels (categorical).
+/// Each side's share of values per bin: equal-width ranges over the reference's values (numeric)
+/// or levels (categorical).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Histogram {
     pub bins: Vec<String>,
     pub reference: Vec<f64>,
     pub current: Vec<f64>,
+    /// The current values' share below the reference's smallest value, when there are any:
+    /// drawn as a bar of its own, so an outlier does not squeeze the reference's bins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub below: Option<f64>,
+    /// The same above the reference's largest value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub above: Option<f64>,
 }
 
 pub fn compare(reference: &Profile, current: &Profile, thresholds: &Thresholds) -> Comparison {
@@ -495,6 +503,8 @@ impl FeatureDrift {
                 bins: Vec::new(),
                 reference: Vec::new(),
                 current: Vec::new(),
+                below: None,
+                above: None,
             },
         }
     }
@@ -552,18 +562,10 @@ fn quantile_bins(reference: &Counts, current: &Counts) -> (Vec<f64>, Vec<f64>) {
 }
 
 fn numeric_histogram(reference: &Counts, current: &Counts) -> Histogram {
-    let lo = reference
-        .values
-        .first()
-        .copied()
-        .unwrap_or(0.0)
-        .min(current.values.first().copied().unwrap_or(f64::INFINITY));
-    let hi = reference
-        .values
-        .last()
-        .copied()
-        .unwrap_or(0.0)
-        .max(current.values.last().copied().unwrap_or(f64::NEG_INFINITY));
+    let range = |counts: &Counts| Some((*counts.values.first()?, *counts.values.last()?));
+    let (lo, hi) = range(reference)
+        .or_else(|| range(current))
+        .unwrap_or((0.0, 0.0));
     let bins = if hi > lo { HISTOGRAM_BINS } else { 1 };
     let width = (hi - lo) / bins as f64;
     let upper = |i: usize| {
@@ -575,7 +577,7 @@ fn numeric_histogram(reference: &Counts, current: &Counts) -> Histogram {
     };
     let shares = |counts: &Counts| {
         let n = counts.total();
-        let mut below = 0;
+        let mut below = counts.below(lo);
         (0..bins)
             .map(|i| {
                 let upto = counts.at_most(upper(i));
@@ -585,12 +587,16 @@ fn numeric_histogram(reference: &Counts, current: &Counts) -> Histogram {
             })
             .collect()
     };
+    let n = current.total();
+    let outside = |count: u64| (count > 0).then(|| share(count, n));
     Histogram {
         bins: (0..bins)
             .map(|i| format!("{}–{}", short(lo + width * i as f64), short(upper(i))))
             .collect(),
         reference: shares(reference),
         current: shares(current),
+        below: outside(current.below(lo)),
+        above: outside(n - current.at_most(hi)),
     }
 }
 
@@ -605,6 +611,8 @@ fn level_histogram(keys: &[&String], rc: &[u64], nr: u64, cc: &[u64], nc: u64) -
         bins: Vec::new(),
         reference: Vec::new(),
         current: Vec::new(),
+        below: None,
+        above: None,
     };
     for &i in order.iter().take(TOP_LEVELS) {
         histogram.bins.push(keys[i].clone());

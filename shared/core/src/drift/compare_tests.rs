@@ -168,10 +168,32 @@ fn out_of_range_is_the_share_of_current_values_outside_the_reference() {
     let current = profile_of((50..150).map(|i| Some(i as f64)).collect(), 2);
     let comparison = compare(&reference, &current, &THRESHOLDS);
     assert!((x(&comparison).out_of_range - 0.5).abs() < 1e-12);
+    // The bins cover the reference's range; the current half above it is a bar of its own.
     let histogram = &x(&comparison).histogram;
     assert_eq!(histogram.bins.len(), 20);
+    assert_eq!(histogram.bins[0], "0–4.95");
+    assert_eq!(histogram.bins[19], "94.05–99");
     assert!((histogram.reference.iter().sum::<f64>() - 1.0).abs() < 1e-9);
-    assert!((histogram.current.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    assert!((histogram.current.iter().sum::<f64>() - 0.5).abs() < 1e-9);
+    assert_eq!((histogram.below, histogram.above), (None, Some(0.5)));
+}
+
+#[test]
+fn one_far_outlier_does_not_squeeze_the_reference_bins() {
+    let reference = profile_of((0..100).map(|i| Some(i as f64)).collect(), 1);
+    let mut values: Vec<Option<f64>> = (0..99).map(|i| Some(i as f64)).collect();
+    values.push(Some(-1e9));
+    let current = profile_of(values, 2);
+    let comparison = compare(&reference, &current, &THRESHOLDS);
+    let histogram = &x(&comparison).histogram;
+    assert_eq!(histogram.below, Some(0.01));
+    assert_eq!(histogram.above, None);
+    assert_eq!(histogram.bins.len(), 20);
+    // Every in-range bar still shows its five values, on both sides.
+    assert!(histogram.reference.iter().all(|s| (s - 0.05).abs() < 1e-9));
+    assert!(histogram.current[..19]
+        .iter()
+        .all(|s| (s - 0.05).abs() < 1e-9));
 }
 
 #[test]

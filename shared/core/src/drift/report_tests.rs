@@ -94,3 +94,18 @@ fn the_verdict_reads_as_the_data_set_decision() {
     let same = render_html(&report(0.0)).expect("renders");
     assert!(same.contains(">no drift</span>"));
 }
+
+#[test]
+fn current_values_beyond_the_reference_stand_in_bars_of_their_own() {
+    // Shifted by 5: the current values above 49.99 (a tenth of them) lie outside the reference.
+    let html = render_html(&report(5.0)).expect("renders");
+    assert_eq!(
+        html.matches("current above 49.99, outside the reference: 10.00%")
+            .count(),
+        25,
+        "one bar per numeric feature"
+    );
+    assert!(!html.contains("current below"), "nothing lies below");
+    let same = render_html(&report(0.0)).expect("renders");
+    assert!(!same.contains("outside the reference:"));
+}

@@ -3,10 +3,12 @@
 
 mod calibration;
 mod curves;
+mod scores;
 mod threshold;
 
 pub use calibration::{calibration, CalibrationBin};
 pub use curves::{average_precision, roc_auc, roc_auc_and_average_precision, roc_curve};
+pub use scores::{score_histograms, ClassScores};
 pub use threshold::{choose as choose_threshold, Threshold};
 
 use std::collections::BTreeMap;
