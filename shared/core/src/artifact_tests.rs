@@ -62,32 +62,10 @@ fn format_2_artifacts_written_by_the_previous_release_still_load_and_score_the_s
     assert!(model.pipeline.text.is_empty());
     assert!(model.inputs.iter().all(|f| f.max_length.is_none()));
 
-    let golden: serde_json::Value = serde_json::from_str(include_str!(
-        "../tests/fixtures/flights-format-2.golden.json"
-    ))
-    .expect("golden JSON");
-    let body = serde_json::json!({ "records": golden["records"] }).to_string();
-    let frame = crate::predict::request::parse(
-        body.as_bytes(),
-        &model.request_fields(),
-        &crate::predict::request::Limits::default(),
-    )
-    .expect("the golden rows read");
-    let probabilities = model.predict(&frame).expect("scores");
-    let expected = golden["probabilities"].as_array().expect("a list");
-    assert_eq!(expected.len(), 8);
-    for (row, want) in expected.iter().enumerate() {
-        let want: Vec<f64> = serde_json::from_value(want.clone()).expect("numbers");
-        let found = &probabilities[row * 2..row * 2 + 2];
-        assert!(
-            found.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-9),
-            "row {row}: {found:?} vs {want:?}"
-        );
-    }
-    // Written again, it is the current format and reads back the same.
-    let rewritten = model.encode().expect("encodes");
-    assert_eq!(&rewritten[8..10], &ARTIFACT_FORMAT.to_le_bytes());
-    assert_eq!(ModelArtifact::decode(&rewritten).expect("decodes"), model);
+    scores_its_golden_rows_and_rewrites_as_the_current_format(
+        &model,
+        include_str!("../tests/fixtures/flights-format-2.golden.json"),
+    );
 }
 
 #[test]
@@ -97,10 +75,25 @@ fn format_3_artifacts_still_load_score_the_same_and_ask_for_retraining_to_explai
     let bytes = include_bytes!("../tests/fixtures/flights-format-3.bin");
     assert_eq!(&bytes[8..10], &3u16.to_le_bytes());
     let model = ModelArtifact::decode(bytes).expect("decodes");
-    let golden: serde_json::Value = serde_json::from_str(include_str!(
-        "../tests/fixtures/flights-format-3.golden.json"
-    ))
-    .expect("golden JSON");
+    scores_its_golden_rows_and_rewrites_as_the_current_format(
+        &model,
+        include_str!("../tests/fixtures/flights-format-3.golden.json"),
+    );
+    assert!(
+        !model.learner.explains(),
+        "its trees have no row counts to weigh by"
+    );
+    let explain = crate::predict::PredictOptions {
+        top_k: None,
+        explain: true,
+    };
+    assert!(explain.check(&model).is_err());
+}
+
+/// `model` gives its eight golden rows (`{"records", "probabilities"}`) the probabilities
+/// training gave them, and written again it is the current format and reads back the same.
+fn scores_its_golden_rows_and_rewrites_as_the_current_format(model: &ModelArtifact, golden: &str) {
+    let golden: serde_json::Value = serde_json::from_str(golden).expect("golden JSON");
     let body = serde_json::json!({ "records": golden["records"] }).to_string();
     let frame = crate::predict::request::parse(
         body.as_bytes(),
@@ -119,16 +112,7 @@ fn format_3_artifacts_still_load_score_the_same_and_ask_for_retraining_to_explai
             "row {row}: {found:?} vs {want:?}"
         );
     }
-    assert!(
-        !model.learner.explains(),
-        "its trees have no row counts to weigh by"
-    );
-    let explain = crate::predict::PredictOptions {
-        top_k: None,
-        explain: true,
-    };
-    assert!(explain.check(&model).is_err());
     let rewritten = model.encode().expect("encodes");
     assert_eq!(&rewritten[8..10], &ARTIFACT_FORMAT.to_le_bytes());
-    assert_eq!(ModelArtifact::decode(&rewritten).expect("decodes"), model);
+    assert_eq!(&ModelArtifact::decode(&rewritten).expect("decodes"), model);
 }

@@ -198,7 +198,7 @@ pub fn render(
         parts,
         data_versions: &lineage.data_versions,
         retired_versions: &lineage.retired_versions,
-        features: artifact.pipeline.feature_names(),
+        features: feature_list(artifact),
         score_histograms: metrics
             .score_histograms
             .iter()
@@ -290,6 +290,16 @@ fn calibration_svg(bins: &[crate::evaluate::CalibrationBin]) -> String {
         &points,
         &marks,
     )
+}
+
+/// The encoded features, the texts marked as such.
+fn feature_list(artifact: &ModelArtifact) -> Vec<String> {
+    let mut names = artifact.pipeline.feature_names();
+    let first_text = names.len() - artifact.pipeline.text.len();
+    for name in &mut names[first_text..] {
+        name.push_str(" (text)");
+    }
+    names
 }
 
 /// One class's score histogram: a bar per bin, as tall as its share of the class's rows.

@@ -187,13 +187,14 @@ impl Pipeline {
         names
     }
 
-    /// Names of the encoded features: numeric first, then one per categorical, then the texts.
+    /// Names of the encoded features, in the order the learners see them: numeric first, then
+    /// one per categorical (`column.part` for a date part), then the texts by their column.
     pub fn feature_names(&self) -> Vec<String> {
         self.numeric
             .iter()
             .map(|e| e.column.clone())
             .chain(self.categorical.iter().map(CategoricalEncoder::name))
-            .chain(self.text.iter().map(|e| format!("{} (text)", e.column)))
+            .chain(self.text.iter().map(|e| e.column.clone()))
             .collect()
     }
 }

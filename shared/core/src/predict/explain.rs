@@ -63,16 +63,6 @@ fn output_of(artifact: &ModelArtifact, class: usize) -> usize {
     }
 }
 
-/// The names of the encoded features, in the order the contributions come.
-fn feature_names(pipeline: &Pipeline) -> impl Iterator<Item = String> + '_ {
-    pipeline
-        .numeric
-        .iter()
-        .map(|e| e.column.clone())
-        .chain(pipeline.categorical.iter().map(|e| e.name()))
-        .chain(pipeline.text.iter().map(|e| e.column.clone()))
-}
-
 /// Row `row`'s decision for `class` (its index among the classes), explained.
 pub fn explain(
     artifact: &ModelArtifact,
@@ -87,7 +77,10 @@ pub fn explain(
         .learner
         .contributions(encoded, row, output, scratch);
     let text_start = encoded.numeric.len() + encoded.categorical.len();
-    let mut contributions: Vec<Contribution> = feature_names(&artifact.pipeline)
+    let mut contributions: Vec<Contribution> = artifact
+        .pipeline
+        .feature_names()
+        .into_iter()
         .zip(&split.features)
         .enumerate()
         .map(|(i, (feature, &contribution))| Contribution {
@@ -233,7 +226,9 @@ pub fn importance(
             },
         );
     let count = (rows.len() * outputs) as f64;
-    let mut ranked: Vec<FeatureImportance> = feature_names(pipeline)
+    let mut ranked: Vec<FeatureImportance> = pipeline
+        .feature_names()
+        .into_iter()
         .zip(totals)
         .map(|(feature, total)| FeatureImportance {
             feature,

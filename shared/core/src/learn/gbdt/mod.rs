@@ -114,31 +114,59 @@ pub enum Node {
     },
 }
 
+/// Where a row goes at a node.
+enum Route {
+    Leaf(f64),
+    /// Split on `feature` (counting the numeric features first, then the categorical ones):
+    /// the row goes to `hot`, the other child is `cold`.
+    Split {
+        feature: usize,
+        hot: usize,
+        cold: usize,
+    },
+}
+
+impl Node {
+    fn route(&self, x: &Encoded, row: usize) -> Route {
+        let (feature, goes_left, left, right) = match self {
+            Node::Leaf { value } => return Route::Leaf(*value),
+            Node::Numeric {
+                feature,
+                threshold,
+                left,
+                right,
+            } => {
+                let value = x.numeric[*feature as usize][row];
+                (*feature as usize, value <= *threshold, left, right)
+            }
+            Node::Categorical {
+                feature,
+                left_codes,
+                left,
+                right,
+            } => {
+                let code = x.categorical[*feature as usize][row];
+                let inside = left_codes[(code / 64) as usize] & (1 << (code % 64)) != 0;
+                (x.numeric.len() + *feature as usize, inside, left, right)
+            }
+        };
+        let (left, right) = (*left as usize, *right as usize);
+        let (hot, cold) = if goes_left {
+            (left, right)
+        } else {
+            (right, left)
+        };
+        Route::Split { feature, hot, cold }
+    }
+}
+
 impl Tree {
     fn predict(&self, x: &Encoded, row: usize) -> f64 {
         let mut at = 0usize;
         loop {
-            match &self.nodes[at] {
-                Node::Leaf { value } => return *value,
-                Node::Numeric {
-                    feature,
-                    threshold,
-                    left,
-                    right,
-                } => {
-                    let value = x.numeric[*feature as usize][row];
-                    at = if value <= *threshold { *left } else { *right } as usize;
-                }
-                Node::Categorical {
-                    feature,
-                    left_codes,
-                    left,
-                    right,
-                } => {
-                    let code = x.categorical[*feature as usize][row];
-                    let inside = left_codes[(code / 64) as usize] & (1 << (code % 64)) != 0;
-                    at = if inside { *left } else { *right } as usize;
-                }
+            match self.nodes[at].route(x, row) {
+                Route::Leaf(value) => return value,
+                Route::Split { hot, .. } => at = hot,
             }
         }
     }

@@ -8,7 +8,7 @@
 //! training rows that followed the path (`zero`) and whether the row itself follows it (`one`),
 //! and the weights of every coalition size. One walk over the tree costs O(leaves · depth²).
 
-use super::{Node, Tree};
+use super::{Node, Route, Tree};
 use crate::features::Encoded;
 
 /// One distinct feature on the path from the root.
@@ -53,7 +53,7 @@ impl Tree {
     }
 
     /// Adds each feature's SHAP value for row `row` into `phi`: numeric features first, then the
-    /// categorical ones (after `numeric_count`). The tree must have its row counts.
+    /// categorical ones. The tree must have its row counts.
     pub fn add_shap(&self, x: &Encoded, row: usize, phi: &mut [f64], scratch: &mut ShapScratch) {
         // A path holds at most one step per split plus the root's; each level of the walk keeps
         // its own copy of the path, one longer than its parent's.
@@ -69,7 +69,6 @@ impl Tree {
             tree: self,
             x,
             row,
-            numeric_count: x.numeric.len(),
             phi,
             reciprocals: &scratch.reciprocals,
         };
@@ -81,7 +80,6 @@ struct Walk<'a> {
     tree: &'a Tree,
     x: &'a Encoded,
     row: usize,
-    numeric_count: usize,
     phi: &'a mut [f64],
     reciprocals: &'a [f64],
 }
@@ -98,13 +96,12 @@ impl Walk<'_> {
         one: f64,
         feature: usize,
     ) {
-        let (parent, rest) = steps.split_at_mut(depth + 1);
-        let path = rest;
+        let (parent, path) = steps.split_at_mut(depth + 1);
         path[..=depth].copy_from_slice(parent);
         extend(path, depth, zero, one, feature, self.reciprocals);
 
-        let (split_feature, hot, cold) = match &self.tree.nodes[node] {
-            Node::Leaf { value } => {
+        let (split_feature, hot, cold) = match self.tree.nodes[node].route(self.x, self.row) {
+            Route::Leaf(value) => {
                 for i in 1..=depth {
                     let step = path[i];
                     let weight = unwound_sum(path, depth, i, self.reciprocals);
@@ -112,39 +109,7 @@ impl Walk<'_> {
                 }
                 return;
             }
-            Node::Numeric {
-                feature,
-                threshold,
-                left,
-                right,
-            } => {
-                let goes_left = self.x.numeric[*feature as usize][self.row] <= *threshold;
-                let (hot, cold) = if goes_left {
-                    (left, right)
-                } else {
-                    (right, left)
-                };
-                (*feature as usize, *hot as usize, *cold as usize)
-            }
-            Node::Categorical {
-                feature,
-                left_codes,
-                left,
-                right,
-            } => {
-                let code = self.x.categorical[*feature as usize][self.row];
-                let goes_left = left_codes[(code / 64) as usize] & (1 << (code % 64)) != 0;
-                let (hot, cold) = if goes_left {
-                    (left, right)
-                } else {
-                    (right, left)
-                };
-                (
-                    self.numeric_count + *feature as usize,
-                    *hot as usize,
-                    *cold as usize,
-                )
-            }
+            Route::Split { feature, hot, cold } => (feature, hot, cold),
         };
         let cover = &self.tree.cover;
         let rows = cover[node] as f64;
