@@ -32,5 +32,9 @@ addr=$(grep -o 'http://[0-9.:]*' "$work/serve.log" | head -1)
 
 "$ST" --config-file infra/schemathesis.toml run "$addr/openapi.json" \
   --max-examples "$EXAMPLES" --seed 20 --no-color --header 'content-type: application/json'
+# The model's own document describes each record field by field: every request it allows must be
+# scored (200), every one it forbids refused (4xx), so the signature and the API cannot drift apart.
+"$ST" --config-file infra/schemathesis.toml run "$addr/models/flights/openapi.json" \
+  --max-examples "$EXAMPLES" --seed 20 --no-color --header 'content-type: application/json'
 kill -0 "$server" || { echo "mlops serve crashed:"; cat "$work/serve.log"; exit 1; }
 echo "== mlops serve answered every case and is still up"

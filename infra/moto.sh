@@ -15,21 +15,23 @@ if [ ! -x "$MOTO_VENV/bin/moto_server" ] || [ ! -x "$MOTO_VENV/bin/cfn-lint" ] |
     'aws-sam-cli>=1.150' 'cargo-lambda>=1.9' 'schemathesis>=4.3,<5'
 fi
 
-MOTO_PORT=$("$MOTO_VENV/bin/python" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+# Loopback, unless the caller needs another address (infra/sam_local.sh: Docker's bridge gateway).
+MOTO_HOST=${MOTO_HOST:-127.0.0.1}
+MOTO_PORT=$("$MOTO_VENV/bin/python" -c "import socket;s=socket.socket();s.bind(('$MOTO_HOST',0));print(s.getsockname()[1])")
 MOTO_LOG=$(mktemp -t moto.XXXXXX.log)
 # moto's server, with requests applied one at a time as DynamoDB's atomicity requires (see the script).
-"$MOTO_VENV/bin/python" infra/moto_server.py 127.0.0.1 "$MOTO_PORT" >"$MOTO_LOG" 2>&1 &
+"$MOTO_VENV/bin/python" infra/moto_server.py "$MOTO_HOST" "$MOTO_PORT" >"$MOTO_LOG" 2>&1 &
 MOTO_PID=$!
 moto_stop() {
   kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null || true; rm -f "$MOTO_LOG"
 }
 trap moto_stop EXIT
 for _ in $(seq 150); do
-  curl -fs -o /dev/null "http://127.0.0.1:$MOTO_PORT/moto-api/" && break
+  curl -fs -o /dev/null "http://$MOTO_HOST:$MOTO_PORT/moto-api/" && break
   sleep 0.1
 done
-curl -fs -o /dev/null "http://127.0.0.1:$MOTO_PORT/moto-api/" || { echo "moto did not start:"; cat "$MOTO_LOG"; exit 1; }
-echo "== moto listening on 127.0.0.1:$MOTO_PORT"
+curl -fs -o /dev/null "http://$MOTO_HOST:$MOTO_PORT/moto-api/" || { echo "moto did not start:"; cat "$MOTO_LOG"; exit 1; }
+echo "== moto listening on $MOTO_HOST:$MOTO_PORT"
 
-export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+export AWS_ENDPOINT_URL="http://$MOTO_HOST:$MOTO_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
        AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true

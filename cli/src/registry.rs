@@ -8,10 +8,12 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use clap::Args;
+use mlops_http::model_openapi::model_openapi;
+use mlops_shared::config::Env;
 use mlops_shared::model_registry::Decision;
 use mlops_shared::model_registry::{self, AuditEntry, ModelVersionRecord};
 use mlops_shared::names::{Alias, ModelName};
-use mlops_shared::predict::{self, ModelCache, ModelSchema, Selector};
+use mlops_shared::predict::{self, ModelCache, ModelSchema, Selector, ServingSettings};
 use mlops_shared::promotion::{describe, Command, Outcome, PromoteError, Promoter, Request};
 use serde_json::json;
 
@@ -23,10 +25,15 @@ pub struct ModelsArgs {
     model: Option<ModelName>,
     /// Print the model's signature instead: what a prediction request carries and what the
     /// model answers (the champion's, or --version's), as `GET /models/{model}/schema`.
-    #[arg(long, requires = "model")]
+    #[arg(long, requires = "model", group = "signature")]
     schema: bool,
-    /// With --schema: this version instead of the champion.
-    #[arg(long, requires = "schema")]
+    /// Print the model's own OpenAPI document instead (JSON), as
+    /// `GET /models/{model}/openapi.json` on `mlops serve` started in this environment: its
+    /// predict operation with each record's fields, for client generators.
+    #[arg(long, requires = "model", group = "signature")]
+    openapi: bool,
+    /// With --schema or --openapi: this version instead of the champion.
+    #[arg(long, requires = "signature")]
     version: Option<u64>,
     /// Print JSON.
     #[arg(long)]
@@ -175,7 +182,7 @@ pub async fn models(args: ModelsArgs, target: &Target) -> anyhow::Result<ExitCod
         }
         return Ok(ExitCode::SUCCESS);
     };
-    if args.schema {
+    if args.schema || args.openapi {
         let selector = args
             .version
             .map_or_else(Selector::champion, Selector::Version);
@@ -187,7 +194,12 @@ pub async fn models(args: ModelsArgs, target: &Target) -> anyhow::Result<ExitCod
         .get(&model, &selector)
         .await?;
         let signature = predict::schema(&loaded.artifact);
-        if args.json {
+        if args.openapi {
+            let limits = ServingSettings::from_env(&Env::process())?.limits;
+            let explains = predict::explain::available(&loaded.artifact);
+            let document = model_openapi(&signature, explains, &limits);
+            println!("{}", serde_json::to_string_pretty(&document)?);
+        } else if args.json {
             println!("{}", serde_json::to_string(&signature)?);
         } else {
             print_schema(&signature)?;
@@ -479,6 +491,13 @@ fn print_schema(signature: &ModelSchema) -> anyhow::Result<()> {
                 format!("{}{more}", shown.join(", "))
             }
             (None, Some([low, high])) => format!("{low} to {high}"),
+            (None, None) if !field.true_values.is_empty() || !field.false_values.is_empty() => {
+                format!(
+                    "also {} (true), {} (false)",
+                    field.true_values.join(", "),
+                    field.false_values.join(", ")
+                )
+            }
             (None, None) => String::new(),
         };
         let kind = serde_json::to_value(field.kind)?;

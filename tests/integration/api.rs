@@ -21,7 +21,7 @@ use mlops_tests::{
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use crate::openapi::{conforms, document};
+use crate::openapi::{conforms, conforms_in, document};
 
 /// Sends one request through the router: status, headers and the JSON body.
 pub(crate) async fn send<B>(router: &Router, request: Request<B>) -> (StatusCode, HeaderMap, Value)
@@ -127,6 +127,96 @@ async fn flights_models(backends: &Backends) {
 
 fn schema(name: &str) -> Value {
     document()["components"]["schemas"][name].clone()
+}
+
+/// Every `$ref` in `doc` that names nothing.
+fn dangling_refs(doc: &Value) -> Vec<String> {
+    let mut dangling = Vec::new();
+    let mut pending = vec![doc];
+    while let Some(node) = pending.pop() {
+        match node {
+            Value::Object(map) => {
+                if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
+                    let target = reference
+                        .trim_start_matches("#/")
+                        .split('/')
+                        .fold(doc, |node, part| &node[part]);
+                    if target.is_null() {
+                        dangling.push(reference.to_owned());
+                    }
+                }
+                pending.extend(map.values());
+            }
+            Value::Array(items) => pending.extend(items),
+            _ => {}
+        }
+    }
+    dangling
+}
+
+/// The champion's own OpenAPI document describes its records field by field: its example
+/// conforms, a record with a wrong type or without a required field does not, and the answer to
+/// the example conforms to the document's response with the model's labels.
+async fn model_document_describes_the_signature(router: &Router, signature: &Value) {
+    let (status, _, doc) = send_event(router, "api-model-openapi.json").await;
+    assert_eq!(status, StatusCode::OK, "{doc}");
+    assert_eq!(doc["openapi"], document()["openapi"]);
+    let paths: Vec<&String> = doc["paths"].as_object().expect("paths").keys().collect();
+    assert_eq!(paths, ["/models/flights/predict"]);
+    assert_eq!(dangling_refs(&doc), Vec::<String>::new());
+    assert!(
+        doc["components"]["schemas"].get("AdminRequest").is_none(),
+        "only what predict needs"
+    );
+    let operation = &doc["paths"]["/models/flights/predict"]["post"];
+    let parameters: Vec<&Value> = operation["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .map(|p| &p["name"])
+        .collect();
+    assert_eq!(parameters, ["version", "top_k", "explain"]);
+    assert_eq!(operation["parameters"][0]["schema"]["enum"], json!([1]));
+
+    let request = &doc["components"]["schemas"]["PredictRequest"];
+    let record = &request["properties"]["records"]["items"];
+    let fields: Vec<&String> = record["properties"]
+        .as_object()
+        .expect("the record's fields")
+        .keys()
+        .collect();
+    let mut inputs: Vec<&str> = signature["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    inputs.sort_unstable();
+    assert_eq!(fields, inputs);
+    let example = &signature["example"];
+    assert_eq!(&record["example"], example);
+    let body = json!({ "records": [example] });
+    assert_eq!(conforms_in(&doc, request, &body), Ok(()));
+    let mut wrong = example.clone();
+    wrong["distance"] = json!("far");
+    assert!(conforms_in(&doc, request, &json!({ "records": [wrong] })).is_err());
+    let required = record["required"].as_array().expect("required fields");
+    let first = required[0].as_str().expect("a name");
+    let mut missing = example.clone();
+    missing.as_object_mut().expect("a record").remove(first);
+    assert!(conforms_in(&doc, request, &json!({ "records": [missing] })).is_err());
+
+    let (status, _, answer) = send(
+        router,
+        post("/models/flights/predict?version=1", body.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let response = &operation["responses"]["200"]["content"]["application/json"]["schema"];
+    assert_eq!(conforms_in(&doc, response, &answer), Ok(()));
+    let mut relabelled = answer.clone();
+    relabelled["predictions"][0]["label"] = json!("maybe");
+    assert!(conforms_in(&doc, response, &relabelled).is_err());
 }
 
 async fn every_route_answers_its_event_file(backends: Backends) {
@@ -235,6 +325,7 @@ async fn every_route_answers_its_event_file(backends: Backends) {
         body["predictions"][0]["warnings"].is_null(),
         "no warnings: {body}"
     );
+    model_document_describes_the_signature(&router, &signature).await;
     let (status, _, body) = send(&router, get("/models/flights/schema?version=2")).await;
     assert_eq!((status, &body["version"]), (StatusCode::OK, &json!(2)));
     let (status, _, body) = send(&router, get("/models/flights/schema?top_k=2")).await;
@@ -324,7 +415,7 @@ async fn every_route_answers_its_event_file(backends: Backends) {
     // Every scored record was sampled (rate 1) and reaches the store with its version.
     serving.inference().flush().await;
     let stats = serving.inference().stats();
-    assert_eq!((stats.sampled, stats.written, stats.failed), (6, 6, 0));
+    assert_eq!((stats.sampled, stats.written, stats.failed), (7, 7, 0));
     let objects = backends
         .store
         .list("inference/flights/")
@@ -340,7 +431,7 @@ async fn every_route_answers_its_event_file(backends: Backends) {
         }
     }
     versions.sort_unstable();
-    assert_eq!(versions, [1, 1, 1, 1, 2, 2]);
+    assert_eq!(versions, [1, 1, 1, 1, 1, 2, 2]);
 }
 on_both_stores!(every_route_answers_its_event_file);
 

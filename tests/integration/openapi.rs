@@ -79,9 +79,14 @@ async fn every_documented_operation_is_served() {
 }
 
 /// Whether `value` conforms to `schema` (type, required, properties, items, enum, nullable,
-/// oneOf, additionalProperties, $ref into the document): the subset the document uses.
+/// oneOf, anyOf, additionalProperties, $ref into the document): the subset the document uses.
 pub(crate) fn conforms(schema: &Value, value: &Value) -> Result<(), String> {
-    check(&document(), schema, value, "$")
+    conforms_in(&document(), schema, value)
+}
+
+/// As [`conforms`], with `$ref`s into `doc` (a model's own document).
+pub(crate) fn conforms_in(doc: &Value, schema: &Value, value: &Value) -> Result<(), String> {
+    check(doc, schema, value, "$")
 }
 
 fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
@@ -108,6 +113,13 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), Str
     }
     if value.is_null() && schema["nullable"] == Value::Bool(true) {
         return Ok(());
+    }
+    if let Some(options) = schema["anyOf"].as_array() {
+        return if options.iter().any(|o| check(doc, o, value, at).is_ok()) {
+            Ok(())
+        } else {
+            Err(format!("{at}: matches none of the anyOf options"))
+        };
     }
     if let Some(allowed) = schema["enum"].as_array() {
         if !allowed.contains(value) {

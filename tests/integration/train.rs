@@ -11,6 +11,7 @@ use mlops_shared::learn::LearnError;
 use mlops_shared::model_registry::{self, ModelStatus};
 use mlops_shared::names::{DatasetName, ModelName, ObjectKey};
 use mlops_shared::ports::Backends;
+use mlops_shared::predict;
 use mlops_shared::spec::DatasetSpec;
 use mlops_shared::train::TrainError;
 use mlops_shared::training_data::DataError;
@@ -596,6 +597,80 @@ async fn a_multiclass_target_trains_with_per_class_metrics() {
         ModelArtifact::decode(&bytes).expect("decodes").classes,
         classes
     );
+}
+
+/// A boolean column written in words its spec declares ("Wild" / "Cultivated") is read by
+/// ingest, kept in the artifact, listed in the signature and taken by the API in any case.
+#[tokio::test]
+async fn a_boolean_in_its_own_words_is_read_alike_at_ingest_and_at_predict() {
+    let (backends, _dir) = local_backends();
+    let spec = MULTICLASS_SPEC
+        .replace(
+            "[target]",
+            "[[columns]]\nname = \"wild\"\ntype = \"boolean\"\ntrue_values = [\"Wild\"]\nfalse_values = [\"Cultivated\"]\n\n[target]",
+        )
+        .replace(
+            "columns = [\"length\", \"width\", \"colour\"]",
+            "columns = [\"length\", \"width\", \"colour\", \"wild\"]",
+        );
+    let mut csv = String::from("length,width,colour,species,wild\n");
+    for (i, line) in multiclass_csv(1200).lines().skip(1).enumerate() {
+        let wild = if i % 3 == 0 { "Wild" } else { "Cultivated" };
+        csv.push_str(&format!("{line},{wild}\n"));
+    }
+    ingest(
+        &backends,
+        &spec,
+        vec![("plants.csv".into(), csv.into_bytes())],
+    )
+    .await;
+    let record = train(&backends, "plants").await.expect("trains").record;
+    let bytes = backends
+        .store
+        .get(&key(&record.artifact_key))
+        .await
+        .expect("artifact")
+        .bytes;
+    let model = ModelArtifact::decode(&bytes).expect("decodes");
+    let signature = predict::schema(&model);
+    let wild = signature
+        .inputs
+        .iter()
+        .find(|f| f.name == "wild")
+        .expect("the boolean input");
+    assert_eq!(
+        (&wild.true_values[..], &wild.false_values[..]),
+        (&["wild".to_owned()][..], &["cultivated".to_owned()][..])
+    );
+    let body = serde_json::json!({"records": [
+        {"length": 5.0, "width": 2.0, "colour": "red", "wild": "CULTIVATED"},
+        {"length": 5.0, "width": 2.0, "colour": "red", "wild": "wild"},
+        {"length": 5.0, "width": 2.0, "colour": "red", "wild": "feral"},
+    ]});
+    let Err(predict::RequestError::Invalid { problems, .. }) = predict::parse(
+        body.to_string().as_bytes(),
+        &model.request_fields(),
+        &predict::Limits::default(),
+    ) else {
+        panic!("a word the spec does not declare is refused");
+    };
+    assert_eq!(
+        (
+            problems.len(),
+            problems[0].record,
+            problems[0].field.as_deref()
+        ),
+        (1, Some(2), Some("wild"))
+    );
+    let body = serde_json::json!({ "records": body["records"].as_array().map(|r| &r[..2]) });
+    let frame = predict::parse(
+        body.to_string().as_bytes(),
+        &model.request_fields(),
+        &predict::Limits::default(),
+    )
+    .expect("the declared words are read");
+    let scored = predict::predict(&model, &frame, "req").expect("scores");
+    assert_eq!(scored.len(), 2);
 }
 
 /// Trains `dataset` after ingesting `files` under `spec`, expecting an error and no trace of a

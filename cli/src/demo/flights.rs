@@ -246,12 +246,7 @@ async fn close_the_loop(
     let answer: PredictResponse = serde_json::from_slice(&body)?;
 
     // The flights' lateness, read with the same reader as the request.
-    let late = [InputField {
-        name: "late".into(),
-        kind: ColumnType::Integer,
-        nullable: true,
-        max_length: None,
-    }];
+    let late = [InputField::new("late", ColumnType::Integer, true, None)];
     let truth = predict::request_body(csv.into_bytes(), BatchFormat::Csv, &late)?;
     let limits = Limits {
         max_records: usize::MAX,

@@ -7,13 +7,13 @@ use serde::{Deserialize, Serialize};
 use crate::features::{FeatureError, Pipeline, RawFrame};
 use crate::learn::{Model, ModelParams};
 use crate::names::{DatasetName, ModelName};
-use crate::spec::{ColumnType, TargetKind};
+use crate::spec::{BooleanWords, ColumnType, TargetKind};
 
 /// Bumped whenever the layout changes; older readers refuse newer files with a clear error, and
 /// this reader still reads every older format (see [`legacy`]). Format 2 added the serving key;
 /// format 3 the text features and each input's maximum length; format 4 each tree node's
-/// training rows, which explanations weigh by.
-pub const ARTIFACT_FORMAT: u16 = 4;
+/// training rows, which explanations weigh by; format 5 the words boolean inputs are written with.
+pub const ARTIFACT_FORMAT: u16 = 5;
 const MAGIC: &[u8; 8] = b"MLOPSMDL";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +47,21 @@ pub struct InputField {
     pub nullable: bool,
     /// The spec's `max_length` in characters, for string, categorical and text fields.
     pub max_length: Option<u64>,
+    /// The words a boolean field may be written with beside true and false, as ingest reads them.
+    pub boolean_words: BooleanWords,
+}
+
+impl InputField {
+    /// A field with no declared boolean words.
+    pub fn new(name: &str, kind: ColumnType, nullable: bool, max_length: Option<u64>) -> Self {
+        InputField {
+            name: name.to_owned(),
+            kind,
+            nullable,
+            max_length,
+            boolean_words: BooleanWords::default(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +92,7 @@ impl ModelArtifact {
         let corrupt = |e: postcard::Error| ArtifactError::Corrupt(e.to_string());
         match found {
             ARTIFACT_FORMAT => postcard::from_bytes(body).map_err(corrupt),
-            1..=3 => legacy::decode(found, body).map_err(corrupt),
+            1..=4 => legacy::decode(found, body).map_err(corrupt),
             _ => Err(ArtifactError::UnsupportedFormat { found }),
         }
     }

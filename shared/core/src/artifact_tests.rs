@@ -31,12 +31,12 @@ fn foreign_newer_and_truncated_files_are_refused_clearly() {
 #[test]
 fn a_key_round_trips_and_format_1_artifacts_still_load_without_one() {
     let mut keyed = artifact();
-    keyed.key = Some(InputField {
-        name: "flight_id".into(),
-        kind: ColumnType::String,
-        nullable: false,
-        max_length: Some(32),
-    });
+    keyed.key = Some(InputField::new(
+        "flight_id",
+        ColumnType::String,
+        false,
+        Some(32),
+    ));
     let bytes = keyed.encode().expect("encodes");
     assert_eq!(ModelArtifact::decode(&bytes).expect("decodes"), keyed);
 
@@ -88,6 +88,23 @@ fn format_3_artifacts_still_load_score_the_same_and_ask_for_retraining_to_explai
         explain: true,
     };
     assert!(explain.check(&model).is_err());
+}
+
+#[test]
+fn format_4_artifacts_still_load_score_the_same_and_explain() {
+    // The demo's first flights model as the release before declared boolean words wrote it.
+    let bytes = include_bytes!("../tests/fixtures/flights-format-4.bin");
+    assert_eq!(&bytes[8..10], &4u16.to_le_bytes());
+    let model = ModelArtifact::decode(bytes).expect("decodes");
+    assert!(model
+        .request_fields()
+        .iter()
+        .all(|f| f.boolean_words == crate::spec::BooleanWords::default()));
+    scores_its_golden_rows_and_rewrites_as_the_current_format(
+        &model,
+        include_str!("../tests/fixtures/flights-format-4.golden.json"),
+    );
+    assert!(model.learner.explains(), "its trees keep their row counts");
 }
 
 /// `model` gives its eight golden rows (`{"records", "probabilities"}`) the probabilities

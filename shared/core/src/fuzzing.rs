@@ -23,12 +23,7 @@ pub fn predict_request(body: &[u8]) {
 }
 
 fn model_inputs() -> Vec<InputField> {
-    let field = |name: &str, kind, nullable| InputField {
-        name: name.into(),
-        kind,
-        nullable,
-        max_length: None,
-    };
+    let field = |name: &str, kind, nullable| InputField::new(name, kind, nullable, None);
     vec![
         field("distance", ColumnType::Integer, false),
         field("temp", ColumnType::Float, true),

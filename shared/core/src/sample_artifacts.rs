@@ -26,18 +26,8 @@ pub fn artifact() -> ModelArtifact {
         classes: vec!["0".into(), "1".into()],
         threshold: Some(0.42),
         inputs: vec![
-            InputField {
-                name: "distance".into(),
-                kind: ColumnType::Float,
-                nullable: true,
-                max_length: None,
-            },
-            InputField {
-                name: "origin".into(),
-                kind: ColumnType::Categorical,
-                nullable: true,
-                max_length: None,
-            },
+            InputField::new("distance", ColumnType::Float, true, None),
+            InputField::new("origin", ColumnType::Categorical, true, None),
         ],
         pipeline: Pipeline {
             numeric: vec![NumericEncoder {
@@ -86,12 +76,9 @@ pub fn artifact() -> ModelArtifact {
 pub fn logistic_artifact() -> ModelArtifact {
     let mut model = artifact();
     for (name, scale) in [("precip", 0.01), ("visib", 0.5)] {
-        model.inputs.push(InputField {
-            name: name.into(),
-            kind: ColumnType::Float,
-            nullable: true,
-            max_length: None,
-        });
+        model
+            .inputs
+            .push(InputField::new(name, ColumnType::Float, true, None));
         model.pipeline.numeric.push(NumericEncoder {
             column: name.into(),
             median: 0.0,
@@ -188,18 +175,8 @@ pub fn text_artifact() -> ModelArtifact {
         classes: vec!["tea".into(), "coffee".into(), "dog food".into()],
         threshold: None,
         inputs: vec![
-            InputField {
-                name: "price".into(),
-                kind: ColumnType::Float,
-                nullable: true,
-                max_length: None,
-            },
-            InputField {
-                name: "title".into(),
-                kind: ColumnType::Text,
-                nullable: true,
-                max_length: Some(60),
-            },
+            InputField::new("price", ColumnType::Float, true, None),
+            InputField::new("title", ColumnType::Text, true, Some(60)),
         ],
         pipeline,
         learner: Model::LogisticRegression(learner),

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod error;
 pub mod lambda;
+pub mod model_openapi;
 pub mod monitor;
 pub mod outcomes;
 pub mod serving;

@@ -16,6 +16,7 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::model_openapi::model_openapi;
 use super::{model_name, ApiError, RequestId, OPENAPI};
 use mlops_shared::model_registry;
 use mlops_shared::names::{Alias, ModelName, CHAMPION};
@@ -231,6 +232,7 @@ pub fn routes(serving: Arc<Serving>) -> Router {
         .route("/models", get(models_route))
         .route("/models/{model}", get(model_route))
         .route("/models/{model}/schema", get(schema_route))
+        .route("/models/{model}/openapi.json", get(model_openapi_route))
         .route("/health", get(health_route))
         .with_state(serving)
 }
@@ -337,17 +339,39 @@ async fn schema_route(
     Path(model): Path<String>,
     selection: Result<Query<Selection>, QueryRejection>,
 ) -> Response {
-    let answer = async {
-        let model = model_name(&model)?;
-        let Query(selection) = selection?;
-        let selector = selector(&selection.alias, &selection.version)?;
-        let loaded = app.cache.get(&model, &selector).await?;
-        Ok::<_, ApiError>(predict::schema(&loaded.artifact))
-    };
-    match answer.await {
-        Ok(signature) => Json(signature).into_response(),
+    match selected(&app, &model, selection).await {
+        Ok(loaded) => Json(predict::schema(&loaded.artifact)).into_response(),
         Err(error) => error.into_response(),
     }
+}
+
+/// The same version's predict operation as an OpenAPI document of its own, for client generators.
+async fn model_openapi_route(
+    State(app): State<Arc<Serving>>,
+    Path(model): Path<String>,
+    selection: Result<Query<Selection>, QueryRejection>,
+) -> Response {
+    match selected(&app, &model, selection).await {
+        Ok(loaded) => Json(model_openapi(
+            &predict::schema(&loaded.artifact),
+            predict::explain::available(&loaded.artifact),
+            &app.settings.limits,
+        ))
+        .into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// The loaded version a signature route asks for: the champion, or `?alias=` or `?version=`.
+async fn selected(
+    app: &Serving,
+    model: &str,
+    selection: Result<Query<Selection>, QueryRejection>,
+) -> Result<Arc<Loaded>, ApiError> {
+    let model = model_name(model)?;
+    let Query(selection) = selection?;
+    let selector = selector(&selection.alias, &selection.version)?;
+    Ok(app.cache.get(&model, &selector).await?)
 }
 
 /// 200 `ok` while every model requests asked for is served; 503 `degraded` when one cannot be

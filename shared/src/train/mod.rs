@@ -555,6 +555,7 @@ fn input_fields(spec: &DatasetSpec, pipeline: &Pipeline) -> Vec<InputField> {
             kind: c.kind,
             nullable: c.nullable || !c.required,
             max_length: c.max_length,
+            boolean_words: c.boolean_words(),
         })
         .collect()
 }
@@ -567,6 +568,7 @@ fn serving_key(spec: &DatasetSpec) -> Option<InputField> {
         kind: c.kind,
         nullable: false,
         max_length: c.max_length,
+        boolean_words: c.boolean_words(),
     })
 }
 

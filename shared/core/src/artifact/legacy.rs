@@ -39,9 +39,11 @@ struct Format2Input {
     nullable: bool,
 }
 
-/// Format 3: the current fields, with trees that do not keep their row counts.
+/// Formats 3 and 4: the current fields, with inputs that had no declared boolean words. Format
+/// 3's trees did not keep their row counts: its learner is a [`Format3Model`], format 4's a
+/// [`Model`].
 #[derive(Deserialize)]
-struct Format3 {
+struct Format4<Learner> {
     model: ModelName,
     version: u64,
     dataset: DatasetName,
@@ -49,14 +51,50 @@ struct Format3 {
     task: TargetKind,
     classes: Vec<String>,
     threshold: Option<f64>,
-    inputs: Vec<InputField>,
+    inputs: Vec<Format4Input>,
     pipeline: Pipeline,
-    learner: Format3Model,
+    learner: Learner,
     params: ModelParams,
     fingerprint: String,
     code_version: String,
     trained_at: DateTime<Utc>,
-    key: Option<InputField>,
+    key: Option<Format4Input>,
+}
+
+#[derive(Deserialize)]
+struct Format4Input {
+    name: String,
+    kind: ColumnType,
+    nullable: bool,
+    max_length: Option<u64>,
+}
+
+impl From<Format4Input> for InputField {
+    fn from(old: Format4Input) -> Self {
+        InputField::new(&old.name, old.kind, old.nullable, old.max_length)
+    }
+}
+
+impl<Learner: Into<Model>> From<Format4<Learner>> for ModelArtifact {
+    fn from(old: Format4<Learner>) -> Self {
+        ModelArtifact {
+            model: old.model,
+            version: old.version,
+            dataset: old.dataset,
+            target: old.target,
+            task: old.task,
+            classes: old.classes,
+            threshold: old.threshold,
+            inputs: old.inputs.into_iter().map(InputField::from).collect(),
+            pipeline: old.pipeline,
+            learner: old.learner.into(),
+            params: old.params,
+            fingerprint: old.fingerprint,
+            code_version: old.code_version,
+            trained_at: old.trained_at,
+            key: old.key.map(InputField::from),
+        }
+    }
 }
 
 /// Formats 1 to 3: the learners before the trees kept each node's training rows.
@@ -105,35 +143,15 @@ struct Format2Pipeline {
 
 impl From<Format2Input> for InputField {
     fn from(old: Format2Input) -> Self {
-        InputField {
-            name: old.name,
-            kind: old.kind,
-            nullable: old.nullable,
-            max_length: None,
-        }
+        InputField::new(&old.name, old.kind, old.nullable, None)
     }
 }
 
 pub(super) fn decode(format: u16, body: &[u8]) -> Result<ModelArtifact, postcard::Error> {
-    if format == 3 {
-        let old: Format3 = postcard::from_bytes(body)?;
-        return Ok(ModelArtifact {
-            model: old.model,
-            version: old.version,
-            dataset: old.dataset,
-            target: old.target,
-            task: old.task,
-            classes: old.classes,
-            threshold: old.threshold,
-            inputs: old.inputs,
-            pipeline: old.pipeline,
-            learner: old.learner.into(),
-            params: old.params,
-            fingerprint: old.fingerprint,
-            code_version: old.code_version,
-            trained_at: old.trained_at,
-            key: old.key,
-        });
+    match format {
+        3 => return Ok(postcard::from_bytes::<Format4<Format3Model>>(body)?.into()),
+        4 => return Ok(postcard::from_bytes::<Format4<Model>>(body)?.into()),
+        _ => {}
     }
     let old: Format2 = if format == 1 {
         // A format-1 body is a format-2 body without its last field, the key, which postcard

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 
-use crate::spec::{ColumnSpec, ColumnType};
+use crate::spec::{BooleanWords, ColumnSpec, ColumnType};
 
 /// The typed column and which rows held a value that is not of the declared type.
 pub struct TypedColumn {
@@ -28,7 +28,9 @@ pub fn coerce(raw: &Series, spec: &ColumnSpec) -> PolarsResult<TypedColumn> {
         raw.clone()
     } else {
         match (spec.kind, raw.dtype()) {
-            (ColumnType::Boolean, DataType::String) => parse_booleans(raw.str()?),
+            (ColumnType::Boolean, DataType::String) => {
+                parse_booleans(raw.str()?, &spec.boolean_words())
+            }
             (ColumnType::Datetime, DataType::String) => {
                 parse_datetimes(raw.str()?, spec.format.as_deref())?
             }
@@ -84,9 +86,9 @@ fn blank_as_missing(series: Series) -> PolarsResult<Series> {
     Ok(texts.set(&blank, None)?.into_series())
 }
 
-fn parse_booleans(text: &StringChunked) -> Series {
+fn parse_booleans(text: &StringChunked, words: &BooleanWords) -> Series {
     text.iter()
-        .map(|value| value.and_then(crate::spec::boolean_spelling))
+        .map(|value| value.and_then(|v| words.read(v)))
         .collect::<BooleanChunked>()
         .with_name(text.name().clone())
         .into_series()

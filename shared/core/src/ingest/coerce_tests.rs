@@ -71,3 +71,41 @@ fn json_floats_in_integer_columns_are_flagged() {
         "floats are not integers, even 1.0 written as a float"
     );
 }
+
+#[test]
+fn a_boolean_column_reads_the_words_its_spec_declares() {
+    let spec: ColumnSpec = toml::from_str(
+        "name = \"c\"\ntype = \"boolean\"\ntrue_values = [\"Active\", \"Oui\"]\nfalse_values = [\"INACTIVE\", \"Non\"]",
+    )
+    .unwrap();
+    let values = [
+        Some("active"),
+        Some(" OUI "),
+        Some("Inactive"),
+        Some("non"),
+        Some("yes"),
+        Some("0"),
+        Some("maybe"),
+    ];
+    let typed = coerce(&text(&values), &spec).unwrap();
+    assert_eq!(
+        errors(&typed),
+        [false, false, false, false, false, false, true]
+    );
+    let read: Vec<Option<bool>> = typed.series.bool().unwrap().iter().collect();
+    assert_eq!(
+        read,
+        [
+            Some(true),
+            Some(true),
+            Some(false),
+            Some(false),
+            Some(true),
+            Some(false),
+            None
+        ]
+    );
+    // Without the declaration the same words are not booleans.
+    let typed = coerce(&text(&values[..4]), &column(ColumnType::Boolean)).unwrap();
+    assert_eq!(errors(&typed), [true, true, true, true]);
+}

@@ -114,17 +114,17 @@ fn csv_records(bytes: Vec<u8>, inputs: &[InputField]) -> Result<Vec<Value>, Batc
             .str()
             .map_err(|e| BatchError::BadCsv(e.to_string()))?;
         for (record, cell) in records.iter_mut().zip(text.iter()) {
-            record.insert(field.name.clone(), typed(cell, field.kind));
+            record.insert(field.name.clone(), typed(cell, field));
         }
     }
     Ok(records.into_iter().map(Value::Object).collect())
 }
 
-fn typed(cell: Option<&str>, kind: ColumnType) -> Value {
+fn typed(cell: Option<&str>, field: &InputField) -> Value {
     let Some(text) = cell.map(str::trim).filter(|t| !t.is_empty()) else {
         return Value::Null;
     };
-    let parsed = match kind {
+    let parsed = match field.kind {
         ColumnType::Integer => text.parse::<i64>().ok().map(Value::from).or_else(|| {
             // "3.0" is a whole number too, as CSV writers often print them.
             text.parse::<f64>()
@@ -137,7 +137,7 @@ fn typed(cell: Option<&str>, kind: ColumnType) -> Value {
             .ok()
             .and_then(serde_json::Number::from_f64)
             .map(Value::Number),
-        ColumnType::Boolean => crate::spec::boolean_spelling(text).map(Value::Bool),
+        ColumnType::Boolean => field.boolean_words.read(text).map(Value::Bool),
         ColumnType::String | ColumnType::Categorical | ColumnType::Datetime | ColumnType::Text => {
             None
         }
@@ -157,12 +157,7 @@ mod tests {
             ("holiday", ColumnType::Boolean),
         ]
         .into_iter()
-        .map(|(name, kind)| InputField {
-            name: name.into(),
-            kind,
-            nullable: true,
-            max_length: None,
-        })
+        .map(|(name, kind)| InputField::new(name, kind, true, None))
         .collect()
     }
 

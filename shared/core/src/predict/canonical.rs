@@ -251,7 +251,7 @@ impl<'b> Scan<'b> {
             }
             (b'"', RawColumn::Boolean(values)) => {
                 self.at += 1;
-                values.push(Some(crate::spec::boolean_spelling(self.string()?)?));
+                values.push(Some(field.boolean_words.read(self.string()?)?));
             }
             (b'"', RawColumn::Datetime(values)) => {
                 self.at += 1;

@@ -116,6 +116,8 @@ fn record() -> impl Strategy<Value = Vec<Value>> {
         any::<bool>().prop_map(Value::from),
         // Spellings as files write them.
         "(yes|No|Y|n|T|f|1|0|TRUE| false )".prop_map(Value::from),
+        // And the field's own words (see `inputs`).
+        "(ja|JA|Férié|férié|nein| Nein )".prop_map(Value::from),
     ];
     (distance, temp, carrier, time_hour, holiday).prop_map(|(a, b, c, d, e)| vec![a, b, c, d, e])
 }

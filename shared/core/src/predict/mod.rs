@@ -13,4 +13,4 @@ pub use request::{options, parse, Limits, Problem, RequestError, UnknownFields};
 pub use respond::{
     predict, predict_with, PredictOptions, PredictResponse, Prediction, RankedClass, MAX_TOP_K,
 };
-pub use schema::{schema, ModelSchema};
+pub use schema::{record_schema, schema, Dialect, ModelSchema};

@@ -2,6 +2,7 @@
 //! feature rows in the model's input order. Every problem is reported with its record and field,
 //! not just the first; nothing from outside can make this panic.
 
+use std::borrow::Cow;
 use std::cell::Cell as Flag;
 use std::fmt;
 
@@ -9,7 +10,7 @@ use chrono::DateTime;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
 
-use super::respond::PredictOptions;
+use super::respond::{PredictOptions, MAX_TOP_K};
 use crate::artifact::InputField;
 use crate::features::{RawColumn, RawFrame, MAX_SAFE_INTEGER};
 use crate::spec::ColumnType;
@@ -119,9 +120,14 @@ pub fn options(body: &[u8]) -> Result<PredictOptions, RequestError> {
     let top_k = match given.top_k {
         None | Some(serde_json::Value::Null) => None,
         Some(value) => match value.as_u64() {
-            Some(k) if k >= 1 => Some(usize::try_from(k).unwrap_or(usize::MAX)),
+            // Checked here, not only once merged with the query's: a query's top_k must not
+            // hide a body's out of bounds.
+            Some(k) if (1..=MAX_TOP_K as u64).contains(&k) => Some(k as usize),
             _ => {
-                problem("top_k", "expected a whole number of classes, at least 1");
+                problem(
+                    "top_k",
+                    &format!("expected a whole number of classes, from 1 to {MAX_TOP_K}"),
+                );
                 None
             }
         },
@@ -247,8 +253,29 @@ impl Got {
 
 const RFC3339: &str = "an RFC 3339 time such as 2013-07-01T09:00:00Z";
 
-/// What a field of type `kind` takes, for "expected …, got …".
-fn expected(kind: ColumnType, got: Got) -> &'static str {
+/// What `field` takes, for "expected …, got …".
+fn expected(field: &InputField, got: Got) -> Cow<'static, str> {
+    let (true_words, false_words) = field.boolean_words.declared();
+    if field.kind == ColumnType::Boolean && !(true_words.is_empty() && false_words.is_empty()) {
+        let quoted = |words: &[String]| {
+            words
+                .iter()
+                .map(|w| format!("{w:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Cow::Owned(format!(
+            "{}, or this field's own words: {} for true, {} for false",
+            expected_of(field.kind, got),
+            quoted(true_words),
+            quoted(false_words)
+        ));
+    }
+    Cow::Borrowed(expected_of(field.kind, got))
+}
+
+/// What a field of type `kind` takes.
+fn expected_of(kind: ColumnType, got: Got) -> &'static str {
     match kind {
         ColumnType::Float => "a number",
         ColumnType::Integer if got == Got::HugeInteger => {
@@ -392,7 +419,7 @@ impl<'a> Reader<'a> {
                 match refused.next_if(|(input, _)| *input == at) {
                     Some((_, Cell::Wrong(got))) => Some(format!(
                         "expected {}, got {}",
-                        expected(field.kind, got),
+                        expected(field, got),
                         got.name()
                     )),
                     Some((_, Cell::TooLong)) => Some(format!(
@@ -984,7 +1011,7 @@ impl<'de> Visitor<'de> for CellSeed<'_> {
                 Ok(t) => set_last(self.column, Typed::Time(t.timestamp_millis())),
                 Err(_) => Cell::Wrong(Got::String),
             },
-            ColumnType::Boolean => match crate::spec::boolean_spelling(s) {
+            ColumnType::Boolean => match self.field.boolean_words.read(s) {
                 Some(b) => set_last(self.column, Typed::Boolean(b)),
                 None => Cell::Wrong(Got::String),
             },

@@ -6,18 +6,20 @@ use super::*;
 
 /// The inputs of a small model, one of each type (the fast reader's tests use them too).
 pub(in crate::predict) fn inputs() -> Vec<InputField> {
-    let field = |name: &str, kind, nullable| InputField {
-        name: name.into(),
-        kind,
-        nullable,
-        max_length: None,
-    };
+    let field = |name: &str, kind, nullable| InputField::new(name, kind, nullable, None);
     vec![
         field("distance", ColumnType::Integer, false),
         field("temp", ColumnType::Float, true),
         field("carrier", ColumnType::Categorical, false),
         field("time_hour", ColumnType::Datetime, false),
-        field("holiday", ColumnType::Boolean, true),
+        InputField {
+            // Its spec declares words of its own, as a file in another language writes them.
+            boolean_words: crate::spec::BooleanWords::new(
+                &["Ja".into(), "Férié".into()],
+                &["Nein".into()],
+            ),
+            ..field("holiday", ColumnType::Boolean, true)
+        },
     ]
 }
 
@@ -447,12 +449,7 @@ fn room_made_for_records_follows_the_body_and_stops_at_the_limit() {
 
 #[test]
 fn free_text_is_bounded_by_its_length_in_characters_and_a_blank_one_is_missing() {
-    let inputs = vec![InputField {
-        name: "review".into(),
-        kind: ColumnType::Text,
-        nullable: true,
-        max_length: Some(5),
-    }];
+    let inputs = vec![InputField::new("review", ColumnType::Text, true, Some(5))];
     // Five characters in more than five bytes are within the bound.
     let body = r#"{"records": [{"review": "caf\u00e9s"}, {"review": "   "}, {"review": "cafés"}]}"#;
     let frame = parse(body.as_bytes(), &inputs, &Limits::default()).expect("reads");
@@ -512,6 +509,16 @@ fn a_body_asks_for_the_top_classes_and_an_explanation_beside_its_records() {
     };
     let fields: Vec<_> = problems.iter().filter_map(|p| p.field.as_deref()).collect();
     assert_eq!(fields, ["top_k", "explain"]);
+    // Out of bounds in the body is refused even where the query's top_k would win.
+    let Err(RequestError::Invalid { problems, .. }) =
+        options(br#"{"records": [], "top_k": 1000001, "explain": null}"#)
+    else {
+        panic!("refused");
+    };
+    assert_eq!(
+        problems[0].problem,
+        "expected a whole number of classes, from 1 to 1000000"
+    );
 }
 
 #[test]
@@ -520,6 +527,7 @@ fn a_boolean_may_be_spelled_as_ingest_reads_it() {
     let frame = parse(
         &body(json!({"records": [
             record(json!("Yes")), record(json!(" no ")), record(json!("1")), record(json!("F")), record(json!(true)),
+            record(json!("ja")), record(json!("FÉRIÉ")), record(json!(" Nein")),
         ]})),
         &inputs(),
         &Limits::default(),
@@ -532,7 +540,10 @@ fn a_boolean_may_be_spelled_as_ingest_reads_it() {
             Some(false),
             Some(true),
             Some(false),
-            Some(true)
+            Some(true),
+            Some(true),
+            Some(true),
+            Some(false)
         ])
     );
     let found = problems(parse(
@@ -542,4 +553,20 @@ fn a_boolean_may_be_spelled_as_ingest_reads_it() {
     ));
     assert_eq!(found.len(), 1);
     assert!(found[0].problem.contains(r#""yes""#), "{:?}", found[0]);
+    assert!(
+        found[0].problem.contains(
+            r#"or this field's own words: "ja", "férié" for true, "nein" for false, got a string"#
+        ),
+        "{:?}",
+        found[0]
+    );
+    // Another field's words are not this one's.
+    let mut plain = inputs();
+    plain[4].boolean_words = crate::spec::BooleanWords::default();
+    let found = problems(parse(
+        &body(json!({"records": [record(json!("Ja"))]})),
+        &plain,
+        &Limits::default(),
+    ));
+    assert_eq!(found[0].problem, "expected true or false (or a spelling of them: \"yes\", \"no\", \"y\", \"n\", \"t\", \"f\", \"1\", \"0\"), got a string");
 }

@@ -393,12 +393,7 @@ mod prediction_ids {
 
     fn keyed(kind: ColumnType) -> ModelArtifact {
         let mut model = artifact();
-        model.key = Some(InputField {
-            name: "flight_id".into(),
-            kind,
-            nullable: false,
-            max_length: None,
-        });
+        model.key = Some(InputField::new("flight_id", kind, false, None));
         model
     }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::artifact::{InputField, ModelArtifact};
-use crate::features::CategorySource;
+use crate::features::{CategorySource, MAX_SAFE_INTEGER};
 use crate::spec::ColumnType;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +46,11 @@ pub struct InputSchema {
     /// The training range of a number; a value outside it is scored, with a warning.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub training_range: Option<[f64; 2]>,
+    /// A boolean's own words for true and false, as its spec declares them (lowercased).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub true_values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub false_values: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,7 +81,7 @@ pub fn schema(artifact: &ModelArtifact) -> ModelSchema {
         model: artifact.model.to_string(),
         version: artifact.version,
         target: artifact.target.clone(),
-        record_schema: record_schema(&inputs),
+        record_schema: record_schema(&inputs, Dialect::JsonSchema),
         inputs,
         classes: artifact.classes.clone(),
         threshold: artifact.threshold,
@@ -96,6 +101,7 @@ fn input(artifact: &ModelArtifact, field: &InputField, role: Role) -> InputSchem
         .iter()
         .find(|e| e.column == field.name)
         .map(|e| [e.min, e.max]);
+    let (true_values, false_values) = field.boolean_words.declared();
     InputSchema {
         name: field.name.clone(),
         kind: field.kind,
@@ -104,6 +110,8 @@ fn input(artifact: &ModelArtifact, field: &InputField, role: Role) -> InputSchem
         max_length: field.max_length,
         levels,
         training_range,
+        true_values: true_values.to_vec(),
+        false_values: false_values.to_vec(),
     }
 }
 
@@ -154,33 +162,67 @@ fn common_words(artifact: &ModelArtifact, column: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
-/// One record as a JSON Schema: each field's type (with null when it may be missing), lengths
-/// and formats; levels and ranges are described, not enforced, since the API scores other
-/// values too (with a warning). Fields the model does not read are allowed: the API ignores them
-/// unless the deployment refuses them.
-fn record_schema(inputs: &[InputSchema]) -> Value {
+/// The schema language a record's schema is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// JSON Schema draft 2020-12, as the signature carries it.
+    JsonSchema,
+    /// OpenAPI 3.0's schema objects, which differ in how a nullable field and examples are
+    /// written, for a model's own OpenAPI document.
+    OpenApi30,
+}
+
+/// A time field: an RFC 3339 time, or whole milliseconds since the epoch.
+fn datetime(nullable: bool, dialect: Dialect) -> Value {
+    let mut forms = vec![
+        json!({ "type": "string", "format": "date-time" }),
+        json!({ "type": "integer", "minimum": i64::MIN, "maximum": i64::MAX }),
+    ];
+    match (nullable, dialect) {
+        (false, _) => json!({ "anyOf": forms }),
+        (true, Dialect::JsonSchema) => {
+            forms.push(json!({ "type": "null" }));
+            json!({ "anyOf": forms })
+        }
+        (true, Dialect::OpenApi30) => json!({ "anyOf": forms, "nullable": true }),
+    }
+}
+
+/// One record as a schema in `dialect`: each field's type (with null when it may be missing),
+/// lengths and formats; levels and ranges are described, not enforced, since the API scores
+/// other values too (with a warning). Fields the model does not read are allowed: the API
+/// ignores them unless the deployment refuses them.
+pub fn record_schema(inputs: &[InputSchema], dialect: Dialect) -> Value {
     let mut properties = Map::new();
     for field in inputs {
         let kind = match field.kind {
             ColumnType::Integer => "integer",
             ColumnType::Float => "number",
             ColumnType::Boolean => "boolean",
-            ColumnType::String
-            | ColumnType::Categorical
-            | ColumnType::Datetime
-            | ColumnType::Text => "string",
+            ColumnType::String | ColumnType::Categorical | ColumnType::Text => "string",
+            ColumnType::Datetime => {
+                properties.insert(field.name.clone(), datetime(field.nullable, dialect));
+                continue;
+            }
         };
         let mut property = Map::new();
-        property.insert(
-            "type".into(),
-            if field.nullable {
-                json!([kind, "null"])
-            } else {
-                json!(kind)
-            },
-        );
-        if field.kind == ColumnType::Datetime {
-            property.insert("format".into(), json!("date-time"));
+        match (field.nullable, dialect) {
+            (false, _) => {
+                property.insert("type".into(), json!(kind));
+            }
+            (true, Dialect::JsonSchema) => {
+                property.insert("type".into(), json!([kind, "null"]));
+            }
+            (true, Dialect::OpenApi30) => {
+                property.insert("type".into(), json!(kind));
+                property.insert("nullable".into(), json!(true));
+            }
+        }
+        if field.kind == ColumnType::Integer {
+            // Integers are held as 64-bit floats: beyond this they would not be exact.
+            let bound = MAX_SAFE_INTEGER as i64;
+            property.insert("minimum".into(), json!(-bound));
+            property.insert("maximum".into(), json!(bound));
         }
         if let Some(max) = field.max_length {
             property.insert("maxLength".into(), json!(max));
@@ -190,7 +232,10 @@ fn record_schema(inputs: &[InputSchema]) -> Value {
             property.insert("pattern".into(), json!("\\S"));
         }
         if let Some(levels) = &field.levels {
-            property.insert("examples".into(), json!(levels));
+            match dialect {
+                Dialect::JsonSchema => property.insert("examples".into(), json!(levels)),
+                Dialect::OpenApi30 => property.insert("example".into(), json!(levels.first())),
+            };
         }
         if let Some([low, high]) = field.training_range {
             property.insert(
@@ -205,13 +250,19 @@ fn record_schema(inputs: &[InputSchema]) -> Value {
         .filter(|f| !f.nullable)
         .map(|f| f.name.as_str())
         .collect();
-    json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+    let mut schema = json!({
         "type": "object",
         "properties": properties,
-        "required": required,
         "additionalProperties": true,
-    })
+    });
+    // OpenAPI 3.0 does not allow an empty list of required properties.
+    if !required.is_empty() {
+        schema["required"] = json!(required);
+    }
+    if dialect == Dialect::JsonSchema {
+        schema["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+    }
+    schema
 }
 
 #[cfg(test)]

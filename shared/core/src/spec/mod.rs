@@ -162,6 +162,50 @@ pub enum ColumnType {
     Text,
 }
 
+/// The words a boolean column is written with: the standard spellings (see [`boolean_spelling`])
+/// and those the spec declares for it (`true_values`, `false_values`, e.g. "Active" and
+/// "Inactive"), in any case. Ingest reads the column with them and the artifact keeps them, so the
+/// API takes the same words: a value accepted at one end is accepted at the other.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BooleanWords {
+    /// Lowercased, as they are compared.
+    true_values: Vec<String>,
+    false_values: Vec<String>,
+}
+
+impl BooleanWords {
+    pub fn new(true_values: &[String], false_values: &[String]) -> Self {
+        let lower = |words: &[String]| words.iter().map(|w| w.trim().to_lowercase()).collect();
+        BooleanWords {
+            true_values: lower(true_values),
+            false_values: lower(false_values),
+        }
+    }
+
+    /// The boolean `text` spells, if any.
+    pub fn read(&self, text: &str) -> Option<bool> {
+        if let Some(standard) = boolean_spelling(text) {
+            return Some(standard);
+        }
+        if self.true_values.is_empty() && self.false_values.is_empty() {
+            return None;
+        }
+        let text = text.trim().to_lowercase();
+        if self.true_values.contains(&text) {
+            Some(true)
+        } else if self.false_values.contains(&text) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// The declared words, true ones first, as the spec wrote them (lowercased).
+    pub fn declared(&self) -> (&[String], &[String]) {
+        (&self.true_values, &self.false_values)
+    }
+}
+
 /// A boolean written as text, as files and requests spell it: true, t, yes, y, 1 and false, f,
 /// no, n, 0, in any case, with surrounding spaces. Ingest reads boolean columns this way and
 /// the API takes the same spellings beside JSON's true and false, so a value accepted at one end
@@ -256,11 +300,24 @@ pub struct ColumnSpec {
     pub max_length: Option<u64>,
     /// chrono format for datetime columns; RFC 3339 and `YYYY-MM-DD[ HH:MM:SS]` are read without one.
     pub format: Option<String>,
+    /// Boolean columns: words read as true beside the standard spellings (any case).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub true_values: Vec<String>,
+    /// Boolean columns: words read as false beside the standard spellings (any case).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub false_values: Vec<String>,
     /// Fraction of rows that must pass this column's row-level checks (type, nulls, range, allowed, regex).
     #[serde(default = "one")]
     pub mostly: f64,
     #[serde(default)]
     pub description: String,
+}
+
+impl ColumnSpec {
+    /// The words a boolean column is written with (see [`BooleanWords`]).
+    pub fn boolean_words(&self) -> BooleanWords {
+        BooleanWords::new(&self.true_values, &self.false_values)
+    }
 }
 
 fn yes() -> bool {
@@ -795,6 +852,7 @@ impl DatasetSpec {
                     );
                 }
             }
+            check_boolean_words(col, &at, out);
             if let Some(pattern) = &col.regex {
                 if !col.kind.is_textual() {
                     out.push(
@@ -1131,6 +1189,52 @@ impl DatasetSpec {
         if self.column(name).is_none() {
             out.push(path, format!("unknown column {name:?}"));
         }
+    }
+}
+
+/// A boolean column's declared words: on boolean columns only, not blank, and each meaning one
+/// thing (not declared both ways, nor against its standard meaning, as "no" for true).
+fn check_boolean_words(col: &ColumnSpec, at: &dyn Fn(&str) -> String, out: &mut Problems) {
+    if col.true_values.is_empty() && col.false_values.is_empty() {
+        return;
+    }
+    if col.kind != ColumnType::Boolean {
+        out.push(
+            at("true_values"),
+            format!(
+                "true_values/false_values apply to boolean columns, not {}",
+                col.kind
+            ),
+        );
+        return;
+    }
+    for (key, words, meaning) in [
+        ("true_values", &col.true_values, true),
+        ("false_values", &col.false_values, false),
+    ] {
+        for word in words {
+            if word.trim().is_empty() {
+                out.push(at(key), "a word must not be blank");
+            } else if boolean_spelling(word) == Some(!meaning) {
+                out.push(
+                    at(key),
+                    format!(
+                        "{word:?} already means {} in every boolean column",
+                        !meaning
+                    ),
+                );
+            }
+        }
+    }
+    let (truthy, falsy) = (BooleanWords::new(&col.true_values, &[]), &col.false_values);
+    if let Some(both) = falsy
+        .iter()
+        .find(|w| truthy.read(w) == Some(true) && boolean_spelling(w).is_none())
+    {
+        out.push(
+            at("false_values"),
+            format!("{both:?} is also in true_values: a word means one thing"),
+        );
     }
 }
 

@@ -91,6 +91,8 @@ fn column(name: &str, kind: ColumnType) -> ColumnSpec {
         max_null_fraction: None,
         max_length: None,
         format: None,
+        true_values: Vec::new(),
+        false_values: Vec::new(),
         mostly: 1.0,
         description: String::new(),
     }

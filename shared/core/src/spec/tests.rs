@@ -322,3 +322,38 @@ fn a_target_map_must_make_the_positive_and_merged_classes() {
     let spec = DatasetSpec::parse(&dropped, "toml").expect("valid").spec;
     assert_eq!(spec.target.map(|t| t.rare_classes), Some(RareClasses::Drop));
 }
+
+#[test]
+fn declared_boolean_words_must_mean_one_thing_on_a_boolean_column() {
+    let spec = |columns: &str| {
+        DatasetSpec::parse(
+            &format!("[dataset]\nname = \"trips\"\nversion = 1\n{columns}"),
+            "toml",
+        )
+    };
+    let good = spec(
+        "[[columns]]\nname = \"active\"\ntype = \"boolean\"\ntrue_values = [\"Active\", \"yes\"]\nfalse_values = [\"Inactive\"]",
+    )
+    .unwrap()
+    .spec;
+    assert_eq!(good.columns[0].boolean_words().read(" ACTIVE "), Some(true));
+
+    let Err(SpecError::Invalid(problems)) = spec(
+        "[[columns]]\nname = \"active\"\ntype = \"boolean\"\ntrue_values = [\"no\", \" \", \"Active\"]\nfalse_values = [\"active\"]\n\n[[columns]]\nname = \"status\"\ntype = \"string\"\nfalse_values = [\"off\"]",
+    ) else {
+        panic!("the words are checked");
+    };
+    let messages: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.path, p.message))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "columns[0] (active).true_values: \"no\" already means false in every boolean column",
+            "columns[0] (active).true_values: a word must not be blank",
+            "columns[0] (active).false_values: \"active\" is also in true_values: a word means one thing",
+            "columns[1] (status).true_values: true_values/false_values apply to boolean columns, not string",
+        ]
+    );
+}
