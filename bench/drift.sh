@@ -3,7 +3,9 @@
 # files, in one run:
 #   1M × 1M   months 1–3 of the full flights data resampled to 1,000,000 rows as the reference, July
 #             resampled to 1,000,000 rows as the current data;
-#   Q1 × July the months as they are (about 80,000 and 29,000 rows).
+#   Q1 × July the months as they are (about 80,000 and 29,000 rows);
+#   and July resampled to 1,000,000 rows with all 29 columns, as CSV, gzip CSV and Parquet, each the
+#             current file against the model's training reference (mlops only).
 # mlops runs `mlops drift --reference-file R --current-file C`: it reads both Parquet files,
 # profiles them, scores them with the model (prediction drift, which the peer does not do), tests
 # every feature and writes the JSON and HTML reports. The peer reads the same files with pandas and
@@ -39,6 +41,11 @@ q1.to_parquet(f"{work}/q1.parquet", index=False)
 july.to_parquet(f"{work}/july.parquet", index=False)
 q1.sample(1_000_000, replace=True, random_state=1).to_parquet(f"{work}/ref-1m.parquet", index=False)
 july.sample(1_000_000, replace=True, random_state=2).to_parquet(f"{work}/cur-1m.parquet", index=False)
+# July resampled to 1,000,000 rows with all 29 columns, as users export it: CSV, gzip CSV, Parquet.
+full = pd.read_csv(f"{data}/flights-2013-07.csv").sample(1_000_000, replace=True, random_state=2)
+full.to_csv(f"{work}/july-1m.csv", index=False)
+full.to_csv(f"{work}/july-1m.csv.gz", index=False, compression={"method": "gzip", "compresslevel": 1})
+full.to_parquet(f"{work}/july-1m.parquet", index=False)
 print(f"Q1 {len(q1)} rows, July {len(july)} rows, 1,000,000 rows per side resampled")
 PY
 
@@ -58,6 +65,14 @@ for pair in "1M × 1M:ref-1m:cur-1m" "Q1 × July:q1:july"; do
   cp "$WORK/out" "$WORK/mlops-$ref.json"
   timed "Evidently preset $label" bench/.venv/bin/python bench/drift_peer.py \
     "$WORK/$ref.parquet" "$WORK/$cur.parquet" "$WORK/evidently-$ref"
+done
+
+echo
+echo "== a current file of 1,000,000 rows and all 29 columns against the training reference"
+echo "   (read a block or a row slice at a time, keeping the model's inputs only)"
+for file in july-1m.csv july-1m.csv.gz july-1m.parquet; do
+  timed "mlops drift --current-file $file" $MLOPS_BIN --home "$WORK/home" drift --model flights \
+    --current-file "$WORK/$file" --json
 done
 
 echo

@@ -6,7 +6,8 @@ measures what Lambda would bill and users would feel:
   cold: process start to the first response, over several fresh processes, with each one's peak
         memory (VmHWM) after that first response;
   warm: per-invocation time (event handed out to response received) over many invocations of one
-        process, and its peak memory at the end.
+        process, its peak memory at the end, and the bytes it writes to standard output per
+        invocation (what CloudWatch Logs ingests: log lines and metric lines).
 
 Only the parts of the Runtime API a function uses are served: next invocation, response, errors,
 and the Extensions API's register and next event (the predict function registers a no-op extension
@@ -143,8 +144,24 @@ def start(binary: str, address: str):
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
         "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/bench",
         "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
+        # As the template configures logging (LoggingConfig: JSON, INFO).
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "AWS_LAMBDA_LOG_LEVEL": "INFO",
     })
-    return subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+class Counted:
+    """The bytes a stream carries, read as they come so the writer never blocks."""
+
+    def __init__(self, stream):
+        self.bytes = 0
+        self.thread = threading.Thread(target=self.drain, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def drain(self, stream):
+        for chunk in iter(lambda: stream.read1(1 << 16), b""):
+            self.bytes += len(chunk)
 
 
 def percentile(sorted_values, q):
@@ -153,18 +170,21 @@ def percentile(sorted_values, q):
 
 def run(binary: str, event: bytes, invocations: int, timeout: float):
     """One process under its own Runtime API: (seconds from start to the first response, every
-    invocation's (request id, seconds, status), peak memory in MB)."""
+    invocation's (request id, seconds, status), peak memory in MB, bytes written to stdout)."""
     runtime = Runtime(event)
     runtime.expect(invocations)
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(runtime))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     began = time.perf_counter()
     process = start(binary, f"127.0.0.1:{server.server_address[1]}")
+    output = Counted(process.stdout)
     try:
         runtime.wait_done(1, timeout)
         first = time.perf_counter() - began
         runtime.wait_done(invocations, timeout)
-        return first, runtime.done, peak_mb(process.pid)
+        peak = peak_mb(process.pid)
+        time.sleep(0.2)  # the last lines' way through the pipe
+        return first, runtime.done, peak, output.bytes
     except (RuntimeError, TimeoutError) as error:
         process.kill()
         raise SystemExit(f"{error}\n{process.communicate()[1].decode(errors='replace')}")
@@ -185,7 +205,7 @@ def main():
 
     colds, peaks, statuses = [], [], set()
     for _ in range(args.cold):
-        first, done, peak = run(args.binary, event, 1, timeout=30)
+        first, done, peak, _ = run(args.binary, event, 1, timeout=30)
         colds.append(first)
         peaks.append(peak)
         statuses.update(status for _, _, status in done)
@@ -195,12 +215,13 @@ def main():
           f"max {colds[-1] * 1000:.1f} ms; peak memory after it {max(peaks):.1f} MB; statuses {sorted(statuses)}")
 
     if args.warm:
-        _, done, peak = run(args.binary, event, args.warm, timeout=300)
+        _, done, peak, logged = run(args.binary, event, args.warm, timeout=300)
         times = sorted(elapsed for _, elapsed, _ in done[1:])  # the first one is cold
         statuses = sorted({status for _, _, status in done})
         print(f"warm invocations ({args.warm - 1} after the first, each with a loopback round trip "
               f"to this Runtime API): p50 {percentile(times, 0.5) * 1e6:.0f} µs, "
-              f"p99 {percentile(times, 0.99) * 1e6:.0f} µs; peak memory {peak:.1f} MB; statuses {statuses}")
+              f"p99 {percentile(times, 0.99) * 1e6:.0f} µs; peak memory {peak:.1f} MB; statuses {statuses}; "
+              f"standard output {logged / args.warm:.0f} bytes per invocation (start-up lines included)")
 
 
 if __name__ == "__main__":

@@ -40,11 +40,20 @@ pub struct DriftArgs {
 }
 
 pub async fn run(args: DriftArgs, target: &Target) -> anyhow::Result<ExitCode> {
+    // Said before any store is opened: the files are read later, a block at a time.
+    for (side, path) in [
+        ("current", &args.current_file),
+        ("reference", &args.reference_file),
+    ] {
+        if let Some(path) = path {
+            std::fs::File::open(path)
+                .with_context(|| format!("cannot read the {side} file {}", path.display()))?;
+        }
+    }
     let current = match (&args.current_file, &args.current_version) {
         (Some(path), _) => Current::File {
             name: path.display().to_string(),
-            bytes: std::fs::read(path)
-                .with_context(|| format!("cannot read the current file {}", path.display()))?,
+            path: path.clone(),
         },
         (None, Some(version)) => Current::DataVersion(version.clone()),
         (None, None) => Current::Window {
@@ -55,8 +64,7 @@ pub async fn run(args: DriftArgs, target: &Target) -> anyhow::Result<ExitCode> {
     let reference = match &args.reference_file {
         Some(path) => Reference::File {
             name: path.display().to_string(),
-            bytes: std::fs::read(path)
-                .with_context(|| format!("cannot read the reference file {}", path.display()))?,
+            path: path.clone(),
         },
         None => Reference::Training,
     };

@@ -797,7 +797,13 @@ fn inference_records(home: &Path) -> usize {
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with("dt=")));
         for batch in std::fs::read_dir(&day).expect("day folder") {
-            let batch = std::fs::read_to_string(batch.expect("entry").path()).expect("read");
+            let compressed = std::fs::read(batch.expect("entry").path()).expect("read");
+            let mut batch = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(&compressed[..]),
+                &mut batch,
+            )
+            .expect("gzip JSON Lines");
             written += batch.lines().count();
         }
     }

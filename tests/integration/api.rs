@@ -424,7 +424,7 @@ async fn every_route_answers_its_event_file(backends: Backends) {
     let mut versions = Vec::new();
     for object in objects {
         let bytes = backends.store.get(&object.key).await.expect("reads").bytes;
-        for line in String::from_utf8(bytes).expect("UTF-8").lines() {
+        for line in mlops_tests::gunzip(&bytes).lines() {
             let record: Value = serde_json::from_str(line).expect("JSON line");
             assert!(record["features"]["dest"].is_string(), "{record}");
             versions.push(record["version"].as_u64().expect("version"));

@@ -19,7 +19,7 @@ use mlops_shared::predict::{self, BatchFormat, Sampling, ServingSettings};
 use mlops_shared::promotion::{Command, Promoter, Request as PromoteRequest};
 use mlops_tests::{
     aws_backends, dataset_name, flights_sample, gunzip, ingest, json_object, key, model_name,
-    on_both_stores, quick_flights_spec, repo_file, train,
+    on_both_stores, quick_flights_spec, repo_file, train, DataFile,
 };
 use serde_json::Value;
 
@@ -65,10 +65,17 @@ async fn check(backends: &Backends, current: Current) -> DriftOutcome {
         .expect("checks")
 }
 
-fn month_file(month: &str) -> Current {
+fn month_file(month: &str) -> DataFile {
+    DataFile::new(
+        &format!("flights-2013-{month}.csv.gz"),
+        &flights_sample(month),
+    )
+}
+
+fn file(data: &DataFile) -> Current {
     Current::File {
-        name: format!("flights-2013-{month}.csv.gz"),
-        bytes: flights_sample(month),
+        name: data.name.clone(),
+        path: data.path.clone(),
     }
 }
 
@@ -87,7 +94,7 @@ const WEATHER: [&str; 5] = ["temp", "dewp", "humid", "pressure", "wind_gust"];
 async fn february_is_no_drift_and_july_is_weather_drift(backends: Backends) {
     trained_on_first_quarter(&backends).await;
 
-    let february = check(&backends, month_file("02")).await;
+    let february = check(&backends, file(&month_file("02"))).await;
     let report = &february.report;
     assert_eq!(
         (report.comparison.dataset_drift, report.verdict.as_str()),
@@ -99,7 +106,7 @@ async fn february_is_no_drift_and_july_is_weather_drift(backends: Backends) {
     assert!(!february.announced);
     assert_eq!((report.reference.version, report.current.rows), (1, 3000));
 
-    let july = check(&backends, month_file("07")).await;
+    let july = check(&backends, file(&month_file("07"))).await;
     let report = &july.report;
     assert_eq!(
         (report.comparison.dataset_drift, report.verdict.as_str()),
@@ -176,14 +183,7 @@ async fn february_is_no_drift_and_july_is_weather_drift(backends: Backends) {
         .await
         .expect("the curated data")
         .bytes;
-    let as_file = check(
-        &backends,
-        Current::File {
-            name: "july.parquet".into(),
-            bytes: parquet,
-        },
-    )
-    .await;
+    let as_file = check(&backends, file(&DataFile::new("july.parquet", &parquet))).await;
     assert_eq!(drifted(&as_file.report), moved);
     assert_eq!(as_file.report.current.rows, 3000);
 }
@@ -198,7 +198,8 @@ async fn unknown_inputs_are_refused_with_what_to_fix(backends: Backends) {
         current,
         trigger: "test".into(),
     };
-    let no_model = job.run(&request(month_file("02")), Utc::now()).await;
+    let february = month_file("02");
+    let no_model = job.run(&request(file(&february)), Utc::now()).await;
     assert!(
         no_model
             .as_ref()
@@ -214,10 +215,7 @@ async fn unknown_inputs_are_refused_with_what_to_fix(backends: Backends) {
     assert!(unknown.contains("no data version zzz"), "{unknown}");
     let not_a_table = job
         .run(
-            &request(Current::File {
-                name: "notes.csv".into(),
-                bytes: b"just,some\ntext,here\n".to_vec(),
-            }),
+            &request(file(&DataFile::new("notes.csv", b"just,some\ntext,here\n"))),
             Utc::now(),
         )
         .await
@@ -231,7 +229,7 @@ async fn unknown_inputs_are_refused_with_what_to_fix(backends: Backends) {
         .run(
             &DriftRequest {
                 version: Some(7),
-                ..request(month_file("02"))
+                ..request(file(&february))
             },
             Utc::now(),
         )

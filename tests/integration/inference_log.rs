@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::Utc;
 use mlops_local::LocalFolderStore;
 use mlops_shared::features::RawFrame;
+use mlops_shared::names::ObjectKey;
 use mlops_shared::ports::ObjectStore;
 use mlops_shared::predict::{
     parse, predict, InferenceLog, InferenceRecord, InferenceStats, Limits, Loaded, Prediction,
@@ -35,8 +36,7 @@ async fn written(store: &LocalFolderStore) -> Vec<(String, Vec<InferenceRecord>)
     let mut out = Vec::new();
     for info in store.list("inference/").await.expect("lists") {
         let bytes = store.get(&info.key).await.expect("reads").bytes;
-        let records = String::from_utf8(bytes)
-            .expect("UTF-8")
+        let records = mlops_tests::gunzip(&bytes)
             .lines()
             .map(|line| serde_json::from_str(line).expect("one record per line"))
             .collect();
@@ -81,7 +81,7 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
     let (key, records) = &objects[0];
     let today = Utc::now().format("%Y-%m-%d").to_string();
     assert!(
-        key.starts_with(&format!("inference/flights/dt={today}/")) && key.ends_with(".jsonl"),
+        key.starts_with(&format!("inference/flights/dt={today}/")) && key.ends_with(".jsonl.gz"),
         "{key}"
     );
     assert_eq!(records.len(), 3);
@@ -270,4 +270,73 @@ fn settings_outside_their_range_are_refused() {
     assert!(Sampling::new(-0.1, 10, Duration::ZERO).is_err());
     assert!(Sampling::new(f64::NAN, 10, Duration::ZERO).is_err());
     assert!(Sampling::new(0.5, 0, Duration::ZERO).is_err());
+}
+
+/// Records are written gzip-compressed; objects written plain by earlier releases are read as
+/// well, and one that is neither is skipped and counted.
+#[tokio::test]
+async fn compressed_and_earlier_plain_objects_are_read_alike() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(LocalFolderStore::new(dir.path().to_path_buf()));
+    let log = InferenceLog::new(store.clone(), sampling(1.0, 20));
+    let body = serde_json::json!({ "records": (0..20)
+        .map(|i| serde_json::json!({"distance": 500 + i, "origin": "EWR"}))
+        .collect::<Vec<_>>() });
+    let (frame, predictions) = answered(&body.to_string());
+    log.record(
+        "req-1",
+        &Selector::champion(),
+        &loaded(3),
+        frame,
+        &predictions,
+        None,
+    );
+    log.flush().await;
+    let [(key, records)] = &written(&store).await[..] else {
+        panic!("one object");
+    };
+    let compressed = store
+        .get(&ObjectKey::parse(key).expect("a key"))
+        .await
+        .expect("reads")
+        .bytes;
+    let text = mlops_tests::gunzip(&compressed);
+    assert!(
+        compressed.len() < text.len(),
+        "{} bytes compressed from {}",
+        compressed.len(),
+        text.len()
+    );
+    let day = key.split('/').nth(2).expect("the day folder").to_owned();
+    let plain = ObjectKey::parse(&format!("inference/flights/{day}/earlier.jsonl")).expect("a key");
+    store.put(&plain, text.into_bytes()).await.expect("writes");
+    let broken =
+        ObjectKey::parse(&format!("inference/flights/{day}/broken.jsonl.gz")).expect("a key");
+    store
+        .put(&broken, vec![0x1f, 0x8b, 1, 2, 3])
+        .await
+        .expect("writes");
+
+    let mut read = Vec::new();
+    let now = Utc::now();
+    let unreadable = mlops_shared::predict::inference::read_window(
+        store.as_ref(),
+        &mlops_tests::model_name("flights"),
+        now - chrono::Duration::hours(1),
+        now + chrono::Duration::hours(1),
+        |_, batch| {
+            read.extend(batch);
+            Ok::<(), mlops_shared::ports::StoreError>(())
+        },
+    )
+    .await
+    .expect("reads the window");
+    assert_eq!(unreadable, 1, "the broken object");
+    assert_eq!(read.len(), 40);
+    assert_eq!(
+        read[..20],
+        read[20..],
+        "the same records, plain or compressed"
+    );
+    assert_eq!(read[..20], records[..]);
 }

@@ -313,9 +313,9 @@ async fn inference_records(aws: &AwsBackends) -> Vec<InferenceRecord> {
     let store = aws.backends.store.as_ref();
     let mut records = Vec::new();
     for object in store.list("inference/flights/").await.expect("lists") {
-        let bytes = store.get(&object.key).await.expect("reads").bytes;
-        for line in bytes.split(|&b| b == b'\n').filter(|line| !line.is_empty()) {
-            records.push(serde_json::from_slice(line).expect("an inference record"));
+        let text = mlops_tests::gunzip(&store.get(&object.key).await.expect("reads").bytes);
+        for line in text.lines().filter(|line| !line.is_empty()) {
+            records.push(serde_json::from_str(line).expect("an inference record"));
         }
     }
     records

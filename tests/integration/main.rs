@@ -5,6 +5,7 @@
 //! life cycle with the built functions under cargo-lambda's Lambda Runtime API emulator.
 
 mod api;
+mod athena;
 mod contracts;
 mod data_versions;
 mod drift;

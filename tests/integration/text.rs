@@ -16,7 +16,9 @@ use mlops_shared::model_registry::Action;
 use mlops_shared::ports::Backends;
 use mlops_shared::predict::ServingSettings;
 use mlops_shared::promotion::{Command, Outcome, Promoter, Request as PromoteRequest};
-use mlops_tests::{gunzip, ingest, install_spec, model_name, on_both_stores, repo_file, train};
+use mlops_tests::{
+    gunzip, ingest, install_spec, model_name, on_both_stores, repo_file, train, DataFile,
+};
 use serde_json::{json, Value};
 
 use crate::api::send;
@@ -51,13 +53,14 @@ fn predict(query: &str, body: Value) -> Request<Body> {
 }
 
 async fn drift_of(backends: &Backends, name: &str, csv: String) -> DriftReport {
+    let data = DataFile::new(name, csv.as_bytes());
     let request = DriftRequest {
         model: model_name("pantry"),
         version: None,
         reference: Reference::Training,
         current: Current::File {
-            name: name.into(),
-            bytes: csv.into_bytes(),
+            name: data.name.clone(),
+            path: data.path.clone(),
         },
         trigger: "test".into(),
     };

@@ -230,6 +230,26 @@ pub async fn install_spec(backends: &Backends, text: &str) {
         .expect("install spec");
 }
 
+/// A file on disk, as `mlops drift --current-file` reads one; its folder goes when it is dropped.
+pub struct DataFile {
+    _dir: tempfile::TempDir,
+    pub name: String,
+    pub path: PathBuf,
+}
+
+impl DataFile {
+    pub fn new(name: &str, bytes: &[u8]) -> DataFile {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("writes the file");
+        DataFile {
+            _dir: dir,
+            name: name.to_owned(),
+            path,
+        }
+    }
+}
+
 pub fn flights_sample(month: &str) -> Vec<u8> {
     repo_file(&format!(
         "infra/datasets/flights-sample/flights-2013-{month}.csv.gz"

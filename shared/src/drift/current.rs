@@ -1,7 +1,9 @@
 //! The current side of a drift check, read in batches into a profile so memory stays bounded:
 //! the sampled inference records of a time window, a curated data version, or a file.
 
-use std::io::Cursor;
+use std::fs::File;
+use std::io::{Cursor, Read as _, Seek};
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 use polars::prelude::*;
@@ -12,8 +14,9 @@ use super::error::DriftError;
 use super::profile::ProfileBuilder;
 use crate::artifact::ModelArtifact;
 use crate::features::RawFrame;
+use crate::ingest::blocks;
 use crate::ingest::coerce::coerce;
-use crate::ingest::decode::{decode, numeric_schema, PARQUET_MAGIC};
+use crate::ingest::decode::{numeric_schema, PARQUET_MAGIC};
 use crate::names::{ModelName, ObjectKey};
 use crate::ports::ObjectStore;
 use crate::predict::{self, inference, Limits, UnknownFields};
@@ -34,7 +37,7 @@ pub enum Current {
     /// A curated data version of the model's dataset (its id, or an unambiguous prefix).
     DataVersion(String),
     /// A file with the dataset's columns: CSV (optionally gzip), Parquet or JSON Lines.
-    File { name: String, bytes: Vec<u8> },
+    File { name: String, path: PathBuf },
 }
 
 /// What was read, for the report.
@@ -118,10 +121,12 @@ pub async fn curated(
 }
 
 /// Profiles a file's input columns, typed per the spec as ingestion types them (a value that does
-/// not parse counts as missing), scoring them with the model.
+/// not parse counts as missing), scoring them with the model. Text (CSV, JSON Lines, gzip or not)
+/// is read a block at a time and Parquet a row slice at a time, keeping only the input columns, so
+/// memory stays bounded whatever the file's size: the size limit of uploads does not apply.
 pub fn file(
     name: &str,
-    bytes: &[u8],
+    path: &Path,
     spec: &DatasetSpec,
     columns: &[&ColumnSpec],
     artifact: &ModelArtifact,
@@ -131,21 +136,37 @@ pub fn file(
         let typed = typed(batch, columns)?;
         profile_frame(&typed, columns, artifact, builder)
     };
-    let read = if bytes.starts_with(PARQUET_MAGIC) {
-        parquet_batches(bytes, columns, BATCH_ROWS, profile)
-    } else {
-        let max_content = spec.source.max_file_bytes;
-        match decode(
-            bytes,
+    let unreadable = |e: std::io::Error| Problem::Read(e.to_string());
+    let read = (|| {
+        let mut file = File::open(path).map_err(unreadable)?;
+        let mut start = Vec::with_capacity(PARQUET_MAGIC.len());
+        (&mut file)
+            .take(PARQUET_MAGIC.len() as u64)
+            .read_to_end(&mut start)
+            .map_err(unreadable)?;
+        file.rewind().map_err(unreadable)?;
+        if start == PARQUET_MAGIC {
+            // Compressed and columnar: the bytes are a fraction of the rows they hold, and only
+            // the input columns of one slice of rows are decoded at a time.
+            let bytes = std::fs::read(path).map_err(unreadable)?;
+            return parquet_batches(&bytes, columns, BATCH_ROWS, profile);
+        }
+        let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+        blocks::text_batches(
+            file,
             name,
             &spec.source,
             &numeric_schema(spec),
-            max_content,
-        ) {
-            Ok((frame, _)) => profile(frame),
-            Err(e) => Err(Problem::Read(e.to_string())),
-        }
-    };
+            &names,
+            u64::MAX,
+            blocks::BLOCK_BYTES,
+            &mut profile,
+        )
+        .map_err(|failure| match failure {
+            blocks::Failure::Read(e) => Problem::Read(e.to_string()),
+            blocks::Failure::Each(problem) => problem,
+        })
+    })();
     read.map_err(|problem| problem.of(name))
 }
 

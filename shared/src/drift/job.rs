@@ -1,6 +1,7 @@
 //! One drift check from start to finish: the model version and its reference profile, the current
 //! data, the comparison, the reports, and a `DriftDetected` event when the data set drifted.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -39,7 +40,7 @@ pub enum Reference {
     /// The profile of the version's training data, stored when it was trained.
     Training,
     /// A file of the dataset's columns, profiled (and scored by the model) now.
-    File { name: String, bytes: Vec<u8> },
+    File { name: String, path: PathBuf },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -107,9 +108,9 @@ impl DriftJob {
                     .await?,
                 format!("the training data of version {version}"),
             ),
-            Reference::File { name, bytes } => {
+            Reference::File { name, path } => {
                 let mut builder = ProfileBuilder::new(&artifact.pipeline, version);
-                current::file(name, bytes, spec, &columns, &artifact, &mut builder)?;
+                current::file(name, path, spec, &columns, &artifact, &mut builder)?;
                 (builder.finish(), format!("file {name}"))
             }
         };
@@ -146,8 +147,8 @@ impl DriftJob {
                 let short: String = data.version.chars().take(12).collect();
                 ("data_version", read, format!("-data-{short}"))
             }
-            Current::File { name, bytes } => {
-                current::file(name, bytes, spec, &columns, &artifact, &mut builder)?;
+            Current::File { name, path } => {
+                current::file(name, path, spec, &columns, &artifact, &mut builder)?;
                 let read = current::Read {
                     description: format!("file {name}"),
                     unreadable_records: 0,

@@ -1,7 +1,8 @@
 //! Inference records: a sample of what was asked and answered, kept under
 //! `inference/<model>/dt=<date>/` for monitoring and drift. A request only keeps its sampled rows
-//! and answers; they are encoded as JSON lines and written in batches by background tasks, off the
-//! response path. A failed write is counted and logged, and never fails a prediction.
+//! and answers; they are encoded as JSON lines, gzip-compressed (`.jsonl.gz`, as Athena reads them
+//! through the template's Glue table) and written in batches by background tasks, off the response
+//! path. A failed write is counted and logged, and never fails a prediction.
 //!
 //! A shadow version (the `shadow` alias) is scored in those same background tasks, on the same
 //! sampled rows of the same request, and its records are kept beside the champion's with the
@@ -376,7 +377,7 @@ impl InferenceLog {
             .map(|((model, day), sampled)| {
                 buffer.batches += 1;
                 let key = format!(
-                    "inference/{model}/dt={day}/{}-{}-{:06}.jsonl",
+                    "inference/{model}/dt={day}/{}-{}-{:06}.jsonl.gz",
                     now.format("%H%M%S%3f"),
                     self.writer,
                     buffer.batches
@@ -585,6 +586,14 @@ pub async fn read_window<E: From<StoreError>>(
     for day in days {
         for info in store.list(&format!("inference/{model}/dt={day}/")).await? {
             let bytes = store.get(&info.key).await?.bytes;
+            let bytes = match lines_of(&bytes) {
+                Ok(lines) => lines,
+                Err(e) => {
+                    unreadable += 1;
+                    tracing::warn!(key = %info.key, error = %e, "unreadable inference object skipped");
+                    continue;
+                }
+            };
             let mut records = Vec::new();
             for line in bytes
                 .split(|&b| b == b'\n')
@@ -607,9 +616,33 @@ pub async fn read_window<E: From<StoreError>>(
     Ok(unreadable)
 }
 
+/// The largest a batch of records may be once decompressed: far more than a batch holds.
+const MAX_OBJECT_TEXT: u64 = 256 << 20;
+
+/// An object's JSON lines: gzip-compressed as written since 2026-12-07, or plain as before.
+fn lines_of(bytes: &[u8]) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
+    use std::io::Read;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    let mut text = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(MAX_OBJECT_TEXT + 1)
+        .read_to_end(&mut text)?;
+    if text.len() as u64 > MAX_OBJECT_TEXT {
+        return Err(std::io::Error::other("larger than 256 MiB decompressed"));
+    }
+    Ok(std::borrow::Cow::Owned(text))
+}
+
 async fn write_batch(store: &dyn ObjectStore, key: &str, lines: Vec<u8>) -> Result<(), String> {
+    use std::io::Write;
     let key = ObjectKey::parse(key).map_err(|e| e.to_string())?;
-    store.put(&key, lines).await.map_err(|e| e.to_string())
+    // Level 1: a batch is small, and the fastest level already takes JSON to a sixth or so.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&lines).map_err(|e| e.to_string())?;
+    let compressed = gz.finish().map_err(|e| e.to_string())?;
+    store.put(&key, compressed).await.map_err(|e| e.to_string())
 }
 
 /// Whole numbers stay integers in the records, as they came in.

@@ -169,7 +169,7 @@ pub fn decode(
     }
     let frame = match format {
         ReadFormat::Parquet => read_parquet(bytes, source.max_value_bytes, max_bytes)?,
-        ReadFormat::Csv => read_csv(utf8(bytes)?, source, numeric, &mut decoded)?,
+        ReadFormat::Csv => read_csv(utf8(bytes)?, source, numeric, None, &mut decoded)?,
         ReadFormat::Jsonl => read_jsonl(utf8(bytes)?, source.max_value_bytes)?,
     };
     if frame.height() == 0 {
@@ -178,7 +178,7 @@ pub fn decode(
     Ok((frame, decoded))
 }
 
-fn detect(bytes: &[u8], name: &str, declared: FileFormat) -> ReadFormat {
+pub(crate) fn detect(bytes: &[u8], name: &str, declared: FileFormat) -> ReadFormat {
     match declared {
         FileFormat::Csv => return ReadFormat::Csv,
         FileFormat::Parquet => return ReadFormat::Parquet,
@@ -208,7 +208,7 @@ pub(crate) fn gunzip(bytes: &[u8], max_bytes: u64) -> Result<Vec<u8>, DecodeErro
     Ok(out)
 }
 
-fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
     std::str::from_utf8(bytes).map_err(|e| {
         let offset = e.valid_up_to();
         let line = 1 + bytes[..offset].iter().filter(|b| **b == b'\n').count();
@@ -216,10 +216,53 @@ fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
     })
 }
 
+/// One block of a text file's records, the CSV header in front (see [`super::blocks`]), read as
+/// [`decode`] reads a whole file, keeping only `columns`.
+pub(crate) fn decode_text_block(
+    text: &[u8],
+    format: ReadFormat,
+    source: &SourceSection,
+    numeric: &Schema,
+    columns: &[String],
+) -> Result<DataFrame, DecodeError> {
+    let text = utf8(text)?;
+    let frame = match format {
+        ReadFormat::Csv => {
+            let mut decoded = Decoded {
+                format,
+                gzipped: false,
+                blank_lines: 0,
+                short_rows: vec![],
+            };
+            read_csv(text, source, numeric, Some(columns), &mut decoded)?
+        }
+        ReadFormat::Jsonl => read_jsonl(text, source.max_value_bytes)?,
+        ReadFormat::Parquet => {
+            return Err(DecodeError::Unreadable {
+                format,
+                message: "Parquet is read by row slices, not as text".into(),
+            })
+        }
+    };
+    // In the order asked for (a CSV reader keeps the file's), without those the file lacks.
+    let present: Vec<&String> = columns
+        .iter()
+        .filter(|c| frame.schema().contains(c))
+        .collect();
+    frame
+        .select(present.into_iter().cloned())
+        .map_err(|e| DecodeError::Unreadable {
+            format,
+            message: first_line(&e.to_string()),
+        })
+}
+
+/// `columns`: only these (each in the header), or every column.
 fn read_csv(
     text: &str,
     source: &SourceSection,
     numeric: &Schema,
+    columns: Option<&[String]>,
     decoded: &mut Decoded,
 ) -> Result<DataFrame, DecodeError> {
     let delimiter = source.delimiter;
@@ -288,6 +331,7 @@ fn read_csv(
             .with_parse_options(CsvParseOptions::default().with_separator(separator))
             .with_raise_if_empty(false)
             .with_rechunk(true)
+            .with_columns(columns.map(|names| names.iter().map(|n| n.as_str().into()).collect()))
             .into_reader_with_file_handle(Cursor::new(text.as_bytes()))
             .finish()
     };

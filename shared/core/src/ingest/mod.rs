@@ -2,6 +2,7 @@
 //! decoded with polars, coerced to the spec's types, validated row by row and column by column,
 //! profiled, and reported.
 
+pub mod blocks;
 pub mod coerce;
 pub mod decode;
 pub mod layout;

@@ -1,0 +1,145 @@
+use std::io::Write;
+
+use super::*;
+use crate::spec::SourceSection;
+
+/// Every block's frame, read with blocks of `size` bytes, stacked.
+fn stacked(bytes: &[u8], name: &str, columns: &[&str], size: usize) -> Result<DataFrame, String> {
+    let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+    let mut frames: Vec<DataFrame> = Vec::new();
+    text_batches(
+        bytes,
+        name,
+        &SourceSection::default(),
+        &Schema::default(),
+        &columns,
+        1 << 20,
+        size,
+        |frame| {
+            frames.push(frame);
+            Ok::<(), ()>(())
+        },
+    )
+    .map_err(|failure| match failure {
+        Failure::Read(e) => e.to_string(),
+        Failure::Each(()) => "refused".into(),
+    })?;
+    let mut all = frames.remove(0);
+    for frame in frames {
+        all.vstack_mut(&frame).expect("same columns");
+    }
+    Ok(all)
+}
+
+/// The whole file read at once, as ingest reads it, with only `columns`.
+fn whole(bytes: &[u8], name: &str, columns: &[&str]) -> DataFrame {
+    let (frame, _) = decode::decode(
+        bytes,
+        name,
+        &SourceSection::default(),
+        &Schema::default(),
+        1 << 20,
+    )
+    .expect("decodes");
+    frame.select(columns.iter().copied()).expect("the columns")
+}
+
+/// A CSV whose quoted fields hold separators, doubled quotes and line breaks, with a blank line.
+fn tricky_csv(rows: usize) -> Vec<u8> {
+    let mut text = String::from("id,note,unused,n\n");
+    for i in 0..rows {
+        let note = match i % 4 {
+            0 => format!("\"line one\nline {i}\""),
+            1 => format!("\"say \"\"hi\"\", {i}\""),
+            2 => String::new(),
+            _ => format!("plain {i}"),
+        };
+        text.push_str(&format!("{i},{note},x,{}\n", i * 2));
+        if i == rows / 2 {
+            text.push('\n');
+        }
+    }
+    text.into_bytes()
+}
+
+#[test]
+fn blocks_of_any_size_read_a_csv_as_the_whole_file_reads() {
+    let csv = tricky_csv(200);
+    let expected = whole(&csv, "f.csv", &["n", "note"]);
+    for size in [1, 7, 64, 1000, 1 << 20] {
+        let found = stacked(&csv, "f.csv", &["n", "note"], size).expect("reads");
+        assert!(
+            found.equals_missing(&expected),
+            "block size {size}: {found}"
+        );
+    }
+}
+
+#[test]
+fn a_gzip_csv_and_json_lines_are_read_block_by_block_too() {
+    let csv = tricky_csv(100);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&csv).expect("compresses");
+    let gz = gz.finish().expect("compresses");
+    let found = stacked(&gz, "f.csv.gz", &["id", "note"], 50).expect("reads");
+    assert!(found.equals_missing(&whole(&csv, "f.csv", &["id", "note"])));
+
+    let lines: String = (0..100)
+        .map(|i| format!("{{\"id\": {i}, \"note\": \"n{i}\", \"unused\": [1, {{\"x\": 2}}]}}\n"))
+        .collect();
+    let found = stacked(lines.as_bytes(), "f.jsonl", &["note", "id"], 64).expect("reads");
+    assert!(found.equals_missing(&whole(lines.as_bytes(), "f.jsonl", &["note", "id"])));
+}
+
+#[test]
+fn a_column_the_header_lacks_is_left_to_the_caller() {
+    let found = stacked(b"a,b\n1,2\n", "f.csv", &["b", "missing"], 4).expect("reads");
+    assert_eq!(found.get_column_names(), ["b"]);
+    let none = stacked(b"a,b\n1,2\n", "f.csv", &["missing"], 4).expect("reads");
+    assert_eq!(none.width(), 0);
+}
+
+#[test]
+fn bad_files_fail_with_the_whole_file_readers_reasons() {
+    let fails = |bytes: &[u8], size| stacked(bytes, "f.csv", &["a"], size).expect_err("fails");
+    assert_eq!(fails(b"  \n", 4), DecodeError::Empty.to_string());
+    assert_eq!(fails(b"a,b\n\n", 4), DecodeError::HeaderOnly.to_string());
+    assert_eq!(
+        fails(b"a,b\r1,2\r", 64),
+        DecodeError::CarriageReturnsOnly.to_string()
+    );
+    // A fault in a later block names its row within the block, and how many rows came before.
+    let mut text = b"a,b\n".to_vec();
+    for i in 0..50 {
+        text.extend_from_slice(format!("{i},{i}\n").as_bytes());
+    }
+    text.extend_from_slice(b"1,2,3\n");
+    let message = fails(&text, 64);
+    assert!(
+        message.starts_with("in the rows after the first ") && message.contains("more fields"),
+        "{message}"
+    );
+    // Content past the limit stops reading.
+    let big = vec![b'a'; 4096];
+    let Err(Failure::Read(BlockError::Decode(DecodeError::DecompressedTooLarge { limit }))) =
+        text_batches(
+            &big[..],
+            "f.csv",
+            &SourceSection::default(),
+            &Schema::default(),
+            &["a".to_owned()],
+            1000,
+            64,
+            |_| Ok::<(), ()>(()),
+        )
+    else {
+        panic!("over the limit");
+    };
+    assert_eq!(limit, 1000);
+}
+
+#[test]
+fn parquet_is_refused_as_text() {
+    let failure = stacked(b"PAR1....", "f.parquet", &["a"], 64).expect_err("not text");
+    assert_eq!(failure, BlockError::Parquet.to_string());
+}
