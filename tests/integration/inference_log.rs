@@ -273,7 +273,7 @@ fn settings_outside_their_range_are_refused() {
 }
 
 /// Records are written gzip-compressed; objects written plain by earlier releases are read as
-/// well, and one that is neither is skipped and counted.
+/// well (a record in both counts once), and one that is neither is skipped and counted.
 #[tokio::test]
 async fn compressed_and_earlier_plain_objects_are_read_alike() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -310,6 +310,12 @@ async fn compressed_and_earlier_plain_objects_are_read_alike() {
     let day = key.split('/').nth(2).expect("the day folder").to_owned();
     let plain = ObjectKey::parse(&format!("inference/flights/{day}/earlier.jsonl")).expect("a key");
     store.put(&plain, text.into_bytes()).await.expect("writes");
+    let (both, _) = window(store.as_ref(), Utc::now() - chrono::Duration::hours(1)).await;
+    assert_eq!(both, records[..], "a record in both objects counts once");
+    store
+        .delete(&ObjectKey::parse(key).expect("a key"))
+        .await
+        .expect("deletes");
     let broken =
         ObjectKey::parse(&format!("inference/flights/{day}/broken.jsonl.gz")).expect("a key");
     store
@@ -317,13 +323,22 @@ async fn compressed_and_earlier_plain_objects_are_read_alike() {
         .await
         .expect("writes");
 
+    let (read, unreadable) = window(store.as_ref(), Utc::now() - chrono::Duration::hours(1)).await;
+    assert_eq!(unreadable, 1, "the broken object");
+    assert_eq!(read, records[..], "read from the plain object alone");
+}
+
+/// Every record of `model`'s window from `from` until an hour from now, and the unreadable count.
+async fn window(
+    store: &dyn ObjectStore,
+    from: chrono::DateTime<Utc>,
+) -> (Vec<InferenceRecord>, u64) {
     let mut read = Vec::new();
-    let now = Utc::now();
     let unreadable = mlops_shared::predict::inference::read_window(
-        store.as_ref(),
+        store,
         &mlops_tests::model_name("flights"),
-        now - chrono::Duration::hours(1),
-        now + chrono::Duration::hours(1),
+        from,
+        Utc::now() + chrono::Duration::hours(1),
         |_, batch| {
             read.extend(batch);
             Ok::<(), mlops_shared::ports::StoreError>(())
@@ -331,12 +346,101 @@ async fn compressed_and_earlier_plain_objects_are_read_alike() {
     )
     .await
     .expect("reads the window");
-    assert_eq!(unreadable, 1, "the broken object");
-    assert_eq!(read.len(), 40);
-    assert_eq!(
-        read[..20],
-        read[20..],
-        "the same records, plain or compressed"
-    );
-    assert_eq!(read[..20], records[..]);
+    (read, unreadable)
 }
+
+/// A settled day's objects become one, with every record once, even after a run that stopped
+/// between writing it and deleting them; a day too recent is left alone.
+async fn settled_days_are_compacted_into_one_object(backends: mlops_shared::ports::Backends) {
+    use mlops_shared::predict::compaction::{compact_settled_days, Compacted};
+    let store = backends.store.clone();
+    let log = InferenceLog::new(store.clone(), sampling(1.0, 2));
+    for i in 0..3 {
+        let body = format!(
+            r#"{{"records": [{{"distance": {}, "origin": "EWR"}}, {{"distance": 700}}]}}"#,
+            500 + i
+        );
+        let (frame, predictions) = answered(&body);
+        log.record(
+            &format!("req-{i}"),
+            &Selector::champion(),
+            &loaded(3),
+            frame,
+            &predictions,
+            None,
+        );
+    }
+    log.flush().await;
+    let today = Utc::now().date_naive();
+    let settled = today - chrono::Days::new(3);
+    let folder = |day: chrono::NaiveDate| format!("inference/flights/dt={day}/");
+    let objects = store.list(&folder(today)).await.expect("lists");
+    assert_eq!(objects.len(), 3);
+    // The same objects on a settled day, and an earlier release's plain copy of one of them.
+    for (i, object) in objects.iter().enumerate() {
+        let bytes = store.get(&object.key).await.expect("reads").bytes;
+        let name = object.key.as_str().rsplit('/').next().expect("a name");
+        let moved = ObjectKey::parse(&format!("{}{name}", folder(settled))).expect("a key");
+        store.put(&moved, bytes.clone()).await.expect("writes");
+        if i == 0 {
+            let plain =
+                ObjectKey::parse(&format!("{}earlier.jsonl", folder(settled))).expect("a key");
+            let text = mlops_tests::gunzip(&bytes).into_bytes();
+            store.put(&plain, text).await.expect("writes");
+        }
+    }
+    let from = Utc::now() - chrono::Duration::days(4);
+    let (before, _) = window(store.as_ref(), from).await;
+    assert_eq!(
+        before.len(),
+        12,
+        "today's six and the settled day's six, the copy counted once"
+    );
+
+    let done = compact_settled_days(store.as_ref(), &mlops_tests::model_name("flights"), today)
+        .await
+        .expect("compacts");
+    assert_eq!(
+        done,
+        [Compacted {
+            day: settled,
+            objects: 4,
+            records: 6
+        }]
+    );
+    let left = store.list(&folder(settled)).await.expect("lists");
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(
+        left[0].key.as_str().contains("/compacted-") && left[0].key.as_str().ends_with(".jsonl.gz")
+    );
+    assert_eq!(
+        store.list(&folder(today)).await.expect("lists").len(),
+        3,
+        "too recent"
+    );
+    let (after, unreadable) = window(store.as_ref(), from).await;
+    assert_eq!((after.len(), unreadable), (12, 0));
+
+    // A run that stopped before deleting: one of the objects is back beside the compacted one.
+    let name = objects[1].key.as_str().rsplit('/').next().expect("a name");
+    let back = ObjectKey::parse(&format!("{}{name}", folder(settled))).expect("a key");
+    let bytes = store.get(&objects[1].key).await.expect("reads").bytes;
+    store.put(&back, bytes).await.expect("writes");
+    assert_eq!(
+        window(store.as_ref(), from).await.0.len(),
+        12,
+        "counted once"
+    );
+    let again = compact_settled_days(store.as_ref(), &mlops_tests::model_name("flights"), today)
+        .await
+        .expect("compacts");
+    assert_eq!(again.iter().map(|c| c.records).collect::<Vec<_>>(), [6]);
+    assert_eq!(store.list(&folder(settled)).await.expect("lists").len(), 1);
+    assert!(
+        compact_settled_days(store.as_ref(), &mlops_tests::model_name("flights"), today)
+            .await
+            .expect("compacts")
+            .is_empty()
+    );
+}
+mlops_tests::on_both_stores!(settled_days_are_compacted_into_one_object);

@@ -16,6 +16,7 @@ use crate::ingest::catalog;
 use crate::names::{DatasetName, ModelName, ObjectKey};
 use crate::ports::Backends;
 use crate::ports::{DomainEvent, EventPublisher, ObjectStore, RegistryStore, StoreError};
+use crate::predict::compaction;
 use crate::predict::{cache, Selector};
 use crate::spec::stored;
 use crate::spec::DriftSection;
@@ -117,6 +118,18 @@ impl DriftJob {
         let mut builder = ProfileBuilder::new(&artifact.pipeline, version);
         let (source, read, suffix) = match &request.current {
             Current::Window { hours, until } => {
+                // Housekeeping first, so the window is read from fewer objects; a failure is
+                // logged and left for the next run.
+                let model = &request.model;
+                let today = until.date_naive();
+                match compaction::compact_settled_days(self.store.as_ref(), model, today).await {
+                    Ok(days) => {
+                        for d in days {
+                            tracing::info!(%model, day = %d.day, objects = d.objects, records = d.records, "inference records compacted");
+                        }
+                    }
+                    Err(e) => tracing::warn!(%model, error = %e, "inference records not compacted"),
+                }
                 let hours = hours.unwrap_or(settings.window_hours);
                 let read = current::inference_window(
                     self.store.as_ref(),

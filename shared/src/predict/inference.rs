@@ -584,6 +584,10 @@ pub async fn read_window<E: From<StoreError>>(
         .iter_days()
         .take_while(|day| *day <= until.date_naive());
     for day in days {
+        let (mut seen, hasher) = (
+            std::collections::HashSet::new(),
+            std::hash::RandomState::new(),
+        );
         for info in store.list(&format!("inference/{model}/dt={day}/")).await? {
             let bytes = store.get(&info.key).await?.bytes;
             let bytes = match lines_of(&bytes) {
@@ -595,10 +599,7 @@ pub async fn read_window<E: From<StoreError>>(
                 }
             };
             let mut records = Vec::new();
-            for line in bytes
-                .split(|&b| b == b'\n')
-                .filter(|l| !l.trim_ascii().is_empty())
-            {
+            for line in distinct_lines(&bytes, &mut seen, &hasher) {
                 match serde_json::from_slice::<InferenceRecord>(line) {
                     Ok(record) if from <= record.at && record.at < until => records.push(record),
                     Ok(_) => {}
@@ -620,7 +621,7 @@ pub async fn read_window<E: From<StoreError>>(
 const MAX_OBJECT_TEXT: u64 = 256 << 20;
 
 /// An object's JSON lines: gzip-compressed as written since 2026-12-07, or plain as before.
-fn lines_of(bytes: &[u8]) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
+pub(super) fn lines_of(bytes: &[u8]) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
     use std::io::Read;
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(std::borrow::Cow::Borrowed(bytes));
@@ -635,13 +636,30 @@ fn lines_of(bytes: &[u8]) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
     Ok(std::borrow::Cow::Owned(text))
 }
 
-async fn write_batch(store: &dyn ObjectStore, key: &str, lines: Vec<u8>) -> Result<(), String> {
+/// JSON lines as they are stored. The fastest level: it already takes them to about an eighth.
+pub(super) fn gzip(lines: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Write;
-    let key = ObjectKey::parse(key).map_err(|e| e.to_string())?;
-    // Level 1: a batch is small, and the fastest level already takes JSON to a sixth or so.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&lines).map_err(|e| e.to_string())?;
-    let compressed = gz.finish().map_err(|e| e.to_string())?;
+    gz.write_all(lines)?;
+    gz.finish()
+}
+
+/// The non-blank lines of `text`, each once: a crash between writing a day's compacted object and
+/// deleting the objects it holds leaves their records twice, and they count once.
+pub(super) fn distinct_lines<'t, 's>(
+    text: &'t [u8],
+    seen: &'s mut std::collections::HashSet<u64>,
+    hasher: &'s std::hash::RandomState,
+) -> impl Iterator<Item = &'t [u8]> + use<'t, 's> {
+    use std::hash::BuildHasher;
+    text.split(|&b| b == b'\n')
+        .filter(|l| !l.trim_ascii().is_empty())
+        .filter(move |line| seen.insert(hasher.hash_one(line)))
+}
+
+async fn write_batch(store: &dyn ObjectStore, key: &str, lines: Vec<u8>) -> Result<(), String> {
+    let key = ObjectKey::parse(key).map_err(|e| e.to_string())?;
+    let compressed = gzip(&lines).map_err(|e| e.to_string())?;
     store.put(&key, compressed).await.map_err(|e| e.to_string())
 }
 

@@ -5,6 +5,7 @@
 pub use mlops_core::predict::*;
 
 pub mod cache;
+pub mod compaction;
 pub mod inference;
 pub mod settings;
 
