@@ -110,6 +110,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    mlops_shared::process::end_quietly_on_closed_pipe();
     let runtime = match mlops_shared::process::start_runtime() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -914,3 +914,23 @@ fn drift_compares_a_file_with_the_champions_training_data() {
     );
     assert!(!both.status.success() && text(&both.stderr).contains("cannot be used with"));
 }
+
+/// Piped into a reader that stops early (`| head`), a command ends quietly instead of panicking
+/// on its next write.
+#[test]
+fn a_closed_output_pipe_ends_the_command_without_a_panic() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mlops"))
+        .arg("--home")
+        .arg(home.path())
+        .args(["spec", "check", SPEC])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run mlops");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("waits");
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+}

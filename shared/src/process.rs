@@ -19,6 +19,17 @@ fn tune_malloc() {
     }
 }
 
+/// A command-line process whose output is piped to a reader that stops early (`| head`) ends
+/// there, as Unix tools do. Rust ignores SIGPIPE, so the next write would fail and `println!`
+/// panic instead.
+pub fn end_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restores the default action of one signal, before any other thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// The async runtime every binary runs on, started after the allocator is set up.
 pub fn start_runtime() -> std::io::Result<Runtime> {
     tune_malloc();
