@@ -28,6 +28,25 @@ fn loaded(version: u64) -> Arc<Loaded> {
     Arc::new(Loaded::new(version, artifact()))
 }
 
+/// `log` keeps what the champion (version `version`) answered to a request, with no shadow.
+fn keep(
+    log: &InferenceLog,
+    request_id: &str,
+    version: u64,
+    frame: RawFrame,
+    predictions: &[Prediction],
+) {
+    let champion = Selector::champion();
+    log.record(
+        request_id,
+        &champion,
+        &loaded(version),
+        frame,
+        predictions,
+        None,
+    );
+}
+
 fn sampling(rate: f64, batch_records: usize) -> Sampling {
     Sampling::new(rate, batch_records, Duration::from_secs(3600)).expect("valid settings")
 }
@@ -52,14 +71,7 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
     let log = InferenceLog::new(store.clone(), sampling(1.0, 3));
     let (frame, predictions) =
         answered(r#"{"records": [{"distance": 500, "origin": "EWR"}, {"distance": 812.5}]}"#);
-    log.record(
-        "req-1",
-        &Selector::champion(),
-        &loaded(3),
-        frame,
-        &predictions,
-        None,
-    );
+    keep(&log, "req-1", 3, frame, &predictions);
     assert_eq!(log.stats().sampled, 2);
     assert!(
         written(&store).await.is_empty(),
@@ -67,14 +79,7 @@ async fn records_are_written_in_batches_by_model_and_day_with_inputs_and_outputs
     );
 
     let (frame2, predictions2) = answered(r#"{"records": [{"distance": 6000, "origin": "LGA"}]}"#);
-    log.record(
-        "req-2",
-        &Selector::champion(),
-        &loaded(3),
-        frame2,
-        &predictions2,
-        None,
-    );
+    keep(&log, "req-2", 3, frame2, &predictions2);
     log.flush().await;
     let objects = written(&store).await;
     assert_eq!(objects.len(), 1, "{objects:?}");
@@ -130,27 +135,13 @@ async fn the_sample_rate_keeps_about_its_share_and_zero_keeps_nothing() {
     let (frame, predictions) = answered(&body);
 
     let none = InferenceLog::new(store.clone(), sampling(0.0, 10));
-    none.record(
-        "r",
-        &Selector::champion(),
-        &loaded(1),
-        frame.clone(),
-        &predictions,
-        None,
-    );
+    keep(&none, "r", 1, frame.clone(), &predictions);
     none.flush().await;
     assert_eq!(none.stats(), InferenceStats::default());
     assert!(written(&store).await.is_empty());
 
     let half = InferenceLog::new(store.clone(), sampling(0.5, 100_000));
-    half.record(
-        "r",
-        &Selector::champion(),
-        &loaded(1),
-        frame,
-        &predictions,
-        None,
-    );
+    keep(&half, "r", 1, frame, &predictions);
     half.flush().await;
     let stats = half.stats();
     // 1,000 draws at p = 0.5: the standard deviation is 16 records; 400..600 is six of them.
@@ -176,14 +167,7 @@ async fn a_sampled_share_of_a_request_keeps_each_record_with_its_own_answer() {
         .collect();
     let (frame, predictions) = answered(&format!(r#"{{"records": [{}]}}"#, records.join(",")));
     let log = InferenceLog::new(store.clone(), sampling(0.3, 100_000));
-    log.record(
-        "r",
-        &Selector::champion(),
-        &loaded(1),
-        frame,
-        &predictions,
-        None,
-    );
+    keep(&log, "r", 1, frame, &predictions);
     log.flush().await;
     let objects = written(&store).await;
     let kept = &objects[0].1;
@@ -207,23 +191,9 @@ async fn a_batch_older_than_the_maximum_age_is_written_by_the_next_request() {
     let settings = Sampling::new(1.0, 1000, Duration::from_millis(50)).expect("valid");
     let log = InferenceLog::new(store.clone(), settings);
     let (frame, predictions) = answered(r#"{"records": [{"distance": 500}]}"#);
-    log.record(
-        "r1",
-        &Selector::champion(),
-        &loaded(1),
-        frame.clone(),
-        &predictions,
-        None,
-    );
+    keep(&log, "r1", 1, frame.clone(), &predictions);
     tokio::time::sleep(Duration::from_millis(80)).await;
-    log.record(
-        "r2",
-        &Selector::champion(),
-        &loaded(1),
-        frame,
-        &predictions,
-        None,
-    );
+    keep(&log, "r2", 1, frame, &predictions);
     // Wait for the background write without flushing: only the age rule can have started it.
     for _ in 0..100 {
         if log.stats().written == 2 {
@@ -243,14 +213,7 @@ async fn a_failed_write_is_counted_and_never_reaches_the_caller() {
     std::fs::write(&blocked, b"not a folder").expect("writes");
     let log = InferenceLog::new(Arc::new(LocalFolderStore::new(blocked)), sampling(1.0, 1));
     let (frame, predictions) = answered(r#"{"records": [{"distance": 500}, {"distance": 600}]}"#);
-    log.record(
-        "r",
-        &Selector::champion(),
-        &loaded(1),
-        frame,
-        &predictions,
-        None,
-    );
+    keep(&log, "r", 1, frame, &predictions);
     log.flush().await;
     assert_eq!(
         log.stats(),
@@ -283,14 +246,7 @@ async fn compressed_and_earlier_plain_objects_are_read_alike() {
         .map(|i| serde_json::json!({"distance": 500 + i, "origin": "EWR"}))
         .collect::<Vec<_>>() });
     let (frame, predictions) = answered(&body.to_string());
-    log.record(
-        "req-1",
-        &Selector::champion(),
-        &loaded(3),
-        frame,
-        &predictions,
-        None,
-    );
+    keep(&log, "req-1", 3, frame, &predictions);
     log.flush().await;
     let [(key, records)] = &written(&store).await[..] else {
         panic!("one object");
@@ -361,14 +317,7 @@ async fn settled_days_are_compacted_into_one_object(backends: mlops_shared::port
             500 + i
         );
         let (frame, predictions) = answered(&body);
-        log.record(
-            &format!("req-{i}"),
-            &Selector::champion(),
-            &loaded(3),
-            frame,
-            &predictions,
-            None,
-        );
+        keep(&log, &format!("req-{i}"), 3, frame, &predictions);
     }
     log.flush().await;
     let today = Utc::now().date_naive();

@@ -425,13 +425,7 @@ async fn serving_an_artifact_reproduces_the_test_predictions_exactly() {
     let (backends, _dir) = local_backends();
     ingest(&backends, &flights_spec(), sample_files()).await;
     let record = train(&backends, "flights").await.expect("trains").record;
-    let bytes = backends
-        .store
-        .get(&key(&record.artifact_key))
-        .await
-        .expect("artifact")
-        .bytes;
-    let artifact = ModelArtifact::decode(&bytes).expect("decodes");
+    let artifact = artifact_of(&backends, &record).await;
     let (rows, labels) = test_rows(&backends, &record).await;
     let probabilities = artifact.predict(&rows).expect("predicts");
     let y: Vec<u32> = labels
@@ -587,16 +581,7 @@ async fn a_multiclass_target_trains_with_per_class_metrics() {
         rows["train_after_balancing"].as_u64() > rows["train"].as_u64(),
         "oversampled: {rows}"
     );
-    let bytes = backends
-        .store
-        .get(&key(&record.artifact_key))
-        .await
-        .expect("artifact")
-        .bytes;
-    assert_eq!(
-        ModelArtifact::decode(&bytes).expect("decodes").classes,
-        classes
-    );
+    assert_eq!(artifact_of(&backends, &record).await.classes, classes);
 }
 
 /// A boolean column written in words its spec declares ("Wild" / "Cultivated") is read by
@@ -625,13 +610,7 @@ async fn a_boolean_in_its_own_words_is_read_alike_at_ingest_and_at_predict() {
     )
     .await;
     let record = train(&backends, "plants").await.expect("trains").record;
-    let bytes = backends
-        .store
-        .get(&key(&record.artifact_key))
-        .await
-        .expect("artifact")
-        .bytes;
-    let model = ModelArtifact::decode(&bytes).expect("decodes");
+    let model = artifact_of(&backends, &record).await;
     let signature = predict::schema(&model);
     let wild = signature
         .inputs
@@ -880,18 +859,26 @@ async fn a_training_window_leaves_out_versions_ingested_before_it() {
     );
 }
 
-/// The classes a registered version's artifact predicts.
-async fn classes_of(
+/// A registered version's artifact, as serving loads it.
+async fn artifact_of(
     backends: &Backends,
     record: &mlops_shared::model_registry::ModelVersionRecord,
-) -> Vec<String> {
+) -> ModelArtifact {
     let bytes = backends
         .store
         .get(&key(&record.artifact_key))
         .await
         .expect("artifact")
         .bytes;
-    ModelArtifact::decode(&bytes).expect("decodes").classes
+    ModelArtifact::decode(&bytes).expect("decodes")
+}
+
+/// The classes a registered version's artifact predicts.
+async fn classes_of(
+    backends: &Backends,
+    record: &mlops_shared::model_registry::ModelVersionRecord,
+) -> Vec<String> {
+    artifact_of(backends, record).await.classes
 }
 
 /// The multiclass plants spec with `lines` added to its [target] section.

@@ -25,6 +25,16 @@ pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
 /// The API's OpenAPI 3 document, served at `GET /openapi.json` and checked against the routes.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
+/// [`OPENAPI`] parsed, once per process: a model's own document is made from it per request.
+fn openapi_document() -> &'static serde_json::Value {
+    static DOCUMENT: std::sync::LazyLock<serde_json::Value> =
+        std::sync::LazyLock::new(|| match serde_json::from_str(OPENAPI) {
+            Ok(document) => document,
+            Err(e) => unreachable!("the OpenAPI document is checked JSON: {e}"),
+        });
+    &DOCUMENT
+}
+
 /// The id a request is known by in logs and inference records. The Lambda binaries set it from
 /// the invocation's request id; without it, serving numbers requests itself.
 #[derive(Debug, Clone)]
@@ -68,10 +78,7 @@ pub fn local_router(serving: Arc<serving::Serving>, admin: Option<LocalAdmin>) -
 /// (`None`); otherwise with what they require there instead of IAM (the bearer token when
 /// `Some(true)`, nothing but the JSON content type when `Some(false)`).
 pub fn local_openapi(admin_with_token: Option<bool>) -> String {
-    let mut document: serde_json::Value = match serde_json::from_str(OPENAPI) {
-        Ok(document) => document,
-        Err(e) => unreachable!("the OpenAPI document is checked JSON: {e}"),
-    };
+    let mut document = openapi_document().clone();
     let is_admin = |item: &serde_json::Value| {
         item.as_object().is_some_and(|ops| {
             ops.values().any(|op| {

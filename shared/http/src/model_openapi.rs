@@ -7,17 +7,14 @@ use serde_json::{json, Value};
 
 use mlops_shared::predict::{self, Dialect, Limits, ModelSchema, UnknownFields};
 
-use crate::OPENAPI;
+use crate::openapi_document;
 
 const PREDICT: &str = "/models/{model}/predict";
 
 /// The document for the version `signature` describes. `explains` is false for a version trained
 /// before explanations (the `explain` option is then left out); `limits` are the deployment's.
 pub fn model_openapi(signature: &ModelSchema, explains: bool, limits: &Limits) -> Value {
-    let deployment: Value = match serde_json::from_str(OPENAPI) {
-        Ok(document) => document,
-        Err(e) => unreachable!("the OpenAPI document is checked JSON: {e}"),
-    };
+    let deployment = openapi_document();
     let mut operation = deployment["paths"][PREDICT]["post"].clone();
     if let Some(parameters) = operation["parameters"].as_array_mut() {
         // The model is in the path, and the version is the one described: a client may pin it.
