@@ -7,14 +7,15 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use super::{golden, reference, CandidateResult, MetricsReport, Progress, Settings, TrainError};
-use crate::drift::Profile;
+use crate::drift::{Profile, ProfileBuilder};
 use crate::evaluate::{self, choose_threshold, higher_is_better, Evaluation, Threshold};
 use crate::features::{Encoded, Pipeline, RawFrame};
-use crate::learn::{self, Dataset, Model, ModelParams};
+use crate::learn::{self, BinnedData, Dataset, Model, ModelParams, RowForm, TrainingRows};
 use crate::predict::explain::{self, GlobalImportance};
 use crate::spec::{ClassBalance, TargetKind};
+use crate::training_data::curated::{Curated, Labels};
 use crate::training_data::split::{self, split_rows, Split};
-use crate::training_data::{curated, slice_values, RowCounts, TargetShaping, TimeRange};
+use crate::training_data::{slice_values, RowCounts, TargetShaping, TimeRange};
 
 /// Each class needs at least this many training rows (and one row in validation and test).
 const MIN_CLASS_ROWS: usize = 10;
@@ -54,44 +55,45 @@ impl Fitted {
 /// threshold, and evaluates it on the untouched test part.
 pub fn fit(
     settings: &Settings,
-    frame: RawFrame,
+    data: &Curated,
     progress: &dyn Progress,
 ) -> Result<Fitted, TrainError> {
-    let labelled = label(settings, frame)?;
-    let (parts, times) = split(settings, &labelled)?;
-    let loaded_rows = labelled.loaded_rows;
+    let labelled = label(settings, data)?;
+    let (parts, times) = split(settings, data, &labelled)?;
+    let loaded_rows = data.rows();
     let labelled_rows = labelled.y.len();
     let classes = labelled.classes.clone();
     let target = labelled.shaping.clone();
+    let time_range = |rows: &[usize]| times.as_ref().and_then(|t| split::time_range(t, rows));
+    let time_ranges = times.as_ref().map(|_| {
+        BTreeMap::from([
+            ("train".to_owned(), time_range(&parts.train)),
+            ("validation".to_owned(), time_range(&parts.validation)),
+            ("test".to_owned(), time_range(&parts.test)),
+        ])
+    });
+    drop(times);
+    let combos = candidates(settings)?;
 
-    progress.begin("fitting the feature pipeline", 0);
-    let prepared = prepare(settings, labelled, &parts)?;
-    progress.end();
+    let (prepared, reference) = prepare(settings, data, labelled, &parts, &combos, progress)?;
 
-    let chosen = search(settings, &prepared, &classes, progress)?;
+    let chosen = search(settings, &prepared, &combos, &classes, progress)?;
 
     progress.begin("evaluating on the test part", 0);
-    let judged = judge(settings, &prepared, &chosen, &classes)?;
+    let judged = judge(&prepared, reference, &chosen, &classes)?;
     progress.end();
 
-    let time_range = |rows: &[usize]| times.as_ref().and_then(|t| split::time_range(t, rows));
     Ok(Fitted {
         rows: RowCounts {
             loaded: loaded_rows,
             without_target: loaded_rows - labelled_rows,
             train: parts.train.len(),
-            train_after_balancing: prepared.train_rows.len(),
+            train_after_balancing: prepared.fit_rows,
             validation: parts.validation.len(),
             test: parts.test.len(),
         },
         target,
-        time_ranges: times.as_ref().map(|_| {
-            BTreeMap::from([
-                ("train".to_owned(), time_range(&parts.train)),
-                ("validation".to_owned(), time_range(&parts.validation)),
-                ("test".to_owned(), time_range(&parts.test)),
-            ])
-        }),
+        time_ranges,
         metrics: MetricsReport {
             primary_metric: settings.primary,
             threshold: chosen.threshold,
@@ -115,46 +117,46 @@ pub fn fit(
     })
 }
 
-/// The rows that have a target, each row's class, and the class names.
+/// The rows that have a target, each one's class, and the class names.
 struct Labelled {
-    frame: RawFrame,
+    /// The row of the curated data each labelled row is.
+    rows: Vec<usize>,
     classes: Vec<String>,
     y: Vec<u32>,
-    /// Rows read, labelled or not.
-    loaded_rows: usize,
     shaping: TargetShaping,
 }
 
-fn label(settings: &Settings, frame: RawFrame) -> Result<Labelled, TrainError> {
-    let loaded_rows = frame.rows();
-    let raw_labels = curated::labels(frame.column(&settings.target.name)?);
-    let shaping = TargetShaping::fit(settings.target_section, &raw_labels)?;
-    let target_labels: Vec<Option<String>> = raw_labels
-        .iter()
-        .map(|label| label.as_deref().and_then(|l| shaping.apply(l)))
-        .collect();
-    let labelled: Vec<usize> = (0..frame.rows())
-        .filter(|&i| target_labels[i].is_some())
-        .collect();
-    if labelled.is_empty() {
+fn label(settings: &Settings, data: &Curated) -> Result<Labelled, TrainError> {
+    let labels = Labels::of(&data.column(&settings.target.name)?);
+    let shaping = TargetShaping::fit(settings.target_section, labels.counts())?;
+    // Each distinct value's class, decided once: a row's class is then a lookup.
+    let shaped: Vec<Option<String>> = labels.values.iter().map(|l| shaping.apply(l)).collect();
+    let names: Vec<String> = shaped.iter().flatten().cloned().collect();
+    if names.is_empty() {
         return Err(TrainError::NoLabels(settings.target.name.clone()));
     }
-    // The unlabelled frame is dropped at once: training holds the data only once at a time.
-    let frame = {
-        let labelled_frame = frame.take(&labelled);
-        drop(frame);
-        labelled_frame
-    };
-    let labels: Vec<String> = labelled
+    let classes = classes_of(settings, names)?;
+    let class_of: Vec<Option<u32>> = shaped
         .iter()
-        .filter_map(|&i| target_labels[i].clone())
+        .map(|class| {
+            class
+                .as_ref()
+                .and_then(|c| classes.iter().position(|k| k == c))
+                .map(|k| k as u32)
+        })
         .collect();
-    let (classes, y) = classes_of(settings, &labels)?;
+    let mut rows = Vec::new();
+    let mut y = Vec::new();
+    for (row, code) in labels.rows.iter().enumerate() {
+        if let Some(class) = code.and_then(|code| class_of[code as usize]) {
+            rows.push(row);
+            y.push(class);
+        }
+    }
     Ok(Labelled {
-        frame,
+        rows,
         classes,
         y,
-        loaded_rows,
         shaping,
     })
 }
@@ -163,11 +165,18 @@ fn label(settings: &Settings, frame: RawFrame) -> Result<Labelled, TrainError> {
 /// present in every part.
 fn split(
     settings: &Settings,
+    data: &Curated,
     labelled: &Labelled,
 ) -> Result<(Split, Option<Vec<i64>>), TrainError> {
+    let time_column: Vec<&str> = settings
+        .split
+        .time_column
+        .iter()
+        .map(String::as_str)
+        .collect();
     let (parts, times) = split_rows(
         settings.split,
-        &labelled.frame,
+        &data.take(&time_column, &labelled.rows)?,
         &labelled.y,
         labelled.classes.len(),
     )?;
@@ -183,23 +192,34 @@ fn split(
     Ok((parts, times))
 }
 
+/// Every candidate of the spec's search.
+fn candidates(settings: &Settings) -> Result<Vec<ModelParams>, TrainError> {
+    let grids = settings
+        .training
+        .candidates
+        .iter()
+        .map(|candidate| learn::grid(candidate.model, &candidate.search))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(TrainError::Search)?;
+    Ok(grids.into_iter().flatten().collect())
+}
+
 /// The parts as the learners take them: encoded by the pipeline fitted on the training part, with
 /// their classes and weights.
 struct Prepared {
     pipeline: Pipeline,
-    /// The training part before encoding, for the reference profile.
-    train_frame: RawFrame,
-    /// Training rows after balancing (oversampling repeats some).
-    train_rows: Vec<usize>,
-    x_fit: Encoded,
-    /// The oversampled training rows, when the spec oversamples.
-    x_oversampled: Option<Encoded>,
+    /// Rows the candidates fit on: the training part, after balancing (oversampling repeats some).
+    fit_rows: usize,
+    /// The rows candidates fit on, encoded, when a candidate takes them so (the linear model).
+    x_fit: Option<Encoded>,
+    /// The same rows binned, when a candidate takes them so (the trees).
+    binned_fit: Option<BinnedData>,
     x_valid: Encoded,
     x_test: Encoded,
-    y_train: Vec<u32>,
+    y_fit: Vec<u32>,
     y_valid: Vec<u32>,
     y_test: Vec<u32>,
-    w_train: Vec<f64>,
+    w_fit: Vec<f64>,
     w_valid: Vec<f64>,
     /// Each slice column's value for every test row.
     test_slices: Vec<(String, Vec<String>)>,
@@ -208,59 +228,106 @@ struct Prepared {
     golden_frame: RawFrame,
 }
 
-fn prepare(settings: &Settings, labelled: Labelled, parts: &Split) -> Result<Prepared, TrainError> {
+/// Fits the pipeline and encodes the parts one feature column at a time: the pipeline's
+/// encoders first, from each column's training rows, then each column's features for every part,
+/// in the forms the candidates take, and the training part's profile for the reference. One raw
+/// column is held at a time, never the frame.
+fn prepare(
+    settings: &Settings,
+    data: &Curated,
+    labelled: Labelled,
+    parts: &Split,
+    combos: &[ModelParams],
+    progress: &dyn Progress,
+) -> Result<(Prepared, ProfileBuilder), TrainError> {
     let Labelled {
-        frame, classes, y, ..
+        rows, classes, y, ..
     } = labelled;
-    let train_frame = frame.take(&parts.train);
-    let pipeline = Pipeline::fit(settings.features, &train_frame)?;
-    let train_rows = match settings.training.class_balance {
+    let fit_part = match settings.training.class_balance {
         ClassBalance::Oversample => {
             split::oversample(&parts.train, &y, classes.len(), settings.seed)
         }
         ClassBalance::None | ClassBalance::Weights => parts.train.clone(),
     };
-    let x_all = pipeline.transform(&frame)?;
+    let golden_positions = golden::positions(parts.test.len());
+    let golden_part: Vec<usize> = golden_positions.iter().map(|&p| parts.test[p]).collect();
+    // Rows of the curated data, part by part.
+    let curated_rows = |part: &[usize]| part.iter().map(|&i| rows[i]).collect::<Vec<usize>>();
+    let (train, fit, valid, test, golden) = (
+        curated_rows(&parts.train),
+        curated_rows(&fit_part),
+        curated_rows(&parts.validation),
+        curated_rows(&parts.test),
+        curated_rows(&golden_part),
+    );
+    drop(rows);
+    let features = &settings.features.columns;
+
+    progress.begin("fitting the feature pipeline", features.len() as u64);
+    let mut pipeline = Pipeline::default();
+    for name in features {
+        let column = data.column(name)?.take(&train);
+        pipeline.fit_column(settings.features, name, &column)?;
+        progress.advance(name);
+    }
+    progress.end();
+
+    progress.begin("encoding the features", features.len() as u64);
+    let takes = |form| combos.iter().any(|p| p.row_form() == form);
+    let mut x_fit = takes(RowForm::Encoded).then(|| Encoded::empty(fit.len()));
+    let mut binned_fit = takes(RowForm::Binned).then(|| BinnedData::empty(fit.len()));
+    let (mut x_valid, mut x_test) = (Encoded::empty(valid.len()), Encoded::empty(test.len()));
+    let mut reference = ProfileBuilder::new(&pipeline, settings.seed);
+    reference.count_rows(train.len());
+    let mut golden_frame = RawFrame::new(golden.len());
+    for name in features {
+        let column = data.column(name)?;
+        reference.add_column(name, &column.take(&train))?;
+        golden_frame.insert(name.as_str(), column.take(&golden))?;
+        let encoded = pipeline.transform_column(name, &column)?;
+        drop(column);
+        if let Some(x_fit) = &mut x_fit {
+            x_fit.append_features(encoded.take(&fit));
+        }
+        if let Some(binned_fit) = &mut binned_fit {
+            binned_fit.append(BinnedData::of(&encoded.take(&fit)));
+        }
+        x_valid.append_features(encoded.take(&valid));
+        x_test.append_features(encoded.take(&test));
+        progress.advance(name);
+    }
+    progress.end();
+
     let test_slices = settings
         .slices
         .iter()
         .map(|column| {
-            let values = slice_values(frame.column(column)?);
             Ok((
                 column.clone(),
-                parts.test.iter().map(|&i| values[i].clone()).collect(),
+                slice_values(&data.column(column)?.take(&test)),
             ))
         })
         .collect::<Result<Vec<(String, Vec<String>)>, TrainError>>()?;
-    let golden_positions = golden::positions(parts.test.len());
-    let golden_rows: Vec<usize> = golden_positions.iter().map(|&p| parts.test[p]).collect();
-    let golden_frame = frame.take(&golden_rows);
-    drop(frame);
-    let pick = |rows: &[usize]| rows.iter().map(|&i| y[i]).collect::<Vec<u32>>();
-    let (y_train, y_valid, y_test) = (
-        pick(&train_rows),
-        pick(&parts.validation),
-        pick(&parts.test),
-    );
-    let class_weight = class_weights(&y_train, classes.len(), settings.training.class_balance);
-    Ok(Prepared {
-        x_fit: x_all.take(&parts.train),
-        x_oversampled: (settings.training.class_balance == ClassBalance::Oversample)
-            .then(|| x_all.take(&train_rows)),
-        x_valid: x_all.take(&parts.validation),
-        x_test: x_all.take(&parts.test),
-        w_train: y_train.iter().map(|&c| class_weight[c as usize]).collect(),
+    let pick = |part: &[usize]| part.iter().map(|&i| y[i]).collect::<Vec<u32>>();
+    let (y_fit, y_valid, y_test) = (pick(&fit_part), pick(&parts.validation), pick(&parts.test));
+    let class_weight = class_weights(&y_fit, classes.len(), settings.training.class_balance);
+    let prepared = Prepared {
+        fit_rows: fit.len(),
+        x_fit,
+        binned_fit,
+        x_valid,
+        x_test,
+        w_fit: y_fit.iter().map(|&c| class_weight[c as usize]).collect(),
         w_valid: y_valid.iter().map(|&c| class_weight[c as usize]).collect(),
-        y_train,
+        y_fit,
         y_valid,
         y_test,
         pipeline,
-        train_frame,
-        train_rows,
         test_slices,
         golden_positions,
         golden_frame,
-    })
+    };
+    Ok((prepared, reference))
 }
 
 /// The candidate that did best on the validation part, and how every candidate did.
@@ -276,13 +343,15 @@ struct Chosen {
 fn search(
     settings: &Settings,
     prepared: &Prepared,
+    combos: &[ModelParams],
     classes: &[String],
     progress: &dyn Progress,
 ) -> Result<Chosen, TrainError> {
-    let train_set = Dataset {
-        x: prepared.x_oversampled.as_ref().unwrap_or(&prepared.x_fit),
-        y: &prepared.y_train,
-        weights: &prepared.w_train,
+    let train_set = TrainingRows {
+        encoded: prepared.x_fit.as_ref(),
+        binned: prepared.binned_fit.as_ref(),
+        y: &prepared.y_fit,
+        weights: &prepared.w_fit,
         classes: classes.len(),
     };
     let valid_set = Dataset {
@@ -291,14 +360,6 @@ fn search(
         weights: &prepared.w_valid,
         classes: classes.len(),
     };
-    let grids = settings
-        .training
-        .candidates
-        .iter()
-        .map(|candidate| learn::grid(candidate.model, &candidate.search))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(TrainError::Search)?;
-    let combos: Vec<ModelParams> = grids.into_iter().flatten().collect();
     progress.begin("fitting candidates", combos.len() as u64);
     let binary = classes.len() == 2;
     let threshold_for = |probabilities: &[f64]| {
@@ -404,8 +465,8 @@ struct Judged {
 }
 
 fn judge(
-    settings: &Settings,
     prepared: &Prepared,
+    reference: ProfileBuilder,
     chosen: &Chosen,
     classes: &[String],
 ) -> Result<Judged, TrainError> {
@@ -454,14 +515,7 @@ fn judge(
         .chunks(classes.len())
         .map(|p| learn::predicted_class(p, threshold))
         .collect();
-    let reference = reference::profile(
-        &prepared.pipeline,
-        &prepared.train_frame,
-        &test_probabilities,
-        &predicted,
-        classes,
-        settings.seed,
-    )?;
+    let reference = reference::profile(reference, &test_probabilities, &predicted, classes);
     Ok(Judged {
         test,
         slices,
@@ -474,12 +528,10 @@ fn judge(
     })
 }
 
-/// The class of each labelled row and the class names, checked against the spec's target kind.
-fn classes_of(
-    settings: &Settings,
-    labels: &[String],
-) -> Result<(Vec<String>, Vec<u32>), TrainError> {
-    let mut classes: Vec<String> = labels.to_vec();
+/// The class names, in the models' order, from the labels the rows have; checked against the
+/// spec's target kind.
+fn classes_of(settings: &Settings, labels: Vec<String>) -> Result<Vec<String>, TrainError> {
+    let mut classes = labels;
     classes.sort();
     classes.dedup();
     let target = settings.target.name.clone();
@@ -502,13 +554,7 @@ fn classes_of(
             classes.swap(0, 1);
         }
     }
-    let index: BTreeMap<&str, u32> = classes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.as_str(), i as u32))
-        .collect();
-    let y = labels.iter().map(|l| index[l.as_str()]).collect();
-    Ok((classes, y))
+    Ok(classes)
 }
 
 fn check_class_rows(

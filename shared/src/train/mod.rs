@@ -247,11 +247,12 @@ impl Trainer {
         let columns = settings.columns(spec);
         let data_versions: Vec<DataVersionRef> =
             versions.iter().map(DataVersionRef::from).collect();
-        let frame = curated::load(self.store.as_ref(), &data_versions, &columns).await?;
+        let data = curated::Curated::fetch(self.store.as_ref(), &data_versions, columns).await?;
         progress.end();
 
         let trained_at = now.trunc_subsecs(0);
-        let fitted = fit::fit(&settings, frame, progress)?;
+        let fitted = fit::fit(&settings, &data, progress)?;
+        drop(data);
 
         progress.begin("writing artifacts", 0);
         let version =

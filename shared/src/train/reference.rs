@@ -2,23 +2,19 @@
 //! its training inputs, and what it predicted on the held-out test part.
 
 use crate::drift::{Profile, ProfileBuilder};
-use crate::features::{FeatureError, Pipeline, RawFrame};
 
+/// The profile of the training inputs in `builder`, with the model's predictions on the test part.
 pub fn profile(
-    pipeline: &Pipeline,
-    train: &RawFrame,
+    mut builder: ProfileBuilder,
     test_probabilities: &[f64],
     predicted: &[usize],
     classes: &[String],
-    seed: u64,
-) -> Result<Profile, FeatureError> {
-    let mut builder = ProfileBuilder::new(pipeline, seed);
-    builder.add(train)?;
+) -> Profile {
     let scores: Option<Vec<f64>> =
         (classes.len() == 2).then(|| test_probabilities.chunks(2).map(|p| p[1]).collect());
     builder.add_predictions(
         predicted.iter().map(|&class| classes[class].as_str()),
         scores.as_deref(),
     );
-    Ok(builder.finish())
+    builder.finish()
 }

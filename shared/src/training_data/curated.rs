@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use polars::prelude::*;
 
 use super::{DataError, DataVersionRef};
-use crate::features::{RawColumn, RawFrame};
+use crate::features::{FeatureError, RawColumn, RawFrame};
 use crate::ingest::catalog::{self, DataVersionRecord};
 use crate::ingest::retirement;
 use crate::names::DatasetName;
@@ -74,114 +74,214 @@ pub async fn select_versions(
     Ok(Selected { versions, retired })
 }
 
-/// Reads `columns` of every version into one frame.
-pub async fn load(
-    store: &dyn ObjectStore,
-    versions: &[DataVersionRef],
-    columns: &[&ColumnSpec],
-) -> Result<RawFrame, DataError> {
-    let frame = read(store, versions, columns).await?;
-    RawFrame::from_polars(&frame, columns).map_err(DataError::Features)
+/// The curated versions' Parquet files, fetched once and read one column at a time: training
+/// turns each column into its compact form before it reads the next, so the rows are never all
+/// held as one frame (on 2 million flights that frame and its copies were most of the peak).
+pub struct Curated<'a> {
+    files: Vec<Vec<u8>>,
+    columns: Vec<&'a ColumnSpec>,
+    rows: usize,
 }
 
-/// Reads `columns` of every version into one polars frame (compact, before any conversion).
-pub async fn read(
-    store: &dyn ObjectStore,
-    versions: &[DataVersionRef],
-    columns: &[&ColumnSpec],
-) -> Result<DataFrame, DataError> {
-    let names: Vec<PlSmallStr> = columns.iter().map(|c| c.name.as_str().into()).collect();
-    let mut frame: Option<DataFrame> = None;
-    for version in versions {
-        let key = &version.data_key;
-        let bytes = match store.get(key).await {
-            Ok(object) => object.bytes,
-            Err(StoreError::NotFound(_)) => {
-                return Err(DataError::Corrupt {
-                    what: format!("curated version {}", version.version),
-                    problem: format!(
-                        "its data {key} is missing from the store, though the registry lists it"
-                    ),
-                })
+impl<'a> Curated<'a> {
+    /// Fetches every version, checking that each holds `columns`.
+    pub async fn fetch(
+        store: &dyn ObjectStore,
+        versions: &[DataVersionRef],
+        columns: Vec<&'a ColumnSpec>,
+    ) -> Result<Curated<'a>, DataError> {
+        let mut files = Vec::with_capacity(versions.len());
+        let mut rows = 0;
+        for version in versions {
+            let key = &version.data_key;
+            let bytes = match store.get(key).await {
+                Ok(object) => object.bytes,
+                Err(StoreError::NotFound(_)) => {
+                    return Err(DataError::Corrupt {
+                        what: format!("curated version {}", version.version),
+                        problem: format!(
+                            "its data {key} is missing from the store, though the registry lists it"
+                        ),
+                    })
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let mut reader = ParquetReader::new(Cursor::new(bytes.as_slice()));
+            let schema = reader.schema().map_err(corrupt(key.as_str()))?;
+            if let Some(missing) = columns.iter().find(|c| !schema.contains(&c.name)) {
+                return Err(DataError::MissingColumn {
+                    column: missing.name.clone(),
+                    version: version.version.clone(),
+                });
             }
-            Err(e) => return Err(e.into()),
-        };
-        let corrupt = |e: PolarsError| DataError::Corrupt {
-            what: key.to_string(),
-            problem: e.to_string(),
-        };
-        let mut reader = ParquetReader::new(Cursor::new(bytes));
-        let schema = reader.schema().map_err(corrupt)?;
-        if let Some(missing) = names.iter().find(|name| !schema.contains(name)) {
-            return Err(DataError::MissingColumn {
-                column: missing.to_string(),
-                version: version.version.clone(),
-            });
+            rows += reader.num_rows().map_err(corrupt(key.as_str()))?;
+            files.push(bytes);
         }
-        let part = reader
-            .with_columns(Some(names.iter().map(|n| n.to_string()).collect()))
-            .finish()
-            .map_err(corrupt)?;
-        frame = Some(match frame {
-            None => part,
-            Some(mut all) => {
-                all.vstack_mut(&part).map_err(corrupt)?;
-                all
-            }
-        });
+        Ok(Curated {
+            files,
+            columns,
+            rows,
+        })
     }
-    Ok(frame.unwrap_or_default())
-}
 
-/// The rows of `frame` at `indices`, in that order, as a typed frame.
-pub fn take(
-    frame: &DataFrame,
-    indices: &[usize],
-    columns: &[&ColumnSpec],
-) -> Result<RawFrame, DataError> {
-    let corrupt = |e: PolarsError| DataError::Corrupt {
-        what: "the curated data".into(),
-        problem: e.to_string(),
-    };
-    let indices: Vec<IdxSize> = indices
-        .iter()
-        .map(|&i| IdxSize::try_from(i))
-        .collect::<Result<_, _>>()
-        .map_err(|e| DataError::Corrupt {
-            what: "the curated data".into(),
-            problem: e.to_string(),
-        })?;
-    let picked = frame
-        .take(&IdxCa::from_vec("rows".into(), indices))
-        .map_err(corrupt)?;
-    RawFrame::from_polars(&picked, columns).map_err(DataError::Features)
-}
+    /// Rows over every version.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
 
-/// The target column as text labels (None where it is null).
-pub fn labels(column: &RawColumn) -> Vec<Option<String>> {
-    match column {
-        RawColumn::Numeric(values) => values
+    /// Column `name` (one of those fetched) of every version, in version order.
+    pub fn column(&self, name: &str) -> Result<RawColumn, DataError> {
+        let spec = self
+            .columns
             .iter()
-            .map(|v| {
-                v.map(|x| {
-                    if x.fract() == 0.0 && x.abs() < 1e15 {
-                        format!("{}", x as i64)
-                    } else {
-                        x.to_string()
-                    }
-                })
+            .find(|c| c.name == name)
+            .ok_or_else(|| FeatureError::MissingColumn(name.to_owned()))?;
+        let mut column = RawColumn::with_capacity(spec.kind, self.rows);
+        for file in &self.files {
+            let part = ParquetReader::new(Cursor::new(file.as_slice()))
+                .with_columns(Some(vec![spec.name.clone()]))
+                .finish()
+                .map_err(corrupt("the curated data"))?;
+            let series = part
+                .column(&spec.name)
+                .map_err(corrupt("the curated data"))?
+                .as_materialized_series();
+            // The same spec types every version's column alike.
+            column.append(RawColumn::from_polars(series, spec)?);
+        }
+        Ok(column)
+    }
+
+    /// The rows at `indices` of the columns `names`, in that order.
+    pub fn take(&self, names: &[&str], indices: &[usize]) -> Result<RawFrame, DataError> {
+        let mut frame = RawFrame::new(indices.len());
+        for name in names {
+            frame.insert(*name, self.column(name)?.take(indices))?;
+        }
+        Ok(frame)
+    }
+}
+
+fn corrupt(what: &str) -> impl Fn(PolarsError) -> DataError + '_ {
+    move |e| DataError::Corrupt {
+        what: what.to_owned(),
+        problem: e.to_string(),
+    }
+}
+
+/// A target column as a dictionary: its distinct values as class labels, and each row's label.
+pub struct Labels {
+    /// Distinct, in order of first appearance.
+    pub values: Vec<String>,
+    /// Each row's index into `values`; None where the target is null.
+    pub rows: Vec<Option<u32>>,
+}
+
+impl Labels {
+    pub fn of(column: &RawColumn) -> Labels {
+        match column {
+            RawColumn::Numeric(values) => {
+                // One zero: -0.0 and 0.0 are one label.
+                Labels::collect(
+                    values.iter().map(|v| v.map(|x| (x + 0.0).to_bits())),
+                    |&bits| number_label(f64::from_bits(bits)),
+                )
+            }
+            RawColumn::Text(values) => Labels::collect(values.iter(), |v| (*v).to_owned()),
+            RawColumn::Boolean(values) => {
+                Labels::collect(values.iter().copied(), ToString::to_string)
+            }
+            RawColumn::Datetime(values) => {
+                Labels::collect(values.iter().copied(), ToString::to_string)
+            }
+        }
+    }
+
+    /// Rows per label, nulls left out.
+    pub fn counts(&self) -> Vec<(&str, usize)> {
+        let mut counts = vec![0usize; self.values.len()];
+        for code in self.rows.iter().flatten() {
+            counts[*code as usize] += 1;
+        }
+        self.values.iter().map(String::as_str).zip(counts).collect()
+    }
+
+    fn collect<K: std::hash::Hash + Eq>(
+        keys: impl Iterator<Item = Option<K>>,
+        label: impl Fn(&K) -> String,
+    ) -> Labels {
+        let mut codes: foldhash::HashMap<K, u32> = foldhash::HashMap::default();
+        let mut values = Vec::new();
+        let rows = keys
+            .map(|key| {
+                let key = key?;
+                let next = codes.len() as u32;
+                Some(*codes.entry(key).or_insert_with_key(|key| {
+                    values.push(label(key));
+                    next
+                }))
             })
-            .collect(),
-        RawColumn::Text(values) => values.iter().map(|v| v.map(str::to_owned)).collect(),
-        RawColumn::Boolean(values) => values.iter().map(|v| v.map(|b| b.to_string())).collect(),
-        RawColumn::Datetime(values) => values.iter().map(|v| v.map(|t| t.to_string())).collect(),
+            .collect();
+        Labels { values, rows }
+    }
+}
+
+/// A number as a class label: integers without a fraction ("1", not "1.0").
+fn number_label(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        x.to_string()
     }
 }
 
 /// A slice column's values as text, for metrics per slice (a missing value is its own slice).
 pub fn slice_values(column: &RawColumn) -> Vec<String> {
-    labels(column)
-        .into_iter()
-        .map(|v| v.unwrap_or_else(|| "(missing)".to_owned()))
+    let labels = Labels::of(column);
+    labels
+        .rows
+        .iter()
+        .map(|code| match code {
+            Some(code) => labels.values[*code as usize].clone(),
+            None => "(missing)".to_owned(),
+        })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_each_distinct_value_once_with_every_rows_index() {
+        let numbers = Labels::of(&RawColumn::Numeric(vec![
+            Some(1.0),
+            Some(0.0),
+            None,
+            Some(-0.0),
+            Some(1.0),
+            Some(2.5),
+        ]));
+        assert_eq!(numbers.values, ["1", "0", "2.5"]);
+        assert_eq!(
+            numbers.rows,
+            [Some(0), Some(1), None, Some(1), Some(0), Some(2)]
+        );
+        assert_eq!(numbers.counts(), [("1", 2), ("0", 2), ("2.5", 1)]);
+
+        let words = Labels::of(&RawColumn::Text(
+            [Some("late"), None, Some("on time"), Some("late")]
+                .into_iter()
+                .collect(),
+        ));
+        assert_eq!(words.values, ["late", "on time"]);
+        assert_eq!(words.rows, [Some(0), None, Some(1), Some(0)]);
+
+        let flags = Labels::of(&RawColumn::Boolean(vec![Some(true), Some(false), None]));
+        assert_eq!(flags.values, ["true", "false"]);
+        assert_eq!(
+            slice_values(&RawColumn::Boolean(vec![Some(true), None])),
+            ["true", "(missing)"]
+        );
+    }
 }

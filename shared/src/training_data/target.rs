@@ -33,22 +33,22 @@ pub enum ShapingError {
 }
 
 impl TargetShaping {
-    /// Decides the classes from the raw labels: the spec's map, then each class with fewer rows
+    /// Decides the classes from the raw labels and their rows: the spec's map, then each class with fewer rows
     /// than `min_class_rows` dropped or merged as `rare_classes` says (`error` leaves them, for
     /// the split's check to name).
-    pub fn fit(
+    pub fn fit<'a>(
         target: &TargetSection,
-        labels: &[Option<String>],
+        labels: impl IntoIterator<Item = (&'a str, usize)>,
     ) -> Result<TargetShaping, ShapingError> {
         let mut shaping = TargetShaping {
             map: target.map.clone(),
             ..TargetShaping::default()
         };
         let mut rows: BTreeMap<String, usize> = BTreeMap::new();
-        for label in labels.iter().flatten() {
+        for (label, n) in labels {
             match shaping.mapped(label) {
-                Some(class) => *rows.entry(class.to_owned()).or_default() += 1,
-                None => shaping.unmapped_rows += 1,
+                Some(class) => *rows.entry(class.to_owned()).or_default() += n,
+                None => shaping.unmapped_rows += n,
             }
         }
         let rare = rows
@@ -114,14 +114,6 @@ mod tests {
         }
     }
 
-    fn labels(values: &[(&str, usize)]) -> Vec<Option<String>> {
-        values
-            .iter()
-            .flat_map(|(value, n)| std::iter::repeat_n(Some((*value).to_owned()), *n))
-            .chain([None])
-            .collect()
-    }
-
     #[test]
     fn mapped_values_become_classes_and_the_rest_are_counted_out() {
         let target = target(
@@ -132,13 +124,13 @@ mod tests {
             ],
             RareClasses::Error,
         );
-        let data = labels(&[
+        let data = [
             ("Charged Off", 4),
             ("Late (31-120 days)", 1),
             ("Current", 9),
             ("Issued", 2),
-        ]);
-        let shaping = TargetShaping::fit(&target, &data).expect("shapes");
+        ];
+        let shaping = TargetShaping::fit(&target, data).expect("shapes");
         assert_eq!(shaping.unmapped_rows, 2);
         assert_eq!(shaping.apply("Late (31-120 days)").as_deref(), Some("bad"));
         assert_eq!(shaping.apply("Issued"), None);
@@ -147,8 +139,8 @@ mod tests {
 
     #[test]
     fn rare_classes_are_dropped_or_merged_as_the_spec_says() {
-        let data = labels(&[("a", 10), ("b", 8), ("c", 2), ("d", 1)]);
-        let dropped = TargetShaping::fit(&target(&[], RareClasses::Drop), &data).expect("shapes");
+        let data = [("a", 10), ("b", 8), ("c", 2), ("d", 1)];
+        let dropped = TargetShaping::fit(&target(&[], RareClasses::Drop), data).expect("shapes");
         assert_eq!(
             dropped.dropped,
             [("c".to_owned(), 2), ("d".to_owned(), 1)].into()
@@ -159,20 +151,20 @@ mod tests {
         );
         assert_eq!(dropped.left_out_rows(), 3);
 
-        let merged = TargetShaping::fit(&target(&[], RareClasses::MergeInto("b".into())), &data)
+        let merged = TargetShaping::fit(&target(&[], RareClasses::MergeInto("b".into())), data)
             .expect("shapes");
         assert_eq!(merged.apply("d").as_deref(), Some("b"));
         assert_eq!(merged.merged.len(), 2);
         assert_eq!(merged.left_out_rows(), 0);
 
-        let kept = TargetShaping::fit(&target(&[], RareClasses::Error), &data).expect("shapes");
+        let kept = TargetShaping::fit(&target(&[], RareClasses::Error), data).expect("shapes");
         assert_eq!(
             kept.apply("d").as_deref(),
             Some("d"),
             "error: the split's check names it"
         );
 
-        let nowhere = TargetShaping::fit(&target(&[], RareClasses::MergeInto("z".into())), &data);
+        let nowhere = TargetShaping::fit(&target(&[], RareClasses::MergeInto("z".into())), data);
         assert!(matches!(nowhere, Err(ShapingError::NoSuchClass { .. })));
     }
 }

@@ -40,45 +40,54 @@ pub async fn test_part(
             specs.push(column);
         }
     }
-    // Only the target and time columns are converted for every row; the rest only for the
-    // test rows (a fraction of the data), straight from the compact polars frame.
-    let data = curated::read(store, &lineage.data_versions, &specs).await?;
-    let keys: Vec<&ColumnSpec> = specs
+    // One column at a time: the target and time columns for every row, the rest for the test
+    // rows only.
+    let names: Vec<&str> = specs.iter().map(|c| c.name.as_str()).collect();
+    let data = curated::Curated::fetch(store, &lineage.data_versions, specs).await?;
+    let labels = curated::Labels::of(&data.column(target)?);
+    // The classes as training shaped them (mapped, rare ones dropped or merged), per label.
+    let class_of = labels
+        .values
         .iter()
-        .copied()
-        .filter(|c| c.name == target || lineage.split.time_column.as_deref() == Some(&c.name))
-        .collect();
-    let key_frame = RawFrame::from_polars(&data, &keys)?;
-    let labels = curated::labels(key_frame.column(target)?);
+        .map(|label| {
+            let Some(label) = lineage.target.apply(label) else {
+                return Ok(None);
+            };
+            match classes.iter().position(|c| *c == label) {
+                Some(class) => Ok(Some(class as u32)),
+                None => Err(DataError::Corrupt {
+                    what: format!("the data of {} version {}", lineage.model, lineage.version),
+                    problem: format!(
+                        "class {label:?} of {target:?} is not one the model was trained on ({})",
+                        classes.join(", ")
+                    ),
+                }),
+            }
+        })
+        .collect::<Result<Vec<Option<u32>>, DataError>>()?;
     let mut labelled = Vec::new();
     let mut y = Vec::new();
-    for (row, label) in labels.iter().enumerate() {
-        // The classes as training shaped them: mapped, rare ones dropped or merged.
-        let Some(label) = label.as_deref().and_then(|l| lineage.target.apply(l)) else {
-            continue;
-        };
-        let class = classes
-            .iter()
-            .position(|c| *c == label)
-            .ok_or_else(|| DataError::Corrupt {
-                what: format!("the data of {} version {}", lineage.model, lineage.version),
-                problem: format!(
-                    "class {label:?} of {target:?} is not one the model was trained on ({})",
-                    classes.join(", ")
-                ),
-            })?;
-        labelled.push(row);
-        y.push(class as u32);
+    for (row, code) in labels.rows.iter().enumerate() {
+        if let Some(class) = code.and_then(|code| class_of[code as usize]) {
+            labelled.push(row);
+            y.push(class);
+        }
     }
+    let time_columns: Vec<&str> = lineage
+        .split
+        .time_column
+        .iter()
+        .map(String::as_str)
+        .collect();
     let (parts, _) = split_rows(
         &lineage.split,
-        &key_frame.take(&labelled),
+        &data.take(&time_columns, &labelled)?,
         &y,
         classes.len(),
     )?;
     let rows: Vec<usize> = parts.test.iter().map(|&i| labelled[i]).collect();
     Ok(TestPart {
-        frame: curated::take(&data, &rows, &specs)?,
+        frame: data.take(&names, &rows)?,
         y: parts.test.iter().map(|&i| y[i]).collect(),
     })
 }

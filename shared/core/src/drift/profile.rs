@@ -157,17 +157,7 @@ impl ProfileBuilder {
     pub fn add(&mut self, frame: &RawFrame) -> Result<(), FeatureError> {
         self.numeric
             .par_iter_mut()
-            .try_for_each(|(column, builder)| match frame.column(column)? {
-                RawColumn::Numeric(values) => {
-                    builder.add(values.iter().copied());
-                    Ok(())
-                }
-                other => Err(FeatureError::WrongType {
-                    column: column.clone(),
-                    expected: "numeric",
-                    found: other.kind_name(),
-                }),
-            })?;
+            .try_for_each(|(column, builder)| builder.add_column(column, frame.column(column)?))?;
         self.categorical
             .par_iter_mut()
             .try_for_each(|(encoder, builder)| {
@@ -175,9 +165,34 @@ impl ProfileBuilder {
             })?;
         self.text
             .par_iter_mut()
-            .try_for_each(|builder| builder.add(frame))?;
+            .try_for_each(|builder| builder.add(frame.column(&builder.encoder.column)?))?;
         self.rows += frame.rows() as u64;
         Ok(())
+    }
+
+    /// Adds the values of input column `name` for a batch of rows that [`ProfileBuilder::count_rows`]
+    /// counts: training at scale profiles its training part one column at a time. Every column
+    /// added this way gives the profile [`ProfileBuilder::add`] gives.
+    pub fn add_column(&mut self, name: &str, column: &RawColumn) -> Result<(), FeatureError> {
+        for (_, builder) in self.numeric.iter_mut().filter(|(c, _)| c == name) {
+            builder.add_column(name, column)?;
+        }
+        for (encoder, builder) in self.categorical.iter_mut() {
+            if encoder.column == name {
+                encoder.for_each_key(column, |key| builder.add(key))?;
+            }
+        }
+        for builder in self.text.iter_mut() {
+            if builder.encoder.column == name {
+                builder.add(column)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a batch of rows whose columns [`ProfileBuilder::add_column`] adds.
+    pub fn count_rows(&mut self, rows: usize) {
+        self.rows += rows as u64;
     }
 
     /// Adds what the model predicted for some rows: the class labels and, for a binary model, the
@@ -260,6 +275,20 @@ impl NumericBuilder {
             seen: 0,
             values: Values::Distinct(HashMap::default()),
             rng: ChaCha8Rng::seed_from_u64(seed),
+        }
+    }
+
+    fn add_column(&mut self, name: &str, column: &RawColumn) -> Result<(), FeatureError> {
+        match column {
+            RawColumn::Numeric(values) => {
+                self.add(values.iter().copied());
+                Ok(())
+            }
+            other => Err(FeatureError::WrongType {
+                column: name.to_owned(),
+                expected: "numeric",
+                found: other.kind_name(),
+            }),
         }
     }
 
@@ -382,8 +411,7 @@ impl TextBuilder {
         }
     }
 
-    fn add(&mut self, frame: &RawFrame) -> Result<(), FeatureError> {
-        let column = frame.column(&self.encoder.column)?;
+    fn add(&mut self, column: &RawColumn) -> Result<(), FeatureError> {
         let RawColumn::Text(documents) = column else {
             return Err(FeatureError::WrongType {
                 column: self.encoder.column.clone(),

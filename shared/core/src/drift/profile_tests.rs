@@ -107,6 +107,33 @@ fn batches_give_the_same_profile_as_one_frame() {
 }
 
 #[test]
+fn columns_added_one_at_a_time_give_the_profile_of_the_frame() {
+    let values: Vec<Option<f64>> = (0..3000)
+        .map(|i| (i % 11 != 0).then_some(i as f64 * 0.25))
+        .collect();
+    let levels: Vec<Option<&str>> = (0..3000)
+        .map(|i| [Some("a"), Some("b"), None][i % 3])
+        .collect();
+    let train = frame(values, levels);
+    let mut whole = ProfileBuilder::new(&pipeline(), 5);
+    whole.add(&train).expect("add");
+    let mut by_column = ProfileBuilder::new(&pipeline(), 5);
+    by_column.count_rows(train.rows());
+    for name in ["c", "x"] {
+        by_column
+            .add_column(name, train.column(name).expect("column"))
+            .expect("add");
+    }
+    assert_eq!(by_column.finish(), whole.finish());
+
+    let mut wrong = ProfileBuilder::new(&pipeline(), 5);
+    assert!(matches!(
+        wrong.add_column("x", train.column("c").expect("column")),
+        Err(FeatureError::WrongType { .. })
+    ));
+}
+
+#[test]
 fn too_many_distinct_values_keep_a_uniform_reproducible_sample() {
     let n = MAX_DISTINCT * 5;
     let values: Vec<Option<f64>> = (0..n).map(|i| Some(i as f64)).collect();

@@ -31,6 +31,28 @@ impl Encoded {
         self.numeric.len() + self.categorical.len() + self.text.len()
     }
 
+    /// `rows` rows without any feature yet, for [`Encoded::append_features`].
+    pub fn empty(rows: usize) -> Encoded {
+        Encoded {
+            rows,
+            numeric: Vec::new(),
+            categorical: Vec::new(),
+            levels: Vec::new(),
+            text: Vec::new(),
+            text_widths: Vec::new(),
+        }
+    }
+
+    /// Adds the features of `other` (the same rows) after each kind's own.
+    pub fn append_features(&mut self, other: Encoded) {
+        debug_assert_eq!(self.rows, other.rows, "features of other rows");
+        self.numeric.extend(other.numeric);
+        self.categorical.extend(other.categorical);
+        self.levels.extend(other.levels);
+        self.text.extend(other.text);
+        self.text_widths.extend(other.text_widths);
+    }
+
     /// The rows at `indices`, in that order.
     pub fn take(&self, indices: &[usize]) -> Encoded {
         Encoded {

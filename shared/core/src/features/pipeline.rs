@@ -14,7 +14,7 @@ use crate::spec::{DatePart, FeaturesSection};
 /// code then fits in a byte, which is also the tree learner's bin.
 const MAX_LEVELS: usize = 254;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Pipeline {
     pub numeric: Vec<NumericEncoder>,
     pub categorical: Vec<CategoricalEncoder>,
@@ -99,78 +99,108 @@ impl std::fmt::Debug for LevelCodes {
 impl Pipeline {
     /// Learns every feature's encoding from the training rows.
     pub fn fit(features: &FeaturesSection, train: &RawFrame) -> Result<Pipeline, FeatureError> {
-        let mut numeric = Vec::new();
-        let mut categorical = Vec::new();
-        let mut text = Vec::new();
+        let mut pipeline = Pipeline::default();
         for name in &features.columns {
-            let column = train.column(name)?;
-            if let Some(options) = features.text.get(name) {
-                text.push(TextEncoder::fit(name, column, options)?);
-                continue;
+            pipeline.fit_column(features, name, train.column(name)?)?;
+        }
+        Ok(pipeline)
+    }
+
+    /// Learns the encoding of feature `name` from its training values. Fitting the spec's
+    /// feature columns one by one, in its order, gives the pipeline [`Pipeline::fit`] gives:
+    /// training at scale holds one raw column at a time.
+    pub fn fit_column(
+        &mut self,
+        features: &FeaturesSection,
+        name: &str,
+        column: &RawColumn,
+    ) -> Result<(), FeatureError> {
+        if let Some(options) = features.text.get(name) {
+            self.text.push(TextEncoder::fit(name, column, options)?);
+            return Ok(());
+        }
+        match column {
+            RawColumn::Numeric(values) => {
+                self.numeric
+                    .push(NumericEncoder::fit(name, values, features.standardize)?);
             }
-            match column {
-                RawColumn::Numeric(values) => {
-                    numeric.push(NumericEncoder::fit(name, values, features.standardize)?)
-                }
-                RawColumn::Text(_) | RawColumn::Boolean(_) => {
-                    let source = if matches!(column, RawColumn::Text(_)) {
-                        CategorySource::Text
-                    } else {
-                        CategorySource::Boolean
-                    };
-                    categorical.push(CategoricalEncoder::fit(
+            RawColumn::Text(_) | RawColumn::Boolean(_) => {
+                let source = if matches!(column, RawColumn::Text(_)) {
+                    CategorySource::Text
+                } else {
+                    CategorySource::Boolean
+                };
+                self.categorical.push(CategoricalEncoder::fit(
+                    name,
+                    source,
+                    column,
+                    features.rare_level_share,
+                )?);
+            }
+            RawColumn::Datetime(_) => {
+                for part in &features.date_parts {
+                    self.categorical.push(CategoricalEncoder::fit(
                         name,
-                        source,
+                        CategorySource::DatePart(*part),
                         column,
                         features.rare_level_share,
-                    )?)
-                }
-                RawColumn::Datetime(_) => {
-                    for part in &features.date_parts {
-                        categorical.push(CategoricalEncoder::fit(
-                            name,
-                            CategorySource::DatePart(*part),
-                            column,
-                            features.rare_level_share,
-                        )?);
-                    }
+                    )?);
                 }
             }
         }
-        Ok(Pipeline {
-            numeric,
-            categorical,
-            text,
-        })
+        Ok(())
     }
 
     pub fn transform(&self, frame: &RawFrame) -> Result<Encoded, FeatureError> {
+        self.encode(frame.rows(), |name| Some(frame.column(name)))
+    }
+
+    /// The features read from column `name` alone, in the pipeline's order; appended column by
+    /// column in the pipeline's order ([`Encoded::append_features`]) they are [`Pipeline::transform`]'s.
+    pub fn transform_column(
+        &self,
+        name: &str,
+        column: &RawColumn,
+    ) -> Result<Encoded, FeatureError> {
+        self.encode(column.len(), |of| (of == name).then_some(Ok(column)))
+    }
+
+    /// Applies every encoder whose column `column_of` gives (None: leave the encoder out).
+    fn encode<'a>(
+        &self,
+        rows: usize,
+        column_of: impl Fn(&str) -> Option<Result<&'a RawColumn, FeatureError>>,
+    ) -> Result<Encoded, FeatureError> {
         let numeric = self
             .numeric
             .iter()
-            .map(|encoder| encoder.apply(frame.column(&encoder.column)?))
+            .filter_map(|encoder| Some(column_of(&encoder.column)?.and_then(|c| encoder.apply(c))))
             .collect::<Result<Vec<_>, _>>()?;
-        let categorical = self
+        let categorical: Vec<(Vec<u8>, usize)> = self
             .categorical
             .iter()
-            .map(|encoder| encoder.apply(frame.column(&encoder.column)?))
-            .collect::<Result<Vec<_>, _>>()?;
-        let text = self
+            .filter_map(|encoder| {
+                let codes = column_of(&encoder.column)?.and_then(|c| encoder.apply(c));
+                Some(codes.map(|codes| (codes, encoder.codes())))
+            })
+            .collect::<Result<_, _>>()?;
+        let text: Vec<(SparseRows, usize)> = self
             .text
             .iter()
-            .map(|encoder| encoder.apply(frame.column(&encoder.column)?))
-            .collect::<Result<Vec<_>, _>>()?;
+            .filter_map(|encoder| {
+                let rows = column_of(&encoder.column)?.and_then(|c| encoder.apply(c));
+                Some(rows.map(|rows| (rows, encoder.tfidf.width())))
+            })
+            .collect::<Result<_, _>>()?;
+        let (categorical, levels) = categorical.into_iter().unzip();
+        let (text, text_widths) = text.into_iter().unzip();
         Ok(Encoded {
-            rows: frame.rows(),
+            rows,
             numeric,
             categorical,
-            levels: self
-                .categorical
-                .iter()
-                .map(CategoricalEncoder::codes)
-                .collect(),
+            levels,
             text,
-            text_widths: self.text.iter().map(|e| e.tfidf.width()).collect(),
+            text_widths,
         })
     }
 

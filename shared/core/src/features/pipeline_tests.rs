@@ -168,3 +168,65 @@ fn text_features_become_sparse_rows_over_the_training_vocabulary() {
         Err(FeatureError::AllNull("review".into()))
     );
 }
+
+#[test]
+fn fitting_and_encoding_a_column_at_a_time_gives_the_whole_frames_pipeline_and_features() {
+    let n = 60;
+    let numbers = |k: usize| (0..n).map(move |i| (i % 7 != k).then_some((i * k) as f64));
+    let train = frame(vec![
+        ("a", RawColumn::Numeric(numbers(2).collect())),
+        (
+            "carrier",
+            text(
+                &(0..n)
+                    .map(|i| [Some("AA"), Some("B6"), None][i % 3])
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        ("b", RawColumn::Numeric(numbers(3).collect())),
+        (
+            "at",
+            RawColumn::Datetime((0..n).map(|i| Some(i as i64 * 3_600_000 * 17)).collect()),
+        ),
+        (
+            "review",
+            text(
+                &(0..n)
+                    .map(|i| [Some("good tea"), Some("bad tea")][i % 2])
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+    ]);
+    let mut section = features(
+        &["a", "carrier", "review", "b", "at"],
+        vec![DatePart::Hour, DatePart::DayOfWeek],
+        0.0,
+    );
+    section.text.insert(
+        "review".into(),
+        crate::features::text::TextOptions::default(),
+    );
+    let whole = Pipeline::fit(&section, &train).expect("fits");
+
+    let mut by_column = Pipeline::default();
+    for name in &section.columns {
+        let column = train.column(name).expect("column");
+        by_column.fit_column(&section, name, column).expect("fits");
+    }
+    assert_eq!(by_column, whole);
+
+    let mut encoded = Encoded::empty(n);
+    for name in &section.columns {
+        let column = train.column(name).expect("column");
+        encoded.append_features(whole.transform_column(name, column).expect("transforms"));
+    }
+    assert_eq!(encoded, whole.transform(&train).expect("transforms"));
+    assert_eq!(
+        (
+            encoded.numeric.len(),
+            encoded.categorical.len(),
+            encoded.text.len()
+        ),
+        (2, 3, 1)
+    );
+}

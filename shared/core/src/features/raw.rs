@@ -84,7 +84,21 @@ impl RawColumn {
         }
     }
 
-    fn take(&self, indices: &[usize]) -> RawColumn {
+    /// Adds `other`'s rows after this column's; false (and nothing added) when it holds another
+    /// kind of value.
+    pub fn append(&mut self, other: RawColumn) -> bool {
+        match (self, other) {
+            (RawColumn::Numeric(a), RawColumn::Numeric(b)) => a.extend(b),
+            (RawColumn::Text(a), RawColumn::Text(b)) => a.append(&b),
+            (RawColumn::Boolean(a), RawColumn::Boolean(b)) => a.extend(b),
+            (RawColumn::Datetime(a), RawColumn::Datetime(b)) => a.extend(b),
+            _ => return false,
+        }
+        true
+    }
+
+    /// The rows at `indices`, in that order.
+    pub fn take(&self, indices: &[usize]) -> RawColumn {
         fn pick<T: Clone>(values: &[T], indices: &[usize]) -> Vec<T> {
             indices.iter().map(|&i| values[i].clone()).collect()
         }
@@ -94,6 +108,15 @@ impl RawColumn {
             RawColumn::Boolean(v) => RawColumn::Boolean(pick(v, indices)),
             RawColumn::Datetime(v) => RawColumn::Datetime(pick(v, indices)),
         }
+    }
+
+    /// A curated column typed per its spec.
+    pub fn from_polars(series: &Series, spec: &ColumnSpec) -> Result<RawColumn, FeatureError> {
+        RawColumn::from_series(series, spec.kind).map_err(|_| FeatureError::WrongType {
+            column: spec.name.clone(),
+            expected: spec.kind.as_str(),
+            found: "a column polars cannot cast",
+        })
     }
 
     /// Reads a curated column, whose polars type follows the spec's column type.
@@ -207,6 +230,17 @@ impl TextColumn {
     fn take(&self, indices: &[usize]) -> TextColumn {
         indices.iter().map(|&i| self.get(i)).collect()
     }
+
+    fn append(&mut self, other: &TextColumn) {
+        let offset = self.text.len();
+        self.text.push_str(&other.text);
+        self.spans.extend(
+            other
+                .spans
+                .iter()
+                .map(|span| span.map(|(start, end)| (start + offset, end + offset))),
+        );
+    }
 }
 
 /// Equal when the values are (the buffer may hold text no row points at).
@@ -285,13 +319,7 @@ impl RawFrame {
                 .column(&spec.name)
                 .map_err(|_| FeatureError::MissingColumn(spec.name.clone()))?
                 .as_materialized_series();
-            let column =
-                RawColumn::from_series(series, spec.kind).map_err(|_| FeatureError::WrongType {
-                    column: spec.name.clone(),
-                    expected: spec.kind.as_str(),
-                    found: "a column polars cannot cast",
-                })?;
-            raw.insert(spec.name.clone(), column)?;
+            raw.insert(spec.name.clone(), RawColumn::from_polars(series, spec)?)?;
         }
         Ok(raw)
     }

@@ -6,7 +6,7 @@ mod gbdt;
 mod logistic;
 mod params;
 
-pub use gbdt::{GbdtModel, GbdtParams, Node, ShapScratch, Tree};
+pub use gbdt::{BinnedData, BinnedRows, GbdtModel, GbdtParams, Node, ShapScratch, Tree};
 pub use logistic::{Layout, LogisticModel, LogisticParams};
 pub use params::{grid, ModelKind, ModelParams};
 
@@ -23,10 +23,31 @@ pub struct Dataset<'a> {
     pub classes: usize,
 }
 
+/// The rows a candidate learns from, in the form its learner takes: the encoded design for the
+/// linear model, the same rows binned for the trees. Training at scale builds only the forms its
+/// candidates take, column by column.
+#[derive(Clone, Copy)]
+pub struct TrainingRows<'a> {
+    pub encoded: Option<&'a Encoded>,
+    pub binned: Option<&'a BinnedData>,
+    pub y: &'a [u32],
+    pub weights: &'a [f64],
+    pub classes: usize,
+}
+
+/// The form of the training rows a learner takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowForm {
+    Encoded,
+    Binned,
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum LearnError {
     #[error("logistic regression did not converge in {iterations} iterations (gradient norm {gradient_norm:.2e}); raise max_iter or lower c")]
     NotConverged { iterations: u64, gradient_norm: f64 },
+    #[error("the training rows were not prepared as {0:?} rows, the form this learner takes")]
+    Unprepared(RowForm),
     #[error("the solver failed: {0}")]
     Solver(String),
 }
@@ -50,15 +71,28 @@ pub enum Model {
 impl Model {
     pub fn fit(
         params: &ModelParams,
-        train: &Dataset,
+        train: &TrainingRows,
         validation: &Dataset,
     ) -> Result<Model, LearnError> {
+        let unprepared = || LearnError::Unprepared(params.row_form());
         Ok(match params {
             ModelParams::LogisticRegression(p) => {
-                Model::LogisticRegression(LogisticModel::fit(train, p)?)
+                let rows = Dataset {
+                    x: train.encoded.ok_or_else(unprepared)?,
+                    y: train.y,
+                    weights: train.weights,
+                    classes: train.classes,
+                };
+                Model::LogisticRegression(LogisticModel::fit(&rows, p)?)
             }
             ModelParams::GradientBoosting(p) => {
-                Model::GradientBoosting(GbdtModel::fit(train, validation, p))
+                let rows = BinnedRows {
+                    x: train.binned.ok_or_else(unprepared)?,
+                    y: train.y,
+                    weights: train.weights,
+                    classes: train.classes,
+                };
+                Model::GradientBoosting(GbdtModel::fit(&rows, validation, p))
             }
         })
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{GbdtParams, LogisticParams};
+use super::{GbdtParams, LogisticParams, RowForm};
 
 /// A learner, as a spec names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +37,14 @@ impl ModelParams {
         match self {
             ModelParams::LogisticRegression(_) => "logistic_regression",
             ModelParams::GradientBoosting(_) => "gradient_boosting",
+        }
+    }
+
+    /// The form of the training rows the learner takes.
+    pub fn row_form(&self) -> RowForm {
+        match self {
+            ModelParams::LogisticRegression(_) => RowForm::Encoded,
+            ModelParams::GradientBoosting(_) => RowForm::Binned,
         }
     }
 

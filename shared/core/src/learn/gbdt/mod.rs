@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{output_count, Contributions, Dataset, LossGradient};
 use crate::features::Encoded;
-use bins::BinnedData;
+pub use bins::BinnedData;
 pub use shap::ShapScratch;
 
 /// At most this many bins per numeric feature (codes fit a byte).
@@ -172,11 +172,19 @@ impl Tree {
     }
 }
 
+/// Training rows binned, with their classes and weights.
+pub struct BinnedRows<'a> {
+    pub x: &'a BinnedData,
+    pub y: &'a [u32],
+    pub weights: &'a [f64],
+    pub classes: usize,
+}
+
 impl GbdtModel {
-    pub fn fit(train: &Dataset, validation: &Dataset, params: &GbdtParams) -> GbdtModel {
+    pub fn fit(train: &BinnedRows, validation: &Dataset, params: &GbdtParams) -> GbdtModel {
         let outputs = output_count(train.classes);
-        let n = train.x.rows;
-        let data = BinnedData::new(train.x, MAX_BINS);
+        let data = train.x;
+        let n = data.rows;
         let tree_params = TreeParams::from(params);
         let base = base_margins(train);
         let mut margins: Vec<f64> = base.iter().copied().cycle().take(n * outputs).collect();
@@ -194,7 +202,7 @@ impl GbdtModel {
         for round in 0..params.rounds {
             let gradients = loss.gradients(&margins, train.y, train.weights);
             for (k, (grad, hess)) in gradients.into_iter().enumerate() {
-                let (tree, leaves) = grow::grow(&data, &grad, &hess, &mut rows, &tree_params);
+                let (tree, leaves) = grow::grow(data, &grad, &hess, &mut rows, &tree_params);
                 for leaf in &leaves {
                     for &row in &rows[leaf.start..leaf.end] {
                         margins[row as usize * outputs + k] += leaf.value;
@@ -275,7 +283,7 @@ impl GbdtModel {
 }
 
 /// The constant model: weighted log-odds of the positive class, or log class priors.
-fn base_margins(train: &Dataset) -> Vec<f64> {
+fn base_margins(train: &BinnedRows) -> Vec<f64> {
     let mut class_weight = vec![0.0; train.classes];
     for (&y, &w) in train.y.iter().zip(train.weights) {
         class_weight[y as usize] += w;

@@ -27,13 +27,19 @@ fn interaction(n: usize) -> (Encoded, Vec<u32>) {
 
 fn fit(x: &Encoded, y: &[u32], classes: usize, params: &GbdtParams) -> GbdtModel {
     let w = vec![1.0; y.len()];
-    let data = Dataset {
+    let train = BinnedRows {
+        x: &BinnedData::of(x),
+        y,
+        weights: &w,
+        classes,
+    };
+    let validation = Dataset {
         x,
         y,
         weights: &w,
         classes,
     };
-    GbdtModel::fit(&data, &data, params)
+    GbdtModel::fit(&train, &validation, params)
 }
 
 #[test]
@@ -82,8 +88,8 @@ fn early_stopping_keeps_only_the_rounds_that_helped() {
         ..GbdtParams::default()
     };
     let model = GbdtModel::fit(
-        &Dataset {
-            x: &xt,
+        &BinnedRows {
+            x: &BinnedData::of(&xt),
             y: &yt,
             weights: &w[..yt.len()],
             classes: 2,
