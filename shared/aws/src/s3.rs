@@ -7,6 +7,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use tokio::io::AsyncWriteExt;
 
 use crate::http_status as status_of;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -177,6 +178,34 @@ impl ObjectStore for S3Store {
             },
             bytes,
         })
+    }
+
+    async fn get_to_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await
+            .map_err(|e| missing_or("reading", key, &e))?;
+        let failed = |message: String| StoreError::Unavailable {
+            action: "reading",
+            key: key.to_string(),
+            message,
+        };
+        let mut file = tokio::fs::File::create(path)
+            .await
+            .map_err(|e| failed(format!("{}: {e}", path.display())))?;
+        let mut body = out.body;
+        while let Some(chunk) = body.try_next().await.map_err(|e| failed(e.to_string()))? {
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| failed(format!("{}: {e}", path.display())))?;
+        }
+        file.flush()
+            .await
+            .map_err(|e| failed(format!("{}: {e}", path.display())))
     }
 
     async fn put(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<(), StoreError> {

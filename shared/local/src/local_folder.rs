@@ -250,6 +250,23 @@ impl ObjectStore for LocalFolderStore {
         blocking(move || read(&path, &owned)).await
     }
 
+    async fn get_to_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StoreError> {
+        let (source, target, owned) = (self.path(key), path.to_owned(), key.clone());
+        blocking(move || {
+            if source.is_dir() {
+                return Err(StoreError::NotFound(owned));
+            }
+            match std::fs::copy(&source, &target) {
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == ErrorKind::NotFound && !source.exists() => {
+                    Err(StoreError::NotFound(owned))
+                }
+                Err(e) => Err(unavailable("reading", &owned, e)),
+            }
+        })
+        .await
+    }
+
     async fn put(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<(), StoreError> {
         let (root, path) = (self.root.clone(), self.path(key));
         blocking(move || put_blocking(&root, &path, Content::Bytes(&bytes), false))

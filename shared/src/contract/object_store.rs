@@ -76,6 +76,28 @@ pub async fn put_file_if_absent_writes_the_file_once_and_refuses_a_missing_one(
     ));
 }
 
+pub async fn get_to_file_writes_the_object_and_finds_a_missing_one(store: Arc<dyn ObjectStore>) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let k = key("curated/flights/v1/data.parquet");
+    // Several megabytes: S3 sends the body in many chunks.
+    let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 239) as u8).collect();
+    store.put(&k, bytes.clone()).await.expect("put");
+    let path = dir.path().join("copy.parquet");
+    store.get_to_file(&k, &path).await.expect("get to file");
+    assert_eq!(std::fs::read(&path).expect("reads the copy"), bytes);
+
+    let missing = store
+        .get_to_file(
+            &key("curated/flights/none/data.parquet"),
+            &dir.path().join("none"),
+        )
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound(_))),
+        "{missing:?}"
+    );
+}
+
 pub async fn put_if_absent_creates_once_and_keeps_the_first(store: Arc<dyn ObjectStore>) {
     let k = key("curated/x/v1/manifest.json");
     assert_eq!(
@@ -212,6 +234,7 @@ macro_rules! object_store_contract_tests {
             missing_objects_are_not_found,
             put_replaces_and_changes_the_etag,
             put_file_if_absent_writes_the_file_once_and_refuses_a_missing_one,
+            get_to_file_writes_the_object_and_finds_a_missing_one,
             put_if_absent_creates_once_and_keeps_the_first,
             exactly_one_concurrent_put_if_absent_wins,
             list_returns_keys_under_a_prefix_sorted,

@@ -81,6 +81,10 @@ pub trait ObjectStore: Send + Sync {
 
     async fn get(&self, key: &ObjectKey) -> Result<StoredObject, StoreError>;
 
+    /// Writes the object at `key` into a new file at `path` without holding it in memory: a local
+    /// folder has the kernel copy it, S3 streams it. Training at scale reads curated data so.
+    async fn get_to_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StoreError>;
+
     /// Writes `bytes` at `key`, replacing what was there, atomically: readers see the old or the new
     /// object, never a part.
     async fn put(&self, key: &ObjectKey, bytes: Vec<u8>) -> Result<(), StoreError>;

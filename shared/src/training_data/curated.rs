@@ -1,7 +1,8 @@
 //! The training input: the curated versions the spec selects, read with polars (only the columns
 //! training needs), and the target as class labels.
 
-use std::io::Cursor;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 use polars::prelude::*;
@@ -74,11 +75,15 @@ pub async fn select_versions(
     Ok(Selected { versions, retired })
 }
 
-/// The curated versions' Parquet files, fetched once and read one column at a time: training
-/// turns each column into its compact form before it reads the next, so the rows are never all
-/// held as one frame (on 2 million flights that frame and its copies were most of the peak).
+/// The curated versions' Parquet files, fetched once into a temporary folder and read one column
+/// at a time: training turns each column into its compact form before it reads the next, so the
+/// rows are never all held as one frame (on 2 million flights that frame and its copies were most
+/// of the peak), and the files are not held in memory either (20 million flights are 0.7 GB of
+/// Parquet). On Lambda the folder is /tmp, whose size the template sets.
 pub struct Curated<'a> {
-    files: Vec<Vec<u8>>,
+    /// Held for its files; removed when the reader is dropped.
+    _folder: tempfile::TempDir,
+    files: Vec<PathBuf>,
     columns: Vec<&'a ColumnSpec>,
     rows: usize,
 }
@@ -90,12 +95,17 @@ impl<'a> Curated<'a> {
         versions: &[DataVersionRef],
         columns: Vec<&'a ColumnSpec>,
     ) -> Result<Curated<'a>, DataError> {
+        let folder = tempfile::Builder::new()
+            .prefix("mlops-curated-")
+            .tempdir()
+            .map_err(|e| DataError::Scratch(e.to_string()))?;
         let mut files = Vec::with_capacity(versions.len());
         let mut rows = 0;
-        for version in versions {
+        for (i, version) in versions.iter().enumerate() {
             let key = &version.data_key;
-            let bytes = match store.get(key).await {
-                Ok(object) => object.bytes,
+            let path = folder.path().join(format!("{i}.parquet"));
+            match store.get_to_file(key, &path).await {
+                Ok(()) => {}
                 Err(StoreError::NotFound(_)) => {
                     return Err(DataError::Corrupt {
                         what: format!("curated version {}", version.version),
@@ -105,8 +115,8 @@ impl<'a> Curated<'a> {
                     })
                 }
                 Err(e) => return Err(e.into()),
-            };
-            let mut reader = ParquetReader::new(Cursor::new(bytes.as_slice()));
+            }
+            let mut reader = ParquetReader::new(open(&path, key.as_str())?);
             let schema = reader.schema().map_err(corrupt(key.as_str()))?;
             if let Some(missing) = columns.iter().find(|c| !schema.contains(&c.name)) {
                 return Err(DataError::MissingColumn {
@@ -115,9 +125,10 @@ impl<'a> Curated<'a> {
                 });
             }
             rows += reader.num_rows().map_err(corrupt(key.as_str()))?;
-            files.push(bytes);
+            files.push(path);
         }
         Ok(Curated {
+            _folder: folder,
             files,
             columns,
             rows,
@@ -138,7 +149,7 @@ impl<'a> Curated<'a> {
             .ok_or_else(|| FeatureError::MissingColumn(name.to_owned()))?;
         let mut column = RawColumn::with_capacity(spec.kind, self.rows);
         for file in &self.files {
-            let part = ParquetReader::new(Cursor::new(file.as_slice()))
+            let part = ParquetReader::new(open(file, "the curated data")?)
                 .with_columns(Some(vec![spec.name.clone()]))
                 .finish()
                 .map_err(corrupt("the curated data"))?;
@@ -160,6 +171,13 @@ impl<'a> Curated<'a> {
         }
         Ok(frame)
     }
+}
+
+fn open(path: &Path, what: &str) -> Result<File, DataError> {
+    File::open(path).map_err(|e| DataError::Corrupt {
+        what: what.to_owned(),
+        problem: format!("its copy in {} cannot be read: {e}", path.display()),
+    })
 }
 
 fn corrupt(what: &str) -> impl Fn(PolarsError) -> DataError + '_ {

@@ -43,6 +43,8 @@ pub enum DataError {
     MissingColumn { column: String, version: String },
     #[error("{what} is unreadable: {problem}")]
     Corrupt { what: String, problem: String },
+    #[error("no room to copy the curated data to read it: {0} (on Lambda, raise the function's EphemeralStorage)")]
+    Scratch(String),
     #[error(transparent)]
     Features(#[from] FeatureError),
     #[error(transparent)]
