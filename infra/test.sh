@@ -2,7 +2,8 @@
 # Runs every test: installs and starts the local AWS-compatible server (infra/moto.sh), builds the
 # function binaries, runs the Rust test suites against the server (the life-cycle test runs the
 # binaries under cargo-lambda's Runtime API emulator), runs schemathesis against `mlops serve`,
-# opens the demos' HTML reports in headless Chromium (infra/report_layout_test.sh), lints the SAM
+# opens the demos' HTML reports in headless Chromium (infra/report_layout_test.sh), runs the train
+# container image against the server (infra/container_test.sh, installing Docker), lints the SAM
 # template (cfn-lint, sam validate), checks its API authorisation and its alarms, and always stops
 # the server.
 set -euo pipefail
@@ -20,6 +21,9 @@ infra/api_schema_test.sh
 
 echo "== the demos' HTML reports in headless Chromium: none wider than a 1,280-pixel window"
 infra/report_layout_test.sh
+
+echo "== the train container image: built from the workspace, run as the container task against moto"
+infra/container_test.sh
 
 echo "== cfn-lint template.yaml"
 "$MOTO_VENV/bin/cfn-lint" template.yaml

@@ -1,10 +1,13 @@
 //! The train Lambda's handler: a schedule tick, an on-demand request, a `DriftDetected` event or a
-//! `RetrainRequested` event (a champion withdrawn for degraded live quality) names a dataset; the domain trains (or finds the same training done before); this reports it.
+//! `RetrainRequested` event (a champion withdrawn for degraded live quality) names a dataset; the
+//! domain trains (or finds the same training done before), or hands a training too large for
+//! Lambda to the container task; this reports it. The same binary is the container task's
+//! entry point ([`run_task`]).
 
 use mlops_shared::model_registry::ModelVersionRecord;
 use mlops_shared::names::{DatasetName, ModelName, ObjectKey};
 use mlops_shared::observability::{MetricSet, Unit};
-use mlops_shared::train::{Silent, TrainError, Trainer};
+use mlops_shared::train::{Handled, Silent, TrainError, TrainOutcome, Trainer};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info};
@@ -17,6 +20,25 @@ pub struct TrainRequest {
 }
 
 pub type HandlerError = mlops_shared::handler::HandlerError<TrainError>;
+
+/// What the function answers.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Trained(Response),
+    HandedOff(HandOff),
+}
+
+/// A training handed to the container task.
+#[derive(Debug, Clone, Serialize)]
+pub struct HandOff {
+    /// `container_task_requested`.
+    pub status: &'static str,
+    pub dataset: DatasetName,
+    /// Rows the spec's curated versions hold.
+    pub rows: u64,
+    pub trigger: String,
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Response {
@@ -66,29 +88,79 @@ pub fn parse_request(event: &Value) -> Result<TrainRequest, HandlerError> {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn handle(trainer: &Trainer, event: Value) -> Result<Response, HandlerError> {
+pub async fn handle(trainer: &Trainer, event: Value) -> Result<Answer, HandlerError> {
     let request = parse_request(&event)?;
     let dataset = request.dataset.to_string();
     info!(dataset, trigger = request.trigger, "training");
-    let outcome = match trainer
+    let handled = trainer
+        .train_or_hand_off(&request.dataset, &request.trigger, &Silent)
+        .await;
+    match failed(&dataset, handled)? {
+        Handled::Trained(outcome) => Ok(Answer::Trained(trained(outcome, request.trigger))),
+        Handled::HandedOff { rows } => {
+            info!(dataset, rows, "handed to the container task");
+            Ok(Answer::HandedOff(HandOff {
+                status: "container_task_requested",
+                dataset: request.dataset,
+                rows,
+                trigger: request.trigger,
+            }))
+        }
+    }
+}
+
+/// The container task: trains `dataset` in this process, whatever its size.
+pub async fn run_task(trainer: &Trainer, request: TrainRequest) -> Result<Response, HandlerError> {
+    let dataset = request.dataset.to_string();
+    info!(
+        dataset,
+        trigger = request.trigger,
+        "training in the container task"
+    );
+    let outcome = trainer
         .train(&request.dataset, &request.trigger, &Silent)
-        .await
-    {
-        Ok(outcome) => outcome,
-        Err(source) if source.is_retryable() => {
-            return Err(HandlerError::Retryable {
+        .await;
+    Ok(trained(failed(&dataset, outcome)?, request.trigger))
+}
+
+/// The request of the container task's command line: `--task <dataset> <trigger>`; None when the
+/// binary is not started as the task.
+pub fn task_request(args: &[String]) -> Option<Result<TrainRequest, HandlerError>> {
+    let [flag, dataset, trigger] = args else {
+        return (args.first().map(String::as_str) == Some("--task")).then(|| {
+            Err(HandlerError::BadEvent(
+                "the container task takes: --task <dataset> <trigger>".into(),
+            ))
+        });
+    };
+    (flag == "--task").then(|| {
+        Ok(TrainRequest {
+            dataset: DatasetName::parse(dataset)
+                .map_err(|e| HandlerError::BadEvent(e.to_string()))?,
+            trigger: trigger.clone(),
+        })
+    })
+}
+
+/// A training error as the function reports it: retryable or not.
+fn failed<T>(dataset: &str, result: Result<T, TrainError>) -> Result<T, HandlerError> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(source) if source.is_retryable() => Err(HandlerError::Retryable {
+            task: format!("training {dataset}"),
+            source,
+        }),
+        Err(source) => {
+            error!(dataset, error = %source, "training failed");
+            Err(HandlerError::Failed {
                 task: format!("training {dataset}"),
                 source,
             })
         }
-        Err(source) => {
-            error!(dataset, error = %source, "training failed");
-            return Err(HandlerError::Failed {
-                task: format!("training {dataset}"),
-                source,
-            });
-        }
-    };
+    }
+}
+
+fn trained(outcome: TrainOutcome, trigger: String) -> Response {
     metrics(&outcome.record, outcome.created).emit();
     let record = outcome.record;
     info!(
@@ -97,7 +169,7 @@ pub async fn handle(trainer: &Trainer, event: Value) -> Result<Response, Handler
         created = outcome.created,
         "trained"
     );
-    Ok(Response {
+    Response {
         status: if outcome.created {
             "registered"
         } else {
@@ -109,8 +181,8 @@ pub async fn handle(trainer: &Trainer, event: Value) -> Result<Response, Handler
         metrics: record.metrics,
         artifact_key: record.artifact_key,
         card_key: record.card_key,
-        trigger: request.trigger,
-    })
+        trigger,
+    }
 }
 
 fn metrics(record: &ModelVersionRecord, created: bool) -> MetricSet {

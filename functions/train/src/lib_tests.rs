@@ -48,3 +48,29 @@ fn a_retrain_request_after_a_withdrawal_trains_with_its_trigger() {
         ("flights", "performance")
     );
 }
+
+#[test]
+fn the_container_task_is_started_with_its_dataset_and_trigger() {
+    let args = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+    assert!(
+        task_request(&args(&[])).is_none(),
+        "no arguments: the Lambda runtime"
+    );
+    let request = task_request(&args(&["--task", "flights", "drift"]))
+        .expect("a task")
+        .expect("valid");
+    assert_eq!(
+        (request.dataset.as_str(), request.trigger.as_str()),
+        ("flights", "drift")
+    );
+    for bad in [
+        &["--task"][..],
+        &["--task", "flights"],
+        &["--task", "../flights", "schedule"],
+    ] {
+        let refused = task_request(&args(bad))
+            .expect("a task")
+            .expect_err("refused");
+        assert!(matches!(refused, HandlerError::BadEvent(_)), "{refused}");
+    }
+}

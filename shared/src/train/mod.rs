@@ -30,7 +30,7 @@ use crate::ports::{
     DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore, StoreError,
 };
 use crate::spec::stored::{self, StoredSpecError};
-use crate::spec::{ColumnSpec, DatasetSpec, Metric, TargetKind};
+use crate::spec::{ColumnSpec, Compute, DatasetSpec, Metric, TargetKind};
 use crate::training_data::{curated, DataError, DataVersionRef, Lineage};
 use crate::version::CODE_VERSION;
 
@@ -93,6 +93,8 @@ pub enum TrainError {
     Registry(#[from] RegistryError),
     #[error("the model is registered, but announcing it failed: {0}")]
     Events(#[from] EventError),
+    #[error("asking for the container task to train failed: {0}")]
+    HandOff(EventError),
 }
 
 impl TrainError {
@@ -102,7 +104,7 @@ impl TrainError {
             TrainError::Data(e) => e.is_retryable(),
             TrainError::Store(e) => e.is_retryable(),
             TrainError::Registry(e) => e.is_retryable(),
-            TrainError::Events(e) => e.is_retryable(),
+            TrainError::Events(e) | TrainError::HandOff(e) => e.is_retryable(),
             TrainError::Spec(StoredSpecError::Store(e)) => e.is_retryable(),
             _ => false,
         }
@@ -143,6 +145,19 @@ pub struct Trainer {
 
 /// The event announcing a new candidate, for the promote step.
 pub const MODEL_TRAINED: &str = "ModelTrained";
+
+/// The event asking for the container task to train a dataset (its rule starts the task).
+pub const TRAINING_TASK_REQUESTED: &str = "TrainingTaskRequested";
+
+/// What the train function did with a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Handled {
+    Trained(TrainOutcome),
+    /// The spec places this training in the container task, which was asked for.
+    HandedOff {
+        rows: u64,
+    },
+}
 
 /// What a training run records about itself beside the fitted model.
 struct Run<'a> {
@@ -195,6 +210,65 @@ impl Trainer {
         Ok(outcome)
     }
 
+    /// Trains here, or, where the spec's `compute` places this training in the container task
+    /// (`container`, or `auto` past `lambda_max_rows` rows), asks for that task with a
+    /// `TrainingTaskRequested` event. The train function calls this; the task, and `mlops train`,
+    /// call [`Trainer::train`].
+    pub async fn train_or_hand_off(
+        &self,
+        dataset: &DatasetName,
+        trigger: &str,
+        progress: &dyn Progress,
+    ) -> Result<Handled, TrainError> {
+        let (_, loaded) = stored::load(self.store.as_ref(), dataset).await?;
+        let settings = Settings::of(&loaded.spec)?;
+        let rows = match settings.training.compute {
+            Compute::Lambda => None,
+            Compute::Auto | Compute::Container => {
+                let selected = curated::select_versions(
+                    self.registry.as_ref(),
+                    dataset,
+                    settings.window_days,
+                    self.pins(&settings),
+                    clock::now(),
+                )
+                .await?;
+                Some(selected.versions.iter().map(|v| v.rows).sum::<u64>())
+            }
+        };
+        let hand_off = match (settings.training.compute, rows) {
+            (Compute::Container, Some(rows)) => Some(rows),
+            (Compute::Auto, Some(rows)) if rows > settings.training.lambda_max_rows => Some(rows),
+            _ => None,
+        };
+        let Some(rows) = hand_off else {
+            return Ok(Handled::Trained(
+                self.train(dataset, trigger, progress).await?,
+            ));
+        };
+        self.events
+            .publish(&DomainEvent {
+                detail_type: TRAINING_TASK_REQUESTED.to_owned(),
+                detail: serde_json::json!({
+                    "dataset": dataset,
+                    "trigger": trigger,
+                    "rows": rows,
+                }),
+            })
+            .await
+            .map_err(TrainError::HandOff)?;
+        Ok(Handled::HandedOff { rows })
+    }
+
+    /// The curated versions to train on: those named on the command line, else the spec's.
+    fn pins<'s>(&'s self, settings: &'s Settings) -> &'s [String] {
+        if self.pinned.is_empty() {
+            &settings.training.data_versions
+        } else {
+            &self.pinned
+        }
+    }
+
     async fn train_or_find(
         &self,
         dataset: &DatasetName,
@@ -213,11 +287,6 @@ impl Trainer {
         {
             tracing::warn!(%model, error = %e, "could not sweep abandoned training runs");
         }
-        let pinned = if self.pinned.is_empty() {
-            &settings.training.data_versions
-        } else {
-            &self.pinned
-        };
         let curated::Selected {
             versions,
             retired: retired_versions,
@@ -225,7 +294,7 @@ impl Trainer {
             self.registry.as_ref(),
             dataset,
             settings.window_days,
-            pinned,
+            self.pins(&settings),
             now,
         )
         .await?;
