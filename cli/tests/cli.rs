@@ -224,6 +224,41 @@ fn demo_runs_twice_from_a_clean_folder() {
 }
 
 #[test]
+fn the_scale_demo_generates_ingests_and_trains_the_rows_asked_for() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("demo");
+    let out = mlops(
+        home.path(),
+        &[
+            "demo",
+            "--dataset",
+            "scale",
+            "--rows",
+            "40000",
+            "--dir",
+            dir.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    // The four months keep their shares of the sample (3,000 rows each).
+    for month in ["01", "02", "03", "07"] {
+        let line = format!("flights-2013-{month}.csv: 10000 rows accepted");
+        assert!(stdout.contains(&line), "{line}: {stdout}");
+    }
+    assert!(
+        stdout.contains("registered flights version 1 as a candidate"),
+        "{stdout}"
+    );
+    let summary = stdout
+        .lines()
+        .find(|l| l.starts_with("40000 rows: ingested in"))
+        .unwrap_or_else(|| panic!("no summary: {stdout}"));
+    assert!(summary.contains("ROC AUC 0."), "{summary}");
+    assert!(stdout.contains("the process's peak memory: "), "{stdout}");
+}
+
+#[test]
 fn the_reviews_demo_learns_from_text_and_says_which_words_decided() {
     let home = tempfile::tempdir().expect("temp dir");
     let dir = home.path().join("demo");

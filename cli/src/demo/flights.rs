@@ -26,8 +26,8 @@ use super::{
     check_drift, decide, gunzip, ingest, install, post_to_router, print_reports, root_of, train,
 };
 
-const SPEC: &str = include_str!("../../../infra/datasets/flights.toml");
-const SAMPLE: [(&str, &[u8]); 4] = [
+pub(super) const SPEC: &str = include_str!("../../../infra/datasets/flights.toml");
+pub(super) const SAMPLE: [(&str, &[u8]); 4] = [
     (
         "flights-2013-01.csv.gz",
         include_bytes!("../../../infra/datasets/flights-sample/flights-2013-01.csv.gz"),

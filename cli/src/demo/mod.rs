@@ -5,6 +5,7 @@
 
 mod flights;
 mod reviews;
+mod scale;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,10 @@ pub struct DemoArgs {
     /// Which story to run.
     #[arg(long, value_enum, default_value_t = Story::Flights)]
     dataset: Story,
+    /// With `--dataset scale`: how many rows to generate (at least 1,000, so that every class
+    /// reaches every part of the split).
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1000..))]
+    rows: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -49,6 +54,9 @@ enum Story {
     Flights,
     /// Amazon fine-food reviews: free text to a five-star verdict, with the words behind it.
     Reviews,
+    /// A large training set generated from the flights sample (`--rows`, default a million):
+    /// ingested and trained, with each step's time and the peak memory.
+    Scale,
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -57,6 +65,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     match args.dataset {
         Story::Flights => flights::run(&args.dir, &backends).await,
         Story::Reviews => reviews::run(&args.dir, &backends).await,
+        Story::Scale => scale::run(&args.dir, &backends, usize::try_from(args.rows)?).await,
     }
 }
 
