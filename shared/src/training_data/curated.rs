@@ -1,5 +1,6 @@
-//! The training input: the curated versions the spec selects, read with polars (only the columns
-//! training needs), and the target as class labels.
+//! The training input: the curated versions the spec selects, copied to a temporary folder and
+//! read with polars a column at a time (only the columns training needs), and the target as class
+//! labels.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
