@@ -355,3 +355,107 @@ async fn the_drift_function_checks_sampled_inference_records_and_announces_drift
         .expect_err("no model");
     assert!(matches!(bad, HandlerError::BadEvent(_)), "{bad}");
 }
+
+/// The records `serve_july` sampled today, as JSON lines made at noon on `day` instead.
+async fn records_of_day(backends: &Backends, today: &[String], day: chrono::NaiveDate) {
+    let noon = day.and_hms_opt(12, 0, 0).expect("noon").and_utc();
+    let mut lines = String::new();
+    for line in today {
+        let mut record: Value = serde_json::from_str(line).expect("a record");
+        record["at"] = Value::String(noon.to_rfc3339());
+        lines.push_str(&record.to_string());
+        lines.push('\n');
+    }
+    let object = key(&format!("inference/flights/dt={day}/history.jsonl"));
+    backends
+        .store
+        .put(&object, lines.into_bytes())
+        .await
+        .expect("writes");
+}
+
+/// A week's window reads its settled whole days from daily profiles, built from the records the
+/// first time and stored beside them: the verdict is the one the records give, a day's records
+/// gone later still count through its profile, and a damaged profile is built again.
+async fn a_weeks_window_reads_settled_days_from_their_daily_profiles(backends: Backends) {
+    trained_on_first_quarter(&backends).await;
+    assert_eq!(serve_july(&backends).await.len(), 3000);
+    let now = Utc::now();
+    let today = now.date_naive();
+    let mut served = Vec::new();
+    for object in backends
+        .store
+        .list(&format!("inference/flights/dt={today}/"))
+        .await
+        .expect("lists")
+    {
+        let bytes = backends.store.get(&object.key).await.expect("reads").bytes;
+        served.extend(gunzip(&bytes).lines().map(str::to_owned));
+    }
+    assert_eq!(served.len(), 3000);
+    // Two to five days back have settled; yesterday has not.
+    for back in 1..=5 {
+        records_of_day(&backends, &served, today - chrono::Days::new(back)).await;
+    }
+    let week = || Current::Window {
+        hours: Some(7 * 24),
+        until: now,
+    };
+    let first = check(&backends, week()).await;
+    assert_eq!(first.report.current.rows, 6 * 3000);
+    let profiles = backends
+        .store
+        .list("inference/flights/profiles/1/")
+        .await
+        .expect("lists");
+    let days: Vec<String> = (2..=6)
+        .rev()
+        .map(|back| {
+            format!(
+                "inference/flights/profiles/1/dt={}.json",
+                today - chrono::Days::new(back)
+            )
+        })
+        .collect();
+    assert_eq!(
+        profiles
+            .iter()
+            .map(|p| p.key.to_string())
+            .collect::<Vec<_>>(),
+        days,
+        "the whole settled days of the window, the one without records too"
+    );
+
+    // A settled day's records gone: its profile still counts them. Yesterday's gone: not counted.
+    for back in [3, 1] {
+        let day = today - chrono::Days::new(back);
+        for object in backends
+            .store
+            .list(&format!("inference/flights/dt={day}/"))
+            .await
+            .expect("lists")
+        {
+            backends.store.delete(&object.key).await.expect("deletes");
+        }
+    }
+    let second = check(&backends, week()).await;
+    assert_eq!(second.report.current.rows, 5 * 3000);
+    assert_eq!(
+        drifted(&second.report),
+        drifted(&first.report),
+        "the same days, the same verdict"
+    );
+
+    // A damaged profile is built again from its day's records.
+    let fourth = key(&days[2]);
+    backends
+        .store
+        .put(&fourth, b"{\"rows\": ".to_vec())
+        .await
+        .expect("writes");
+    let third = check(&backends, week()).await;
+    assert_eq!(third.report.current.rows, 5 * 3000);
+    let rebuilt: Value = json_object(&backends, &fourth).await;
+    assert_eq!(rebuilt["rows"], 3000);
+}
+on_both_stores!(a_weeks_window_reads_settled_days_from_their_daily_profiles);

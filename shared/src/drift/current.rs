@@ -5,20 +5,21 @@ use std::fs::File;
 use std::io::{Cursor, Read as _, Seek};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, NaiveTime, Utc};
 use polars::prelude::*;
 use serde_json::{Map, Value};
 use tracing::warn;
 
 use super::error::DriftError;
-use super::profile::ProfileBuilder;
+use super::profile::{Profile, ProfileBuilder};
 use crate::artifact::ModelArtifact;
 use crate::features::RawFrame;
 use crate::ingest::blocks;
 use crate::ingest::coerce::coerce;
 use crate::ingest::decode::{numeric_schema, PARQUET_MAGIC};
 use crate::names::{ModelName, ObjectKey};
-use crate::ports::ObjectStore;
+use crate::ports::{ObjectStore, StoreError};
+use crate::predict::compaction::SETTLED_DAYS;
 use crate::predict::{self, inference, Limits, UnknownFields};
 use crate::spec::{ColumnSpec, DatasetSpec};
 
@@ -48,6 +49,12 @@ pub struct Read {
 
 /// Profiles the inference records of the window. Predictions count only where the record was made
 /// by the reference version, whose outputs on its training data they are compared with.
+///
+/// Whole days of the window that have settled (as compaction counts them) are read from their
+/// daily profile instead of their records: the first window that needs a day's profile builds it
+/// from the day's records and stores it beside them, so a 30-day window reads about 30 profiles,
+/// not 30 days of records. The rest of the window (its first and last, unsettled hours) is read
+/// record by record.
 pub async fn inference_window(
     store: &dyn ObjectStore,
     model: &ModelName,
@@ -55,9 +62,135 @@ pub async fn inference_window(
     version: u64,
     hours: u32,
     until: DateTime<Utc>,
-    builder: &mut ProfileBuilder,
-) -> Result<Read, DriftError> {
+) -> Result<(Profile, Read), DriftError> {
     let from = until - Duration::hours(hours.into());
+    let days = profiled_days(from, until);
+    let mut builder = ProfileBuilder::new(&artifact.pipeline, version);
+    let mut unreadable = 0;
+    let raw = match (days.first(), days.last()) {
+        (Some(first), Some(last)) => vec![
+            (from, start_of(*first)),
+            (start_of(*last + Days::new(1)), until),
+        ],
+        _ => vec![(from, until)],
+    };
+    for (from, until) in raw.into_iter().filter(|(from, until)| from < until) {
+        unreadable +=
+            profile_records(store, model, artifact, version, from, until, &mut builder).await?;
+    }
+    let mut profile = builder.finish();
+    for day in days {
+        let (daily, unreadable_in_day) =
+            daily_profile(store, model, artifact, version, day).await?;
+        unreadable += unreadable_in_day;
+        profile = profile
+            .merge(daily, version ^ day.num_days_from_ce() as u64)
+            .map_err(|e| DriftError::Unreadable {
+                what: format!("the daily profile of {model} version {version} for {day}"),
+                problem: e.to_string(),
+            })?;
+    }
+    let read = Read {
+        description: format!(
+            "inference records from {} to {}",
+            from.format("%Y-%m-%d %H:%M UTC"),
+            until.format("%Y-%m-%d %H:%M UTC")
+        ),
+        unreadable_records: unreadable,
+    };
+    Ok((profile, read))
+}
+
+/// The whole days between `from` and `until` that have settled by `until`, oldest first.
+fn profiled_days(from: DateTime<Utc>, until: DateTime<Utc>) -> Vec<NaiveDate> {
+    let first = if start_of(from.date_naive()) == from {
+        from.date_naive()
+    } else {
+        from.date_naive() + Days::new(1)
+    };
+    let Some(last_settled) = until.date_naive().checked_sub_days(Days::new(SETTLED_DAYS)) else {
+        return Vec::new();
+    };
+    first
+        .iter_days()
+        .take_while(|day| *day <= last_settled && start_of(*day + Days::new(1)) <= until)
+        .collect()
+}
+
+fn start_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// Where a version's profile of a day's records is kept: beside the records, so it expires with them.
+fn daily_key(model: &ModelName, version: u64, day: NaiveDate) -> ObjectKey {
+    ObjectKey::parse(&format!(
+        "inference/{model}/profiles/{version}/dt={day}.json"
+    ))
+    .unwrap_or_else(|_| unreachable!("a valid model name, a number and a date"))
+}
+
+/// `version`'s profile of `day`'s records: the stored one, or built from the records and stored
+/// (also when the stored one cannot be read); with the unreadable records met building it.
+async fn daily_profile(
+    store: &dyn ObjectStore,
+    model: &ModelName,
+    artifact: &ModelArtifact,
+    version: u64,
+    day: NaiveDate,
+) -> Result<(Profile, u64), DriftError> {
+    let key = daily_key(model, version, day);
+    let mut builder = ProfileBuilder::new(&artifact.pipeline, version);
+    match store.get(&key).await {
+        Ok(object) => match serde_json::from_slice::<Profile>(&object.bytes) {
+            Ok(profile) if same_features(&profile, &builder) => return Ok((profile, 0)),
+            Ok(_) => warn!(key = %key, "a daily profile of other features built again"),
+            Err(e) => warn!(key = %key, error = %e, "unreadable daily profile built again"),
+        },
+        Err(StoreError::NotFound(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let unreadable = profile_records(
+        store,
+        model,
+        artifact,
+        version,
+        start_of(day),
+        start_of(day + Days::new(1)),
+        &mut builder,
+    )
+    .await?;
+    let profile = builder.finish();
+    let json = serde_json::to_vec(&profile).map_err(|e| DriftError::Unreadable {
+        what: format!("the daily profile {key}"),
+        problem: e.to_string(),
+    })?;
+    store.put(&key, json).await?;
+    Ok((profile, unreadable))
+}
+
+/// Whether `profile` profiles the features `builder` does (a stored profile can be of no other,
+/// being keyed by version, unless it was damaged).
+fn same_features(profile: &Profile, builder: &ProfileBuilder) -> bool {
+    let names = builder.feature_names();
+    profile.features.len() == names.len()
+        && profile
+            .features
+            .iter()
+            .zip(&names)
+            .all(|(f, n)| f.name() == n)
+}
+
+/// Profiles the records made from `from` until `until` into `builder`; the records that could not
+/// be read or did not match the model's inputs are counted, not fatal.
+async fn profile_records(
+    store: &dyn ObjectStore,
+    model: &ModelName,
+    artifact: &ModelArtifact,
+    version: u64,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    builder: &mut ProfileBuilder,
+) -> Result<u64, DriftError> {
     let limits = Limits {
         max_records: usize::MAX,
         unknown_fields: UnknownFields::Ignore,
@@ -95,14 +228,7 @@ pub async fn inference_window(
         Ok(())
     })
     .await?;
-    Ok(Read {
-        description: format!(
-            "inference records from {} to {}",
-            from.format("%Y-%m-%d %H:%M UTC"),
-            until.format("%Y-%m-%d %H:%M UTC")
-        ),
-        unreadable_records: unreadable + unmatched,
-    })
+    Ok(unreadable + unmatched)
 }
 
 /// Profiles a curated Parquet file's input columns, scoring them with the model.

@@ -116,7 +116,7 @@ impl DriftJob {
             }
         };
         let mut builder = ProfileBuilder::new(&artifact.pipeline, version);
-        let (source, read, suffix) = match &request.current {
+        let (source, read, suffix, window) = match &request.current {
             Current::Window { hours, until } => {
                 // Housekeeping first, so the window is read from fewer objects; a failure is
                 // logged and left for the next run.
@@ -131,17 +131,16 @@ impl DriftJob {
                     Err(e) => tracing::warn!(%model, error = %e, "inference records not compacted"),
                 }
                 let hours = hours.unwrap_or(settings.window_hours);
-                let read = current::inference_window(
+                let (profile, read) = current::inference_window(
                     self.store.as_ref(),
                     &request.model,
                     &artifact,
                     version,
                     hours,
                     *until,
-                    &mut builder,
                 )
                 .await?;
-                ("inference", read, String::new())
+                ("inference", read, String::new(), Some(profile))
             }
             Current::DataVersion(wanted) => {
                 let data = self.data_version(&dataset, wanted).await?;
@@ -158,7 +157,7 @@ impl DriftJob {
                     unreadable_records: 0,
                 };
                 let short: String = data.version.chars().take(12).collect();
-                ("data_version", read, format!("-data-{short}"))
+                ("data_version", read, format!("-data-{short}"), None)
             }
             Current::File { name, path } => {
                 current::file(name, path, spec, &columns, &artifact, &mut builder)?;
@@ -166,10 +165,10 @@ impl DriftJob {
                     description: format!("file {name}"),
                     unreadable_records: 0,
                 };
-                ("file", read, format!("-file-{}", key_safe(name)))
+                ("file", read, format!("-file-{}", key_safe(name)), None)
             }
         };
-        let current = builder.finish();
+        let current = window.unwrap_or_else(|| builder.finish());
         let comparison = compare(&reference, &current, &thresholds);
         let report = DriftReport {
             model: request.model.clone(),

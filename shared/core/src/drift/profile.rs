@@ -153,6 +153,16 @@ impl ProfileBuilder {
         self.rows
     }
 
+    /// The names of the features profiled, in the order [`ProfileBuilder::finish`] gives them.
+    pub fn feature_names(&self) -> Vec<String> {
+        self.numeric
+            .iter()
+            .map(|(name, _)| name.clone())
+            .chain(self.categorical.iter().map(|(e, _)| e.name()))
+            .chain(self.text.iter().map(|b| b.encoder.column.clone()))
+            .collect()
+    }
+
     /// Adds a batch of rows holding the pipeline's input columns. Features are profiled in parallel.
     pub fn add(&mut self, frame: &RawFrame) -> Result<(), FeatureError> {
         self.numeric
