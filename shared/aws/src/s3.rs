@@ -28,6 +28,20 @@ impl S3Store {
         }
     }
 
+    /// The object at `key`, its body not yet read; `NotFound` when there is none.
+    async fn get_object(
+        &self,
+        key: &ObjectKey,
+    ) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, StoreError> {
+        self.client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await
+            .map_err(|e| missing_or("reading", key, &e))
+    }
+
     /// Writes `body` at `key`; only where nothing is there yet when `only_if_absent`.
     async fn put_body(
         &self,
@@ -149,14 +163,7 @@ impl ObjectStore for S3Store {
     }
 
     async fn get(&self, key: &ObjectKey) -> Result<StoredObject, StoreError> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .send()
-            .await
-            .map_err(|e| missing_or("reading", key, &e))?;
+        let out = self.get_object(key).await?;
         let etag = clean_etag(out.e_tag());
         let version = out.version_id().map(str::to_owned);
         let bytes = out
@@ -181,14 +188,7 @@ impl ObjectStore for S3Store {
     }
 
     async fn get_to_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StoreError> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .send()
-            .await
-            .map_err(|e| missing_or("reading", key, &e))?;
+        let out = self.get_object(key).await?;
         let failed = |message: String| StoreError::Unavailable {
             action: "reading",
             key: key.to_string(),

@@ -145,14 +145,7 @@ fn label(settings: &Settings, data: &Curated) -> Result<Labelled, TrainError> {
                 .map(|k| k as u32)
         })
         .collect();
-    let mut rows = Vec::new();
-    let mut y = Vec::new();
-    for (row, code) in labels.rows.iter().enumerate() {
-        if let Some(class) = code.and_then(|code| class_of[code as usize]) {
-            rows.push(row);
-            y.push(class);
-        }
-    }
+    let (rows, y) = labels.classified(&class_of);
     Ok(Labelled {
         rows,
         classes,

@@ -216,6 +216,19 @@ impl Labels {
         }
     }
 
+    /// The rows whose label has a class in `class_of` (one entry per label), and each one's class.
+    pub fn classified(&self, class_of: &[Option<u32>]) -> (Vec<usize>, Vec<u32>) {
+        let mut rows = Vec::new();
+        let mut classes = Vec::new();
+        for (row, code) in self.rows.iter().enumerate() {
+            if let Some(class) = code.and_then(|code| class_of[code as usize]) {
+                rows.push(row);
+                classes.push(class);
+            }
+        }
+        (rows, classes)
+    }
+
     /// Rows per label, nulls left out.
     pub fn counts(&self) -> Vec<(&str, usize)> {
         let mut counts = vec![0usize; self.values.len()];

@@ -65,14 +65,7 @@ pub async fn test_part(
             }
         })
         .collect::<Result<Vec<Option<u32>>, DataError>>()?;
-    let mut labelled = Vec::new();
-    let mut y = Vec::new();
-    for (row, code) in labels.rows.iter().enumerate() {
-        if let Some(class) = code.and_then(|code| class_of[code as usize]) {
-            labelled.push(row);
-            y.push(class);
-        }
-    }
+    let (labelled, y) = labels.classified(&class_of);
     let time_columns: Vec<&str> = lineage
         .split
         .time_column
