@@ -36,6 +36,13 @@ cleanup() {
 trap cleanup EXIT
 
 PROFILE=dev infra/container/build.sh mlops-train:test
+# Whether this machine's Docker can start a container at all (a sandbox may refuse the runtime):
+# the task without its arguments must get as far as the binary's own refusal.
+probe=$(docker run --rm --network host mlops-train:test --task 2>&1 || true)
+case $probe in
+  *"the container task takes: --task <dataset> <trigger>"*) ;;
+  *) not_here "Docker cannot start a container here: $(tail -2 <<<"$probe")" ;;
+esac
 
 bucket=container-test-$RANDOM$RANDOM
 table=container-test-registry-$RANDOM

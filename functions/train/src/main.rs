@@ -15,13 +15,13 @@ fn main() -> Result<ExitCode, Error> {
     lambda_runtime::tracing::init_default_subscriber();
     match task_request(&args) {
         None => runtime.block_on(serve()).map(|()| ExitCode::SUCCESS),
-        Some(request) => runtime.block_on(async {
+        Some(Err(bad)) => {
+            eprintln!("{bad}");
+            Ok(ExitCode::FAILURE)
+        }
+        Some(Ok(request)) => runtime.block_on(async {
             let trainer = Trainer::new(&backends().await?);
-            let answer = match request {
-                Ok(request) => run_task(&trainer, request).await,
-                Err(bad) => Err(bad),
-            };
-            Ok(match answer {
+            Ok(match run_task(&trainer, request).await {
                 Ok(response) => {
                     println!("{}", serde_json::to_string(&response)?);
                     ExitCode::SUCCESS
