@@ -103,6 +103,7 @@ impl DriftJob {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
+        let profiled = || ProfileBuilder::new(&artifact.pipeline, version);
         let (reference, reference_source) = match &request.reference {
             Reference::Training => (
                 self.reference(&request.model, version, &record.reference_key)
@@ -110,13 +111,12 @@ impl DriftJob {
                 format!("the training data of version {version}"),
             ),
             Reference::File { name, path } => {
-                let mut builder = ProfileBuilder::new(&artifact.pipeline, version);
+                let mut builder = profiled();
                 current::file(name, path, spec, &columns, &artifact, &mut builder)?;
                 (builder.finish(), format!("file {name}"))
             }
         };
-        let mut builder = ProfileBuilder::new(&artifact.pipeline, version);
-        let (source, read, suffix, window) = match &request.current {
+        let (source, read, suffix, current) = match &request.current {
             Current::Window { hours, until } => {
                 // Housekeeping first, so the window is read from fewer objects; a failure is
                 // logged and left for the next run.
@@ -140,10 +140,11 @@ impl DriftJob {
                     *until,
                 )
                 .await?;
-                ("inference", read, String::new(), Some(profile))
+                ("inference", read, String::new(), profile)
             }
             Current::DataVersion(wanted) => {
                 let data = self.data_version(&dataset, wanted).await?;
+                let mut builder = profiled();
                 current::curated(
                     self.store.as_ref(),
                     &data.data_key,
@@ -157,18 +158,24 @@ impl DriftJob {
                     unreadable_records: 0,
                 };
                 let short: String = data.version.chars().take(12).collect();
-                ("data_version", read, format!("-data-{short}"), None)
+                (
+                    "data_version",
+                    read,
+                    format!("-data-{short}"),
+                    builder.finish(),
+                )
             }
             Current::File { name, path } => {
+                let mut builder = profiled();
                 current::file(name, path, spec, &columns, &artifact, &mut builder)?;
                 let read = current::Read {
                     description: format!("file {name}"),
                     unreadable_records: 0,
                 };
-                ("file", read, format!("-file-{}", key_safe(name)), None)
+                let suffix = format!("-file-{}", key_safe(name));
+                ("file", read, suffix, builder.finish())
             }
         };
-        let current = window.unwrap_or_else(|| builder.finish());
         let comparison = compare(&reference, &current, &thresholds);
         let report = DriftReport {
             model: request.model.clone(),

@@ -6,8 +6,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::curated::Curated;
 use super::DataError;
-use crate::features::{FeatureError, RawColumn, RawFrame};
+use crate::features::{FeatureError, RawColumn};
 use crate::spec::{SplitSection, SplitStrategy};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -107,12 +108,14 @@ pub fn time_range(times: &[i64], rows: &[usize]) -> Option<TimeRange> {
     })
 }
 
-/// Train, validation and test rows of the labelled `frame` as the split section says, with each
-/// row's time for a time split. Training and the promotion's holdout both split here, so the test
-/// part the champion is scored on is exactly the candidate's.
+/// Train, validation and test positions among the labelled `rows` of `data` (their classes `y`)
+/// as the split section says, with each labelled row's time for a time split (the only column it
+/// reads). Training and the promotion's holdout both split here, so the test part the champion is
+/// scored on is exactly the candidate's.
 pub fn split_rows(
     split: &SplitSection,
-    frame: &RawFrame,
+    data: &Curated,
+    rows: &[usize],
     y: &[u32],
     classes: usize,
 ) -> Result<(Split, Option<Vec<i64>>), DataError> {
@@ -121,10 +124,10 @@ pub fn split_rows(
         validation: split.validation,
     };
     let times = match (&split.strategy, &split.time_column) {
-        (SplitStrategy::Time, Some(column)) => match frame.column(column)? {
+        (SplitStrategy::Time, Some(column)) => match data.column(column)?.take(rows) {
             RawColumn::Datetime(values) => Some(
                 values
-                    .iter()
+                    .into_iter()
                     .map(|v| v.unwrap_or(i64::MIN))
                     .collect::<Vec<_>>(),
             ),

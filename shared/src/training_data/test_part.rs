@@ -66,18 +66,7 @@ pub async fn test_part(
         })
         .collect::<Result<Vec<Option<u32>>, DataError>>()?;
     let (labelled, y) = labels.classified(&class_of);
-    let time_columns: Vec<&str> = lineage
-        .split
-        .time_column
-        .iter()
-        .map(String::as_str)
-        .collect();
-    let (parts, _) = split_rows(
-        &lineage.split,
-        &data.take(&time_columns, &labelled)?,
-        &y,
-        classes.len(),
-    )?;
+    let (parts, _) = split_rows(&lineage.split, &data, &labelled, &y, classes.len())?;
     let rows: Vec<usize> = parts.test.iter().map(|&i| labelled[i]).collect();
     Ok(TestPart {
         frame: data.take(&names, &rows)?,

@@ -143,23 +143,15 @@ fn min_max(a: Option<f64>, b: Option<f64>, pick: fn(f64, f64) -> f64) -> Option<
 }
 
 fn categorical(a: CategoricalProfile, b: CategoricalProfile) -> CategoricalProfile {
-    let mut levels = a.levels;
-    for (level, count) in b.levels {
-        *levels.entry(level).or_default() += count;
-    }
     CategoricalProfile {
         name: a.name,
         count: a.count + b.count,
         nulls: a.nulls + b.nulls,
-        levels: most_frequent(levels, MAX_LEVELS, Some(OTHER_LEVELS)),
+        levels: most_frequent(a.levels, b.levels, MAX_LEVELS, Some(OTHER_LEVELS)),
     }
 }
 
 fn text(a: TextProfile, b: TextProfile, rng: &mut ChaCha8Rng) -> TextProfile {
-    let mut words = a.top_words;
-    for (word, count) in b.top_words {
-        *words.entry(word).or_default() += count;
-    }
     TextProfile {
         name: a.name,
         count: a.count + b.count,
@@ -167,18 +159,23 @@ fn text(a: TextProfile, b: TextProfile, rng: &mut ChaCha8Rng) -> TextProfile {
         words: numeric(a.words, b.words, rng),
         terms: a.terms + b.terms,
         unknown_terms: a.unknown_terms + b.unknown_terms,
-        top_words: most_frequent(words, TOP_WORDS, None),
+        top_words: most_frequent(a.top_words, b.top_words, TOP_WORDS, None),
         word_total: a.word_total + b.word_total,
     }
 }
 
-/// The `keep` most frequent entries (ties by name); the rest counted under `other` when given,
-/// else left out.
+/// The counts of `a` and `b` added up, the `keep` most frequent kept (ties by name); the rest
+/// counted under `other` when given, else left out.
 fn most_frequent(
-    counts: BTreeMap<String, u64>,
+    a: BTreeMap<String, u64>,
+    b: BTreeMap<String, u64>,
     keep: usize,
     other: Option<&str>,
 ) -> BTreeMap<String, u64> {
+    let mut counts = a;
+    for (name, count) in b {
+        *counts.entry(name).or_default() += count;
+    }
     if counts.len() <= keep {
         return counts;
     }
