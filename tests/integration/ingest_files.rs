@@ -418,3 +418,136 @@ async fn a_quarantined_upload_is_judged_afresh_after_the_spec_changes() {
         .expect("uploads");
     assert_eq!(uploads.len(), 2, "both judgements are on record");
 }
+
+/// The four monthly samples five times over (each copy under its own year, so that the key
+/// holds): 60,000 rows, about 9.3 MB of CSV, more than one block of text or slice of Parquet.
+fn five_years() -> String {
+    let months: Vec<String> = ["01", "02", "03", "07"]
+        .map(|m| gunzip(&flights_sample(m)))
+        .to_vec();
+    let header = months[0].lines().next().expect("header").to_owned();
+    let mut csv = header + "\n";
+    for year in ["2009", "2010", "2011", "2012", "2013"] {
+        for month in &months {
+            for line in month.lines().skip(1) {
+                csv.push_str(year);
+                csv.push_str(&line[4..]);
+                csv.push('\n');
+            }
+        }
+    }
+    csv
+}
+
+/// A file of many batches is judged as a whole and stored as one version: rows dropped in every
+/// part of it keep their place in the upload, and a key repeated far apart is found.
+async fn large_files_are_read_in_batches_and_judged_whole(backends: Backends) {
+    install_spec(&backends).await;
+    let ingestor = Ingestor::new(backends.store.clone(), backends.registry.clone(), 1 << 30);
+    let csv = five_years();
+    assert!(
+        csv.len() > mlops_shared::ingest::blocks::BLOCK_BYTES,
+        "more than one block"
+    );
+    let rows = csv.lines().count() - 1;
+    let dropped = with_values(&csv, "origin", "BOS", 10_000);
+    let outcome = ingestor
+        .upload_and_ingest(&flights(), "years.csv", dropped.into_bytes())
+        .await
+        .expect("ingested");
+    assert_eq!(outcome.status, Status::Accepted, "{outcome:?}");
+    assert_eq!((outcome.rows, outcome.rows_dropped), (rows as u64 - 6, 6));
+    let version = outcome.version.clone().expect("version");
+    let dropped = backends
+        .store
+        .get(&key(&format!(
+            "curated/flights/{version}/dropped_rows.parquet"
+        )))
+        .await
+        .expect("dropped rows kept");
+    let dropped = ParquetReader::new(Cursor::new(dropped.bytes))
+        .finish()
+        .expect("parquet");
+    let at: Vec<Option<u64>> = dropped
+        .column("_row")
+        .expect("_row")
+        .u64()
+        .expect("u64")
+        .iter()
+        .collect();
+    assert_eq!(
+        at,
+        [10_000, 20_000, 30_000, 40_000, 50_000, 60_000].map(Some)
+    );
+    let manifest = report(&backends, &outcome).await;
+    assert_eq!(manifest["rows"], rows as u64 - 6);
+    let data = backends
+        .store
+        .get(&key(&format!("curated/flights/{version}/data.parquet")))
+        .await
+        .expect("data");
+    let data = ParquetReader::new(Cursor::new(data.bytes))
+        .finish()
+        .expect("parquet");
+    assert_eq!(data.height(), rows - 6);
+
+    // The same rows as Parquet (typed, read a slice at a time) profile as the CSV's do.
+    let (parquet, _) = other_formats(&csv);
+    let as_parquet = ingestor
+        .upload_and_ingest(&flights(), "years.parquet", parquet)
+        .await
+        .expect("ingested");
+    assert_eq!(
+        (as_parquet.status, as_parquet.rows),
+        (Status::Accepted, rows as u64)
+    );
+    let whole = ingestor
+        .upload_and_ingest(&flights(), "years-clean.csv", csv.clone().into_bytes())
+        .await
+        .expect("ingested");
+    assert_eq!(
+        report(&backends, &as_parquet).await["profile"],
+        report(&backends, &whole).await["profile"]
+    );
+
+    // A row of the first block repeated at the end: the key is not unique, in rows 7 and the last.
+    let seventh = csv.lines().nth(7).expect("row 7").to_owned();
+    let repeated = format!("{csv}{seventh}\n");
+    let outcome = ingestor
+        .upload_and_ingest(&flights(), "repeated.csv", repeated.into_bytes())
+        .await
+        .expect("ingested");
+    assert_eq!(outcome.status, Status::Quarantined);
+    let report = report(&backends, &outcome).await;
+    let failure = &report["failures"][0];
+    assert_eq!(
+        (failure["rule"].as_str(), failure["count"].as_u64()),
+        (Some("unique_key"), Some(2))
+    );
+    let examples: Vec<u64> = failure["examples"]
+        .as_array()
+        .expect("examples")
+        .iter()
+        .filter_map(|e| e["row"].as_u64())
+        .collect();
+    assert_eq!(examples, [7, rows as u64 + 1]);
+    assert!(
+        failure["examples"][0]["value"]
+            .as_str()
+            .expect("value")
+            .starts_with("year=2009, month=1,"),
+        "{failure}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_files_are_read_in_batches_locally() {
+    let (backends, _dir) = local_backends();
+    large_files_are_read_in_batches_and_judged_whole(backends).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_files_are_read_in_batches_on_s3_and_dynamodb() {
+    let backends = aws_backends().await.backends;
+    large_files_are_read_in_batches_and_judged_whole(backends).await;
+}

@@ -99,11 +99,11 @@ pub fn ingest_upload(data: &[u8]) {
     ) else {
         return;
     };
-    let checked = match validate::check(&frame, &decoded, &spec) {
-        Ok(checked) => checked,
+    let typed = match validate::check_frame(&frame, &decoded, &spec, &std::env::temp_dir()) {
+        Ok((typed, _)) => typed,
         Err(e) => panic!("validation failed inside instead of judging the file: {e}"),
     };
-    if let Err(e) = profile::profile(&checked.frame, &spec) {
+    if let Err(e) = profile::profile(&typed, &spec) {
         panic!("profiling failed inside: {e}");
     }
 }

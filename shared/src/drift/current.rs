@@ -2,7 +2,7 @@
 //! the sampled inference records of a time window, a curated data version, or a file.
 
 use std::fs::File;
-use std::io::{Cursor, Read as _, Seek};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, NaiveTime, Utc};
@@ -16,7 +16,7 @@ use crate::artifact::ModelArtifact;
 use crate::features::RawFrame;
 use crate::ingest::blocks;
 use crate::ingest::coerce::coerce;
-use crate::ingest::decode::{numeric_schema, PARQUET_MAGIC};
+use crate::ingest::decode::numeric_schema;
 use crate::names::{ModelName, ObjectKey};
 use crate::ports::{ObjectStore, StoreError};
 use crate::predict::compaction::SETTLED_DAYS;
@@ -262,37 +262,26 @@ pub fn file(
         let typed = typed(batch, columns)?;
         profile_frame(&typed, columns, artifact, builder)
     };
-    let unreadable = |e: std::io::Error| Problem::Read(e.to_string());
-    let read = (|| {
-        let mut file = File::open(path).map_err(unreadable)?;
-        let mut start = Vec::with_capacity(PARQUET_MAGIC.len());
-        (&mut file)
-            .take(PARQUET_MAGIC.len() as u64)
-            .read_to_end(&mut start)
-            .map_err(unreadable)?;
-        file.rewind().map_err(unreadable)?;
-        if start == PARQUET_MAGIC {
-            // Compressed and columnar: the bytes are a fraction of the rows they hold, and only
-            // the input columns of one slice of rows are decoded at a time.
-            let bytes = std::fs::read(path).map_err(unreadable)?;
-            return parquet_batches(&bytes, columns, BATCH_ROWS, profile);
-        }
-        let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
-        blocks::text_batches(
-            file,
-            name,
-            &spec.source,
-            &numeric_schema(spec),
-            &names,
-            u64::MAX,
-            blocks::BLOCK_BYTES,
-            &mut profile,
-        )
+    let file = File::open(path).map_err(|e| DriftError::Unreadable {
+        what: name.to_owned(),
+        problem: e.to_string(),
+    })?;
+    let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    let reading = blocks::Reading {
+        file_name: name,
+        source: &spec.source,
+        numeric: &numeric_schema(spec),
+        columns: Some(&names),
+        max_bytes: u64::MAX,
+        block_bytes: blocks::BLOCK_BYTES,
+        parquet_rows: BATCH_ROWS,
+    };
+    let read = blocks::batches(file, &reading, |batch, _| profile(batch))
+        .map(|_| ())
         .map_err(|failure| match failure {
             blocks::Failure::Read(e) => Problem::Read(e.to_string()),
             blocks::Failure::Each(problem) => problem,
-        })
-    })();
+        });
     read.map_err(|problem| problem.of(name))
 }
 

@@ -8,6 +8,7 @@
 pub use mlops_core::ingest::*;
 
 pub mod catalog;
+mod passes;
 pub mod retirement;
 
 use std::path::Path;
@@ -25,6 +26,7 @@ use crate::spec::stored::{self, StoredSpecError};
 use crate::spec::{InvalidRows, LoadedSpec};
 use crate::version::CODE_VERSION;
 use catalog::{DataVersionRecord, UploadRecord, UploadStatus};
+use profile::ColumnProfile;
 use report::{ColumnSchema, Manifest, ObjectRef, SourceRef, SpecRef, ValidationReport, Verdict};
 use validate::{Checked, Finding};
 
@@ -47,6 +49,9 @@ pub enum IngestError {
     Registry(#[from] RegistryError),
     #[error("internal data processing error: {0}")]
     Data(#[from] PolarsError),
+    /// The local copy of an upload, or the files made from it, could not be written or read.
+    #[error("scratch space: {0}")]
+    Scratch(std::io::Error),
 }
 
 impl IngestError {
@@ -55,6 +60,8 @@ impl IngestError {
         match self {
             IngestError::Store(e) => e.is_retryable(),
             IngestError::Registry(e) => e.is_retryable(),
+            // A full or failing disk may be another invocation's: worth a retry.
+            IngestError::Scratch(_) => true,
             IngestError::NotAnUpload { .. } | IngestError::Vanished(_) | IngestError::Data(_) => {
                 false
             }
@@ -171,20 +178,31 @@ fn sha256_hex(bytes: &[u8]) -> String {
 pub struct Ingestor {
     store: Arc<dyn ObjectStore>,
     registry: Arc<dyn RegistryStore>,
-    /// A hard cap whatever a spec allows: what this process's memory can hold.
+    /// A hard cap whatever a spec allows: what this process's scratch space can hold.
     max_file_bytes: u64,
+    /// Where uploads are copied and read (a Lambda's /tmp).
+    scratch: std::path::PathBuf,
 }
 
 /// The decision on a checked file.
 enum Decision {
     Accept {
-        frame: DataFrame,
-        dropped: Option<DataFrame>,
+        /// The rows to drop, if any.
+        invalid: Option<BooleanChunked>,
         failures: Vec<Finding>,
     },
     Reject {
         failures: Vec<Finding>,
     },
+}
+
+/// An accepted upload's rows, as they are to be stored.
+struct Curated {
+    data: std::path::PathBuf,
+    dropped: Option<std::path::PathBuf>,
+    rows: u64,
+    profile: Vec<ColumnProfile>,
+    report: ValidationReport,
 }
 
 impl Ingestor {
@@ -197,6 +215,7 @@ impl Ingestor {
             store,
             registry,
             max_file_bytes,
+            scratch: std::env::temp_dir(),
         }
     }
 
@@ -267,15 +286,19 @@ impl Ingestor {
                 .await;
         }
 
-        let object = match self.store.get(key).await {
-            Ok(object) => object,
+        // The upload is read from a local copy (a Lambda's /tmp), a batch at a time.
+        let scratch = tempfile::Builder::new()
+            .prefix("ingest-")
+            .tempdir_in(&self.scratch)
+            .map_err(IngestError::Scratch)?;
+        let upload = scratch.path().join("upload");
+        match self.store.get_to_file(key, &upload).await {
+            Ok(()) => {}
             Err(StoreError::NotFound(_)) => return Err(IngestError::Vanished(key.clone())),
             Err(e) => return Err(e.into()),
-        };
-        let source_sha256 = sha256_hex(&object.bytes);
+        }
+        let source_sha256 = file_sha256(&upload).map_err(IngestError::Scratch)?;
         source.sha256 = Some(source_sha256.clone());
-        source.etag = object.info.etag.clone();
-        source.version_id = object.info.version.clone();
 
         // A redelivered event: report what the first delivery decided.
         let upload_key = catalog::upload_key(&raw.dataset, key, &source_sha256, Some(&spec.sha256));
@@ -284,29 +307,33 @@ impl Ingestor {
             return Ok(outcome_of_repeat(previous));
         }
 
-        // The content's limit is the upload's: what memory holds is the content, not its gzip.
+        // The content's limit is the upload's: what is decoded is the content, not its gzip.
         let max_content = self.max_file_bytes.min(spec.spec.source.max_file_bytes);
-        let (raw_frame, decoded) = match decode::decode(
-            &object.bytes,
-            raw.key.file_name(),
-            &spec.spec.source,
-            &decode::numeric_schema(&spec.spec),
-            max_content,
-        ) {
-            Ok(read) => read,
-            Err(e) => {
-                let finding = Finding::file_level(e.rule(), vec![], e.to_string());
+        let first = {
+            let (upload, name, spec) = (
+                upload.clone(),
+                raw.key.file_name().to_owned(),
+                spec.spec.clone(),
+            );
+            let dir = scratch.path().to_owned();
+            tokio::task::spawn_blocking(move || {
+                passes::check_upload(&upload, &name, &spec, max_content, &dir)
+            })
+            .await
+            .map_err(|e| IngestError::Scratch(std::io::Error::other(e)))??
+        };
+        let first = match first {
+            Ok(first) => first,
+            Err(fault) => {
+                let finding = Finding::file_level(fault.rule(), vec![], fault.to_string());
                 return self
                     .quarantine(&raw, source, Some(spec_ref), vec![finding])
                     .await;
             }
         };
-        drop(object);
-        let rows = raw_frame.height() as u64;
-        let format = decoded.format;
-        let checked = validate::check(&raw_frame, &decoded, &spec.spec)?;
-        drop(raw_frame);
-        let warnings = checked.warnings.clone();
+        let rows = first.checked.rows;
+        let format = first.format;
+        let warnings = first.checked.warnings.clone();
         let report = |verdict, failures, rows_accepted, rows_dropped| ValidationReport {
             dataset: raw.dataset.clone(),
             verdict,
@@ -321,78 +348,89 @@ impl Ingestor {
             checked_at: clock::now(),
             code_version: CODE_VERSION.into(),
         };
-        match decide(checked, &spec)? {
+        let curated = match decide(first.checked, &spec) {
             Decision::Reject { failures } => {
                 let report = report(Verdict::Quarantined, failures, 0, 0);
-                self.write_quarantine(&raw, report, upload_key).await
+                return self.write_quarantine(&raw, report, upload_key).await;
             }
             Decision::Accept {
-                mut frame,
-                mut dropped,
+                invalid: None,
                 failures,
             } => {
-                let rows_dropped = dropped.as_ref().map_or(0, |d| d.height() as u64);
-                let report = report(
-                    Verdict::Accepted,
-                    failures,
-                    frame.height() as u64,
-                    rows_dropped,
-                );
-                self.accept(
-                    &raw,
-                    &spec,
-                    spec_ref,
-                    &mut frame,
-                    dropped.as_mut(),
+                let report = report(Verdict::Accepted, failures, rows, 0);
+                Curated {
+                    data: first.typed,
+                    dropped: None,
+                    rows,
+                    profile: first.profile,
                     report,
-                    upload_key,
-                )
-                .await
+                }
             }
-        }
+            Decision::Accept {
+                invalid: Some(invalid),
+                failures,
+            } => {
+                let dropped = invalid.sum().unwrap_or(0) as u64;
+                let report = report(Verdict::Accepted, failures, rows - dropped, dropped);
+                let (typed, spec, dir) =
+                    (first.typed, spec.spec.clone(), scratch.path().to_owned());
+                let split = tokio::task::spawn_blocking(move || {
+                    passes::drop_rows(&typed, &invalid, &spec, &dir)
+                })
+                .await
+                .map_err(|e| IngestError::Scratch(std::io::Error::other(e)))??;
+                Curated {
+                    data: split.kept,
+                    dropped: Some(split.dropped),
+                    rows: rows - dropped,
+                    profile: split.profile,
+                    report,
+                }
+            }
+        };
+        self.accept(&raw, &spec, spec_ref, curated, upload_key, scratch.path())
+            .await
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn accept(
         &self,
         raw: &RawKey,
         spec: &LoadedSpec,
         spec_ref: SpecRef,
-        frame: &mut DataFrame,
-        dropped: Option<&mut DataFrame>,
-        validation: ValidationReport,
+        curated: Curated,
         upload_key: crate::ports::ItemKey,
+        scratch: &Path,
     ) -> Result<IngestOutcome, IngestError> {
         let dataset = &raw.dataset;
+        let Curated {
+            data,
+            dropped,
+            rows,
+            profile,
+            report: validation,
+        } = curated;
         let source_sha256 = validation.source.sha256.clone().unwrap_or_default();
         // Same content under the same contract: same version, whatever the key or the delivery.
         let version =
             sha256_hex(format!("{}:{source_sha256}", spec.sha256).as_bytes())[..16].to_owned();
-
-        // Encoding and profiling are independent: with two cores (a Lambda of 1,769 MB or more, or
-        // a laptop) they overlap.
-        let mut to_encode = frame.clone();
-        let (encoded, profile) = rayon::join(
-            || parquet_bytes(&mut to_encode),
-            || profile::profile(frame, &spec.spec),
-        );
         let data = self
-            .put_if_absent(
+            .put_file_if_absent(
                 curated_key(dataset, raw.stream, &version, "data.parquet"),
-                encoded?,
+                &data,
+                scratch,
             )
             .await?;
         let dropped_rows = match dropped {
             Some(dropped) => Some(
-                self.put_if_absent(
+                self.put_file_if_absent(
                     curated_key(dataset, raw.stream, &version, "dropped_rows.parquet"),
-                    parquet_bytes(dropped)?,
+                    &dropped,
+                    scratch,
                 )
                 .await?,
             ),
             None => None,
         };
-        let rows = frame.height() as u64;
         let manifest_key = curated_key(dataset, raw.stream, &version, "manifest.json");
         let ingested_at = clock::now();
         let manifest = Manifest {
@@ -412,7 +450,7 @@ impl Ingestor {
             dropped_rows,
             source: validation.source.clone(),
             spec: spec_ref.clone(),
-            profile: profile?,
+            profile,
             validation: validation.clone(),
             ingested_at,
             code_version: CODE_VERSION.into(),
@@ -470,27 +508,25 @@ impl Ingestor {
         })
     }
 
-    /// Stores `bytes` unless the object exists; returns what is stored at the key.
-    async fn put_if_absent(
+    /// Stores the file at `path` unless the object exists; returns what is stored at the key.
+    async fn put_file_if_absent(
         &self,
         key: ObjectKey,
-        bytes: Vec<u8>,
+        path: &Path,
+        scratch: &Path,
     ) -> Result<ObjectRef, IngestError> {
-        let (sha256, size) = (sha256_hex(&bytes), bytes.len() as u64);
-        match self.store.put_if_absent(&key, bytes).await? {
-            PutOutcome::Created => Ok(ObjectRef {
-                key: key.clone(),
-                sha256,
-                bytes: size,
-            }),
+        let described = |path: &Path, key: ObjectKey| -> Result<ObjectRef, IngestError> {
+            let sha256 = file_sha256(path).map_err(IngestError::Scratch)?;
+            let bytes = std::fs::metadata(path).map_err(IngestError::Scratch)?.len();
+            Ok(ObjectRef { key, sha256, bytes })
+        };
+        match self.store.put_file_if_absent(&key, path).await? {
+            PutOutcome::Created => described(path, key),
             // Written by an earlier delivery: describe the object that is there, not the one we made.
             PutOutcome::AlreadyExists => {
-                let existing = self.store.get(&key).await?;
-                Ok(ObjectRef {
-                    key,
-                    sha256: sha256_hex(&existing.bytes),
-                    bytes: existing.info.size,
-                })
+                let existing = scratch.join("existing");
+                self.store.get_to_file(&key, &existing).await?;
+                described(&existing, key)
             }
         }
     }
@@ -673,15 +709,19 @@ fn upload_key(dataset: &DatasetName, file_name: &str) -> Result<ObjectKey, Inges
     })
 }
 
-/// zstd level 1, not polars' default 3: on the flights data the files came out slightly smaller
-/// for a little less CPU.
-fn parquet_bytes(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
+/// A Parquet writer as curated data is written: zstd level 1, not polars' default 3 (on the
+/// flights data the files came out slightly smaller for a little less CPU).
+fn parquet_writer<W: std::io::Write>(sink: W) -> ParquetWriter<W> {
     let level = polars_parquet::write::ZstdLevel::try_new(1).ok();
-    let mut bytes = Vec::new();
-    ParquetWriter::new(&mut bytes)
-        .with_compression(ParquetCompression::Zstd(level))
-        .finish(frame)?;
-    Ok(bytes)
+    ParquetWriter::new(sink).with_compression(ParquetCompression::Zstd(level))
+}
+
+/// The SHA-256 of a file, read in a stream.
+fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
 }
 
 fn too_large(size: u64, limit: u64) -> Finding {
@@ -715,38 +755,37 @@ fn to_json(value: &impl Serialize) -> Vec<u8> {
 }
 
 /// Applies the spec's policy to the checks: reject, accept, or accept without the invalid rows.
-fn decide(checked: Checked, spec: &LoadedSpec) -> PolarsResult<Decision> {
+fn decide(checked: Checked, spec: &LoadedSpec) -> Decision {
     let Checked {
-        frame,
+        rows,
         file_failures,
         row_failures,
         ..
     } = checked;
     let row_findings: Vec<Finding> = row_failures.iter().map(|f| f.finding.clone()).collect();
     if !file_failures.is_empty() {
-        return Ok(Decision::Reject {
+        return Decision::Reject {
             failures: [file_failures, row_findings].concat(),
-        });
+        };
     }
     if row_failures.is_empty() {
-        return Ok(Decision::Accept {
-            frame,
-            dropped: None,
+        return Decision::Accept {
+            invalid: None,
             failures: vec![],
-        });
+        };
     }
     let policy = &spec.spec.policy;
     if policy.invalid_rows == InvalidRows::Reject {
-        return Ok(Decision::Reject {
+        return Decision::Reject {
             failures: row_findings,
-        });
+        };
     }
     let invalid = row_failures
         .iter()
         .skip(1)
         .fold(row_failures[0].rows.clone(), |acc, f| &acc | &f.rows);
     let invalid_count = invalid.sum().unwrap_or(0) as u64;
-    let fraction = invalid_count as f64 / frame.height().max(1) as f64;
+    let fraction = invalid_count as f64 / rows.max(1) as f64;
     if fraction > policy.max_invalid_row_fraction {
         let mut failures = row_findings;
         failures.push(Finding::file_level(
@@ -758,41 +797,22 @@ fn decide(checked: Checked, spec: &LoadedSpec) -> PolarsResult<Decision> {
                 policy.max_invalid_row_fraction * 100.0
             ),
         ));
-        return Ok(Decision::Reject { failures });
+        return Decision::Reject { failures };
     }
-    let valid = !&invalid;
-    let mut dropped = frame.filter(&invalid)?;
-    // Keep each dropped row's position in the upload, so it can be found and fixed.
-    let positions: Vec<u64> = invalid
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| *v == Some(true))
-        .map(|(i, _)| i as u64 + 1)
-        .collect();
-    dropped.with_column(Column::new("_row".into(), positions))?;
-    let kept = frame.filter(&valid)?;
-    if let Some(min) = spec
-        .spec
-        .table
-        .min_rows
-        .filter(|min| (kept.height() as u64) < *min)
-    {
+    let kept = rows - invalid_count;
+    if let Some(min) = spec.spec.table.min_rows.filter(|min| kept < *min) {
         let mut failures = row_findings;
         failures.push(Finding::file_level(
             "row_count",
             vec![],
-            format!(
-                "{} rows remain after dropping invalid rows; at least {min} required",
-                kept.height()
-            ),
+            format!("{kept} rows remain after dropping invalid rows; at least {min} required"),
         ));
-        return Ok(Decision::Reject { failures });
+        return Decision::Reject { failures };
     }
-    Ok(Decision::Accept {
-        frame: kept,
-        dropped: Some(dropped),
+    Decision::Accept {
+        invalid: Some(invalid),
         failures: row_findings,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
-//! A text file (CSV or JSON Lines, optionally gzip) read a bounded block of records at a time, so
-//! a file larger than memory is never held whole: decompressed as it is read, cut only where a
+//! An upload read a bounded batch at a time, so a file larger than memory is never decoded
+//! whole. Text (CSV or JSON Lines, optionally gzip) is decompressed as it is read, cut only where a
 //! record ends (a line break outside quotes), and each block decoded as [`decode`] decodes a whole
-//! file (the same checks, the header put back in front), keeping only the columns asked for.
-//! Parquet is not read here: it is read by row slices from its own metadata.
+//! file (the same checks, the header put back in front, faults named by the file's rows and lines).
+//! Parquet is columnar and compressed: its bytes are held, and decoded a slice of rows at a time.
 //!
 //! [`decode`]: super::decode::decode
 
@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read};
 
 use polars::prelude::*;
 
-use super::decode::{self, DecodeError, ReadFormat, GZIP_MAGIC};
+use super::decode::{self, DecodeError, Decoded, Origin, ReadFormat, GZIP_MAGIC};
 use super::layout;
 use crate::spec::SourceSection;
 
@@ -18,51 +18,55 @@ use crate::spec::SourceSection;
 /// and its columns stay a few tens of megabytes.
 pub const BLOCK_BYTES: usize = 8 << 20;
 
-/// Why a file could not be read block by block.
+/// Parquet rows decoded per slice: about a text block's worth of the flights data.
+pub const PARQUET_ROWS: usize = 50_000;
+
+/// Why a file could not be read batch by batch.
 #[derive(Debug, thiserror::Error)]
 pub enum BlockError {
     #[error("{0}")]
     Decode(DecodeError),
-    /// A block's own problem; its row numbers count from the block's first row.
-    #[error("in the rows after the first {rows_before}: {error}")]
-    InBlock {
-        rows_before: usize,
-        error: DecodeError,
-    },
-    #[error("it is Parquet: read it by row slices, not as text")]
-    Parquet,
     #[error("it could not be read: {0}")]
     Io(#[from] std::io::Error),
 }
 
-/// What happened: the file could not be read, or `each` refused a block.
+/// What happened: the file could not be read, or `each` refused a batch.
 #[derive(Debug)]
 pub enum Failure<E> {
     Read(BlockError),
     Each(E),
 }
 
-/// Calls `each` with the file's `columns` (those the header has; the caller says what a missing
-/// one means), a block of at least `block_bytes` of text at a time, until the file ends. The
-/// decompressed content stops at `max_bytes`, as [`decode`](super::decode::decode)'s does.
-#[allow(clippy::too_many_arguments)]
-pub fn text_batches<'r, E>(
+/// What to read, and how much at a time.
+pub struct Reading<'a> {
+    pub file_name: &'a str,
+    pub source: &'a SourceSection,
+    /// The declared numeric columns, parsed as numbers where every value of a block is one.
+    pub numeric: &'a Schema,
+    /// Only these columns (those the file has: the caller says what a missing one means), or all.
+    pub columns: Option<&'a [String]>,
+    /// The most the decompressed content may hold, as [`decode`](super::decode::decode)'s.
+    pub max_bytes: u64,
+    pub block_bytes: usize,
+    pub parquet_rows: usize,
+}
+
+/// Calls `each` with the file's rows a batch at a time, in order, each with what reading it
+/// noticed (its rows numbered within the batch), until the file ends; returns how it was read.
+pub fn batches<'r, E>(
     reader: impl Read + 'r,
-    file_name: &str,
-    source: &SourceSection,
-    numeric: &Schema,
-    columns: &[String],
-    max_bytes: u64,
-    block_bytes: usize,
-    mut each: impl FnMut(DataFrame) -> Result<(), E>,
-) -> Result<(), Failure<E>> {
+    reading: &Reading<'_>,
+    mut each: impl FnMut(DataFrame, &Decoded) -> Result<(), E>,
+) -> Result<Decoded, Failure<E>> {
     let read = |e: BlockError| Failure::Read(e);
+    let fault = |e: DecodeError| Failure::Read(BlockError::Decode(e));
+    let source = reading.source;
     let mut input = BufReader::with_capacity(1 << 16, reader);
     let gzipped = input
         .fill_buf()
         .map_err(|e| read(e.into()))?
         .starts_with(&GZIP_MAGIC);
-    let lower = file_name.to_ascii_lowercase();
+    let lower = reading.file_name.to_ascii_lowercase();
     let (input, name): (Box<dyn BufRead + 'r>, &str) = if gzipped {
         let inflated = flate2::read::MultiGzDecoder::new(input);
         let name = lower.strip_suffix(".gz").unwrap_or(&lower);
@@ -74,10 +78,11 @@ pub fn text_batches<'r, E>(
         input,
         carry: Vec::new(),
         read: 0,
-        max_bytes,
+        max_bytes: reading.max_bytes,
         gzipped,
         ended: false,
     };
+    let block_bytes = reading.block_bytes;
     let mut first = blocks.next(block_bytes).map_err(read)?;
     // Blank lines before the header may fill whole blocks.
     while first.iter().all(u8::is_ascii_whitespace) && !blocks.ended {
@@ -85,61 +90,132 @@ pub fn text_batches<'r, E>(
         first.extend_from_slice(&more);
     }
     if first.iter().all(u8::is_ascii_whitespace) {
-        return Err(read(BlockError::Decode(DecodeError::Empty)));
+        return Err(fault(DecodeError::Empty));
     }
     let format = decode::detect(&first, name, source.format);
+    let mut summary = Decoded {
+        format,
+        gzipped,
+        blank_lines: 0,
+        short_rows: vec![],
+    };
     if format == ReadFormat::Parquet {
-        return Err(read(BlockError::Parquet));
+        let bytes = blocks.rest(first).map_err(read)?;
+        let mut rows = 0;
+        decode::parquet_slices(
+            &bytes,
+            reading.columns,
+            source.max_value_bytes,
+            reading.max_bytes,
+            reading.parquet_rows,
+            |frame| {
+                rows += frame.height();
+                each(frame, &summary)
+            },
+        )
+        .map_err(|e| match e {
+            decode::SliceFailure::Decode(e) => fault(e),
+            decode::SliceFailure::Each(e) => Failure::Each(e),
+        })?;
+        return match rows {
+            0 => Err(fault(DecodeError::HeaderOnly)),
+            _ => Ok(summary),
+        };
     }
     if memchr::memchr(b'\n', &first).is_none() && memchr::memchr(b'\r', &first).is_some() {
-        return Err(read(BlockError::Decode(DecodeError::CarriageReturnsOnly)));
+        return Err(fault(DecodeError::CarriageReturnsOnly));
     }
     let separator = u8::try_from(source.delimiter).unwrap_or(b',');
-    // CSV: the header line, given again to every block; the columns asked for that it names.
-    let (header, wanted) = match format {
+    // CSV: the header (after any blank lines), given again to every later block.
+    let (lead, header, wanted) = match format {
         ReadFormat::Csv => {
-            let header = header_line(&first);
-            let text = decode::utf8(header).map_err(|e| read(BlockError::Decode(e)))?;
-            let names = layout::survey(text, separator, usize::MAX).header;
-            let wanted: Vec<String> = columns
+            let lead = header_line(&first);
+            let start = lead[..lead.len() - 1]
                 .iter()
-                .filter(|c| names.contains(c))
-                .cloned()
-                .collect();
-            (header.to_vec(), wanted)
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |nl| nl + 1);
+            let header = &lead[start.min(lead.len())..];
+            let text = decode::utf8(header, Origin::default()).map_err(fault)?;
+            let names = layout::survey(text, separator, usize::MAX).header;
+            let wanted: Option<Vec<String>> = reading.columns.map(|columns| {
+                columns
+                    .iter()
+                    .filter(|c| names.contains(c))
+                    .cloned()
+                    .collect()
+            });
+            (lead.to_vec(), header.to_vec(), wanted)
         }
-        _ => (Vec::new(), columns.to_vec()),
+        _ => (
+            Vec::new(),
+            Vec::new(),
+            reading.columns.map(<[String]>::to_vec),
+        ),
     };
-    if wanted.is_empty() {
+    if wanted.as_ref().is_some_and(Vec::is_empty) {
         // Nothing to read (polars cannot read no columns): the caller sees a frame without them.
-        return each(DataFrame::empty()).map_err(Failure::Each);
+        each(DataFrame::empty(), &summary).map_err(Failure::Each)?;
+        return Ok(summary);
     }
-    let mut rows_before = 0;
-    let mut block = first[header.len()..].to_vec();
-    let mut rows_seen = false;
+    let lines_in = |text: &[u8]| memchr::memchr_iter(b'\n', text).count();
+    let (mut rows_before, mut lines_before, mut bytes_before) = (0, lines_in(&lead), lead.len());
+    let mut block = first[lead.len()..].to_vec();
+    let mut in_front = lead.as_slice();
     loop {
-        if !block.iter().all(u8::is_ascii_whitespace) {
-            let text = [header.as_slice(), &block].concat();
-            let frame = decode::decode_text_block(&text, format, source, numeric, &wanted)
-                .map_err(|error| {
-                    read(match rows_before {
-                        0 => BlockError::Decode(error),
-                        _ => BlockError::InBlock { rows_before, error },
-                    })
-                })?;
+        if block.iter().all(u8::is_ascii_whitespace) {
+            // Blank lines only: counted as the reader would have skipped them, decoded as nothing.
+            summary.blank_lines += blank_lines(&block);
+            if in_front.len() > header.len() {
+                // The blank lines before the header, which the first block would have counted.
+                summary.blank_lines += lines_in(&in_front[..in_front.len() - header.len()]);
+            }
+        } else {
+            let origin = match format {
+                ReadFormat::Csv => Origin::csv_block(
+                    rows_before,
+                    lines_before,
+                    bytes_before,
+                    lines_in(in_front),
+                    in_front.len(),
+                ),
+                _ => Origin {
+                    rows: rows_before,
+                    lines: lines_before,
+                    bytes: bytes_before,
+                },
+            };
+            let text = [in_front, &block].concat();
+            let (frame, decoded) = decode::decode_text_block(
+                &text,
+                format,
+                source,
+                reading.numeric,
+                wanted.as_deref(),
+                origin,
+            )
+            .map_err(fault)?;
             rows_before += frame.height();
-            rows_seen |= frame.height() > 0;
-            each(frame).map_err(Failure::Each)?;
+            summary.blank_lines += decoded.blank_lines;
+            each(frame, &decoded).map_err(Failure::Each)?;
         }
+        lines_before += lines_in(&block);
+        bytes_before += block.len();
         if blocks.ended {
             break;
         }
         block = blocks.next(block_bytes).map_err(read)?;
+        in_front = &header;
     }
-    if !rows_seen {
-        return Err(read(BlockError::Decode(DecodeError::HeaderOnly)));
+    if rows_before == 0 {
+        return Err(fault(DecodeError::HeaderOnly));
     }
-    Ok(())
+    Ok(summary)
+}
+
+/// The lines of a text of whitespace only.
+fn blank_lines(text: &[u8]) -> usize {
+    let lines = memchr::memchr_iter(b'\n', text).count();
+    lines + usize::from(!text.is_empty() && !text.ends_with(b"\n"))
 }
 
 /// The first line of `text` with its line break (the whole text when it has none).
@@ -170,6 +246,18 @@ struct Blocks<'r> {
 }
 
 impl Blocks<'_> {
+    /// `first` and the rest of the content, whole.
+    fn rest(mut self, mut first: Vec<u8>) -> Result<Vec<u8>, BlockError> {
+        first.append(&mut self.carry);
+        loop {
+            let more = self.next(1 << 20)?;
+            first.extend_from_slice(&more);
+            if self.ended {
+                return Ok(first);
+            }
+        }
+    }
+
     /// At least `size` bytes (unless the file ends first), up to the end of the last whole record.
     fn next(&mut self, size: usize) -> Result<Vec<u8>, BlockError> {
         let mut block = std::mem::take(&mut self.carry);

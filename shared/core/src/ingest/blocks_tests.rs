@@ -7,19 +7,20 @@ use crate::spec::SourceSection;
 fn stacked(bytes: &[u8], name: &str, columns: &[&str], size: usize) -> Result<DataFrame, String> {
     let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
     let mut frames: Vec<DataFrame> = Vec::new();
-    text_batches(
-        bytes,
-        name,
-        &SourceSection::default(),
-        &Schema::default(),
-        &columns,
-        1 << 20,
-        size,
-        |frame| {
-            frames.push(frame);
-            Ok::<(), ()>(())
-        },
-    )
+    let source = SourceSection::default();
+    let reading = Reading {
+        file_name: name,
+        source: &source,
+        numeric: &Schema::default(),
+        columns: (!columns.is_empty()).then_some(&columns[..]),
+        max_bytes: 1 << 20,
+        block_bytes: size,
+        parquet_rows: size,
+    };
+    batches(bytes, &reading, |frame, _| {
+        frames.push(frame);
+        Ok::<(), ()>(())
+    })
     .map_err(|failure| match failure {
         Failure::Read(e) => e.to_string(),
         Failure::Each(()) => "refused".into(),
@@ -41,7 +42,23 @@ fn whole(bytes: &[u8], name: &str, columns: &[&str]) -> DataFrame {
         1 << 20,
     )
     .expect("decodes");
-    frame.select(columns.iter().copied()).expect("the columns")
+    match columns {
+        [] => frame,
+        _ => frame.select(columns.iter().copied()).expect("the columns"),
+    }
+}
+
+/// The whole-file reader's reason for refusing a file.
+fn whole_fault(bytes: &[u8], name: &str) -> String {
+    decode::decode(
+        bytes,
+        name,
+        &SourceSection::default(),
+        &Schema::default(),
+        1 << 20,
+    )
+    .expect_err("fails")
+    .to_string()
 }
 
 /// A CSV whose quoted fields hold separators, doubled quotes and line breaks, with a blank line.
@@ -108,30 +125,39 @@ fn bad_files_fail_with_the_whole_file_readers_reasons() {
         fails(b"a,b\r1,2\r", 64),
         DecodeError::CarriageReturnsOnly.to_string()
     );
-    // A fault in a later block names its row within the block, and how many rows came before.
+    // A fault in a later block is named by the file's rows and lines, as the whole-file reader
+    // names it.
     let mut text = b"a,b\n".to_vec();
     for i in 0..50 {
         text.extend_from_slice(format!("{i},{i}\n").as_bytes());
     }
-    text.extend_from_slice(b"1,2,3\n");
-    let message = fails(&text, 64);
-    assert!(
-        message.starts_with("in the rows after the first ") && message.contains("more fields"),
-        "{message}"
-    );
+    let faults: [&[u8]; 3] = [b"1,2,3\n", b"1,\"x\"y\n", b"1,\xff\n"];
+    for fault in faults {
+        let bad = [text.as_slice(), fault, b"7,7\n"].concat();
+        assert_eq!(fails(&bad, 64), whole_fault(&bad, "f.csv"));
+    }
+    let mut lines = String::new();
+    for i in 0..50 {
+        lines.push_str(&format!("{{\"a\": {i}}}\n"));
+    }
+    lines.push_str("{\"a\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n");
+    let json = stacked(lines.as_bytes(), "f.jsonl", &["a"], 64).expect_err("fails");
+    assert_eq!(json, whole_fault(lines.as_bytes(), "f.jsonl"));
+    assert!(json.contains("line 51"), "{json}");
     // Content past the limit stops reading.
     let big = vec![b'a'; 4096];
+    let source = SourceSection::default();
+    let reading = Reading {
+        file_name: "f.csv",
+        source: &source,
+        numeric: &Schema::default(),
+        columns: None,
+        max_bytes: 1000,
+        block_bytes: 64,
+        parquet_rows: 64,
+    };
     let Err(Failure::Read(BlockError::Decode(DecodeError::DecompressedTooLarge { limit }))) =
-        text_batches(
-            &big[..],
-            "f.csv",
-            &SourceSection::default(),
-            &Schema::default(),
-            &["a".to_owned()],
-            1000,
-            64,
-            |_| Ok::<(), ()>(()),
-        )
+        batches(&big[..], &reading, |_, _| Ok::<(), ()>(()))
     else {
         panic!("over the limit");
     };
@@ -139,7 +165,50 @@ fn bad_files_fail_with_the_whole_file_readers_reasons() {
 }
 
 #[test]
-fn parquet_is_refused_as_text() {
-    let failure = stacked(b"PAR1....", "f.parquet", &["a"], 64).expect_err("not text");
-    assert_eq!(failure, BlockError::Parquet.to_string());
+fn parquet_is_read_a_slice_of_rows_at_a_time() {
+    let mut frame = df!(
+        "id" => (0..1000i64).collect::<Vec<_>>(),
+        "note" => (0..1000).map(|i| format!("n{i}")).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes)
+        .with_row_group_size(Some(300))
+        .finish(&mut frame)
+        .unwrap();
+    let found = stacked(&bytes, "f.parquet", &[], 128).expect("reads");
+    assert!(found.equals_missing(&frame));
+    let found = stacked(&bytes, "f.parquet", &["note", "missing"], 128).expect("reads");
+    assert_eq!(found.get_column_names(), ["note"]);
+    let bad = stacked(b"PAR1....", "f.parquet", &[], 64).expect_err("not Parquet");
+    assert_eq!(bad, whole_fault(b"PAR1....", "f.parquet"));
+}
+
+#[test]
+fn reading_notices_blank_lines_and_short_rows_per_batch() {
+    let csv = b"\na,b\n1,2\n\n3\n4,5\n6\n";
+    let source = SourceSection::default();
+    let reading = Reading {
+        file_name: "f.csv",
+        source: &source,
+        numeric: &Schema::default(),
+        columns: None,
+        max_bytes: 1 << 20,
+        block_bytes: 4,
+        parquet_rows: 4,
+    };
+    let mut short = vec![];
+    let mut rows_before = 0;
+    let summary = batches(&csv[..], &reading, |frame, decoded| {
+        short.extend(decoded.short_rows.iter().map(|r| r.row + rows_before));
+        rows_before += frame.height();
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    let (_, whole) = decode::decode(csv, "f.csv", &source, &Schema::default(), 1 << 20).unwrap();
+    assert_eq!(summary.blank_lines, whole.blank_lines);
+    assert_eq!(
+        short,
+        whole.short_rows.iter().map(|r| r.row).collect::<Vec<_>>()
+    );
 }

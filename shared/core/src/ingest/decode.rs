@@ -38,6 +38,42 @@ pub struct Decoded {
     pub short_rows: Vec<RowWidth>,
 }
 
+/// Where a block of text starts in its file, so that its faults name the file's rows, lines and
+/// bytes: added to the block's own data rows, lines and byte offsets (a CSV block's text starts
+/// with the header again, which [`Origin::csv_block`] takes into account). Zero for a whole file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub rows: usize,
+    pub lines: usize,
+    pub bytes: usize,
+}
+
+impl Origin {
+    /// A CSV block after `rows` data rows, `lines` lines and `bytes` bytes of the file, read with
+    /// the header's `header_lines` lines and `header_bytes` bytes in front of it.
+    pub fn csv_block(
+        rows: usize,
+        lines: usize,
+        bytes: usize,
+        header_lines: usize,
+        header_bytes: usize,
+    ) -> Self {
+        Self {
+            rows,
+            lines: lines.saturating_sub(header_lines),
+            bytes: bytes.saturating_sub(header_bytes),
+        }
+    }
+
+    /// A data row's number in the file (0 the header, n the n-th data row), from the block's.
+    fn record(&self, record: usize) -> usize {
+        match record {
+            0 => 0,
+            n => n + self.rows,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     #[error("the file is empty")]
@@ -169,8 +205,19 @@ pub fn decode(
     }
     let frame = match format {
         ReadFormat::Parquet => read_parquet(bytes, source.max_value_bytes, max_bytes)?,
-        ReadFormat::Csv => read_csv(utf8(bytes)?, source, numeric, None, &mut decoded)?,
-        ReadFormat::Jsonl => read_jsonl(utf8(bytes)?, source.max_value_bytes)?,
+        ReadFormat::Csv => read_csv(
+            utf8(bytes, Origin::default())?,
+            source,
+            numeric,
+            None,
+            Origin::default(),
+            &mut decoded,
+        )?,
+        ReadFormat::Jsonl => read_jsonl(
+            utf8(bytes, Origin::default())?,
+            source.max_value_bytes,
+            Origin::default(),
+        )?,
     };
     if frame.height() == 0 {
         return Err(DecodeError::HeaderOnly);
@@ -208,35 +255,38 @@ pub(crate) fn gunzip(bytes: &[u8], max_bytes: u64) -> Result<Vec<u8>, DecodeErro
     Ok(out)
 }
 
-pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
+pub(crate) fn utf8(bytes: &[u8], origin: Origin) -> Result<&str, DecodeError> {
     std::str::from_utf8(bytes).map_err(|e| {
         let offset = e.valid_up_to();
         let line = 1 + bytes[..offset].iter().filter(|b| **b == b'\n').count();
-        DecodeError::NotUtf8 { line, offset }
+        DecodeError::NotUtf8 {
+            line: line + origin.lines,
+            offset: offset + origin.bytes,
+        }
     })
 }
 
 /// One block of a text file's records, the CSV header in front (see [`super::blocks`]), read as
-/// [`decode`] reads a whole file, keeping only `columns`.
+/// [`decode`] reads a whole file, keeping only `columns` (every column without them), with what
+/// reading noticed (rows numbered within the block).
 pub(crate) fn decode_text_block(
     text: &[u8],
     format: ReadFormat,
     source: &SourceSection,
     numeric: &Schema,
-    columns: &[String],
-) -> Result<DataFrame, DecodeError> {
-    let text = utf8(text)?;
+    columns: Option<&[String]>,
+    origin: Origin,
+) -> Result<(DataFrame, Decoded), DecodeError> {
+    let text = utf8(text, origin)?;
+    let mut decoded = Decoded {
+        format,
+        gzipped: false,
+        blank_lines: 0,
+        short_rows: vec![],
+    };
     let frame = match format {
-        ReadFormat::Csv => {
-            let mut decoded = Decoded {
-                format,
-                gzipped: false,
-                blank_lines: 0,
-                short_rows: vec![],
-            };
-            read_csv(text, source, numeric, Some(columns), &mut decoded)?
-        }
-        ReadFormat::Jsonl => read_jsonl(text, source.max_value_bytes)?,
+        ReadFormat::Csv => read_csv(text, source, numeric, columns, origin, &mut decoded)?,
+        ReadFormat::Jsonl => read_jsonl(text, source.max_value_bytes, origin)?,
         ReadFormat::Parquet => {
             return Err(DecodeError::Unreadable {
                 format,
@@ -244,17 +294,22 @@ pub(crate) fn decode_text_block(
             })
         }
     };
+    let Some(columns) = columns else {
+        return Ok((frame, decoded));
+    };
     // In the order asked for (a CSV reader keeps the file's), without those the file lacks.
     let present: Vec<&String> = columns
         .iter()
         .filter(|c| frame.schema().contains(c))
         .collect();
-    frame
-        .select(present.into_iter().cloned())
-        .map_err(|e| DecodeError::Unreadable {
-            format,
-            message: first_line(&e.to_string()),
-        })
+    let frame =
+        frame
+            .select(present.into_iter().cloned())
+            .map_err(|e| DecodeError::Unreadable {
+                format,
+                message: first_line(&e.to_string()),
+            })?;
+    Ok((frame, decoded))
 }
 
 /// `columns`: only these (each in the header), or every column.
@@ -263,6 +318,7 @@ fn read_csv(
     source: &SourceSection,
     numeric: &Schema,
     columns: Option<&[String]>,
+    origin: Origin,
     decoded: &mut Decoded,
 ) -> Result<DataFrame, DecodeError> {
     let delimiter = source.delimiter;
@@ -294,7 +350,8 @@ fn read_csv(
         });
     }
     // polars would misread the rows after such a quote, or abort on a lone one at the end.
-    if let Some(QuoteFault { record: row, kind }) = layout.quote_fault {
+    if let Some(QuoteFault { record, kind }) = layout.quote_fault {
+        let row = origin.record(record);
         return Err(match kind {
             QuoteFaultKind::Unclosed => DecodeError::UnclosedQuote { row },
             QuoteFaultKind::Stray { field } => DecodeError::StrayQuote { row, field },
@@ -311,13 +368,13 @@ fn read_csv(
             |name| format!("column {:?}", cut(name, 80)),
         );
         return Err(DecodeError::ValueTooLarge {
-            place: format!("{}, {column},", record_name(record)),
+            place: format!("{}, {column},", record_name(origin.record(record))),
             bytes,
             limit: source.max_value_bytes,
         });
     }
     if !layout.long_rows.is_empty() {
-        return Err(long_rows(layout.header.len(), &layout.long_rows));
+        return Err(long_rows(layout.header.len(), &layout.long_rows, origin));
     }
     decoded.blank_lines = layout.blank_lines.len();
     let text = layout.without_blank_lines(text);
@@ -359,11 +416,11 @@ fn record_name(row: usize) -> String {
 }
 
 /// The first rows with too many fields, named by their 1-based data row.
-fn long_rows(header: usize, rows: &[RowWidth]) -> DecodeError {
+fn long_rows(header: usize, rows: &[RowWidth], origin: Origin) -> DecodeError {
     let examples: Vec<String> = rows
         .iter()
         .take(5)
-        .map(|r| format!("row {} has {}", r.row + 1, r.fields))
+        .map(|r| format!("row {} has {}", r.row + 1 + origin.rows, r.fields))
         .collect();
     DecodeError::LongRows {
         header,
@@ -372,18 +429,18 @@ fn long_rows(header: usize, rows: &[RowWidth]) -> DecodeError {
     }
 }
 
-fn read_jsonl(text: &str, max_value_bytes: u64) -> Result<DataFrame, DecodeError> {
+fn read_jsonl(text: &str, max_value_bytes: u64, origin: Origin) -> Result<DataFrame, DecodeError> {
     let max_value = usize::try_from(max_value_bytes).unwrap_or(usize::MAX);
     match jsonl_fault(text.as_bytes(), MAX_JSON_NESTING, max_value) {
         Some(JsonlFault::TooDeep { line }) => {
             return Err(DecodeError::TooDeep {
-                line,
+                line: line + origin.lines,
                 max: MAX_JSON_NESTING,
             })
         }
         Some(JsonlFault::ValueTooLarge { line, bytes }) => {
             return Err(DecodeError::ValueTooLarge {
-                place: format!("line {line}"),
+                place: format!("line {}", line + origin.lines),
                 bytes,
                 limit: max_value_bytes,
             })
@@ -395,7 +452,7 @@ fn read_jsonl(text: &str, max_value_bytes: u64) -> Result<DataFrame, DecodeError
         .finish()
         .map_err(|e| DecodeError::Unreadable {
             format: ReadFormat::Jsonl,
-            message: bad_json_line(text).unwrap_or_else(|| first_line(&e.to_string())),
+            message: bad_json_line(text, origin).unwrap_or_else(|| first_line(&e.to_string())),
         })
 }
 
@@ -463,14 +520,14 @@ fn jsonl_fault(bytes: &[u8], max_depth: usize, max_value: usize) -> Option<Jsonl
 
 /// polars names no line when JSON Lines fail to parse: the first line that is not a JSON object,
 /// and why, found again line by line (only once reading has failed).
-fn bad_json_line(text: &str) -> Option<String> {
+fn bad_json_line(text: &str, origin: Origin) -> Option<String> {
     text.lines().enumerate().find_map(|(index, line)| {
         if line.trim().is_empty() {
             return None;
         }
         serde_json::from_str::<BTreeMap<String, IgnoredAny>>(line)
             .err()
-            .map(|e| format!("line {}: {e}", index + 1))
+            .map(|e| format!("line {}: {e}", index + 1 + origin.lines))
     })
 }
 
@@ -479,20 +536,98 @@ fn read_parquet(
     max_value_bytes: u64,
     max_bytes: u64,
 ) -> Result<DataFrame, DecodeError> {
+    let mut whole = DataFrame::empty();
+    parquet_slices(
+        bytes,
+        None,
+        max_value_bytes,
+        max_bytes,
+        usize::MAX,
+        |frame| {
+            whole = frame;
+            Ok::<(), DecodeError>(())
+        },
+    )
+    .map_err(|e| match e {
+        SliceFailure::Decode(e) | SliceFailure::Each(e) => e,
+    })?;
+    Ok(whole)
+}
+
+/// Why Parquet could not be read slice by slice.
+pub enum SliceFailure<E> {
+    Decode(DecodeError),
+    Each(E),
+}
+
+/// Calls `each` with a Parquet file's `columns` (or all), `rows` rows at a time: its metadata
+/// checked once, each slice checked as it is decoded.
+pub(crate) fn parquet_slices<E>(
+    bytes: &[u8],
+    columns: Option<&[String]>,
+    max_value_bytes: u64,
+    max_bytes: u64,
+    rows: usize,
+    mut each: impl FnMut(DataFrame) -> Result<(), E>,
+) -> Result<(), SliceFailure<E>> {
+    let unreadable = |message: String| {
+        SliceFailure::Decode(DecodeError::Unreadable {
+            format: ReadFormat::Parquet,
+            message,
+        })
+    };
     // polars reserves memory by the counts the metadata declares: a lying one aborts the process.
     match parquet_metadata::check(bytes, max_bytes) {
         Ok(()) => {}
         Err(MetadataFault::OverLimit { .. }) => {
-            return Err(DecodeError::DecompressedTooLarge { limit: max_bytes })
+            return Err(SliceFailure::Decode(DecodeError::DecompressedTooLarge {
+                limit: max_bytes,
+            }))
         }
-        Err(fault) => {
-            return Err(DecodeError::Unreadable {
-                format: ReadFormat::Parquet,
-                message: format!("its metadata is corrupt ({fault})"),
-            })
+        Err(fault) => return Err(unreadable(format!("its metadata is corrupt ({fault})"))),
+    }
+    let metadata = unwinding(|| {
+        ParquetReader::new(Cursor::new(bytes))
+            .get_metadata()
+            .cloned()
+    })
+    .map_err(unreadable)?;
+    let total = metadata.num_rows;
+    let schema =
+        unwinding(|| ParquetReader::new(Cursor::new(bytes)).schema()).map_err(unreadable)?;
+    // Those of `columns` the file has: the caller says what a missing one means.
+    let columns: Option<Vec<String>> = columns.map(|columns| {
+        columns
+            .iter()
+            .filter(|c| schema.contains(c))
+            .cloned()
+            .collect()
+    });
+    if columns.as_ref().is_some_and(Vec::is_empty) {
+        return each(DataFrame::empty()).map_err(SliceFailure::Each);
+    }
+    let mut offset = 0;
+    loop {
+        let frame = unwinding(|| {
+            let mut reader = ParquetReader::new(Cursor::new(bytes))
+                .with_columns(columns.clone())
+                .with_slice(Some((offset, rows)));
+            reader.set_metadata(metadata.clone());
+            reader.finish()
+        })
+        .map_err(unreadable)?;
+        check_parquet_slice(&frame, max_value_bytes).map_err(SliceFailure::Decode)?;
+        let height = frame.height();
+        each(frame).map_err(SliceFailure::Each)?;
+        offset += height;
+        if height == 0 || offset >= total {
+            return Ok(());
         }
     }
-    let frame = read_parquet_frame(bytes)?;
+}
+
+/// What polars trusts a Parquet file for, checked on what it decoded.
+fn check_parquet_slice(frame: &DataFrame, max_value_bytes: u64) -> Result<(), DecodeError> {
     // polars trusts the row counts a file declares per column chunk: a file whose columns disagree
     // comes back as a frame whose columns have different lengths, which nothing after can use.
     if let Some(short) = frame.columns().iter().find(|c| c.len() != frame.height()) {
@@ -519,30 +654,26 @@ fn read_parquet(
             });
         }
     }
-    Ok(frame)
+    Ok(())
 }
 
-fn read_parquet_frame(bytes: &[u8]) -> Result<DataFrame, DecodeError> {
-    // polars' footer decoder panics on some corrupt metadata (found by fuzzing, polars 0.55) instead
-    // of returning an error: the upload is then unreadable, and the process that must quarantine it
-    // lives on. Nothing outside the reader is shared with it, so unwinding leaves no broken state.
-    let read = std::panic::catch_unwind(|| ParquetReader::new(Cursor::new(bytes)).finish());
-    let message = match read {
-        Ok(Ok(frame)) => return Ok(frame),
-        Ok(Err(e)) => first_line(&e.to_string()),
+/// Runs a polars Parquet read. polars' footer decoder panics on some corrupt metadata (found by
+/// fuzzing, polars 0.55) instead of returning an error: the upload is then unreadable, and the
+/// process that must quarantine it lives on. Nothing outside the reader is shared with it, so
+/// unwinding leaves no broken state.
+fn unwinding<T>(read: impl FnOnce() -> PolarsResult<T>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(first_line(&e.to_string())),
         Err(panic) => {
             let cause = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            first_line(&format!("its metadata is corrupt ({cause})"))
+            Err(first_line(&format!("its metadata is corrupt ({cause})")))
         }
-    };
-    Err(DecodeError::Unreadable {
-        format: ReadFormat::Parquet,
-        message,
-    })
+    }
 }
 
 fn first_line(message: &str) -> String {

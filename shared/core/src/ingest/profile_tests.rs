@@ -8,6 +8,42 @@ const VALUES: [f64; 37] = [
     2.45, 8.384, 9.854, 10.34, 5.41, 8.567, 7.064, 7.573, 13.183, 7.577, 9.902,
 ];
 
+/// A spec of one column `x` of the type given.
+fn spec_of(kind: &str) -> DatasetSpec {
+    let text = format!(
+        "[dataset]\nname = \"t\"\nversion = 1\n[[columns]]\nname = \"x\"\ntype = \"{kind}\"\nnullable = true\n"
+    );
+    DatasetSpec::parse(&text, "toml").unwrap().spec
+}
+
+/// The profile of column `x`, given in batches.
+fn profiled(batches: &[Series], kind: &str) -> ColumnProfile {
+    let spec = spec_of(kind);
+    let mut builder = ProfileBuilder::new(&spec);
+    for batch in batches {
+        builder
+            .add(&batch.clone().with_name("x".into()).into_frame())
+            .unwrap();
+    }
+    builder.finish().remove(0)
+}
+
+fn stats(series: &Series, kind: &str) -> Stats {
+    profiled(std::slice::from_ref(series), kind).stats
+}
+
+fn numeric(series: &Series) -> PolarsResult<Stats> {
+    Ok(stats(series, "float"))
+}
+
+fn categorical(values: &StringChunked) -> Stats {
+    stats(&values.clone().into_series(), "categorical")
+}
+
+fn text(values: &StringChunked) -> Stats {
+    stats(&values.clone().into_series(), "text")
+}
+
 fn numeric_stats(values: Vec<Option<f64>>) -> Stats {
     let series = Series::new("x".into(), values);
     numeric(&series).unwrap()
@@ -165,4 +201,101 @@ fn free_text_is_profiled_by_its_length_in_characters() {
             max_length: None
         }
     ));
+}
+
+#[test]
+fn a_column_given_in_batches_profiles_as_the_whole_column() {
+    let values: Vec<Option<f64>> = VALUES
+        .iter()
+        .map(|&v| Some(v))
+        .chain([None, Some(f64::NAN)])
+        .collect();
+    let whole = Series::new("x".into(), values.clone());
+    let batches: Vec<Series> = values
+        .chunks(10)
+        .map(|part| Series::new("x".into(), part.to_vec()))
+        .collect();
+    let (one, many) = (profiled(&[whole], "float"), profiled(&batches, "float"));
+    assert_eq!(format!("{one:?}"), format!("{many:?}"));
+    assert_eq!(many.nulls, 1, "NaN is a value, not a null");
+    assert!(!many.estimated);
+}
+
+#[test]
+fn past_the_exact_limit_quantiles_come_from_a_digest_close_to_the_exact_ones() {
+    // A skewed column (squares), in batches, half a million values past the exact limit.
+    let n = EXACT_VALUES + 500_000;
+    let value = |i: usize| ((i * 7_919) % n) as f64 / n as f64;
+    let batches: Vec<Series> = (0..n)
+        .step_by(100_000)
+        .map(|start| {
+            let part: Vec<f64> = (start..(start + 100_000).min(n))
+                .map(|i| value(i) * value(i) * 1000.0)
+                .collect();
+            Series::new("x".into(), part)
+        })
+        .collect();
+    let sketched = profiled(&batches, "float");
+    assert!(sketched.estimated, "past the limit the profile says so");
+    let all: Vec<f64> = (0..n).map(|i| value(i) * value(i) * 1000.0).collect();
+    let Stats::Numeric {
+        mean: exact_mean,
+        std: exact_std,
+        quantiles: exact,
+        ..
+    } = numeric_of(all)
+    else {
+        panic!("numeric");
+    };
+    let Stats::Numeric {
+        min,
+        max,
+        mean,
+        std,
+        quantiles,
+    } = sketched.stats
+    else {
+        panic!("numeric");
+    };
+    assert_eq!((min, max.map(|m| m > 999.0)), (Some(0.0), Some(true)));
+    assert!((mean.unwrap() - exact_mean.unwrap()).abs() < 1e-6);
+    assert!((std.unwrap() - exact_std.unwrap()).abs() < 1e-6);
+    for (name, value) in &quantiles {
+        // Within 1% of the range (the t-digest bounds rank error, not value error).
+        let want = exact[name];
+        assert!(
+            (value - want).abs() < 10.0,
+            "{name}: {value} against {want}"
+        );
+    }
+}
+
+#[test]
+fn past_the_exact_limit_distinct_values_are_estimated() {
+    let n = EXACT_DISTINCT + 50_000;
+    let batches: Vec<Series> = (0..3)
+        .map(|b| {
+            // Every value twice over the three batches, and "common" in each.
+            let part: Vec<String> = (0..n / 2)
+                .map(|i| format!("v{}", (i + b * n / 4) % n))
+                .chain(std::iter::repeat_n("common".to_owned(), 1000))
+                .collect();
+            Series::new("x".into(), part)
+        })
+        .collect();
+    let profile = profiled(&batches, "categorical");
+    assert!(profile.estimated);
+    let Stats::Categorical { distinct, top } = profile.stats else {
+        panic!("categorical");
+    };
+    let truth = (0..3)
+        .flat_map(|b| (0..n / 2).map(move |i| (i + b * n / 4) % n))
+        .collect::<std::collections::HashSet<_>>()
+        .len() as f64
+        + 1.0;
+    assert!(
+        (distinct as f64 - truth).abs() / truth < 0.03,
+        "{distinct} against {truth}"
+    );
+    assert_eq!((top[0].value.as_str(), top[0].count), ("common", 3000));
 }

@@ -1,7 +1,9 @@
 //! Every rule of a dataset contract checked against one file, every failure reported: the rule, the
-//! columns, how many rows, and a few example rows with their raw values.
+//! columns, how many rows, and a few example rows with their raw values. The file is checked a
+//! batch of rows at a time and judged as a whole (see [`Validator`]).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -9,6 +11,7 @@ use serde::Serialize;
 
 use super::coerce::{coerce, TypedColumn};
 use super::decode::Decoded;
+use super::duplicates::DuplicateRows;
 use crate::excerpt::excerpt;
 use crate::spec::{AllowedValue, ColumnSpec, CompareOp, DatasetSpec, ExtraColumns, Operand};
 
@@ -68,8 +71,8 @@ pub struct RowFailure {
 
 /// The outcome of checking a file, before the policy decides what to do.
 pub struct Checked {
-    /// Declared columns only, typed, in spec order (missing optional columns as nulls).
-    pub frame: DataFrame,
+    /// Data rows read.
+    pub rows: u64,
     /// Failures that reject the file whatever the row policy.
     pub file_failures: Vec<Finding>,
     /// Row-level failures beyond their `mostly` tolerance: reject, or drop those rows, per policy.
@@ -78,49 +81,478 @@ pub struct Checked {
     pub warnings: Vec<Finding>,
 }
 
-pub fn check(raw: &DataFrame, decoded: &Decoded, spec: &DatasetSpec) -> PolarsResult<Checked> {
-    let mut out = Checked::empty();
-    check_reading(raw, decoded, &mut out);
-    check_extra_columns(raw, spec, &mut out);
-    // Columns are independent: type and check them on every core, then merge in spec order.
-    let columns: Vec<(Column, Checked)> = spec
-        .columns
-        .par_iter()
-        .map(|col| check_declared_column(raw, col))
-        .collect::<PolarsResult<_>>()?;
-    let mut typed_columns = Vec::with_capacity(columns.len());
-    for (column, found) in columns {
-        typed_columns.push(column);
-        out.merge(found);
-    }
-    out.frame = DataFrame::new(raw.height(), typed_columns)?;
-    check_table(raw, spec, &mut out)?;
-    Ok(out)
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    #[error(transparent)]
+    Data(#[from] PolarsError),
+    #[error("scratch files for the keys of a large file: {0}")]
+    Scratch(#[from] std::io::Error),
 }
 
-/// Types one declared column and runs its checks; a missing column becomes nulls.
-fn check_declared_column(raw: &DataFrame, col: &ColumnSpec) -> PolarsResult<(Column, Checked)> {
-    let mut out = Checked::empty();
-    let Ok(raw_col) = raw.column(&col.name) else {
-        if col.required {
-            out.file_failures.push(Finding::file_level(
-                "required_column",
-                vec![col.name.clone()],
-                format!("required column {:?} is missing", col.name),
+/// A file's checks, fed its rows a batch at a time (in file order) and judged once it has seen
+/// them all, so that a file larger than memory is judged as a whole: each row-level check keeps
+/// its count, its first examples and (once it flags a row) a bit per row; the unique checks keep
+/// their keys in [`DuplicateRows`]; the counts of nulls and rows add up. The report is the one a
+/// single batch of the whole file gives.
+pub struct Validator<'s> {
+    spec: &'s DatasetSpec,
+    /// Where keys spill (a Lambda's /tmp).
+    scratch: PathBuf,
+    rows: u64,
+    blank_lines: usize,
+    /// Columns the file has that the spec does not declare, in the order first met.
+    extra: Vec<String>,
+    /// Per declared column.
+    columns: Vec<ColumnState>,
+    tallies: BTreeMap<Slot, Tally>,
+    /// Per unique key of the table.
+    keys: Vec<DuplicateRows>,
+}
+
+#[derive(Default)]
+struct ColumnState {
+    /// In the file (in at least one batch: JSON Lines may leave a key out of some lines).
+    seen: bool,
+    /// Holds values with no text form of its type: the column is unusable.
+    unusable: Option<Finding>,
+    nulls: u64,
+    /// Its values, when the spec wants them unique.
+    unique: Option<DuplicateRows>,
+}
+
+/// Where a row-level check's finding goes in the report: reading, then the columns in spec order
+/// (each column's checks in a fixed order), then the table's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Slot {
+    Reading,
+    Column(usize, usize),
+    Rule(usize),
+}
+
+/// A row-level check over the rows seen so far.
+struct Tally {
+    rule: String,
+    columns: Vec<String>,
+    message: String,
+    mostly: f64,
+    count: u64,
+    examples: Vec<Example>,
+    /// The rows it flags, from its first flagged row on (all false before).
+    rows: Option<BooleanChunked>,
+}
+
+/// One batch's result for one row-level check.
+struct BatchCheck {
+    check: RowCheck,
+    count: u64,
+    /// The batch's first flagged rows, numbered within the batch.
+    examples: Vec<Example>,
+}
+
+impl BatchCheck {
+    fn of(check: RowCheck, value_of: impl Fn(usize) -> String) -> Self {
+        let count = check.rows.sum().unwrap_or(0) as u64;
+        let examples = if count == 0 {
+            vec![]
+        } else {
+            examples(&check.rows, value_of)
+        };
+        Self {
+            check,
+            count,
+            examples,
+        }
+    }
+}
+
+/// One batch's result for one declared column.
+struct ColumnBatch {
+    typed: Column,
+    seen: bool,
+    unusable: Option<Finding>,
+    checks: Vec<BatchCheck>,
+}
+
+/// The checks judged, with the rows whose raw values the unique checks' examples still need.
+pub struct Finished {
+    pub checked: Checked,
+    /// (finding in `checked.file_failures`, how its rows show, rows 0-based ascending)
+    wanted: Vec<(usize, Shown, Vec<u64>)>,
+}
+
+/// How an example row shows: one column's raw value, or `a=1, b=2` for several.
+enum Shown {
+    Value(String),
+    Joined(Vec<String>),
+}
+
+impl Finished {
+    /// Whether the file must be read again for [`Finished::fill`] (only when keys repeat).
+    pub fn needs_values(&self) -> bool {
+        !self.wanted.is_empty()
+    }
+
+    /// Takes the example values a batch of the file (read again) holds.
+    pub fn fill(&mut self, raw: &DataFrame, rows_before: u64) {
+        let end = rows_before + raw.height() as u64;
+        for (finding, shown, rows) in &self.wanted {
+            let value_of = |row: usize| match shown {
+                Shown::Value(name) => raw
+                    .column(name)
+                    .map(|c| raw_values(c.as_materialized_series())(row))
+                    .unwrap_or_default(),
+                Shown::Joined(names) => joined_values(raw, names)(row),
+            };
+            let examples = &mut self.checked.file_failures[*finding].examples;
+            for row in rows.iter().filter(|r| (rows_before..end).contains(*r)) {
+                let value = value_of((row - rows_before) as usize);
+                examples.push(Example {
+                    row: row + 1,
+                    value: excerpt(&value).into_owned(),
+                });
+            }
+        }
+    }
+
+    pub fn into_checked(self) -> Checked {
+        self.checked
+    }
+}
+
+impl<'s> Validator<'s> {
+    pub fn new(spec: &'s DatasetSpec, scratch: &Path) -> Self {
+        let columns = spec
+            .columns
+            .iter()
+            .map(|col| ColumnState {
+                unique: col.unique.then(DuplicateRows::new),
+                ..ColumnState::default()
+            })
+            .collect();
+        Self {
+            spec,
+            scratch: scratch.to_owned(),
+            rows: 0,
+            blank_lines: 0,
+            extra: vec![],
+            columns,
+            tallies: BTreeMap::new(),
+            keys: spec
+                .table
+                .unique_keys
+                .iter()
+                .map(|_| DuplicateRows::new())
+                .collect(),
+        }
+    }
+
+    /// Checks the file's next rows (`raw`, as decoded, with what reading them noticed) and returns
+    /// them typed: the declared columns only, in spec order (a missing column as nulls).
+    pub fn check(
+        &mut self,
+        raw: &DataFrame,
+        reading: &Decoded,
+    ) -> Result<DataFrame, ValidateError> {
+        let spec = self.spec;
+        let rows_before = self.rows;
+        self.blank_lines += reading.blank_lines;
+        if let Some(unreadable) = short_rows(raw, reading) {
+            self.tally(Slot::Reading, unreadable, rows_before);
+        }
+        let declared: HashSet<&str> = spec.columns.iter().map(|c| c.name.as_str()).collect();
+        for name in raw.get_column_names() {
+            if !declared.contains(name.as_str()) && !self.extra.iter().any(|e| e == name.as_str()) {
+                self.extra.push(name.to_string());
+            }
+        }
+        // Columns are independent: type and check them on every core, then merge in spec order.
+        let batches: Vec<ColumnBatch> = spec
+            .columns
+            .par_iter()
+            .map(|col| check_declared_column(raw, col))
+            .collect::<PolarsResult<_>>()?;
+        let mut typed = Vec::with_capacity(batches.len());
+        for (index, batch) in batches.into_iter().enumerate() {
+            let state = &mut self.columns[index];
+            state.seen |= batch.seen;
+            if state.unusable.is_none() {
+                state.unusable = batch.unusable;
+            }
+            state.nulls += batch.typed.null_count() as u64;
+            for (seq, check) in batch.checks.into_iter().enumerate() {
+                self.tally(Slot::Column(index, seq), check, rows_before);
+            }
+            typed.push(batch.typed);
+        }
+        let frame = DataFrame::new(raw.height(), typed)?;
+        for (col, state) in spec.columns.iter().zip(&mut self.columns) {
+            if let Some(unique) = &mut state.unique {
+                unique.add(&[frame.column(&col.name)?], &self.scratch)?;
+            }
+        }
+        for (key, finder) in spec.table.unique_keys.iter().zip(&mut self.keys) {
+            let columns = key
+                .iter()
+                .map(|name| frame.column(name))
+                .collect::<PolarsResult<Vec<_>>>()?;
+            finder.add(&columns, &self.scratch)?;
+        }
+        for (index, check) in rule_checks(raw, &frame, spec)? {
+            self.tally(Slot::Rule(index), check, rows_before);
+        }
+        self.rows += raw.height() as u64;
+        Ok(frame)
+    }
+
+    fn tally(&mut self, slot: Slot, batch: BatchCheck, rows_before: u64) {
+        let BatchCheck {
+            check,
+            count,
+            examples,
+        } = batch;
+        let tally = self.tallies.entry(slot).or_insert_with(|| Tally {
+            rule: check.rule.clone(),
+            columns: check.columns.clone(),
+            message: check.message.clone(),
+            mostly: check.mostly,
+            count: 0,
+            examples: vec![],
+            rows: None,
+        });
+        if count > 0 && tally.rows.is_none() {
+            tally.rows = Some(BooleanChunked::full(PlSmallStr::EMPTY, false, 0));
+        }
+        if let Some(rows) = &mut tally.rows {
+            // Batches the check did not run on (no short rows to judge) flagged nothing.
+            pad(rows, rows_before);
+            rows.append_owned(check.rows)
+                .unwrap_or_else(|e| unreachable!("appending a mask to a mask: {e}"));
+        }
+        tally.count += count;
+        let room = MAX_EXAMPLES - tally.examples.len();
+        tally
+            .examples
+            .extend(examples.into_iter().take(room).map(|e| Example {
+                row: e.row + rows_before,
+                ..e
+            }));
+    }
+
+    /// Judges the file: every check over all its rows.
+    pub fn finish(self) -> Result<Finished, ValidateError> {
+        let Validator {
+            spec,
+            rows,
+            blank_lines,
+            extra,
+            columns,
+            mut tallies,
+            keys,
+            ..
+        } = self;
+        let mut out = Checked {
+            rows,
+            file_failures: vec![],
+            row_failures: vec![],
+            warnings: vec![],
+        };
+        let mut wanted = vec![];
+        if blank_lines > 0 {
+            out.warnings.push(Finding::file_level(
+                "blank_lines",
+                vec![],
+                format!("{blank_lines} blank line(s) skipped"),
             ));
         }
-        let dtype = super::coerce::polars_type(col.kind);
-        return Ok((
-            Column::full_null(col.name.as_str().into(), raw.height(), &dtype),
-            out,
-        ));
+        extra_columns(&extra, spec, &mut out);
+        let seen: HashSet<&str> = spec
+            .columns
+            .iter()
+            .zip(&columns)
+            .filter(|(_, state)| state.seen)
+            .map(|(col, _)| col.name.as_str())
+            .collect();
+        for (index, (col, state)) in spec.columns.iter().zip(columns).enumerate() {
+            let judged = state.seen && state.unusable.is_none();
+            if !judged {
+                tallies.retain(|slot, _| !matches!(slot, Slot::Column(c, _) if *c == index));
+            }
+            if !state.seen {
+                if col.required {
+                    out.file_failures.push(Finding::file_level(
+                        "required_column",
+                        vec![col.name.clone()],
+                        format!("required column {:?} is missing", col.name),
+                    ));
+                }
+                continue;
+            }
+            if let Some(unusable) = state.unusable {
+                out.file_failures.push(unusable);
+                continue;
+            }
+            let name = &col.name;
+            if let Some(unique) = state.unique {
+                let shared = unique.finish(MAX_EXAMPLES)?;
+                if shared.count > 0 {
+                    let count = shared.count;
+                    let mut finding = Finding::file_level(
+                        "unique",
+                        vec![name.clone()],
+                        format!("{name:?} must be unique; {count} rows share a value"),
+                    );
+                    finding.count = count;
+                    wanted.push((
+                        out.file_failures.len(),
+                        Shown::Value(name.clone()),
+                        shared.first,
+                    ));
+                    out.file_failures.push(finding);
+                }
+            }
+            if let Some(max_fraction) = col.max_null_fraction {
+                let fraction = if rows == 0 {
+                    0.0
+                } else {
+                    state.nulls as f64 / rows as f64
+                };
+                if fraction > max_fraction {
+                    let mut finding = Finding::file_level(
+                        "max_null_fraction",
+                        vec![name.clone()],
+                        format!(
+                            "{name:?} is {:.2}% empty; at most {:.2}% allowed",
+                            fraction * 100.0,
+                            max_fraction * 100.0
+                        ),
+                    );
+                    finding.count = state.nulls;
+                    finding.fraction = Some(fraction);
+                    out.file_failures.push(finding);
+                }
+            }
+        }
+        let table = &spec.table;
+        if let Some(min) = table.min_rows.filter(|min| rows < *min) {
+            out.file_failures.push(Finding::file_level(
+                "row_count",
+                vec![],
+                format!("{rows} rows; at least {min} required"),
+            ));
+        }
+        if let Some(max) = table.max_rows.filter(|max| rows > *max) {
+            out.file_failures.push(Finding::file_level(
+                "row_count",
+                vec![],
+                format!("{rows} rows; at most {max} allowed"),
+            ));
+        }
+        for (key, finder) in table.unique_keys.iter().zip(keys) {
+            // A key over a missing column is reported as that missing column already.
+            if !key.iter().all(|name| seen.contains(name.as_str())) {
+                continue;
+            }
+            let shared = finder.finish(MAX_EXAMPLES)?;
+            if shared.count == 0 {
+                continue;
+            }
+            let count = shared.count;
+            let mut finding = Finding::file_level(
+                "unique_key",
+                key.clone(),
+                format!(
+                    "({}) must be unique; {count} rows share a key with another row",
+                    key.join(", ")
+                ),
+            );
+            finding.count = count;
+            wanted.push((
+                out.file_failures.len(),
+                Shown::Joined(key.clone()),
+                shared.first,
+            ));
+            out.file_failures.push(finding);
+        }
+        for tally in tallies.into_values().filter(|t| t.count > 0) {
+            tally.judge(rows, &mut out);
+        }
+        Ok(Finished {
+            checked: out,
+            wanted,
+        })
+    }
+}
+
+impl Tally {
+    fn judge(self, total: u64, out: &mut Checked) {
+        let count = self.count;
+        let fraction = count as f64 / total.max(1) as f64;
+        let finding = Finding {
+            rule: self.rule,
+            columns: self.columns,
+            message: format!("{}: {count} row(s)", self.message),
+            count,
+            fraction: Some(fraction),
+            mostly: (self.mostly < 1.0).then_some(self.mostly),
+            examples: self.examples,
+        };
+        if 1.0 - fraction >= self.mostly {
+            out.warnings.push(finding);
+        } else {
+            let mut rows = self
+                .rows
+                .unwrap_or_else(|| BooleanChunked::full(PlSmallStr::EMPTY, false, 0));
+            pad(&mut rows, total);
+            rows.rechunk_mut();
+            out.row_failures.push(RowFailure { finding, rows });
+        }
+    }
+}
+
+/// Extends a row mask with unflagged rows to `rows` rows.
+fn pad(mask: &mut BooleanChunked, rows: u64) {
+    let missing = (rows as usize).saturating_sub(mask.len());
+    if missing > 0 {
+        mask.append_owned(BooleanChunked::full(PlSmallStr::EMPTY, false, missing))
+            .unwrap_or_else(|e| unreachable!("appending a mask to a mask: {e}"));
+    }
+}
+
+/// A whole frame checked as one batch (the fuzzing harness, and tests): the typed frame and the
+/// judged checks, examples filled.
+pub fn check_frame(
+    raw: &DataFrame,
+    reading: &Decoded,
+    spec: &DatasetSpec,
+    scratch: &Path,
+) -> Result<(DataFrame, Checked), ValidateError> {
+    let mut validator = Validator::new(spec, scratch);
+    let frame = validator.check(raw, reading)?;
+    let mut finished = validator.finish()?;
+    if finished.needs_values() {
+        finished.fill(raw, 0);
+    }
+    Ok((frame, finished.into_checked()))
+}
+
+/// Types one declared column and runs its checks; a column missing from the batch is checked as
+/// nulls (the file may have it in other batches; if it has it nowhere, the checks are dropped).
+fn check_declared_column(raw: &DataFrame, col: &ColumnSpec) -> PolarsResult<ColumnBatch> {
+    let dtype = super::coerce::polars_type(col.kind);
+    let nulls = || Column::full_null(col.name.as_str().into(), raw.height(), &dtype);
+    let missing;
+    let (raw_series, seen) = match raw.column(&col.name) {
+        Ok(column) => (column.as_materialized_series(), true),
+        Err(_) => {
+            missing = Series::full_null(col.name.as_str().into(), raw.height(), &DataType::String);
+            (&missing, false)
+        }
     };
-    let raw_series = raw_col.as_materialized_series();
     let typed = match coerce(raw_series, col) {
         Ok(typed) => typed,
         // Values with no text form of the declared type (nested JSON, binary): the column is unusable.
         Err(e) => {
-            out.file_failures.push(Finding::file_level(
+            let unusable = Finding::file_level(
                 "type",
                 vec![col.name.clone()],
                 format!(
@@ -129,47 +561,28 @@ fn check_declared_column(raw: &DataFrame, col: &ColumnSpec) -> PolarsResult<(Col
                     raw_series.dtype(),
                     col.kind
                 ),
-            ));
-            let dtype = super::coerce::polars_type(col.kind);
-            return Ok((
-                Column::full_null(col.name.as_str().into(), raw.height(), &dtype),
-                out,
-            ));
+            );
+            return Ok(ColumnBatch {
+                typed: nulls(),
+                seen,
+                unusable: Some(unusable),
+                checks: vec![],
+            });
         }
     };
-    check_column(raw_series, &typed, col, &mut out)?;
-    Ok((typed.series.into_column(), out))
+    let checks = column_checks(raw_series, &typed, col)?;
+    Ok(ColumnBatch {
+        typed: typed.series.into_column(),
+        seen,
+        unusable: None,
+        checks,
+    })
 }
 
-impl Checked {
-    fn empty() -> Self {
-        Self {
-            frame: DataFrame::empty(),
-            file_failures: vec![],
-            row_failures: vec![],
-            warnings: vec![],
-        }
-    }
-
-    fn merge(&mut self, other: Checked) {
-        self.file_failures.extend(other.file_failures);
-        self.row_failures.extend(other.row_failures);
-        self.warnings.extend(other.warnings);
-    }
-}
-
-/// What reading the file noticed: rows with fewer fields than the header (filled with nulls by the
-/// reader, so refused as rows here) and blank lines skipped.
-fn check_reading(raw: &DataFrame, decoded: &Decoded, out: &mut Checked) {
-    if decoded.blank_lines > 0 {
-        out.warnings.push(Finding::file_level(
-            "blank_lines",
-            vec![],
-            format!("{} blank line(s) skipped", decoded.blank_lines),
-        ));
-    }
+/// Rows with fewer fields than the header (filled with nulls by the reader, so refused as rows).
+fn short_rows(raw: &DataFrame, decoded: &Decoded) -> Option<BatchCheck> {
     if decoded.short_rows.is_empty() {
-        return;
+        return None;
     }
     let header = raw.width();
     let short: HashSet<usize> = decoded.short_rows.iter().map(|r| r.row).collect();
@@ -188,40 +601,34 @@ fn check_reading(raw: &DataFrame, decoded: &Decoded, out: &mut Checked) {
             .map_or(0, |r| r.fields);
         format!("{fields} field(s)")
     };
-    check.judge(fields_of, out);
+    Some(BatchCheck::of(check, fields_of))
 }
 
-fn check_extra_columns(raw: &DataFrame, spec: &DatasetSpec, out: &mut Checked) {
-    let declared: HashSet<&str> = spec.columns.iter().map(|c| c.name.as_str()).collect();
-    let extra: Vec<String> = raw
-        .get_column_names()
-        .into_iter()
-        .filter(|n| !declared.contains(n.as_str()))
-        .map(|n| n.to_string())
-        .collect();
+fn extra_columns(extra: &[String], spec: &DatasetSpec, out: &mut Checked) {
     if extra.is_empty() {
         return;
     }
     match spec.policy.extra_columns {
         ExtraColumns::Reject => out.file_failures.push(Finding::file_level(
             "extra_column",
-            extra.clone(),
+            extra.to_vec(),
             format!("columns not in the spec: {} (declare them, or set policy.extra_columns = \"drop\")", extra.join(", ")),
         )),
         ExtraColumns::Drop => out.warnings.push(Finding::file_level(
             "extra_column",
-            extra.clone(),
+            extra.to_vec(),
             format!("dropped columns not in the spec: {}", extra.join(", ")),
         )),
     }
 }
 
-fn check_column(
+/// A column's row-level checks on one batch, in a fixed order. (Its unique and null-share checks
+/// are over the whole file: see [`Validator::finish`].)
+fn column_checks(
     raw: &Series,
     typed: &TypedColumn,
     col: &ColumnSpec,
-    out: &mut Checked,
-) -> PolarsResult<()> {
+) -> PolarsResult<Vec<BatchCheck>> {
     let name = &col.name;
     let column_check = |rule: &str, message: String, rows: BooleanChunked| RowCheck {
         rule: rule.to_owned(),
@@ -303,91 +710,20 @@ fn check_column(
             longer,
         ));
     }
-    for check in checks {
-        check.judge(raw_values(raw), out);
-    }
-
-    let rows = series.len();
-    if col.unique {
-        let duplicated = series.clone().into_frame().is_duplicated()?;
-        let count = duplicated.sum().unwrap_or(0) as u64;
-        if count > 0 {
-            let mut finding = Finding::file_level(
-                "unique",
-                vec![name.clone()],
-                format!("{name:?} must be unique; {count} rows share a value"),
-            );
-            finding.count = count;
-            finding.examples = examples(&duplicated, raw_values(raw));
-            out.file_failures.push(finding);
-        }
-    }
-    if let Some(max_fraction) = col.max_null_fraction {
-        let fraction = if rows == 0 {
-            0.0
-        } else {
-            series.null_count() as f64 / rows as f64
-        };
-        if fraction > max_fraction {
-            let mut finding = Finding::file_level(
-                "max_null_fraction",
-                vec![name.clone()],
-                format!(
-                    "{name:?} is {:.2}% empty; at most {:.2}% allowed",
-                    fraction * 100.0,
-                    max_fraction * 100.0
-                ),
-            );
-            finding.count = series.null_count() as u64;
-            finding.fraction = Some(fraction);
-            out.file_failures.push(finding);
-        }
-    }
-    Ok(())
+    Ok(checks
+        .into_iter()
+        .map(|check| BatchCheck::of(check, raw_values(raw)))
+        .collect())
 }
 
-fn check_table(raw: &DataFrame, spec: &DatasetSpec, out: &mut Checked) -> PolarsResult<()> {
-    let rows = out.frame.height() as u64;
-    let table = &spec.table;
-    if let Some(min) = table.min_rows.filter(|min| rows < *min) {
-        out.file_failures.push(Finding::file_level(
-            "row_count",
-            vec![],
-            format!("{rows} rows; at least {min} required"),
-        ));
-    }
-    if let Some(max) = table.max_rows.filter(|max| rows > *max) {
-        out.file_failures.push(Finding::file_level(
-            "row_count",
-            vec![],
-            format!("{rows} rows; at most {max} allowed"),
-        ));
-    }
-    for key in &table.unique_keys {
-        // A key over a missing column is reported as that missing column already.
-        if key.iter().any(|name| raw.column(name).is_err()) {
-            continue;
-        }
-        let duplicated = out
-            .frame
-            .select(key.iter().map(String::as_str))?
-            .is_duplicated()?;
-        let count = duplicated.sum().unwrap_or(0) as u64;
-        if count > 0 {
-            let mut finding = Finding::file_level(
-                "unique_key",
-                key.clone(),
-                format!(
-                    "({}) must be unique; {count} rows share a key with another row",
-                    key.join(", ")
-                ),
-            );
-            finding.count = count;
-            finding.examples = examples(&duplicated, joined_values(raw, key));
-            out.file_failures.push(finding);
-        }
-    }
-    for rule in &table.rules {
+/// The table's rules on one batch.
+fn rule_checks(
+    raw: &DataFrame,
+    frame: &DataFrame,
+    spec: &DatasetSpec,
+) -> PolarsResult<Vec<(usize, BatchCheck)>> {
+    let mut checks = Vec::with_capacity(spec.table.rules.len());
+    for (index, rule) in spec.table.rules.iter().enumerate() {
         let comparison = rule
             .comparison()
             .map_err(|e| polars_err!(ComputeError: "{e}"))?;
@@ -396,19 +732,16 @@ fn check_table(raw: &DataFrame, spec: &DatasetSpec, out: &mut Checked) -> Polars
             .into_iter()
             .map(str::to_owned)
             .collect();
-        if columns.iter().any(|name| raw.column(name).is_err()) {
+        // A column missing from the batch is nulls there, which rules do not judge.
+        if columns.iter().any(|name| frame.column(name).is_err()) {
             continue;
         }
         let operand = |operand: &Operand| -> PolarsResult<Either> {
             Ok(match operand {
                 Operand::Number(value) => Either::Number(*value),
-                Operand::Column(name) => Either::Values(
-                    out.frame
-                        .column(name)?
-                        .cast(&DataType::Float64)?
-                        .f64()?
-                        .clone(),
-                ),
+                Operand::Column(name) => {
+                    Either::Values(frame.column(name)?.cast(&DataType::Float64)?.f64()?.clone())
+                }
             })
         };
         let holds = compare(
@@ -425,9 +758,9 @@ fn check_table(raw: &DataFrame, spec: &DatasetSpec, out: &mut Checked) -> Polars
             rows: violated,
             mostly: rule.mostly,
         };
-        check.judge(joined_values(raw, &columns), out);
+        checks.push((index, BatchCheck::of(check, joined_values(raw, &columns))));
     }
-    Ok(())
+    Ok(checks)
 }
 
 /// A row-level check's result before it is judged against its tolerance.
@@ -437,34 +770,6 @@ struct RowCheck {
     message: String,
     rows: BooleanChunked,
     mostly: f64,
-}
-
-impl RowCheck {
-    fn judge(self, value_of: impl Fn(usize) -> String, out: &mut Checked) {
-        let count = self.rows.sum().unwrap_or(0) as u64;
-        if count == 0 {
-            return;
-        }
-        let total = self.rows.len().max(1) as f64;
-        let fraction = count as f64 / total;
-        let finding = Finding {
-            rule: self.rule,
-            columns: self.columns,
-            message: format!("{}: {count} row(s)", self.message),
-            count,
-            fraction: Some(fraction),
-            mostly: (self.mostly < 1.0).then_some(self.mostly),
-            examples: examples(&self.rows, value_of),
-        };
-        if 1.0 - fraction >= self.mostly {
-            out.warnings.push(finding);
-        } else {
-            out.row_failures.push(RowFailure {
-                finding,
-                rows: self.rows,
-            });
-        }
-    }
 }
 
 enum Either {

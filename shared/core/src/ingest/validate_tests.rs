@@ -27,7 +27,26 @@ fn spec(extra: &str) -> DatasetSpec {
     DatasetSpec::parse(&text, "toml").unwrap().spec
 }
 
-fn checked(csv: &str, spec: &DatasetSpec) -> Checked {
+/// Checked, with the typed frame.
+struct Out {
+    frame: DataFrame,
+    file_failures: Vec<Finding>,
+    row_failures: Vec<RowFailure>,
+    warnings: Vec<Finding>,
+}
+
+fn judged(raw: &DataFrame, decoded: &Decoded, spec: &DatasetSpec) -> Out {
+    let scratch = tempfile::tempdir().unwrap();
+    let (frame, checked) = check_frame(raw, decoded, spec, scratch.path()).unwrap();
+    Out {
+        frame,
+        file_failures: checked.file_failures,
+        row_failures: checked.row_failures,
+        warnings: checked.warnings,
+    }
+}
+
+fn checked(csv: &str, spec: &DatasetSpec) -> Out {
     let (raw, decoded) = decode(
         csv.as_bytes(),
         "f.csv",
@@ -36,7 +55,7 @@ fn checked(csv: &str, spec: &DatasetSpec) -> Checked {
         1 << 30,
     )
     .unwrap();
-    check(&raw, &decoded, spec).unwrap()
+    judged(&raw, &decoded, spec)
 }
 
 fn rules(findings: &[Finding]) -> Vec<&str> {
@@ -103,7 +122,7 @@ fn nested_json_values_are_type_failures_not_errors() {
         1 << 30,
     )
     .unwrap();
-    let out = check(&raw, &decoded, &spec).unwrap();
+    let out = judged(&raw, &decoded, &spec);
     let failed: Vec<_> = out
         .row_failures
         .iter()
@@ -204,4 +223,146 @@ fn free_text_is_bounded_in_characters_and_blank_texts_are_missing() {
         rules(&checked(blank, &spec).file_failures),
         ["max_null_fraction"]
     );
+}
+
+/// A file's checks over small batches (blocks of `block_bytes`), judged once it is all read.
+fn batched(bytes: &[u8], spec: &DatasetSpec, block_bytes: usize) -> Checked {
+    let scratch = tempfile::tempdir().unwrap();
+    let numeric = numeric_schema(spec);
+    let reading = crate::ingest::blocks::Reading {
+        file_name: "f.csv",
+        source: &spec.source,
+        numeric: &numeric,
+        columns: None,
+        max_bytes: 1 << 30,
+        block_bytes,
+        parquet_rows: block_bytes,
+    };
+    let mut validator = Validator::new(spec, scratch.path());
+    let mut batches = 0;
+    crate::ingest::blocks::batches(bytes, &reading, |raw, decoded| {
+        batches += 1;
+        validator.check(&raw, decoded).map(|_| ())
+    })
+    .unwrap();
+    assert!(batches > 10, "the file is read in many batches");
+    let mut finished = validator.finish().unwrap();
+    if finished.needs_values() {
+        let mut rows_before = 0;
+        crate::ingest::blocks::batches(bytes, &reading, |raw, _| {
+            finished.fill(&raw, rows_before);
+            rows_before += raw.height() as u64;
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+    }
+    finished.into_checked()
+}
+
+#[test]
+fn a_file_checked_batch_by_batch_is_judged_as_the_whole_file() {
+    let extra = r#"
+        [[columns]]
+        name = "code"
+        type = "string"
+        nullable = true
+        regex = "^[A-Z]{3}$"
+        [table]
+        unique_keys = [["carrier", "code"]]
+        rules = [
+          { name = "small_delay", check = "delay < 300", mostly = 0.99 },
+          { name = "delay_below_id", check = "delay <= id", mostly = 0.5 },
+        ]
+    "#;
+    let spec = spec(extra);
+    // 3,000 rows with faults spread over the file: values of the wrong type, out of range, not
+    // allowed, not matching; ids and keys repeated far apart; short rows and blank lines.
+    let mut csv = String::from("id,carrier,delay,code\n");
+    for i in 0..3000u32 {
+        let id = if i % 997 == 0 {
+            "7".to_owned()
+        } else {
+            i.to_string()
+        };
+        let carrier = match (i % 431, i % 2) {
+            (0, _) => "XX",
+            (_, 0) => "AA",
+            _ => "UA",
+        };
+        let delay = match i % 613 {
+            0 => "late".to_owned(),
+            1 => "900".to_owned(),
+            _ => (i % 400).to_string(),
+        };
+        let letter = |n: u32| char::from(b'A' + (n % 26) as u8);
+        let code = match i % 509 {
+            0 => "ab1".to_owned(),
+            _ => format!("Q{}{}", letter(i / 26), letter(i)),
+        };
+        if i % 777 == 0 {
+            csv.push_str(&format!("{id},{carrier}\n"));
+        } else {
+            csv.push_str(&format!("{id},{carrier},{delay},{code}\n"));
+        }
+        if i % 1100 == 0 {
+            csv.push('\n');
+        }
+    }
+    let (raw, decoded) = decode(
+        csv.as_bytes(),
+        "f.csv",
+        &spec.source,
+        &numeric_schema(&spec),
+        1 << 30,
+    )
+    .unwrap();
+    let whole = judged(&raw, &decoded, &spec);
+    assert!(
+        !whole.file_failures.is_empty()
+            && !whole.row_failures.is_empty()
+            && !whole.warnings.is_empty(),
+        "the file fails in every way"
+    );
+    // A number in an example shows as its batch read it: "900" where the batch's column held a
+    // value that is not a number (read as text, as the whole file reads it here), "900.0" where it
+    // held numbers only. The same number either way: compared as numbers.
+    let same_numbers = |value: &str| -> String {
+        value
+            .split(", ")
+            .map(|pair| match pair.split_once('=') {
+                Some((name, v)) => match v.parse::<f64>() {
+                    Ok(number) => format!("{name}={number}"),
+                    Err(_) => pair.to_owned(),
+                },
+                None => pair
+                    .parse::<f64>()
+                    .map_or(pair.to_owned(), |n| n.to_string()),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let json = |findings: &[Finding]| {
+        let mut findings = findings.to_vec();
+        for example in findings.iter_mut().flat_map(|f| &mut f.examples) {
+            example.value = same_numbers(&example.value);
+        }
+        serde_json::to_string_pretty(&findings).unwrap()
+    };
+    let rows = |failures: &[RowFailure]| -> Vec<Vec<Option<bool>>> {
+        failures.iter().map(|f| f.rows.iter().collect()).collect()
+    };
+    let findings = |failures: &[RowFailure]| -> Vec<Finding> {
+        failures.iter().map(|f| f.finding.clone()).collect()
+    };
+    for block_bytes in [200, 4096] {
+        let parts = batched(csv.as_bytes(), &spec, block_bytes);
+        assert_eq!(parts.rows, raw.height() as u64);
+        assert_eq!(json(&parts.file_failures), json(&whole.file_failures));
+        assert_eq!(json(&parts.warnings), json(&whole.warnings));
+        assert_eq!(
+            json(&findings(&parts.row_failures)),
+            json(&findings(&whole.row_failures))
+        );
+        assert_eq!(rows(&parts.row_failures), rows(&whole.row_failures));
+    }
 }
