@@ -12,8 +12,10 @@ DATA=$(flights_data "${1:-}")
 
 # The release profile the Lambda functions are built with: the faster-linking bench-fast build took
 # 7% more CPU on this work (0.56-0.62 against 0.52-0.54 s, five interleaved runs).
-cargo build --quiet --release -p mlops
-BIN=target/release/mlops
+# PROFILE=bench-fast reuses the other benchmarks' build.
+PROFILE=${PROFILE:-release}
+cargo build --quiet --profile "$PROFILE" -p mlops
+BIN=target/$PROFILE/mlops
 peer_venv "pandas pandera pyarrow" pandas pandera pyarrow
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

@@ -6,15 +6,18 @@
 # the build given as BEFORE (a binary that holds the whole file, such as the previous release) runs
 # beside it.
 #
-# Usage: [BEFORE=path/to/old/mlops] bench/ingest_large.sh [GB, default 5] [folder with flights-2013-MM.csv]
+# Usage: [BEFORE=path/to/old/mlops] [BIN=path/to/mlops] bench/ingest_large.sh [GB, default 5] [folder with flights-2013-MM.csv]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 GB=${1:-5}
 DATA=$(flights_data "${2:-}")
 
-cargo build --quiet --profile bench-fast -p mlops
-BIN=target/bench-fast/mlops
+# BIN=path measures a given build instead of building this checkout.
+if [ -z "${BIN:-}" ]; then
+  cargo build --quiet --profile bench-fast -p mlops
+  BIN=target/bench-fast/mlops
+fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 

@@ -314,8 +314,26 @@ impl ObjectStore for LocalFolderStore {
     }
 
     async fn copy(&self, from: &ObjectKey, to: &ObjectKey) -> Result<(), StoreError> {
-        let object = self.get(from).await?;
-        self.put(to, object.bytes).await
+        // File to file, never through memory: a quarantined upload may be gigabytes.
+        let (root, source, target, owned) = (
+            self.root.clone(),
+            self.path(from),
+            self.path(to),
+            from.clone(),
+        );
+        blocking(move || {
+            let file = match std::fs::File::open(&source) {
+                Ok(file) => file,
+                Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::IsADirectory) => {
+                    return Err(StoreError::NotFound(owned))
+                }
+                Err(e) => return Err(unavailable("reading", &owned, e)),
+            };
+            put_blocking(&root, &target, Content::File(file), false)
+                .map(|_| ())
+                .map_err(|e| unavailable("writing", &owned, e))
+        })
+        .await
     }
 
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {

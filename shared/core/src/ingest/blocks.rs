@@ -273,10 +273,13 @@ impl Blocks<'_> {
             let before = block.len();
             // Up to the size, then on in steps until a record ends.
             let wanted = size.saturating_sub(before).max(size.min(1 << 16)).max(1);
+            // Never more than one byte past the limit: a small gzip can expand past any memory.
+            let room = self.max_bytes.saturating_sub(self.read).saturating_add(1);
+            let wanted = (wanted as u64).min(room);
             let got = self
                 .input
                 .by_ref()
-                .take(wanted as u64)
+                .take(wanted)
                 .read_to_end(&mut block)
                 .map_err(|e| match self.gzipped {
                     true => BlockError::Decode(DecodeError::BadGzip(e.to_string())),

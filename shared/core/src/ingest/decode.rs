@@ -161,10 +161,11 @@ pub fn numeric_schema(spec: &DatasetSpec) -> Schema {
         .collect()
 }
 
-/// Reads `bytes` (named `file_name`) into a frame. CSV columns in `numeric` are parsed as numbers when
-/// every value parses; otherwise (and for every other column) they come back as text and are typed by
-/// [`super::coerce`], so every bad value can be reported, not just the first. Compressed content
-/// stops at `max_bytes`: a small gzip can expand past any memory.
+/// Reads `bytes` (named `file_name`) into a frame: the whole file as one batch of
+/// [`blocks::batches`](super::blocks::batches), which reads uploads. CSV columns in `numeric` are
+/// parsed as numbers when every value parses; otherwise (and for every other column) they come back
+/// as text and are typed by [`super::coerce`], so every bad value can be reported, not just the
+/// first. Compressed content stops at `max_bytes`: a small gzip can expand past any memory.
 pub fn decode(
     bytes: &[u8],
     file_name: &str,
@@ -172,57 +173,37 @@ pub fn decode(
     numeric: &Schema,
     max_bytes: u64,
 ) -> Result<(DataFrame, Decoded), DecodeError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(DecodeError::Empty);
-    }
-    let lower = file_name.to_ascii_lowercase();
-    let gzipped = bytes.starts_with(&GZIP_MAGIC);
-    let inflated;
-    let (bytes, inner_name) = if gzipped {
-        inflated = gunzip(bytes, max_bytes)?;
-        (
-            inflated.as_slice(),
-            lower.strip_suffix(".gz").unwrap_or(&lower),
-        )
-    } else {
-        (bytes, lower.as_str())
+    use super::blocks::{batches, BlockError, Failure, Reading};
+    let reading = Reading {
+        file_name,
+        source,
+        numeric,
+        columns: None,
+        max_bytes,
+        block_bytes: usize::MAX,
+        parquet_rows: usize::MAX,
     };
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(DecodeError::Empty);
-    }
-    let format = detect(bytes, inner_name, source.format);
-    let mut decoded = Decoded {
-        format,
-        gzipped,
-        blank_lines: 0,
-        short_rows: vec![],
-    };
-    if format != ReadFormat::Parquet
-        && memchr::memchr(b'\n', bytes).is_none()
-        && memchr::memchr(b'\r', bytes).is_some()
-    {
-        return Err(DecodeError::CarriageReturnsOnly);
-    }
-    let frame = match format {
-        ReadFormat::Parquet => read_parquet(bytes, source.max_value_bytes, max_bytes)?,
-        ReadFormat::Csv => read_csv(
-            utf8(bytes, Origin::default())?,
-            source,
-            numeric,
-            None,
-            Origin::default(),
-            &mut decoded,
-        )?,
-        ReadFormat::Jsonl => read_jsonl(
-            utf8(bytes, Origin::default())?,
-            source.max_value_bytes,
-            Origin::default(),
-        )?,
-    };
-    if frame.height() == 0 {
-        return Err(DecodeError::HeaderOnly);
-    }
-    Ok((frame, decoded))
+    let mut whole = None;
+    let summary = batches(bytes, &reading, |frame, decoded| {
+        whole = Some((frame, decoded.short_rows.clone()));
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .map_err(|failure| match failure {
+        Failure::Read(BlockError::Decode(e)) => e,
+        Failure::Read(BlockError::Io(e)) => DecodeError::Unreadable {
+            format: ReadFormat::Csv,
+            message: e.to_string(),
+        },
+        Failure::Each(never) => match never {},
+    })?;
+    let (frame, short_rows) = whole.ok_or(DecodeError::HeaderOnly)?;
+    Ok((
+        frame,
+        Decoded {
+            short_rows,
+            ..summary
+        },
+    ))
 }
 
 pub(crate) fn detect(bytes: &[u8], name: &str, declared: FileFormat) -> ReadFormat {
@@ -529,29 +510,6 @@ fn bad_json_line(text: &str, origin: Origin) -> Option<String> {
             .err()
             .map(|e| format!("line {}: {e}", index + 1 + origin.lines))
     })
-}
-
-fn read_parquet(
-    bytes: &[u8],
-    max_value_bytes: u64,
-    max_bytes: u64,
-) -> Result<DataFrame, DecodeError> {
-    let mut whole = DataFrame::empty();
-    parquet_slices(
-        bytes,
-        None,
-        max_value_bytes,
-        max_bytes,
-        usize::MAX,
-        |frame| {
-            whole = frame;
-            Ok::<(), DecodeError>(())
-        },
-    )
-    .map_err(|e| match e {
-        SliceFailure::Decode(e) | SliceFailure::Each(e) => e,
-    })?;
-    Ok(whole)
 }
 
 /// Why Parquet could not be read slice by slice.
