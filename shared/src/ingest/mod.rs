@@ -198,8 +198,8 @@ enum Decision {
 
 /// An accepted upload's rows, as they are to be stored.
 struct Curated {
-    data: std::path::PathBuf,
-    dropped: Option<std::path::PathBuf>,
+    data: passes::Written,
+    dropped: Option<passes::Written>,
     rows: u64,
     profile: Vec<ColumnProfile>,
     report: ValidationReport,
@@ -375,7 +375,7 @@ impl Ingestor {
                 let (typed, spec, dir) =
                     (first.typed, spec.spec.clone(), scratch.path().to_owned());
                 let split = tokio::task::spawn_blocking(move || {
-                    passes::drop_rows(&typed, &invalid, &spec, &dir)
+                    passes::drop_rows(&typed.path, &invalid, &spec, &dir)
                 })
                 .await
                 .map_err(|e| IngestError::Scratch(std::io::Error::other(e)))??;
@@ -508,25 +508,28 @@ impl Ingestor {
         })
     }
 
-    /// Stores the file at `path` unless the object exists; returns what is stored at the key.
+    /// Stores a written file unless the object exists; returns what is stored at the key.
     async fn put_file_if_absent(
         &self,
         key: ObjectKey,
-        path: &Path,
+        file: &passes::Written,
         scratch: &Path,
     ) -> Result<ObjectRef, IngestError> {
-        let described = |path: &Path, key: ObjectKey| -> Result<ObjectRef, IngestError> {
-            let sha256 = file_sha256(path).map_err(IngestError::Scratch)?;
-            let bytes = std::fs::metadata(path).map_err(IngestError::Scratch)?.len();
-            Ok(ObjectRef { key, sha256, bytes })
-        };
-        match self.store.put_file_if_absent(&key, path).await? {
-            PutOutcome::Created => described(path, key),
+        match self.store.put_file_if_absent(&key, &file.path).await? {
+            PutOutcome::Created => Ok(ObjectRef {
+                key,
+                sha256: file.sha256.clone(),
+                bytes: file.bytes,
+            }),
             // Written by an earlier delivery: describe the object that is there, not the one we made.
             PutOutcome::AlreadyExists => {
                 let existing = scratch.join("existing");
                 self.store.get_to_file(&key, &existing).await?;
-                described(&existing, key)
+                let sha256 = file_sha256(&existing).map_err(IngestError::Scratch)?;
+                let bytes = std::fs::metadata(&existing)
+                    .map_err(IngestError::Scratch)?
+                    .len();
+                Ok(ObjectRef { key, sha256, bytes })
             }
         }
     }

@@ -6,7 +6,11 @@
 //! spill to scratch files past a million rows.
 
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
 
 use polars::prelude::*;
 
@@ -22,16 +26,23 @@ pub struct FirstPass {
     pub format: ReadFormat,
     pub checked: Checked,
     /// Every row read, typed, as Parquet.
-    pub typed: PathBuf,
+    pub typed: Written,
     /// The profile of every row read.
     pub profile: Vec<ColumnProfile>,
 }
 
 /// The rows a version keeps, and those it drops.
 pub struct Split {
-    pub kept: PathBuf,
-    pub dropped: PathBuf,
+    pub kept: Written,
+    pub dropped: Written,
     pub profile: Vec<ColumnProfile>,
+}
+
+/// A file written, with the SHA-256 and size of its content, known as it was written.
+pub struct Written {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub bytes: u64,
 }
 
 impl From<ValidateError> for IngestError {
@@ -62,10 +73,10 @@ pub fn check_upload(
         block_bytes: blocks::BLOCK_BYTES,
         parquet_rows: blocks::PARQUET_ROWS,
     };
-    let typed = scratch.join("typed.parquet");
+    let typed_path = scratch.join("typed.parquet");
     let mut validator = Validator::new(spec, scratch);
     let mut profile = ProfileBuilder::new(spec);
-    let mut writer = Writer::new(&typed);
+    let mut writer = Writer::new(&typed_path);
     let read = blocks::batches(open(upload)?, &reading, |raw, decoded| {
         let frame = validator.check(&raw, decoded)?;
         drop(raw);
@@ -80,7 +91,7 @@ pub fn check_upload(
         Ok(decoded) => decoded.format,
         Err(failure) => return unread(failure).map(Err),
     };
-    writer.finish()?;
+    let typed = writer.finish()?;
     let mut finished = validator.finish()?;
     if finished.needs_values() {
         // Repeated keys are found only once every row is read: the rows' raw values, for the
@@ -153,11 +164,9 @@ pub fn drop_rows(
         profile.add(&keep)?;
         offset += frame.height().max(1);
     }
-    kept.finish()?;
-    dropped.finish()?;
     Ok(Split {
-        kept: kept_path,
-        dropped: dropped_path,
+        kept: kept.finish()?,
+        dropped: dropped.finish()?,
         profile: profile.finish(),
     })
 }
@@ -170,7 +179,7 @@ fn open(path: &Path) -> Result<File, IngestError> {
 /// schema every batch has.
 struct Writer<'p> {
     path: &'p Path,
-    open: Option<polars::io::parquet::write::BatchedWriter<File>>,
+    open: Option<(polars::io::parquet::write::BatchedWriter<Hashed>, Hashed)>,
 }
 
 impl<'p> Writer<'p> {
@@ -179,11 +188,12 @@ impl<'p> Writer<'p> {
     }
 
     fn write(&mut self, frame: &DataFrame) -> Result<(), IngestError> {
-        let writer = match &mut self.open {
-            Some(writer) => writer,
+        let (writer, _) = match &mut self.open {
+            Some(open) => open,
             none => {
-                let file = File::create(self.path).map_err(IngestError::Scratch)?;
-                none.insert(super::parquet_writer(file).batched(frame.schema())?)
+                let file = Hashed::create(self.path)?;
+                let writer = super::parquet_writer(file.clone()).batched(frame.schema())?;
+                none.insert((writer, file))
             }
         };
         if frame.should_rechunk() {
@@ -196,16 +206,70 @@ impl<'p> Writer<'p> {
     }
 
     /// Closes the file: with no batch written, an empty file of no columns.
-    fn finish(self) -> Result<(), IngestError> {
-        match self.open {
-            Some(writer) => {
+    fn finish(self) -> Result<Written, IngestError> {
+        let file = match self.open {
+            Some((writer, file)) => {
                 writer.finish()?;
+                file
             }
             None => {
-                let file = File::create(self.path).map_err(IngestError::Scratch)?;
-                super::parquet_writer(file).finish(&mut DataFrame::empty())?;
+                let file = Hashed::create(self.path)?;
+                super::parquet_writer(file.clone()).finish(&mut DataFrame::empty())?;
+                file
             }
-        }
-        Ok(())
+        };
+        file.finish(self.path)
+    }
+}
+
+/// A file that hashes what is written to it (shared with the Parquet writer, which owns its sink).
+#[derive(Clone)]
+struct Hashed(Arc<Mutex<HashedFile>>);
+
+struct HashedFile {
+    file: std::io::BufWriter<File>,
+    sha256: Sha256,
+    bytes: u64,
+}
+
+impl Hashed {
+    fn create(path: &Path) -> Result<Self, IngestError> {
+        let file = File::create(path).map_err(IngestError::Scratch)?;
+        Ok(Self(Arc::new(Mutex::new(HashedFile {
+            file: std::io::BufWriter::with_capacity(1 << 16, file),
+            sha256: Sha256::new(),
+            bytes: 0,
+        }))))
+    }
+
+    fn lock(&self) -> std::io::Result<std::sync::MutexGuard<'_, HashedFile>> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("a writer of this file panicked"))
+    }
+
+    fn finish(self, path: &Path) -> Result<Written, IngestError> {
+        let mut file = self.lock().map_err(IngestError::Scratch)?;
+        file.file.flush().map_err(IngestError::Scratch)?;
+        let sha256 = hex::encode(std::mem::take(&mut file.sha256).finalize());
+        Ok(Written {
+            path: path.to_owned(),
+            sha256,
+            bytes: file.bytes,
+        })
+    }
+}
+
+impl Write for Hashed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut file = self.lock()?;
+        let written = file.file.write(buf)?;
+        file.sha256.update(&buf[..written]);
+        file.bytes += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.lock()?.file.flush()
     }
 }

@@ -159,15 +159,16 @@ pub fn batches<'r, E>(
     }
     let lines_in = |text: &[u8]| memchr::memchr_iter(b'\n', text).count();
     let (mut rows_before, mut lines_before, mut bytes_before) = (0, lines_in(&lead), lead.len());
-    let mut block = first[lead.len()..].to_vec();
-    let mut in_front = lead.as_slice();
+    // Each block's text: what goes in front of it (the lead, then the header), then its records.
+    let (mut text, mut front) = (first, lead.len());
     loop {
+        let block = &text[front..];
         if block.iter().all(u8::is_ascii_whitespace) {
             // Blank lines only: counted as the reader would have skipped them, decoded as nothing.
-            summary.blank_lines += blank_lines(&block);
-            if in_front.len() > header.len() {
+            summary.blank_lines += blank_lines(block);
+            if front > header.len() {
                 // The blank lines before the header, which the first block would have counted.
-                summary.blank_lines += lines_in(&in_front[..in_front.len() - header.len()]);
+                summary.blank_lines += lines_in(&text[..front - header.len()]);
             }
         } else {
             let origin = match format {
@@ -175,8 +176,8 @@ pub fn batches<'r, E>(
                     rows_before,
                     lines_before,
                     bytes_before,
-                    lines_in(in_front),
-                    in_front.len(),
+                    lines_in(&text[..front]),
+                    front,
                 ),
                 _ => Origin {
                     rows: rows_before,
@@ -184,7 +185,6 @@ pub fn batches<'r, E>(
                     bytes: bytes_before,
                 },
             };
-            let text = [in_front, &block].concat();
             let (frame, decoded) = decode::decode_text_block(
                 &text,
                 format,
@@ -198,13 +198,14 @@ pub fn batches<'r, E>(
             summary.blank_lines += decoded.blank_lines;
             each(frame, &decoded).map_err(Failure::Each)?;
         }
-        lines_before += lines_in(&block);
-        bytes_before += block.len();
+        lines_before += lines_in(&text[front..]);
+        bytes_before += text.len() - front;
         if blocks.ended {
             break;
         }
-        block = blocks.next(block_bytes).map_err(read)?;
-        in_front = &header;
+        drop(text);
+        text = blocks.next_after(&header, block_bytes).map_err(read)?;
+        front = header.len();
     }
     if rows_before == 0 {
         return Err(fault(DecodeError::HeaderOnly));
@@ -260,8 +261,17 @@ impl Blocks<'_> {
 
     /// At least `size` bytes (unless the file ends first), up to the end of the last whole record.
     fn next(&mut self, size: usize) -> Result<Vec<u8>, BlockError> {
-        let mut block = std::mem::take(&mut self.carry);
-        let mut scanned = 0;
+        self.next_after(&[], size)
+    }
+
+    /// `front`, then the next block (as [`Blocks::next`]), in one buffer: a CSV block with its
+    /// header in front, never copied again.
+    fn next_after(&mut self, front: &[u8], size: usize) -> Result<Vec<u8>, BlockError> {
+        let mut block = Vec::with_capacity(front.len() + size.min(BLOCK_BYTES) + (1 << 16));
+        block.extend_from_slice(front);
+        block.append(&mut self.carry);
+        let size = size.saturating_add(front.len());
+        let mut scanned = front.len();
         let mut quoted = false;
         loop {
             if block.len() >= size {

@@ -88,7 +88,7 @@ const HLL_PRECISION: u8 = 14;
 
 /// A profile built from a file's typed rows a batch at a time, in constant memory per column:
 /// exact, as [`profile`] of the whole frame, while a column's values fit the exact limits, then
-/// from mergeable sketches (a t-digest for quantiles, Welford's sums for mean and deviation, a
+/// from mergeable sketches (a t-digest for quantiles, running moments for mean and deviation, a
 /// HyperLogLog for distinct counts), and then marked `estimated`.
 pub struct ProfileBuilder<'s> {
     spec: &'s DatasetSpec,
@@ -113,9 +113,9 @@ struct NumericSketch {
     /// The present values while they fit; `None` once the digest holds them.
     exact: Option<Vec<f64>>,
     digest: tdigest::TDigest,
+    /// Once the digest holds the values: their count, mean and squared deviations from it.
     count: u64,
     mean: f64,
-    /// The sum of squared deviations from the mean (Welford).
     m2: f64,
     min: f64,
     max: f64,
@@ -231,28 +231,44 @@ impl<'s> ProfileBuilder<'s> {
 
 impl NumericSketch {
     fn add(&mut self, values: Vec<f64>) {
-        for &value in &values {
-            // Welford's update: the mean and deviation of any number of values in one pass.
-            self.count += 1;
-            let delta = value - self.mean;
-            self.mean += delta / self.count as f64;
-            self.m2 += delta * (value - self.mean);
-            if self.count == 1 || value < self.min {
-                self.min = value;
-            }
-            if self.count == 1 || value > self.max {
-                self.max = value;
-            }
-        }
         match &mut self.exact {
             Some(exact) if exact.len() + values.len() <= EXACT_VALUES => exact.extend(values),
             Some(exact) => {
                 let held = std::mem::take(exact);
                 self.exact = None;
+                self.merge_moments(&held);
+                self.merge_moments(&values);
                 self.digest = self.digest.merge_unsorted(held).merge_unsorted(values);
             }
-            None => self.digest = self.digest.merge_unsorted(values),
+            None => {
+                self.merge_moments(&values);
+                self.digest = self.digest.merge_unsorted(values);
+            }
         }
+    }
+
+    /// Adds a batch's count, mean, squared deviations and extremes to the running ones (Chan's
+    /// pairwise update: the mean and deviation of any number of values, batch by batch).
+    fn merge_moments(&mut self, values: &[f64]) {
+        let Some((&first, _)) = values.split_first() else {
+            return;
+        };
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let m2: f64 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
+        let (min, max) = values
+            .iter()
+            .fold((first, first), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let before = self.count as f64;
+        let total = before + n;
+        let delta = mean - self.mean;
+        self.mean += delta * n / total;
+        self.m2 += m2 + delta * delta * before * n / total;
+        (self.min, self.max) = match self.count {
+            0 => (min, max),
+            _ => (self.min.min(min), self.max.max(max)),
+        };
+        self.count += values.len() as u64;
     }
 
     fn finish(self) -> (Stats, bool) {
