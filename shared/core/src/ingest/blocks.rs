@@ -163,13 +163,15 @@ pub fn batches<'r, E>(
     let (mut text, mut front) = (first, lead.len());
     loop {
         let block = &text[front..];
-        if block.iter().all(u8::is_ascii_whitespace) {
+        let (lines, bytes) = (lines_in(block), block.len());
+        let rows = if block.iter().all(u8::is_ascii_whitespace) {
             // Blank lines only: counted as the reader would have skipped them, decoded as nothing.
             summary.blank_lines += blank_lines(block);
             if front > header.len() {
                 // The blank lines before the header, which the first block would have counted.
                 summary.blank_lines += lines_in(&text[..front - header.len()]);
             }
+            None
         } else {
             let origin = match format {
                 ReadFormat::Csv => Origin::csv_block(
@@ -185,7 +187,7 @@ pub fn batches<'r, E>(
                     bytes: bytes_before,
                 },
             };
-            let (frame, decoded) = decode::decode_text_block(
+            let decoded = decode::decode_text_block(
                 &text,
                 format,
                 source,
@@ -194,16 +196,20 @@ pub fn batches<'r, E>(
                 origin,
             )
             .map_err(fault)?;
+            Some(decoded)
+        };
+        // The text is not needed once decoded: freed before its rows are checked.
+        drop(std::mem::take(&mut text));
+        if let Some((frame, decoded)) = rows {
             rows_before += frame.height();
             summary.blank_lines += decoded.blank_lines;
             each(frame, &decoded).map_err(Failure::Each)?;
         }
-        lines_before += lines_in(&text[front..]);
-        bytes_before += text.len() - front;
+        lines_before += lines;
+        bytes_before += bytes;
         if blocks.ended {
             break;
         }
-        drop(text);
         text = blocks.next_after(&header, block_bytes).map_err(read)?;
         front = header.len();
     }
