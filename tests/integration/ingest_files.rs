@@ -343,17 +343,8 @@ async fn csv_gzip_parquet_and_json_lines_read_alike() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_few_invalid_rows_are_dropped_and_kept_beside_the_version() {
-    let (backends, ingestor, _dir) = local_ingestor().await;
-    let csv = with_values(&gunzip(&flights_sample("03")), "origin", "BOS", 1000);
-    let outcome = ingestor
-        .upload_and_ingest(&flights(), "march.csv", csv.into_bytes())
-        .await
-        .expect("ingested");
-    assert_eq!(outcome.status, Status::Accepted, "{outcome:?}");
-    assert_eq!((outcome.rows, outcome.rows_dropped), (2997, 3));
-    let version = outcome.version.expect("version");
+/// The upload positions (`_row`) of a version's dropped rows.
+async fn dropped_at(backends: &Backends, version: &str) -> Vec<Option<u64>> {
     let dropped = backends
         .store
         .get(&key(&format!(
@@ -364,14 +355,30 @@ async fn a_few_invalid_rows_are_dropped_and_kept_beside_the_version() {
     let dropped = ParquetReader::new(Cursor::new(dropped.bytes))
         .finish()
         .expect("parquet");
-    let rows: Vec<Option<u64>> = dropped
+    dropped
         .column("_row")
         .expect("_row")
         .u64()
         .expect("u64")
         .iter()
-        .collect();
-    assert_eq!(rows, [Some(1000), Some(2000), Some(3000)]);
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_few_invalid_rows_are_dropped_and_kept_beside_the_version() {
+    let (backends, ingestor, _dir) = local_ingestor().await;
+    let csv = with_values(&gunzip(&flights_sample("03")), "origin", "BOS", 1000);
+    let outcome = ingestor
+        .upload_and_ingest(&flights(), "march.csv", csv.into_bytes())
+        .await
+        .expect("ingested");
+    assert_eq!(outcome.status, Status::Accepted, "{outcome:?}");
+    assert_eq!((outcome.rows, outcome.rows_dropped), (2997, 3));
+    let version = outcome.version.clone().expect("version");
+    assert_eq!(
+        dropped_at(&backends, &version).await,
+        [1000, 2000, 3000].map(Some)
+    );
     let manifest = backends
         .store
         .get(&key(&outcome.report))
@@ -458,25 +465,8 @@ async fn large_files_are_read_in_batches_and_judged_whole(backends: Backends) {
     assert_eq!(outcome.status, Status::Accepted, "{outcome:?}");
     assert_eq!((outcome.rows, outcome.rows_dropped), (rows as u64 - 6, 6));
     let version = outcome.version.clone().expect("version");
-    let dropped = backends
-        .store
-        .get(&key(&format!(
-            "curated/flights/{version}/dropped_rows.parquet"
-        )))
-        .await
-        .expect("dropped rows kept");
-    let dropped = ParquetReader::new(Cursor::new(dropped.bytes))
-        .finish()
-        .expect("parquet");
-    let at: Vec<Option<u64>> = dropped
-        .column("_row")
-        .expect("_row")
-        .u64()
-        .expect("u64")
-        .iter()
-        .collect();
     assert_eq!(
-        at,
+        dropped_at(&backends, &version).await,
         [10_000, 20_000, 30_000, 40_000, 50_000, 60_000].map(Some)
     );
     let manifest = report(&backends, &outcome).await;

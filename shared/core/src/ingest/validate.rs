@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::coerce::{coerce, TypedColumn};
 use super::decode::Decoded;
-use super::duplicates::DuplicateRows;
+use super::duplicates::{DuplicateRows, Shared};
 use crate::excerpt::excerpt;
 use crate::spec::{AllowedValue, ColumnSpec, CompareOp, DatasetSpec, ExtraColumns, Operand};
 
@@ -395,19 +395,18 @@ impl<'s> Validator<'s> {
             if let Some(unique) = state.unique {
                 let shared = unique.finish(MAX_EXAMPLES)?;
                 if shared.count > 0 {
-                    let count = shared.count;
-                    let mut finding = Finding::file_level(
-                        "unique",
-                        vec![name.clone()],
-                        format!("{name:?} must be unique; {count} rows share a value"),
+                    let message = format!(
+                        "{name:?} must be unique; {} rows share a value",
+                        shared.count
                     );
-                    finding.count = count;
-                    wanted.push((
-                        out.file_failures.len(),
+                    let finding = Finding::file_level("unique", vec![name.clone()], message);
+                    shared_rows(
+                        finding,
+                        shared,
                         Shown::Value(name.clone()),
-                        shared.first,
-                    ));
-                    out.file_failures.push(finding);
+                        &mut out,
+                        &mut wanted,
+                    );
                 }
             }
             if let Some(max_fraction) = col.max_null_fraction {
@@ -456,22 +455,19 @@ impl<'s> Validator<'s> {
             if shared.count == 0 {
                 continue;
             }
-            let count = shared.count;
-            let mut finding = Finding::file_level(
-                "unique_key",
-                key.clone(),
-                format!(
-                    "({}) must be unique; {count} rows share a key with another row",
-                    key.join(", ")
-                ),
+            let message = format!(
+                "({}) must be unique; {} rows share a key with another row",
+                key.join(", "),
+                shared.count
             );
-            finding.count = count;
-            wanted.push((
-                out.file_failures.len(),
+            let finding = Finding::file_level("unique_key", key.clone(), message);
+            shared_rows(
+                finding,
+                shared,
                 Shown::Joined(key.clone()),
-                shared.first,
-            ));
-            out.file_failures.push(finding);
+                &mut out,
+                &mut wanted,
+            );
         }
         for tally in tallies.into_values().filter(|t| t.count > 0) {
             tally.judge(rows, &mut out);
@@ -481,6 +477,20 @@ impl<'s> Validator<'s> {
             wanted,
         })
     }
+}
+
+/// Reports rows that share a value or key: the finding counts them, and its examples wait for
+/// the rows' raw values ([`Finished::fill`]).
+fn shared_rows(
+    mut finding: Finding,
+    shared: Shared,
+    shown: Shown,
+    out: &mut Checked,
+    wanted: &mut Vec<(usize, Shown, Vec<u64>)>,
+) {
+    finding.count = shared.count;
+    wanted.push((out.file_failures.len(), shown, shared.first));
+    out.file_failures.push(finding);
 }
 
 impl Tally {
