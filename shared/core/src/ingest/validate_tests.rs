@@ -366,3 +366,73 @@ fn a_file_checked_batch_by_batch_is_judged_as_the_whole_file() {
         assert_eq!(rows(&parts.row_failures), rows(&whole.row_failures));
     }
 }
+
+#[test]
+fn a_column_some_batches_lack_is_checked_as_nulls_there_and_only_missing_if_no_batch_has_it() {
+    let spec = spec(
+        r#"
+        [[columns]]
+        name = "code"
+        type = "string"
+        nullable = false
+        [[columns]]
+        name = "note"
+        type = "string"
+        nullable = true
+        required = false
+        "#,
+    );
+    // JSON Lines whose first 40 lines have no "code" and no line has "note".
+    let lines: String = (0..80)
+        .map(|i| match i {
+            0..40 => format!("{{\"id\": {i}, \"carrier\": \"AA\", \"delay\": 1.0}}\n"),
+            _ => format!(
+                "{{\"id\": {i}, \"carrier\": \"AA\", \"delay\": 1.0, \"code\": \"C{i}\"}}\n"
+            ),
+        })
+        .collect();
+    let scratch = tempfile::tempdir().unwrap();
+    let numeric = numeric_schema(&spec);
+    let reading = crate::ingest::blocks::Reading {
+        file_name: "f.jsonl",
+        source: &spec.source,
+        numeric: &numeric,
+        columns: None,
+        max_bytes: 1 << 30,
+        block_bytes: 256,
+        parquet_rows: 256,
+    };
+    let mut validator = Validator::new(&spec, scratch.path());
+    crate::ingest::blocks::batches(lines.as_bytes(), &reading, |raw, decoded| {
+        validator.check(&raw, decoded).map(|_| ())
+    })
+    .unwrap();
+    let out = validator.finish().unwrap().into_checked();
+    assert_eq!(out.rows, 80);
+    assert!(
+        out.file_failures.is_empty(),
+        "note is optional, code is there"
+    );
+    let not_null = out
+        .row_failures
+        .iter()
+        .find(|f| f.finding.rule == "not_null")
+        .expect("the lines without code");
+    assert_eq!(not_null.finding.columns, ["code"]);
+    assert_eq!(not_null.finding.count, 40);
+    assert_eq!(not_null.finding.examples[0].row, 1);
+    let flagged: Vec<bool> = not_null.rows.iter().map(|r| r == Some(true)).collect();
+    assert_eq!(flagged, (0..80).map(|i| i < 40).collect::<Vec<_>>());
+
+    // A required column no batch has is missing, once.
+    let mut required = spec.clone();
+    required.columns.last_mut().unwrap().required = true;
+    let mut validator = Validator::new(&required, scratch.path());
+    crate::ingest::blocks::batches(lines.as_bytes(), &reading, |raw, decoded| {
+        validator.check(&raw, decoded).map(|_| ())
+    })
+    .unwrap();
+    let out = validator.finish().unwrap().into_checked();
+    assert_eq!(rules(&out.file_failures), ["required_column"]);
+    assert_eq!(out.file_failures[0].columns, ["note"]);
+}
