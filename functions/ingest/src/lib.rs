@@ -11,7 +11,9 @@ use mlops_shared::observability::{MetricSet, Unit};
 use serde::Serialize;
 use tracing::{error, warn};
 
-/// Uploads above this are quarantined unread, whatever a spec allows: what the function's memory holds.
+/// Uploads above this are quarantined unread, whatever a spec allows. An upload is read from /tmp a
+/// batch at a time, so /tmp bounds it (about 1.6 × the file); the template gives the function 10 GiB
+/// and sets `MAX_FILE_BYTES` from `MaxFileBytes` (5 GiB).
 const DEFAULT_MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
