@@ -10,6 +10,7 @@ pub mod excerpt;
 pub mod features;
 pub mod ingest;
 pub mod learn;
+pub mod moments;
 pub mod monitor;
 pub mod names;
 pub mod predict;

@@ -267,14 +267,11 @@ pub fn file(
         problem: e.to_string(),
     })?;
     let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    let numeric = numeric_schema(spec);
     let reading = blocks::Reading {
-        file_name: name,
-        source: &spec.source,
-        numeric: &numeric_schema(spec),
         columns: Some(&names),
-        max_bytes: u64::MAX,
-        block_bytes: blocks::BLOCK_BYTES,
         parquet_rows: BATCH_ROWS,
+        ..blocks::Reading::new(name, &spec.source, &numeric, u64::MAX)
     };
     let read = blocks::batches(file, &reading, |batch, _| profile(batch))
         .map(|_| ())

@@ -64,15 +64,7 @@ pub fn check_upload(
     scratch: &Path,
 ) -> Result<Result<FirstPass, DecodeError>, IngestError> {
     let numeric = numeric_schema(spec);
-    let reading = Reading {
-        file_name,
-        source: &spec.source,
-        numeric: &numeric,
-        columns: None,
-        max_bytes: max_content,
-        block_bytes: blocks::BLOCK_BYTES,
-        parquet_rows: blocks::PARQUET_ROWS,
-    };
+    let reading = Reading::new(file_name, &spec.source, &numeric, max_content);
     let typed_path = scratch.join("typed.parquet");
     let mut validator = Validator::new(spec, scratch);
     let mut profile = ProfileBuilder::new(spec);

@@ -16,6 +16,7 @@ use crate::features::text::{terms, Analyzer, TextOptions};
 use crate::features::{
     CategoricalEncoder, FeatureError, Pipeline, RawColumn, RawFrame, TextEncoder,
 };
+use crate::moments::Moments;
 
 /// A numeric feature keeps every distinct value with its count up to this many distinct values
 /// (exact statistics whatever the number of rows); past it, a uniform random sample of this size.
@@ -253,14 +254,9 @@ impl ProfileBuilder {
 }
 
 struct NumericBuilder {
-    count: u64,
     nulls: u64,
-    min: f64,
-    max: f64,
-    /// Running mean and sum of squared deviations, merged batch by batch.
-    mean: f64,
-    m2: f64,
-    /// Values passed to `values` so far (`count` runs a batch ahead of it).
+    moments: Moments,
+    /// Values passed to `values` so far (the moments' count runs a batch ahead of it).
     seen: u64,
     values: Values,
     rng: ChaCha8Rng,
@@ -276,12 +272,8 @@ enum Values {
 impl NumericBuilder {
     fn new(seed: u64) -> NumericBuilder {
         NumericBuilder {
-            count: 0,
             nulls: 0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-            mean: 0.0,
-            m2: 0.0,
+            moments: Moments::default(),
             seen: 0,
             values: Values::Distinct(HashMap::default()),
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -311,7 +303,7 @@ impl NumericBuilder {
                 None => self.nulls += 1,
             }
         }
-        self.merge_moments(&batch);
+        self.moments.add(&batch);
         for &x in &batch {
             self.seen += 1;
             match &mut self.values {
@@ -330,27 +322,6 @@ impl NumericBuilder {
                 }
             }
         }
-    }
-
-    /// Adds a batch's count, extremes, mean and squared deviations to the running ones (Chan et
-    /// al.'s pairwise update: stable over millions of rows, one division per batch).
-    fn merge_moments(&mut self, batch: &[f64]) {
-        if batch.is_empty() {
-            return;
-        }
-        let n = batch.len() as f64;
-        let mean = batch.iter().sum::<f64>() / n;
-        let m2: f64 = batch.iter().map(|x| (x - mean) * (x - mean)).sum();
-        let (min, max) = batch
-            .iter()
-            .fold((self.min, self.max), |(lo, hi), &x| (lo.min(x), hi.max(x)));
-        let before = self.count as f64;
-        let total = before + n;
-        let delta = mean - self.mean;
-        self.mean += delta * n / total;
-        self.m2 += m2 + delta * delta * before * n / total;
-        self.count += batch.len() as u64;
-        (self.min, self.max) = (min, max);
     }
 
     /// A uniform sample of [`MAX_DISTINCT`] of the values counted so far, to continue as a reservoir.
@@ -380,15 +351,16 @@ impl NumericBuilder {
             ),
             Values::Sample(sample) => (false, Counts::from_values(sample)),
         };
-        let any = self.count > 0;
+        let m = self.moments;
+        let any = m.count > 0;
         NumericProfile {
             name,
-            count: self.count,
+            count: m.count,
             nulls: self.nulls,
-            min: any.then_some(self.min),
-            max: any.then_some(self.max),
-            mean: any.then_some(self.mean),
-            std: any.then(|| (self.m2 / self.count as f64).sqrt()),
+            min: any.then_some(m.min),
+            max: any.then_some(m.max),
+            mean: any.then_some(m.mean),
+            std: any.then(|| (m.m2 / m.count as f64).sqrt()),
             exact,
             values,
         }

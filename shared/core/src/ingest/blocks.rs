@@ -51,6 +51,26 @@ pub struct Reading<'a> {
     pub parquet_rows: usize,
 }
 
+impl<'a> Reading<'a> {
+    /// Every column, in blocks of [`BLOCK_BYTES`] and slices of [`PARQUET_ROWS`].
+    pub fn new(
+        file_name: &'a str,
+        source: &'a SourceSection,
+        numeric: &'a Schema,
+        max_bytes: u64,
+    ) -> Self {
+        Self {
+            file_name,
+            source,
+            numeric,
+            columns: None,
+            max_bytes,
+            block_bytes: BLOCK_BYTES,
+            parquet_rows: PARQUET_ROWS,
+        }
+    }
+}
+
 /// Calls `each` with the file's rows a batch at a time, in order, each with what reading it
 /// noticed (its rows numbered within the batch), until the file ends; returns how it was read.
 pub fn batches<'r, E>(

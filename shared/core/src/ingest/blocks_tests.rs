@@ -3,19 +3,29 @@ use std::io::Write;
 use super::*;
 use crate::spec::SourceSection;
 
+/// Every column of a file of at most 1 MiB of content, read `size` bytes (or Parquet rows) at a time.
+fn in_blocks_of<'a>(
+    size: usize,
+    name: &'a str,
+    source: &'a SourceSection,
+    numeric: &'a Schema,
+) -> Reading<'a> {
+    Reading {
+        block_bytes: size,
+        parquet_rows: size,
+        ..Reading::new(name, source, numeric, 1 << 20)
+    }
+}
+
 /// Every block's frame, read with blocks of `size` bytes, stacked.
 fn stacked(bytes: &[u8], name: &str, columns: &[&str], size: usize) -> Result<DataFrame, String> {
     let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
     let mut frames: Vec<DataFrame> = Vec::new();
     let source = SourceSection::default();
+    let numeric = Schema::default();
     let reading = Reading {
-        file_name: name,
-        source: &source,
-        numeric: &Schema::default(),
         columns: (!columns.is_empty()).then_some(&columns[..]),
-        max_bytes: 1 << 20,
-        block_bytes: size,
-        parquet_rows: size,
+        ..in_blocks_of(size, name, &source, &numeric)
     };
     batches(bytes, &reading, |frame, _| {
         frames.push(frame);
@@ -147,14 +157,10 @@ fn bad_files_fail_with_the_whole_file_readers_reasons() {
     // Content past the limit stops reading.
     let big = vec![b'a'; 4096];
     let source = SourceSection::default();
+    let numeric = Schema::default();
     let reading = Reading {
-        file_name: "f.csv",
-        source: &source,
-        numeric: &Schema::default(),
-        columns: None,
         max_bytes: 1000,
-        block_bytes: 64,
-        parquet_rows: 64,
+        ..in_blocks_of(64, "f.csv", &source, &numeric)
     };
     let Err(Failure::Read(BlockError::Decode(DecodeError::DecompressedTooLarge { limit }))) =
         batches(&big[..], &reading, |_, _| Ok::<(), ()>(()))
@@ -188,15 +194,8 @@ fn parquet_is_read_a_slice_of_rows_at_a_time() {
 fn reading_notices_blank_lines_and_short_rows_per_batch() {
     let csv = b"\na,b\n1,2\n\n3\n4,5\n6\n";
     let source = SourceSection::default();
-    let reading = Reading {
-        file_name: "f.csv",
-        source: &source,
-        numeric: &Schema::default(),
-        columns: None,
-        max_bytes: 1 << 20,
-        block_bytes: 4,
-        parquet_rows: 4,
-    };
+    let numeric = Schema::default();
+    let reading = in_blocks_of(4, "f.csv", &source, &numeric);
     let mut short = vec![];
     let mut rows_before = 0;
     let summary = batches(&csv[..], &reading, |frame, decoded| {

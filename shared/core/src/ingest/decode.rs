@@ -175,13 +175,9 @@ pub fn decode(
 ) -> Result<(DataFrame, Decoded), DecodeError> {
     use super::blocks::{batches, BlockError, Failure, Reading};
     let reading = Reading {
-        file_name,
-        source,
-        numeric,
-        columns: None,
-        max_bytes,
         block_bytes: usize::MAX,
         parquet_rows: usize::MAX,
+        ..Reading::new(file_name, source, numeric, max_bytes)
     };
     let mut whole = None;
     let summary = batches(bytes, &reading, |frame, decoded| {

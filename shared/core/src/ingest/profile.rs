@@ -10,6 +10,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::moments::Moments;
 use crate::spec::{ColumnType, DatasetSpec};
 
 const TOP_CATEGORIES: usize = 10;
@@ -108,17 +109,12 @@ enum StatsSketch {
     Text(TextSketch),
 }
 
-#[derive(Default)]
 struct NumericSketch {
     /// The present values while they fit; `None` once the digest holds them.
     exact: Option<Vec<f64>>,
     digest: tdigest::TDigest,
-    /// Once the digest holds the values: their count, mean and squared deviations from it.
-    count: u64,
-    mean: f64,
-    m2: f64,
-    min: f64,
-    max: f64,
+    /// Once the digest holds the values: their count, extremes, mean and deviations.
+    moments: Moments,
 }
 
 #[derive(Default)]
@@ -148,7 +144,7 @@ impl<'s> ProfileBuilder<'s> {
                         StatsSketch::Numeric(NumericSketch {
                             exact: Some(Vec::new()),
                             digest: tdigest::TDigest::new_with_size(DIGEST_SIZE),
-                            ..NumericSketch::default()
+                            moments: Moments::default(),
                         })
                     }
                     ColumnType::String | ColumnType::Categorical => {
@@ -236,55 +232,31 @@ impl NumericSketch {
             Some(exact) => {
                 let held = std::mem::take(exact);
                 self.exact = None;
-                self.merge_moments(&held);
-                self.merge_moments(&values);
+                self.moments.add(&held);
+                self.moments.add(&values);
                 self.digest = self.digest.merge_unsorted(held).merge_unsorted(values);
             }
             None => {
-                self.merge_moments(&values);
+                self.moments.add(&values);
                 self.digest = self.digest.merge_unsorted(values);
             }
         }
-    }
-
-    /// Adds a batch's count, mean, squared deviations and extremes to the running ones (Chan's
-    /// pairwise update: the mean and deviation of any number of values, batch by batch).
-    fn merge_moments(&mut self, values: &[f64]) {
-        let Some((&first, _)) = values.split_first() else {
-            return;
-        };
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let m2: f64 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
-        let (min, max) = values
-            .iter()
-            .fold((first, first), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-        let before = self.count as f64;
-        let total = before + n;
-        let delta = mean - self.mean;
-        self.mean += delta * n / total;
-        self.m2 += m2 + delta * delta * before * n / total;
-        (self.min, self.max) = match self.count {
-            0 => (min, max),
-            _ => (self.min.min(min), self.max.max(max)),
-        };
-        self.count += values.len() as u64;
     }
 
     fn finish(self) -> (Stats, bool) {
         if let Some(exact) = self.exact {
             return (numeric_of(exact), false);
         }
-        let n = self.count;
+        let m = self.moments;
         let quantiles = QUANTILES
             .iter()
             .map(|(name, q)| (*name, self.digest.estimate_quantile(*q)))
             .collect();
         let stats = Stats::Numeric {
-            min: Some(self.min),
-            max: Some(self.max),
-            mean: Some(self.mean),
-            std: (n > 1).then(|| (self.m2 / (n - 1) as f64).sqrt()),
+            min: Some(m.min),
+            max: Some(m.max),
+            mean: Some(m.mean),
+            std: (m.count > 1).then(|| (m.m2 / (m.count - 1) as f64).sqrt()),
             quantiles,
         };
         (stats, true)

@@ -226,17 +226,13 @@ fn free_text_is_bounded_in_characters_and_blank_texts_are_missing() {
 }
 
 /// A file's checks over small batches (blocks of `block_bytes`), judged once it is all read.
-fn batched(bytes: &[u8], spec: &DatasetSpec, block_bytes: usize) -> Checked {
+fn batched(bytes: &[u8], name: &str, spec: &DatasetSpec, block_bytes: usize) -> Checked {
     let scratch = tempfile::tempdir().unwrap();
     let numeric = numeric_schema(spec);
     let reading = crate::ingest::blocks::Reading {
-        file_name: "f.csv",
-        source: &spec.source,
-        numeric: &numeric,
-        columns: None,
-        max_bytes: 1 << 30,
         block_bytes,
         parquet_rows: block_bytes,
+        ..crate::ingest::blocks::Reading::new(name, &spec.source, &numeric, 1 << 30)
     };
     let mut validator = Validator::new(spec, scratch.path());
     let mut batches = 0;
@@ -355,7 +351,7 @@ fn a_file_checked_batch_by_batch_is_judged_as_the_whole_file() {
         failures.iter().map(|f| f.finding.clone()).collect()
     };
     for block_bytes in [200, 4096] {
-        let parts = batched(csv.as_bytes(), &spec, block_bytes);
+        let parts = batched(csv.as_bytes(), "f.csv", &spec, block_bytes);
         assert_eq!(parts.rows, raw.height() as u64);
         assert_eq!(json(&parts.file_failures), json(&whole.file_failures));
         assert_eq!(json(&parts.warnings), json(&whole.warnings));
@@ -391,23 +387,7 @@ fn a_column_some_batches_lack_is_checked_as_nulls_there_and_only_missing_if_no_b
             ),
         })
         .collect();
-    let scratch = tempfile::tempdir().unwrap();
-    let numeric = numeric_schema(&spec);
-    let reading = crate::ingest::blocks::Reading {
-        file_name: "f.jsonl",
-        source: &spec.source,
-        numeric: &numeric,
-        columns: None,
-        max_bytes: 1 << 30,
-        block_bytes: 256,
-        parquet_rows: 256,
-    };
-    let mut validator = Validator::new(&spec, scratch.path());
-    crate::ingest::blocks::batches(lines.as_bytes(), &reading, |raw, decoded| {
-        validator.check(&raw, decoded).map(|_| ())
-    })
-    .unwrap();
-    let out = validator.finish().unwrap().into_checked();
+    let out = batched(lines.as_bytes(), "f.jsonl", &spec, 256);
     assert_eq!(out.rows, 80);
     assert!(
         out.file_failures.is_empty(),
@@ -427,12 +407,7 @@ fn a_column_some_batches_lack_is_checked_as_nulls_there_and_only_missing_if_no_b
     // A required column no batch has is missing, once.
     let mut required = spec.clone();
     required.columns.last_mut().unwrap().required = true;
-    let mut validator = Validator::new(&required, scratch.path());
-    crate::ingest::blocks::batches(lines.as_bytes(), &reading, |raw, decoded| {
-        validator.check(&raw, decoded).map(|_| ())
-    })
-    .unwrap();
-    let out = validator.finish().unwrap().into_checked();
+    let out = batched(lines.as_bytes(), "f.jsonl", &required, 256);
     assert_eq!(rules(&out.file_failures), ["required_column"]);
     assert_eq!(out.file_failures[0].columns, ["note"]);
 }
