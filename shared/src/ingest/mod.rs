@@ -316,11 +316,7 @@ impl Ingestor {
                 spec.spec.clone(),
             );
             let dir = scratch.path().to_owned();
-            tokio::task::spawn_blocking(move || {
-                passes::check_upload(&upload, &name, &spec, max_content, &dir)
-            })
-            .await
-            .map_err(|e| IngestError::Scratch(std::io::Error::other(e)))??
+            blocking(move || passes::check_upload(&upload, &name, &spec, max_content, &dir)).await?
         };
         let first = match first {
             Ok(first) => first,
@@ -374,11 +370,8 @@ impl Ingestor {
                 let report = report(Verdict::Accepted, failures, rows - dropped, dropped);
                 let (typed, spec, dir) =
                     (first.typed, spec.spec.clone(), scratch.path().to_owned());
-                let split = tokio::task::spawn_blocking(move || {
-                    passes::drop_rows(&typed.path, &invalid, &spec, &dir)
-                })
-                .await
-                .map_err(|e| IngestError::Scratch(std::io::Error::other(e)))??;
+                let split =
+                    blocking(move || passes::drop_rows(&typed.path, &invalid, &spec, &dir)).await?;
                 Curated {
                     data: split.kept,
                     dropped: Some(split.dropped),
@@ -717,6 +710,18 @@ fn upload_key(dataset: &DatasetName, file_name: &str) -> Result<ObjectKey, Inges
 fn parquet_writer<W: std::io::Write>(sink: W) -> ParquetWriter<W> {
     let level = polars_parquet::write::ZstdLevel::try_new(1).ok();
     ParquetWriter::new(sink).with_compression(ParquetCompression::Zstd(level))
+}
+
+/// Runs a pass over an upload off the async workers. A panic inside it goes on as the panic it
+/// is, as it would have where the pass was called.
+async fn blocking<T: Send + 'static>(
+    pass: impl FnOnce() -> Result<T, IngestError> + Send + 'static,
+) -> Result<T, IngestError> {
+    match tokio::task::spawn_blocking(pass).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(IngestError::Scratch(std::io::Error::other(e))),
+    }
 }
 
 /// The SHA-256 of a file, read in a stream.
