@@ -33,8 +33,9 @@ const FUNCTIONS: [&str; 5] = ["ingest", "train", "promote", "predict", "drift"];
 
 /// The emulator and one process per function, stopped on drop; their logs go to files, printed
 /// when the test fails.
-struct Lambdas {
-    port: u16,
+pub(crate) struct Lambdas {
+    /// Where cargo-lambda's emulator listens.
+    pub(crate) port: u16,
     processes: Vec<Child>,
     logs: tempfile::TempDir,
     /// Where the functions find their bucket, table, bus and endpoints.
@@ -42,7 +43,7 @@ struct Lambdas {
 }
 
 impl Lambdas {
-    fn start(aws: &AwsBackends) -> Lambdas {
+    pub(crate) fn start(aws: &AwsBackends) -> Lambdas {
         let logs = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let moto = std::env::var("AWS_ENDPOINT_URL").expect("moto's address");
@@ -120,7 +121,7 @@ impl Lambdas {
     }
 
     /// Invokes a function through the emulator's Invoke API, as Lambda's invoke would; its answer.
-    async fn invoke(&self, function: &str, event: &Value) -> Value {
+    pub(crate) async fn invoke(&self, function: &str, event: &Value) -> Value {
         let (port, body) = (self.port, event.to_string());
         let path = format!("/2015-03-31/functions/{function}/invocations");
         let (status, answer) = tokio::task::spawn_blocking(move || post(port, &path, &body))
@@ -212,10 +213,24 @@ fn log_file(dir: &Path, name: &str) -> Stdio {
 
 /// One HTTP/1.1 POST on loopback: the status and the body.
 fn post(port: u16, path: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the emulator");
+    post_with(port, path, &[("Content-Type", "application/json")], body)
+}
+
+/// One HTTP/1.1 POST on loopback with these headers: the status and the body.
+pub(crate) fn post_with(
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let headers: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     write!(
         stream,
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .expect("send");
@@ -251,7 +266,7 @@ fn dechunk(mut body: &str) -> String {
     out
 }
 
-fn event(file: &str) -> Value {
+pub(crate) fn event(file: &str) -> Value {
     serde_json::from_slice(&repo_file(&format!("events/{file}"))).expect("event file is JSON")
 }
 
@@ -294,7 +309,7 @@ async fn upload_and_ingest(aws: &AwsBackends, lambdas: &Lambdas, month: &str) ->
 }
 
 /// The one event of this type published since the last look, as EventBridge delivered it.
-async fn published(aws: &AwsBackends, detail_type: &str) -> Value {
+pub(crate) async fn published(aws: &AwsBackends, detail_type: &str) -> Value {
     let events = aws.received_events().await;
     let found: Vec<&Value> = events
         .iter()

@@ -27,3 +27,4 @@ mod template_env;
 mod text;
 mod train;
 mod train_handler;
+mod train_search;

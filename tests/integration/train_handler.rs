@@ -1,14 +1,15 @@
 //! The train function's handler with the repo's event files, on moto: a schedule tick trains and
 //! announces a candidate on EventBridge, repeats are no-ops, a drift event retrains, bad events
 //! say what to send; a training the spec places in the container task is handed to it, and the
-//! task's entry point trains it.
+//! task's entry point trains it. The search's steps, as the state machine invokes them, run from
+//! their event files and may each run again.
 
 use mlops_shared::ingest::Ingestor;
 use mlops_shared::names::DatasetName;
 use mlops_shared::train::Trainer;
 use mlops_tests::{
-    aws_backends, flights_sample, flights_spec, install_spec, quick_flights_spec, repo_file,
-    AwsBackends,
+    aws_backends, flights_sample, flights_spec, ingest, install_spec, quick_flights_spec,
+    repo_file, wide_search_flights_spec, AwsBackends,
 };
 use serde_json::Value;
 use train::{handle, run_task, Answer, HandlerError, Response, TrainRequest};
@@ -20,7 +21,7 @@ fn event(file: &str) -> Value {
 fn trained(answer: Answer) -> Response {
     match answer {
         Answer::Trained(response) => response,
-        Answer::HandedOff(handed) => panic!("handed to the container task: {handed:?}"),
+        other => panic!("not trained: {other:?}"),
     }
 }
 
@@ -180,4 +181,216 @@ async fn compute_says_where_training_runs_whatever_the_rows() {
     .await
     .expect("hands off");
     assert!(matches!(answer, Answer::HandedOff(_)), "{answer:?}");
+}
+
+/// The answer as Lambda returns it.
+fn json_of(answer: &Answer) -> Value {
+    serde_json::to_value(answer).expect("answers are JSON")
+}
+
+#[tokio::test]
+async fn the_search_steps_run_from_their_event_files_and_each_may_run_again() {
+    let aws = aws_backends().await;
+    ingest(
+        &aws.backends,
+        &flights_spec(),
+        vec![("flights-2013-01.csv.gz".into(), flights_sample("01"))],
+    )
+    .await;
+    let trainer = Trainer::new(&aws.backends);
+
+    // The plan of the bundled spec and January sample is the one the fit and finish events carry.
+    let planned = json_of(
+        &handle(&trainer, event("train-search-plan.json"))
+            .await
+            .expect("plans"),
+    );
+    let fit_event = event("train-search-fit.json");
+    assert_eq!(planned["status"], "planned", "{planned}");
+    for field in [
+        "dataset",
+        "trigger",
+        "fingerprint",
+        "data_versions",
+        "retired_versions",
+    ] {
+        assert_eq!(planned["plan"][field], fit_event["plan"][field], "{field}");
+    }
+    assert_eq!(planned["candidates"], serde_json::json!([0, 1, 2, 3, 4, 5]));
+
+    // Each candidate once; the event's own candidate twice: the second run reuses the first.
+    let mut scores = Vec::new();
+    for candidate in 0..6 {
+        let mut step = fit_event.clone();
+        step["candidate"] = candidate.into();
+        let fitted = json_of(&handle(&trainer, step).await.expect("fits"));
+        assert_eq!(
+            (fitted["status"].as_str(), fitted["candidate"].as_u64()),
+            (Some("fitted"), Some(candidate)),
+            "{fitted}"
+        );
+        scores.push(fitted["validation_score"].clone());
+    }
+    let again = json_of(&handle(&trainer, fit_event).await.expect("reuses"));
+    assert_eq!(
+        (again["status"].as_str(), &again["validation_score"]),
+        (Some("kept_before"), &scores[2])
+    );
+    let kept = aws
+        .backends
+        .store
+        .list("searches/flights/")
+        .await
+        .expect("lists");
+    assert_eq!(kept.len(), 6, "{kept:?}");
+
+    // Finish registers the best candidate once, and removes what the search kept.
+    let finished = trained(
+        handle(&trainer, event("train-search-finish.json"))
+            .await
+            .expect("registers"),
+    );
+    assert_eq!((finished.status, finished.version), ("registered", 1));
+    let metrics = mlops_tests::json_object(&aws.backends, "models/flights/1/metrics.json").await;
+    let candidates = metrics["candidates"].as_array().expect("candidates");
+    let recorded: Vec<&Value> = candidates.iter().map(|c| &c["validation_score"]).collect();
+    assert_eq!(recorded, scores.iter().collect::<Vec<_>>());
+    assert!(aws
+        .backends
+        .store
+        .list("searches/")
+        .await
+        .expect("lists")
+        .is_empty());
+    let lineage = mlops_tests::json_object(&aws.backends, "models/flights/1/lineage.json").await;
+    assert_eq!(lineage["fingerprint"], planned["plan"]["fingerprint"]);
+    let events = aws.received_events().await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["detail-type"], "ModelTrained");
+
+    // Finish and plan again: the version stands, nothing is trained.
+    let repeated = trained(
+        handle(&trainer, event("train-search-finish.json"))
+            .await
+            .expect("reports"),
+    );
+    assert_eq!((repeated.status, repeated.version), ("already_trained", 1));
+    let replanned = trained(
+        handle(&trainer, event("train-search-plan.json"))
+            .await
+            .expect("reports"),
+    );
+    assert_eq!(
+        (replanned.status, replanned.version),
+        ("already_trained", 1)
+    );
+}
+
+#[tokio::test]
+async fn a_search_step_refuses_a_missing_candidate_and_a_plan_its_input_no_longer_matches() {
+    let spec = wide_search_flights_spec(4);
+    let aws = with_flights(&spec).await;
+    let trainer = Trainer::new(&aws.backends);
+    let planned = json_of(
+        &handle(&trainer, event("train-search-plan.json"))
+            .await
+            .expect("plans"),
+    );
+    let plan = planned["plan"].clone();
+
+    let unfinished = handle(
+        &trainer,
+        serde_json::json!({"step": "finish", "plan": plan}),
+    )
+    .await
+    .expect_err("no candidate kept");
+    assert!(
+        matches!(unfinished, HandlerError::Failed { .. }),
+        "{unfinished}"
+    );
+    assert!(
+        unfinished
+            .to_string()
+            .contains("candidate 0 of the search was not kept"),
+        "{unfinished}"
+    );
+    let beyond = handle(
+        &trainer,
+        serde_json::json!({"step": "fit", "plan": plan, "candidate": 6}),
+    )
+    .await
+    .expect_err("no such candidate");
+    assert!(
+        beyond.to_string().contains("there is no candidate 6"),
+        "{beyond}"
+    );
+
+    // Another seed is another model: a step of the old plan refuses rather than mix the two.
+    install_spec(
+        &aws.backends,
+        &spec.replace("seed = 42\n\n[[training", "seed = 7\n\n[[training"),
+    )
+    .await;
+    let outdated = handle(
+        &trainer,
+        serde_json::json!({"step": "fit", "plan": plan, "candidate": 0}),
+    )
+    .await
+    .expect_err("outdated");
+    assert!(
+        outdated
+            .to_string()
+            .contains("changed since this search was planned"),
+        "{outdated}"
+    );
+    assert!(aws
+        .backends
+        .store
+        .list("searches/")
+        .await
+        .expect("lists")
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_search_fans_out_from_the_specs_candidates_and_never_with_zero() {
+    let wide = with_flights(&wide_search_flights_spec(6)).await;
+    let answer = handle(&Trainer::new(&wide.backends), event("train-schedule.json"))
+        .await
+        .expect("hands off");
+    let Answer::SearchRequested(requested) = answer else {
+        panic!("not fanned out: {answer:?}");
+    };
+    assert_eq!(
+        (requested.status, requested.candidates),
+        ("search_requested", 6)
+    );
+    let events = wide.received_events().await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["detail-type"], "TrainingSearchRequested");
+    let expected = event("training-search-requested.json");
+    assert_eq!(
+        events[0]["detail"]
+            .as_object()
+            .map(|d| d.keys().collect::<Vec<_>>()),
+        expected["detail"]
+            .as_object()
+            .map(|d| d.keys().collect::<Vec<_>>()),
+        "the event file has the fields the function publishes"
+    );
+
+    for fan_out in [0, 7] {
+        let narrow = with_flights(&wide_search_flights_spec(fan_out)).await;
+        let answer = handle(
+            &Trainer::new(&narrow.backends),
+            event("train-schedule.json"),
+        )
+        .await
+        .expect("trains");
+        assert_eq!(
+            trained(answer).status,
+            "registered",
+            "fan_out_candidates = {fan_out}"
+        );
+    }
 }

@@ -222,6 +222,25 @@ pub fn quick_flights_spec() -> String {
     format!("{}{}", &spec[..gbdt], &spec[promotion..])
 }
 
+/// The quick flights spec searching six candidates (four logistic regressions, two small tree
+/// ensembles), fanned out on AWS from `fan_out` candidates.
+pub fn wide_search_flights_spec(fan_out: usize) -> String {
+    let spec = quick_flights_spec()
+        .replace(
+            "search = { c = [0.1, 1.0] }",
+            "search = { c = [0.01, 0.1, 1.0, 10.0] }\n\n[[training.candidates]]\nmodel = \"gradient_boosting\"\nsearch = { num_leaves = [7, 15], rounds = [40] }",
+        )
+        .replace(
+            "[training]\n",
+            &format!("[training]\nfan_out_candidates = {fan_out}\n"),
+        );
+    assert!(
+        spec.contains("rounds = [40]"),
+        "the quick spec's search changed"
+    );
+    spec
+}
+
 /// Installs a spec (TOML text) in the store, as `mlops spec put` does.
 pub async fn install_spec(backends: &Backends, text: &str) {
     let loaded = DatasetSpec::parse(text, "toml").expect("spec is valid");

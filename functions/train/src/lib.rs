@@ -1,13 +1,16 @@
 //! The train Lambda's handler: a schedule tick, an on-demand request, a `DriftDetected` event or a
 //! `RetrainRequested` event (a champion withdrawn for degraded live quality) names a dataset; the
-//! domain trains (or finds the same training done before), or hands a training too large for
-//! Lambda to the container task; this reports it. The same binary is the container task's
-//! entry point ([`run_task`]).
+//! domain trains (or finds the same training done before), hands a training too large for
+//! Lambda to the container task, or a wide search to the train-search state machine; this
+//! reports it. The state machine's steps invoke this function too, with `{"step": …}`
+//! ([`parse_step`]). The same binary is the container task's entry point ([`run_task`]).
 
 use mlops_shared::model_registry::ModelVersionRecord;
 use mlops_shared::names::{DatasetName, ModelName, ObjectKey};
 use mlops_shared::observability::{MetricSet, Unit};
-use mlops_shared::train::{Handled, Silent, TrainError, TrainOutcome, Trainer};
+use mlops_shared::train::{
+    CandidateStep, Handled, Planned, SearchPlan, Silent, TrainError, TrainOutcome, Trainer,
+};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info};
@@ -27,6 +30,49 @@ pub type HandlerError = mlops_shared::handler::HandlerError<TrainError>;
 pub enum Answer {
     Trained(Response),
     HandedOff(HandOff),
+    SearchRequested(SearchRequested),
+    Planned(PlanAnswer),
+    Candidate(CandidateAnswer),
+}
+
+/// A search handed to the train-search state machine.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchRequested {
+    /// `search_requested`.
+    pub status: &'static str,
+    pub dataset: DatasetName,
+    pub candidates: usize,
+    pub trigger: String,
+}
+
+/// A step of the train-search state machine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Plan(TrainRequest),
+    Fit { plan: SearchPlan, candidate: usize },
+    Finish(SearchPlan),
+}
+
+/// The plan step's answer: the state machine's Map state runs one fit step per candidate.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanAnswer {
+    /// `planned`.
+    pub status: &'static str,
+    pub plan: SearchPlan,
+    /// The candidates' indices, the Map state's items.
+    pub candidates: Vec<usize>,
+}
+
+/// The fit step's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateAnswer {
+    /// `fitted`, or `kept_before` when an earlier run of the step had fitted it.
+    pub status: &'static str,
+    pub candidate: usize,
+    pub description: String,
+    /// The primary metric on the validation part (null when it is undefined).
+    pub validation_score: f64,
+    pub fit_seconds: f64,
 }
 
 /// A training handed to the container task.
@@ -87,8 +133,46 @@ pub fn parse_request(event: &Value) -> Result<TrainRequest, HandlerError> {
     Ok(TrainRequest { dataset, trigger })
 }
 
+/// Reads a state machine step: `{"step": "plan", "dataset": …, "trigger": …}`,
+/// `{"step": "fit", "plan": {…}, "candidate": 3}` or `{"step": "finish", "plan": {…}}`, the plan as
+/// the plan step answered it. None for any other event.
+pub fn parse_step(event: &Value) -> Option<Result<Step, HandlerError>> {
+    let step = event.get("step")?;
+    let plan = || {
+        let plan = event.get("plan").ok_or_else(|| {
+            HandlerError::BadEvent("a fit or finish step carries the plan step's \"plan\"".into())
+        })?;
+        serde_json::from_value::<SearchPlan>(plan.clone())
+            .map_err(|e| HandlerError::BadEvent(format!("plan: {e}")))
+    };
+    Some(match step.as_str() {
+        Some("plan") => parse_request(event).map(Step::Plan),
+        Some("fit") => plan().and_then(|plan| {
+            let candidate = event
+                .get("candidate")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| {
+                    HandlerError::BadEvent(
+                        "a fit step names its candidate: {\"candidate\": <index>}".into(),
+                    )
+                })?;
+            Ok(Step::Fit {
+                plan,
+                candidate: candidate as usize,
+            })
+        }),
+        Some("finish") => plan().map(Step::Finish),
+        _ => Err(HandlerError::BadEvent(format!(
+            "step is \"plan\", \"fit\" or \"finish\", not {step}"
+        ))),
+    })
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn handle(trainer: &Trainer, event: Value) -> Result<Answer, HandlerError> {
+    if let Some(step) = parse_step(&event) {
+        return run_step(trainer, step?).await;
+    }
     let request = parse_request(&event)?;
     let dataset = request.dataset.to_string();
     info!(dataset, trigger = request.trigger, "training");
@@ -105,6 +189,71 @@ pub async fn handle(trainer: &Trainer, event: Value) -> Result<Answer, HandlerEr
                 rows,
                 trigger: request.trigger,
             }))
+        }
+        Handled::SearchRequested { candidates } => {
+            info!(
+                dataset,
+                candidates, "handed to the train-search state machine"
+            );
+            Ok(Answer::SearchRequested(SearchRequested {
+                status: "search_requested",
+                dataset: request.dataset,
+                candidates,
+                trigger: request.trigger,
+            }))
+        }
+    }
+}
+
+/// One step of the train-search state machine.
+async fn run_step(trainer: &Trainer, step: Step) -> Result<Answer, HandlerError> {
+    match step {
+        Step::Plan(request) => {
+            let dataset = request.dataset.to_string();
+            let planned = trainer.plan(&request.dataset, &request.trigger).await;
+            Ok(match failed(&dataset, planned)? {
+                Planned::Trained(outcome) => Answer::Trained(trained(outcome, request.trigger)),
+                Planned::Search { plan, candidates } => {
+                    info!(
+                        dataset,
+                        candidates,
+                        fingerprint = plan.fingerprint,
+                        "search planned"
+                    );
+                    Answer::Planned(PlanAnswer {
+                        status: "planned",
+                        plan,
+                        candidates: (0..candidates).collect(),
+                    })
+                }
+            })
+        }
+        Step::Fit { plan, candidate } => {
+            let dataset = plan.dataset.to_string();
+            let step = trainer.fit_candidate(&plan, candidate).await;
+            let CandidateStep { result, fitted_now } = failed(&dataset, step)?;
+            info!(
+                dataset,
+                candidate,
+                score = result.validation_score,
+                fitted_now,
+                "candidate"
+            );
+            Ok(Answer::Candidate(CandidateAnswer {
+                status: if fitted_now { "fitted" } else { "kept_before" },
+                candidate,
+                description: result.description,
+                validation_score: result.validation_score,
+                fit_seconds: result.fit_seconds,
+            }))
+        }
+        Step::Finish(plan) => {
+            let dataset = plan.dataset.to_string();
+            let outcome = trainer.finish(&plan, &Silent).await;
+            Ok(Answer::Trained(trained(
+                failed(&dataset, outcome)?,
+                plan.trigger,
+            )))
         }
     }
 }

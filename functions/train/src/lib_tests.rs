@@ -74,3 +74,64 @@ fn the_container_task_is_started_with_its_dataset_and_trigger() {
         assert!(matches!(refused, HandlerError::BadEvent(_)), "{refused}");
     }
 }
+
+fn event(name: &str) -> Value {
+    let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn the_search_steps_read_their_events() {
+    assert!(
+        parse_step(&event("train-schedule.json")).is_none(),
+        "not a step"
+    );
+    let plan = parse_step(&event("train-search-plan.json"))
+        .expect("a step")
+        .expect("valid");
+    let Step::Plan(request) = plan else {
+        panic!("a plan step: {plan:?}")
+    };
+    assert_eq!(
+        (request.dataset.as_str(), request.trigger.as_str()),
+        ("flights", "schedule")
+    );
+    let fit = parse_step(&event("train-search-fit.json"))
+        .expect("a step")
+        .expect("valid");
+    let Step::Fit { plan, candidate } = fit else {
+        panic!("a fit step: {fit:?}")
+    };
+    assert_eq!(plan.dataset.as_str(), "flights");
+    assert_eq!(plan.data_versions, ["1c26203c97c1de8b"]);
+    assert_eq!(candidate, 2);
+    let finish = parse_step(&event("train-search-finish.json"))
+        .expect("a step")
+        .expect("valid");
+    assert_eq!(finish, Step::Finish(plan));
+}
+
+#[test]
+fn a_malformed_step_says_what_is_missing() {
+    let refused = |event: Value| {
+        parse_step(&event)
+            .expect("a step")
+            .expect_err("refused")
+            .to_string()
+    };
+    let fit = event("train-search-fit.json");
+    let mut no_candidate = fit.clone();
+    no_candidate
+        .as_object_mut()
+        .expect("an object")
+        .remove("candidate");
+    assert!(refused(no_candidate).contains("\"candidate\""));
+    let mut no_plan = fit.clone();
+    no_plan.as_object_mut().expect("an object").remove("plan");
+    assert!(refused(no_plan).contains("\"plan\""));
+    let mut bad_plan = fit;
+    bad_plan["plan"]["fingerprint"] = json!(7);
+    assert!(refused(bad_plan).contains("plan: "));
+    assert!(refused(json!({"step": "fly"})).contains("\"plan\", \"fit\" or \"finish\""));
+}

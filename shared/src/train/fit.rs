@@ -1,10 +1,15 @@
-//! Fitting, step by step: the labelled rows, their split, the encoded parts, the search over the
-//! candidates on the validation part, and the chosen model judged on the untouched test part.
-//! Nothing here knows the version number: the records are built from [`Fitted`] once it is
-//! allocated.
+//! Fitting, in the three steps a search runs in: [`prepare`] (the labelled rows, their split, the
+//! encoded parts), [`fit_candidate`] for each candidate of the search (judged on the validation
+//! part), and [`conclude`] (the best candidate kept with its threshold and judged on the untouched
+//! test part). [`fit`] runs them in one process; a search fanned out over Lambda invocations runs
+//! each candidate's step in its own (see [`super::steps`]), each preparing the same parts from the
+//! same data and spec. Nothing here knows the version number: the records are built from
+//! [`Fitted`] once it is allocated.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
 
 use super::{golden, reference, CandidateResult, MetricsReport, Progress, Settings, TrainError};
 use crate::drift::{Profile, ProfileBuilder};
@@ -58,6 +63,40 @@ pub fn fit(
     data: &Curated,
     progress: &dyn Progress,
 ) -> Result<Fitted, TrainError> {
+    let combos = candidates(settings)?;
+    let fitting = prepare(settings, data, &combos, progress)?;
+    progress.begin("fitting candidates", combos.len() as u64);
+    let mut search = Search::new(settings);
+    for (index, params) in combos.iter().enumerate() {
+        let fitted = fit_candidate(settings, &fitting, index, params)?;
+        progress.advance(&format!(
+            "{} → {:.4}",
+            fitted.result.description, fitted.result.validation_score
+        ));
+        search.add(fitted);
+    }
+    progress.end();
+    conclude(settings, fitting, search, progress)
+}
+
+/// The training data made ready for the candidates: labelled, split and encoded.
+pub struct Fitting {
+    prepared: Prepared,
+    reference: ProfileBuilder,
+    classes: Vec<String>,
+    target: TargetShaping,
+    rows: RowCounts,
+    time_ranges: Option<BTreeMap<String, Option<TimeRange>>>,
+}
+
+/// Labels and splits the rows, fits the feature pipeline on the training part and encodes every
+/// part, in the forms the `forms` candidates take (none: only what judging needs).
+pub fn prepare(
+    settings: &Settings,
+    data: &Curated,
+    forms: &[ModelParams],
+    progress: &dyn Progress,
+) -> Result<Fitting, TrainError> {
     let labelled = label(settings, data)?;
     let (parts, times) = split(settings, data, &labelled)?;
     let loaded_rows = data.rows();
@@ -73,17 +112,8 @@ pub fn fit(
         ])
     });
     drop(times);
-    let combos = candidates(settings)?;
-
-    let (prepared, reference) = prepare(settings, data, labelled, &parts, &combos, progress)?;
-
-    let chosen = search(settings, &prepared, &combos, &classes, progress)?;
-
-    progress.begin("evaluating on the test part", 0);
-    let judged = judge(&prepared, reference, &chosen, &classes)?;
-    progress.end();
-
-    Ok(Fitted {
+    let (prepared, reference) = encode(settings, data, labelled, &parts, forms, progress)?;
+    Ok(Fitting {
         rows: RowCounts {
             loaded: loaded_rows,
             without_target: loaded_rows - labelled_rows,
@@ -92,6 +122,164 @@ pub fn fit(
             validation: parts.validation.len(),
             test: parts.test.len(),
         },
+        prepared,
+        reference,
+        classes,
+        target,
+        time_ranges,
+    })
+}
+
+/// One candidate of the search, fitted, with how it did on the validation part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateFit {
+    /// Its place in the spec's search.
+    pub index: usize,
+    pub result: CandidateResult,
+    pub model: Model,
+}
+
+/// Fits the search's candidate `index` on the training part and scores it on validation.
+pub fn fit_candidate(
+    settings: &Settings,
+    fitting: &Fitting,
+    index: usize,
+    params: &ModelParams,
+) -> Result<CandidateFit, TrainError> {
+    let prepared = &fitting.prepared;
+    let classes = fitting.classes.len();
+    let train_set = TrainingRows {
+        encoded: prepared.x_fit.as_ref(),
+        binned: prepared.binned_fit.as_ref(),
+        y: &prepared.y_fit,
+        weights: &prepared.w_fit,
+        classes,
+    };
+    let valid_set = Dataset {
+        x: &prepared.x_valid,
+        y: &prepared.y_valid,
+        weights: &prepared.w_valid,
+        classes,
+    };
+    let started = Instant::now();
+    let model = Model::fit(params, &train_set, &valid_set).map_err(|source| TrainError::Learn {
+        candidate: describe(params),
+        source,
+    })?;
+    let (_, validation) = validate(settings, fitting, &model);
+    Ok(CandidateFit {
+        index,
+        result: CandidateResult {
+            params: params.clone(),
+            description: describe(params),
+            validation_score: validation.get(settings.primary).unwrap_or(f64::NAN),
+            fit_seconds: started.elapsed().as_secs_f64(),
+            rounds: match &model {
+                Model::GradientBoosting(m) => Some(m.rounds()),
+                Model::LogisticRegression(_) => None,
+            },
+        },
+        model,
+    })
+}
+
+/// A model's threshold (binary) chosen on the validation part, and its metrics there.
+fn validate(
+    settings: &Settings,
+    fitting: &Fitting,
+    model: &Model,
+) -> (Option<Threshold>, Evaluation) {
+    let prepared = &fitting.prepared;
+    let probabilities = model.probabilities(&prepared.x_valid);
+    let threshold = (fitting.classes.len() == 2).then(|| {
+        let truth: Vec<bool> = prepared.y_valid.iter().map(|&c| c == 1).collect();
+        let scores: Vec<f64> = probabilities.chunks(2).map(|p| p[1]).collect();
+        choose_threshold(
+            &truth,
+            &scores,
+            settings.training.threshold,
+            settings.training.cost_fp.unwrap_or(1.0),
+            settings.training.cost_fn.unwrap_or(1.0),
+        )
+    });
+    let validation = evaluate::evaluate(
+        &probabilities,
+        &prepared.y_valid,
+        &fitting.classes,
+        threshold.map(|t| t.value),
+    );
+    (threshold, validation)
+}
+
+/// The search so far: every candidate's result in the spec's order, and the best model on the
+/// primary metric (the first of equals; one scoring NaN is beaten by any).
+pub struct Search {
+    higher_is_better: bool,
+    results: Vec<CandidateResult>,
+    best: Option<(usize, Model)>,
+}
+
+impl Search {
+    pub fn new(settings: &Settings) -> Search {
+        Search {
+            higher_is_better: higher_is_better(settings.primary),
+            results: Vec::new(),
+            best: None,
+        }
+    }
+
+    /// Adds the next candidate, in the spec's order, keeping only the best model.
+    pub fn add(&mut self, fitted: CandidateFit) {
+        let score = fitted.result.validation_score;
+        let better = self.best.as_ref().is_none_or(|(best, _)| {
+            let best = self.results[*best].validation_score;
+            best.is_nan()
+                || if self.higher_is_better {
+                    score > best
+                } else {
+                    score < best
+                }
+        });
+        if better {
+            self.best = Some((self.results.len(), fitted.model));
+        }
+        self.results.push(fitted.result);
+    }
+}
+
+/// Keeps the search's best candidate with its threshold and judges it on the untouched test part.
+pub fn conclude(
+    settings: &Settings,
+    fitting: Fitting,
+    search: Search,
+    progress: &dyn Progress,
+) -> Result<Fitted, TrainError> {
+    let Some((index, model)) = search.best else {
+        return Err(TrainError::Search("no candidate to fit".into()));
+    };
+    let (threshold, validation) = validate(settings, &fitting, &model);
+    let chosen = Chosen {
+        index,
+        params: search.results[index].params.clone(),
+        model,
+        threshold,
+        validation,
+        results: search.results,
+    };
+    let Fitting {
+        prepared,
+        reference,
+        classes,
+        target,
+        rows,
+        time_ranges,
+    } = fitting;
+    progress.begin("evaluating on the test part", 0);
+    let judged = judge(&prepared, reference, &chosen, &classes)?;
+    progress.end();
+
+    Ok(Fitted {
+        rows,
         target,
         time_ranges,
         metrics: MetricsReport {
@@ -181,7 +369,7 @@ fn split(
 }
 
 /// Every candidate of the spec's search.
-fn candidates(settings: &Settings) -> Result<Vec<ModelParams>, TrainError> {
+pub fn candidates(settings: &Settings) -> Result<Vec<ModelParams>, TrainError> {
     let grids = settings
         .training
         .candidates
@@ -222,12 +410,12 @@ struct Prepared {
 /// column is held at a time, never the frame. Each column is read twice, as the reference's
 /// builder takes the whole pipeline: reading is a small part of the time (3.6 s of 53 s on two
 /// million rows, fitting included).
-fn prepare(
+fn encode(
     settings: &Settings,
     data: &Curated,
     labelled: Labelled,
     parts: &Split,
-    combos: &[ModelParams],
+    forms: &[ModelParams],
     progress: &dyn Progress,
 ) -> Result<(Prepared, ProfileBuilder), TrainError> {
     let Labelled {
@@ -263,7 +451,7 @@ fn prepare(
     progress.end();
 
     progress.begin("encoding the features", features.len() as u64);
-    let takes = |form| combos.iter().any(|p| p.row_form() == form);
+    let takes = |form| forms.iter().any(|p| p.row_form() == form);
     let mut x_fit = takes(RowForm::Encoded).then(|| Encoded::empty(fit.len()));
     let mut binned_fit = takes(RowForm::Binned).then(|| BinnedData::empty(fit.len()));
     let (mut x_valid, mut x_test) = (Encoded::empty(valid.len()), Encoded::empty(test.len()));
@@ -328,117 +516,6 @@ struct Chosen {
     threshold: Option<Threshold>,
     validation: Evaluation,
     results: Vec<CandidateResult>,
-}
-
-fn search(
-    settings: &Settings,
-    prepared: &Prepared,
-    combos: &[ModelParams],
-    classes: &[String],
-    progress: &dyn Progress,
-) -> Result<Chosen, TrainError> {
-    let train_set = TrainingRows {
-        encoded: prepared.x_fit.as_ref(),
-        binned: prepared.binned_fit.as_ref(),
-        y: &prepared.y_fit,
-        weights: &prepared.w_fit,
-        classes: classes.len(),
-    };
-    let valid_set = Dataset {
-        x: &prepared.x_valid,
-        y: &prepared.y_valid,
-        weights: &prepared.w_valid,
-        classes: classes.len(),
-    };
-    progress.begin("fitting candidates", combos.len() as u64);
-    let binary = classes.len() == 2;
-    let threshold_for = |probabilities: &[f64]| {
-        binary.then(|| {
-            let truth: Vec<bool> = prepared.y_valid.iter().map(|&c| c == 1).collect();
-            let scores: Vec<f64> = probabilities.chunks(2).map(|p| p[1]).collect();
-            choose_threshold(
-                &truth,
-                &scores,
-                settings.training.threshold,
-                settings.training.cost_fp.unwrap_or(1.0),
-                settings.training.cost_fn.unwrap_or(1.0),
-            )
-        })
-    };
-    let mut results = Vec::new();
-    /// The best candidate so far, with what validation said of it.
-    struct Best {
-        index: usize,
-        model: Model,
-        score: f64,
-        threshold: Option<Threshold>,
-        validation: Evaluation,
-    }
-    let mut best: Option<Best> = None;
-    for (i, params) in combos.iter().enumerate() {
-        let started = Instant::now();
-        let model =
-            Model::fit(params, &train_set, &valid_set).map_err(|source| TrainError::Learn {
-                candidate: describe(params),
-                source,
-            })?;
-        let probabilities = model.probabilities(&prepared.x_valid);
-        let threshold = threshold_for(&probabilities);
-        let validation = evaluate::evaluate(
-            &probabilities,
-            &prepared.y_valid,
-            classes,
-            threshold.map(|t| t.value),
-        );
-        let score = validation.get(settings.primary).unwrap_or(f64::NAN);
-        let better = best.as_ref().is_none_or(|b| {
-            b.score.is_nan()
-                || if higher_is_better(settings.primary) {
-                    score > b.score
-                } else {
-                    score < b.score
-                }
-        });
-        results.push(CandidateResult {
-            params: params.clone(),
-            description: describe(params),
-            validation_score: score,
-            fit_seconds: started.elapsed().as_secs_f64(),
-            rounds: match &model {
-                Model::GradientBoosting(m) => Some(m.rounds()),
-                Model::LogisticRegression(_) => None,
-            },
-        });
-        progress.advance(&format!("{} → {:.4}", describe(params), score));
-        if better {
-            best = Some(Best {
-                index: i,
-                model,
-                score,
-                threshold,
-                validation,
-            });
-        }
-    }
-    progress.end();
-    let Some(Best {
-        index,
-        model,
-        threshold,
-        validation,
-        ..
-    }) = best
-    else {
-        return Err(TrainError::Search("no candidate to fit".into()));
-    };
-    Ok(Chosen {
-        index,
-        params: combos[index].clone(),
-        model,
-        threshold,
-        validation,
-        results,
-    })
 }
 
 /// The chosen model on the test part (overall, per slice, its ROC curve), and the reference

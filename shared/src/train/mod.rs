@@ -9,8 +9,10 @@ mod fit;
 pub mod golden;
 pub mod outputs;
 mod reference;
+mod steps;
 
 pub use outputs::{CandidateResult, MetricsReport};
+pub use steps::{CandidateStep, Planned, SearchPlan};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,7 +32,7 @@ use crate::ports::{
     DomainEvent, EventError, EventPublisher, ObjectStore, RegistryError, RegistryStore, StoreError,
 };
 use crate::spec::stored::{self, StoredSpecError};
-use crate::spec::{ColumnSpec, Compute, DatasetSpec, Metric, TargetKind};
+use crate::spec::{ColumnSpec, Compute, DatasetSpec, LoadedSpec, Metric, TargetKind};
 use crate::training_data::{curated, DataError, DataVersionRef, Lineage};
 use crate::version::CODE_VERSION;
 
@@ -83,6 +85,10 @@ pub enum TrainError {
     },
     #[error("training.candidates: {0}")]
     Search(String),
+    #[error("the spec or the data changed since this search was planned (fingerprint {planned}, now {now}): run the search again")]
+    PlanOutdated { planned: String, now: String },
+    #[error("candidate {index} of the search was not kept: its step did not finish; run the search again")]
+    CandidateMissing { index: usize },
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
     #[error("the model card could not be rendered: {0}")]
@@ -93,7 +99,7 @@ pub enum TrainError {
     Registry(#[from] RegistryError),
     #[error("the model is registered, but announcing it failed: {0}")]
     Events(#[from] EventError),
-    #[error("asking for the container task to train failed: {0}")]
+    #[error("asking for the container task or the search's state machine to train failed: {0}")]
     HandOff(EventError),
 }
 
@@ -149,6 +155,10 @@ pub const MODEL_TRAINED: &str = "ModelTrained";
 /// The event asking for the container task to train a dataset (its rule starts the task).
 pub const TRAINING_TASK_REQUESTED: &str = "TrainingTaskRequested";
 
+/// The event asking for a search fanned out over Lambda invocations (its rule starts the
+/// train-search state machine).
+pub const TRAINING_SEARCH_REQUESTED: &str = "TrainingSearchRequested";
+
 /// What the train function did with a request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Handled {
@@ -157,6 +167,44 @@ pub enum Handled {
     HandedOff {
         rows: u64,
     },
+    /// The search is wide enough to fan out: the train-search state machine was asked for.
+    SearchRequested {
+        candidates: usize,
+    },
+}
+
+/// Which curated versions a training takes.
+#[derive(Clone, Copy)]
+enum Selection<'a> {
+    /// Those the command line pins, else the spec's (its window and pins).
+    Spec,
+    /// These, as a search's plan chose them.
+    Exactly(&'a [String]),
+}
+
+/// What a training learns from, chosen once: the spec, the curated versions and their fingerprint.
+struct Input {
+    dataset: DatasetName,
+    model: ModelName,
+    loaded: LoadedSpec,
+    versions: Vec<crate::ingest::catalog::DataVersionRecord>,
+    /// Retired versions left out.
+    retired: Vec<String>,
+    fingerprint: String,
+}
+
+impl Input {
+    /// The columns training reads of the chosen versions.
+    async fn fetch<'s>(
+        &'s self,
+        store: &dyn ObjectStore,
+        settings: &Settings<'s>,
+    ) -> Result<curated::Curated<'s>, TrainError> {
+        let data_versions: Vec<DataVersionRef> =
+            self.versions.iter().map(DataVersionRef::from).collect();
+        let columns = settings.columns(&self.loaded.spec);
+        Ok(curated::Curated::fetch(store, &data_versions, columns).await?)
+    }
 }
 
 /// What a training run records about itself beside the fitted model.
@@ -202,18 +250,25 @@ impl Trainer {
         progress: &dyn Progress,
     ) -> Result<TrainOutcome, TrainError> {
         let outcome = self.train_or_find(dataset, trigger, progress).await?;
-        // A candidate nobody has decided on yet is announced again when its input comes back: if
-        // an earlier announcement was lost, promotion still runs (it ignores duplicates).
+        self.announce(&outcome).await?;
+        Ok(outcome)
+    }
+
+    /// Announces a new candidate with a `ModelTrained` event. A candidate nobody has decided on
+    /// yet is announced again when its input comes back: if an earlier announcement was lost,
+    /// promotion still runs (it ignores duplicates).
+    async fn announce(&self, outcome: &TrainOutcome) -> Result<(), TrainError> {
         if outcome.created || outcome.record.status == ModelStatus::Candidate {
             self.events.publish(&model_trained(&outcome.record)).await?;
         }
-        Ok(outcome)
+        Ok(())
     }
 
     /// Trains here, or, where the spec's `compute` places this training in the container task
     /// (`container`, or `auto` past `lambda_max_rows` rows), asks for that task with a
-    /// `TrainingTaskRequested` event. The train function calls this; the task, and `mlops train`,
-    /// call [`Trainer::train`].
+    /// `TrainingTaskRequested` event, or, for a search of `fan_out_candidates` candidates or
+    /// more, asks for the train-search state machine with a `TrainingSearchRequested` event. The
+    /// train function calls this; the task, and `mlops train`, call [`Trainer::train`].
     pub async fn train_or_hand_off(
         &self,
         dataset: &DatasetName,
@@ -241,23 +296,42 @@ impl Trainer {
             (Compute::Auto, Some(rows)) if rows > settings.training.lambda_max_rows => Some(rows),
             _ => None,
         };
-        let Some(rows) = hand_off else {
-            return Ok(Handled::Trained(
-                self.train(dataset, trigger, progress).await?,
-            ));
-        };
+        if let Some(rows) = hand_off {
+            self.request(
+                TRAINING_TASK_REQUESTED,
+                serde_json::json!({"dataset": dataset, "trigger": trigger, "rows": rows}),
+            )
+            .await?;
+            return Ok(Handled::HandedOff { rows });
+        }
+        let candidates = fit::candidates(&settings)?.len();
+        let fan_out = settings.training.fan_out_candidates;
+        if fan_out > 0 && candidates >= fan_out {
+            self.request(
+                TRAINING_SEARCH_REQUESTED,
+                serde_json::json!({"dataset": dataset, "trigger": trigger, "candidates": candidates}),
+            )
+            .await?;
+            return Ok(Handled::SearchRequested { candidates });
+        }
+        Ok(Handled::Trained(
+            self.train(dataset, trigger, progress).await?,
+        ))
+    }
+
+    /// Asks for training elsewhere: the container task or the search's state machine.
+    async fn request(
+        &self,
+        detail_type: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), TrainError> {
         self.events
             .publish(&DomainEvent {
-                detail_type: TRAINING_TASK_REQUESTED.to_owned(),
-                detail: serde_json::json!({
-                    "dataset": dataset,
-                    "trigger": trigger,
-                    "rows": rows,
-                }),
+                detail_type: detail_type.to_owned(),
+                detail,
             })
             .await
-            .map_err(TrainError::HandOff)?;
-        Ok(Handled::HandedOff { rows })
+            .map_err(TrainError::HandOff)
     }
 
     /// The curated versions to train on: those named on the command line, else the spec's.
@@ -276,57 +350,95 @@ impl Trainer {
         progress: &dyn Progress,
     ) -> Result<TrainOutcome, TrainError> {
         let started = Instant::now();
-        let now = clock::now();
-        let (_, loaded) = stored::load(self.store.as_ref(), dataset).await?;
-        let spec = &loaded.spec;
-        let settings = Settings::of(spec)?;
-        let model = &ModelName::of_dataset(dataset);
-        // Killed or crashed runs of this model leave outputs no version points at.
-        if let Err(e) =
-            outputs::sweep_abandoned(self.store.as_ref(), self.registry.as_ref(), model, now).await
-        {
-            tracing::warn!(%model, error = %e, "could not sweep abandoned training runs");
+        let input = self.choose_input(dataset, Selection::Spec).await?;
+        self.sweep_abandoned(&input.model).await;
+        if let Some(record) = self.trained_before(&input).await? {
+            return Ok(TrainOutcome {
+                record,
+                created: false,
+            });
         }
-        let curated::Selected {
-            versions,
-            retired: retired_versions,
-        } = curated::select_versions(
-            self.registry.as_ref(),
-            dataset,
-            settings.window_days,
-            self.pins(&settings),
-            now,
-        )
-        .await?;
-        let fingerprint = fingerprint(&versions, &loaded.sha256, settings.seed);
-        if let Some(existing) =
-            model_registry::find_fingerprint(self.registry.as_ref(), model, &fingerprint).await?
-        {
-            if let Some(record) =
-                model_registry::get_version(self.registry.as_ref(), model, existing).await?
-            {
-                return Ok(TrainOutcome {
-                    record,
-                    created: false,
-                });
-            }
-        }
-
-        progress.begin("loading curated data", versions.len() as u64);
-        let columns = settings.columns(spec);
-        let data_versions: Vec<DataVersionRef> =
-            versions.iter().map(DataVersionRef::from).collect();
-        let data = curated::Curated::fetch(self.store.as_ref(), &data_versions, columns).await?;
+        let settings = Settings::of(&input.loaded.spec)?;
+        progress.begin("loading curated data", input.versions.len() as u64);
+        let data = input.fetch(self.store.as_ref(), &settings).await?;
         progress.end();
-
-        let trained_at = now.trunc_subsecs(0);
         let fitted = fit::fit(&settings, &data, progress)?;
         drop(data);
+        self.register(&input, &settings, fitted, trigger, started, progress)
+            .await
+    }
 
-        progress.begin("writing artifacts", 0);
-        let version =
-            model_registry::allocate_version(self.registry.as_ref(), model, dataset, trained_at)
+    /// The spec, the curated versions `selection` names and the fingerprint they make.
+    async fn choose_input(
+        &self,
+        dataset: &DatasetName,
+        selection: Selection<'_>,
+    ) -> Result<Input, TrainError> {
+        let now = clock::now();
+        let (_, loaded) = stored::load(self.store.as_ref(), dataset).await?;
+        let settings = Settings::of(&loaded.spec)?;
+        let (window_days, pins) = match selection {
+            Selection::Spec => (settings.window_days, self.pins(&settings)),
+            Selection::Exactly(versions) => (None, versions),
+        };
+        let curated::Selected { versions, retired } =
+            curated::select_versions(self.registry.as_ref(), dataset, window_days, pins, now)
                 .await?;
+        let fingerprint = fingerprint(&versions, &loaded.sha256, settings.seed);
+        let model = ModelName::of_dataset(dataset);
+        Ok(Input {
+            dataset: dataset.clone(),
+            model,
+            versions,
+            retired,
+            fingerprint,
+            loaded,
+        })
+    }
+
+    /// Removes what killed or crashed runs of this model left, which no version points at.
+    async fn sweep_abandoned(&self, model: &ModelName) {
+        let (store, registry) = (self.store.as_ref(), self.registry.as_ref());
+        if let Err(e) = outputs::sweep_abandoned(store, registry, model, clock::now()).await {
+            tracing::warn!(%model, error = %e, "could not sweep abandoned training runs");
+        }
+    }
+
+    /// The version the same input registered before, if any.
+    async fn trained_before(
+        &self,
+        input: &Input,
+    ) -> Result<Option<ModelVersionRecord>, TrainError> {
+        let registry = self.registry.as_ref();
+        let Some(existing) =
+            model_registry::find_fingerprint(registry, &input.model, &input.fingerprint).await?
+        else {
+            return Ok(None);
+        };
+        Ok(model_registry::get_version(registry, &input.model, existing).await?)
+    }
+
+    /// Numbers a fitted model, writes its outputs and registers it as a candidate; or withdraws
+    /// it when a concurrent run registered the same input first.
+    async fn register(
+        &self,
+        input: &Input,
+        settings: &Settings<'_>,
+        fitted: fit::Fitted,
+        trigger: &str,
+        started: Instant,
+        progress: &dyn Progress,
+    ) -> Result<TrainOutcome, TrainError> {
+        let model = &input.model;
+        let trained_at = clock::now().trunc_subsecs(0);
+        progress.begin("writing artifacts", 0);
+        let version = model_registry::allocate_version(
+            self.registry.as_ref(),
+            model,
+            &input.dataset,
+            trained_at,
+        )
+        .await?;
         // Whatever fails before registration, the run's outputs and its claim on the number go
         // with it.
         let record = match self
@@ -335,15 +447,15 @@ impl Trainer {
                 version,
                 fitted,
                 Run {
-                    dataset,
+                    dataset: &input.dataset,
                     trigger,
-                    fingerprint,
-                    data_versions,
-                    versions: &versions,
-                    retired_versions,
-                    spec_sha256: &loaded.sha256,
-                    spec,
-                    settings: &settings,
+                    fingerprint: input.fingerprint.clone(),
+                    data_versions: input.versions.iter().map(DataVersionRef::from).collect(),
+                    versions: &input.versions,
+                    retired_versions: input.retired.clone(),
+                    spec_sha256: &input.loaded.sha256,
+                    spec: &input.loaded.spec,
+                    settings,
                     trained_at,
                     started,
                 },

@@ -526,6 +526,11 @@ pub struct TrainingSection {
     /// the container task.
     #[serde(default = "default_lambda_max_rows")]
     pub lambda_max_rows: u64,
+    /// On AWS, a search of at least this many candidates runs one candidate per Lambda
+    /// invocation (the train-search state machine) instead of all of them in the train
+    /// function; 0 never fans out. Locally `mlops train` runs every candidate in its process.
+    #[serde(default = "default_fan_out_candidates")]
+    pub fan_out_candidates: usize,
 }
 
 /// Where training runs on AWS.
@@ -545,6 +550,11 @@ pub enum Compute {
 /// a linear model's larger design, far from the 15-minute limit.
 fn default_lambda_max_rows() -> u64 {
     5_000_000
+}
+
+/// Measured (bench/train_search.sh): FANOUT_MEASURE
+fn default_fan_out_candidates() -> usize {
+    8
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
