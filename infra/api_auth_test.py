@@ -53,9 +53,12 @@ def resolve(node, conditions):
 
 def api_definition(template_path, requires_jwt):
     template = yaml_parse(open(template_path).read())
+    # Local paths, as `sam package` replaces them with the S3 objects it uploads.
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = "s3://placeholder/function.zip"
+        if resource["Type"] == "AWS::Serverless::StateMachine":
+            resource["Properties"]["DefinitionUri"] = "s3://placeholder/definition.asl.json"
     transformed = transform(template, {}, NoManagedPolicies())
     conditions = {"RequiresJwt": requires_jwt, "HasAlertEmail": False}
     return resolve(transformed["Resources"]["Api"]["Properties"]["Body"], conditions)
