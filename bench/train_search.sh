@@ -65,7 +65,7 @@ PORT=$("$MOTO_VENV/bin/python" -c "import socket;s=socket.socket();s.bind(('127.
 "$MOTO_VENV/bin/cargo-lambda" lambda watch --only-lambda-apis --timeout 900 -A 127.0.0.1 -P "$PORT" \
   > "$WORK/emulator.log" 2>&1 &
 EMULATOR=$!
-until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do sleep 0.2; done
+until (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do sleep 0.2; done
 curl -fs -X POST -d "http://127.0.0.1:$PORT" "$AWS_ENDPOINT_URL/_mlops/lambda-emulator"
 # workers <bucket> <count>: that many train function processes on that bucket and table.
 workers() {
