@@ -183,6 +183,11 @@ async fn compute_says_where_training_runs_whatever_the_rows() {
     assert!(matches!(answer, Answer::HandedOff(_)), "{answer:?}");
 }
 
+/// What fanned-out searches keep between their steps.
+async fn kept_candidates(aws: &AwsBackends) -> Vec<mlops_shared::ports::ObjectInfo> {
+    aws.backends.store.list("searches/").await.expect("lists")
+}
+
 /// The answer as Lambda returns it.
 fn json_of(answer: &Answer) -> Value {
     serde_json::to_value(answer).expect("answers are JSON")
@@ -255,13 +260,7 @@ async fn the_search_steps_run_from_their_event_files_and_each_may_run_again() {
     let candidates = metrics["candidates"].as_array().expect("candidates");
     let recorded: Vec<&Value> = candidates.iter().map(|c| &c["validation_score"]).collect();
     assert_eq!(recorded, scores.iter().collect::<Vec<_>>());
-    assert!(aws
-        .backends
-        .store
-        .list("searches/")
-        .await
-        .expect("lists")
-        .is_empty());
+    assert!(kept_candidates(&aws).await.is_empty());
     let lineage = mlops_tests::json_object(&aws.backends, "models/flights/1/lineage.json").await;
     assert_eq!(lineage["fingerprint"], planned["plan"]["fingerprint"]);
     let events = aws.received_events().await;
@@ -343,13 +342,7 @@ async fn a_search_step_refuses_a_missing_candidate_and_a_plan_its_input_no_longe
             .contains("changed since this search was planned"),
         "{outdated}"
     );
-    assert!(aws
-        .backends
-        .store
-        .list("searches/")
-        .await
-        .expect("lists")
-        .is_empty());
+    assert!(kept_candidates(&aws).await.is_empty());
 }
 
 #[tokio::test]

@@ -36,13 +36,7 @@ fn an_event_without_a_valid_dataset_says_what_to_send() {
 
 #[test]
 fn a_retrain_request_after_a_withdrawal_trains_with_its_trigger() {
-    let path = format!(
-        "{}/../../events/retrain-requested.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let event: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let request = parse_request(&event).expect("valid");
+    let request = parse_request(&event("retrain-requested.json")).expect("valid");
     assert_eq!(
         (request.dataset.as_str(), request.trigger.as_str()),
         ("flights", "performance")
