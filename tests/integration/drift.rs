@@ -264,6 +264,13 @@ pub(crate) async fn july_body(backends: &Backends) -> Vec<u8> {
 }
 
 pub(crate) async fn serve_july(backends: &Backends) -> Vec<Value> {
+    let body = july_body(backends).await;
+    serve(backends, "flights", body).await
+}
+
+/// Scores a request body with the model's champion over the serving route, every record kept
+/// as an inference record; the predictions.
+pub(crate) async fn serve(backends: &Backends, model: &str, body: Vec<u8>) -> Vec<Value> {
     let settings = ServingSettings {
         cache_ttl: Duration::ZERO,
         sampling: Sampling::new(1.0, 1000, Duration::from_secs(3600)).expect("valid"),
@@ -275,8 +282,7 @@ pub(crate) async fn serve_july(backends: &Backends) -> Vec<Value> {
         settings,
     ));
     let router = http::local_router(serving.clone(), None);
-    let body = july_body(backends).await;
-    let request = Request::post("/models/flights/predict")
+    let request = Request::post(format!("/models/{model}/predict"))
         .header("content-type", "application/json")
         .body(Body::from(body))
         .expect("request");

@@ -24,7 +24,8 @@ use serde_json::{json, Value};
 use crate::api::send;
 use crate::openapi::{conforms, document};
 
-use crate::drift::{serve_july, trained_on_first_quarter};
+use crate::drift::{serve, serve_july, trained_on_first_quarter};
+use crate::train::{plants_spec_with_target, plants_with_rare_virginica};
 
 /// July's `late` column: the outcome of each flight, null for cancelled ones.
 fn july_outcomes() -> Vec<Option<i64>> {
@@ -424,4 +425,75 @@ async fn predictions_threshold(backends: &Backends) -> Option<f64> {
         .await
         .expect("loads")
         .threshold
+}
+
+/// A model that learned its rare class as another is judged so live: an outcome of the rare
+/// class counts as the class it was merged into, not as a label the model does not know.
+#[tokio::test]
+async fn an_outcome_of_a_merged_rare_class_is_judged_as_the_class_it_was_learned_as() {
+    let (backends, _dir) = local_backends();
+    let spec = plants_spec_with_target("rare_classes = { merge_into = \"versicolor\" }");
+    mlops_tests::ingest(&backends, &spec, plants_with_rare_virginica(0)).await;
+    let trained = mlops_tests::train(&backends, "plants")
+        .await
+        .expect("trains");
+    assert_eq!(trained.record.version, 1);
+    let request = mlops_shared::promotion::Request::new("first", "test", None).expect("valid");
+    mlops_shared::promotion::Promoter::new(&backends)
+        .execute(
+            &mlops_shared::promotion::Command::Decide {
+                model: model_name("plants"),
+                version: 1,
+            },
+            &request,
+        )
+        .await
+        .expect("the first champion");
+
+    let started = clock::now();
+    let body = json!({"records": (0..30)
+        .map(|i| json!({"length": i % 10, "width": i % 7, "colour": "red"}))
+        .collect::<Vec<_>>()});
+    let predictions = serve(&backends, "plants", body.to_string().into_bytes()).await;
+    assert_eq!(predictions.len(), 30);
+    // A third of the plants turn out to be virginica, the rare class.
+    let later = (started + Duration::minutes(5)).to_rfc3339();
+    let mut csv = String::from("prediction_id,species,observed_at\n");
+    for (i, prediction) in predictions.iter().enumerate() {
+        let species = ["virginica", "setosa", "versicolor"][i % 3];
+        let id = prediction["prediction_id"].as_str().expect("an id");
+        csv.push_str(&format!("{id},{species},{later}\n"));
+    }
+    let outcome = ingestor(&backends)
+        .upload_and_ingest(&dataset_name("plants"), "outcomes/plants.csv", csv.into())
+        .await
+        .expect("ingests");
+    assert_eq!(outcome.status, Status::Accepted, "{outcome:?}");
+
+    let report = MonitorJob::new(&backends)
+        .report(
+            &model_name("plants"),
+            started - Duration::minutes(1),
+            started + Duration::hours(1),
+        )
+        .await
+        .expect("monitors");
+    assert_eq!(
+        (report.counts.labelled, report.counts.unknown_labels),
+        (30, 0),
+        "{:?}",
+        report.counts
+    );
+    let champion = &report.versions[0];
+    let versicolor = champion.live.as_ref().map(|live| {
+        live.per_class
+            .iter()
+            .find(|c| c.class == "versicolor")
+            .map(|c| c.support)
+    });
+    assert_eq!(
+        versicolor,
+        Some(Some(20)),
+        "virginica's ten and versicolor's ten"
+    );
 }

@@ -882,7 +882,7 @@ async fn classes_of(
 }
 
 /// The multiclass plants spec with `lines` added to its [target] section.
-fn plants_spec_with_target(lines: &str) -> String {
+pub(crate) fn plants_spec_with_target(lines: &str) -> String {
     MULTICLASS_SPEC.replace(
         "[target]\ncolumn = \"species\"\nkind = \"multiclass\"\n",
         &format!("[target]\ncolumn = \"species\"\nkind = \"multiclass\"\n{lines}\n"),
@@ -890,7 +890,7 @@ fn plants_spec_with_target(lines: &str) -> String {
 }
 
 /// One virginica in a hundred: too few to train on as a class of its own.
-fn plants_with_rare_virginica(offset: usize) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn plants_with_rare_virginica(offset: usize) -> Vec<(String, Vec<u8>)> {
     let mut files = plants_with(|i| {
         if i % 100 == 0 {
             "virginica"

@@ -35,6 +35,7 @@ use crate::spec::outcomes::OBSERVED_AT;
 use crate::spec::stored::{self, StoredSpecError};
 use crate::spec::DatasetSpec;
 use crate::train::outputs::MetricsReport;
+use crate::training_data::{Lineage, TargetShaping};
 use inputs::Inputs;
 
 #[derive(Debug, thiserror::Error)]
@@ -184,6 +185,8 @@ pub struct MonitorJob<'a> {
 /// probabilities, row-major.
 struct Scored {
     artifact: ModelArtifact,
+    /// How its training made classes of the target's values (rare classes merged into another).
+    target: TargetShaping,
     test: BTreeMap<String, f64>,
     /// The test part's confusion matrix, from the version's metrics file.
     test_confusion: Vec<Vec<u64>>,
@@ -337,9 +340,12 @@ impl<'a> MonitorJob<'a> {
                 observed_at: *at,
             })
             .collect();
+        // An outcome of a rare class the version learned as another is judged as that class.
         let (labelled, counts) = join(&predicted, &observed, |version, label| {
-            let classes = &versions.get(&version)?.artifact.classes;
-            classes.iter().position(|c| c == label).map(|i| i as u32)
+            let scored = versions.get(&version)?;
+            let class = scored.target.learned_as(label);
+            let classes = &scored.artifact.classes;
+            classes.iter().position(|c| c == class).map(|i| i as u32)
         });
 
         let shadows = shadow_versions(&records)
@@ -395,8 +401,12 @@ impl<'a> MonitorJob<'a> {
         let metrics = self.store.get(&record.metrics_key).await?.bytes;
         let metrics: MetricsReport =
             serde_json::from_slice(&metrics).map_err(|e| failed(e.to_string()))?;
+        let lineage = self.store.get(&record.lineage_key).await?.bytes;
+        let lineage: Lineage =
+            serde_json::from_slice(&lineage).map_err(|e| failed(e.to_string()))?;
         Ok(Scored {
             artifact,
+            target: lineage.target,
             test: record.metrics,
             test_confusion: metrics.test.confusion_matrix,
             probabilities: Vec::new(),

@@ -79,9 +79,15 @@ impl TargetShaping {
         if self.dropped.contains_key(class) {
             return None;
         }
+        Some(self.learned_as(class).to_owned())
+    }
+
+    /// The class the model learned `class` (a value after the spec's map) as: the class rare
+    /// ones were merged into, or itself.
+    pub fn learned_as<'a>(&'a self, class: &'a str) -> &'a str {
         match &self.merged_into {
-            Some(into) if self.merged.contains_key(class) => Some(into.clone()),
-            _ => Some(class.to_owned()),
+            Some(into) if self.merged.contains_key(class) => into,
+            _ => class,
         }
     }
 
@@ -166,5 +172,26 @@ mod tests {
 
         let nowhere = TargetShaping::fit(&target(&[], RareClasses::MergeInto("z".into())), data);
         assert!(matches!(nowhere, Err(ShapingError::NoSuchClass { .. })));
+    }
+
+    #[test]
+    fn an_observed_class_reads_as_the_class_the_model_learned_it_as() {
+        // The monitor sees outcomes through the spec's map already: classes, not raw values.
+        let target = target(
+            &[
+                ("Fully Paid", "paid"),
+                ("Charged Off", "default"),
+                ("Late", "late"),
+            ],
+            RareClasses::MergeInto("default".into()),
+        );
+        let data = [("Fully Paid", 10), ("Charged Off", 8), ("Late", 1)];
+        let shaping = TargetShaping::fit(&target, data).expect("shapes");
+        assert_eq!(
+            (shaping.learned_as("late"), shaping.learned_as("paid")),
+            ("default", "paid")
+        );
+        assert_eq!(shaping.apply("Late").as_deref(), Some("default"));
+        assert_eq!(shaping.apply("late"), None, "apply reads raw values");
     }
 }
