@@ -10,9 +10,10 @@ use mlops_shared::evaluate::evaluate;
 use mlops_shared::ingest::Status;
 use mlops_shared::monitor::{JoinCounts, MonitorJob, Verdict};
 use mlops_shared::ports::Backends;
+use mlops_shared::promotion::{Command, Promoter, Request as PromoteRequest};
 use mlops_tests::{
-    aws_backends, dataset_name, flights_sample, gunzip, ingestor, install_spec, local_backends,
-    model_name, quick_flights_spec, repo_file,
+    aws_backends, dataset_name, flights_sample, gunzip, ingest, ingestor, install_spec,
+    local_backends, model_name, quick_flights_spec, repo_file, train,
 };
 use std::sync::Arc;
 
@@ -438,10 +439,10 @@ async fn an_outcome_of_a_merged_rare_class_is_judged_as_the_class_it_was_learned
         .await
         .expect("trains");
     assert_eq!(trained.record.version, 1);
-    let request = mlops_shared::promotion::Request::new("first", "test", None).expect("valid");
-    mlops_shared::promotion::Promoter::new(&backends)
+    let request = PromoteRequest::new("first", "test", None).expect("valid");
+    Promoter::new(&backends)
         .execute(
-            &mlops_shared::promotion::Command::Decide {
+            &Command::Decide {
                 model: model_name("plants"),
                 version: 1,
             },

@@ -384,6 +384,16 @@ impl<'a> MonitorJob<'a> {
         Ok((report, records, versions, inputs))
     }
 
+    /// One of a version's JSON files; unreadable, it is `failed`'s problem.
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &ObjectKey,
+        failed: impl Fn(String) -> MonitorError,
+    ) -> Result<T, MonitorError> {
+        let bytes = self.store.get(key).await?.bytes;
+        serde_json::from_slice(&bytes).map_err(|e| failed(e.to_string()))
+    }
+
     async fn version(&self, model: &ModelName, version: u64) -> Result<Scored, MonitorError> {
         let failed = |problem: String| MonitorError::Version {
             model: model.clone(),
@@ -398,12 +408,8 @@ impl<'a> MonitorJob<'a> {
             Err(LoadError::Store(e)) => return Err(e.into()),
             Err(e) => return Err(failed(e.to_string())),
         };
-        let metrics = self.store.get(&record.metrics_key).await?.bytes;
-        let metrics: MetricsReport =
-            serde_json::from_slice(&metrics).map_err(|e| failed(e.to_string()))?;
-        let lineage = self.store.get(&record.lineage_key).await?.bytes;
-        let lineage: Lineage =
-            serde_json::from_slice(&lineage).map_err(|e| failed(e.to_string()))?;
+        let metrics: MetricsReport = self.json(&record.metrics_key, &failed).await?;
+        let lineage: Lineage = self.json(&record.lineage_key, &failed).await?;
         Ok(Scored {
             artifact,
             target: lineage.target,

@@ -257,6 +257,8 @@ pub fn conclude(
     let Some((index, model)) = search.best else {
         return Err(TrainError::Search("no candidate to fit".into()));
     };
+    // From the model alone, as a kept candidate carries only the model and its result: one
+    // prediction of the validation part.
     let (threshold, validation) = validate(settings, &fitting, &model);
     let chosen = Chosen {
         index,
